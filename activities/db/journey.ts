@@ -1,0 +1,173 @@
+// Journey persistence: the context a run starts from, and each decision's effects written in one
+// transaction (history, projection, staff tasks, outbox, sync rows), idempotent by effect key.
+import { ApplicationFailure } from '@temporalio/activity';
+import type pg from 'pg';
+import {
+  DEFAULT_PIPELINE,
+  isStatus,
+  type LeadStatus,
+  type Pipeline,
+  type Vertical,
+} from '../../shared/lifecycle';
+import type { Effect, JourneyContext } from '../../shared/journey/types';
+import { withTransaction } from './pool';
+
+export interface ProjectionUpdate {
+  status: LeadStatus;
+  statusChangedAt: string;
+  updatedAt: string;
+  propertyId?: string;
+  source: string;
+  sources: string[];
+  /** Last history seq this decision wrote (or the previous one when it wrote none). */
+  seq: number;
+}
+
+export interface RecordJourneyChangeInput {
+  workspaceId: string;
+  leadId: string;
+  journey: number;
+  effects: Effect[];
+  projection: ProjectionUpdate;
+}
+
+interface LeadRow {
+  property_id: string | null;
+  status: string;
+  journey: number;
+  projection_seq: number;
+  source: string;
+  sources: string[];
+  email_normalized: string | null;
+  phone_e164: string | null;
+  created_at: Date;
+  status_changed_at: Date;
+  vertical: Vertical | null;
+  pipeline: Pipeline | null;
+}
+
+export async function loadJourneyContext(
+  pool: pg.Pool,
+  args: { workspaceId: string; leadId: string },
+): Promise<JourneyContext> {
+  const { rows } = await pool.query<LeadRow>(
+    `SELECT l.property_id, l.status, l.journey, l.projection_seq, l.source, l.sources, l.email_normalized,
+            l.phone_e164, l.created_at, l.status_changed_at, p.vertical, w.pipeline
+       FROM leads l
+       JOIN workspaces w ON w.id = l.workspace_id
+       LEFT JOIN properties p ON p.workspace_id = l.workspace_id AND p.id = l.property_id
+      WHERE l.workspace_id = $1 AND l.id = $2`,
+    [args.workspaceId, args.leadId],
+  );
+  const row = rows[0];
+  if (!row) {
+    throw ApplicationFailure.create({
+      type: 'lead_not_found',
+      message: `lead ${args.leadId} does not exist in workspace ${args.workspaceId}`,
+      nonRetryable: true,
+    });
+  }
+  return {
+    policy: {
+      // A lead without a property follows the multifamily lifecycle (won = leased) until it gets one.
+      vertical: row.vertical ?? 'multifamily',
+      pipeline: row.pipeline ?? DEFAULT_PIPELINE,
+      connectedPartners: [],
+    },
+    propertyId: row.property_id ?? undefined,
+    status: isStatus(row.status) ? row.status : 'new',
+    journey: row.journey,
+    seq: row.projection_seq,
+    source: row.source,
+    sources: row.sources,
+    facts: { hasEmail: row.email_normalized !== null, hasPhone: row.phone_e164 !== null },
+    createdAt: row.created_at.toISOString(),
+    statusChangedAt: row.status_changed_at.toISOString(),
+  };
+}
+
+export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyChangeInput): Promise<void> {
+  const { workspaceId, leadId, journey } = input;
+  await withTransaction(pool, async (client) => {
+    for (const effect of input.effects) {
+      switch (effect.kind) {
+        case 'record_history': {
+          const e = effect.entry;
+          await client.query(
+            `INSERT INTO status_history (idempotency_key, workspace_id, lead_id, journey, seq, entry_type, old_status,
+                                         new_status, reason, source, actor, direction, context, event_id, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             ON CONFLICT (idempotency_key) DO NOTHING`,
+            [
+              effect.key,
+              workspaceId,
+              leadId,
+              journey,
+              e.seq,
+              e.type,
+              e.oldStatus,
+              e.newStatus,
+              e.reason ?? null,
+              e.source,
+              e.actor ?? null,
+              e.direction,
+              JSON.stringify(e.context ?? {}),
+              e.eventId,
+              e.at,
+            ],
+          );
+          break;
+        }
+        case 'alert_staff':
+          await client.query(
+            `INSERT INTO staff_tasks (idempotency_key, workspace_id, lead_id, kind, details)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING`,
+            [effect.key, workspaceId, leadId, effect.reason, JSON.stringify(effect.details)],
+          );
+          break;
+        case 'emit_webhook':
+          await client.query(
+            `INSERT INTO outbox_events (idempotency_key, workspace_id, lead_id, event_type, data)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING`,
+            [effect.key, workspaceId, leadId, effect.eventType, JSON.stringify(effect.data)],
+          );
+          break;
+        case 'push_partner':
+          await client.query(
+            `INSERT INTO partner_syncs (idempotency_key, workspace_id, lead_id, partner, status, partner_value, causation_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING`,
+            [
+              effect.key,
+              workspaceId,
+              leadId,
+              effect.partner,
+              effect.status,
+              effect.value,
+              effect.causationId,
+            ],
+          );
+          break;
+      }
+    }
+    const p = input.projection;
+    // Decisions of one lead may commit out of order; (journey, seq) keeps the projection moving forward only.
+    await client.query(
+      `UPDATE leads
+          SET status = $3, status_changed_at = $4, updated_at = GREATEST(updated_at, $5::timestamptz),
+              property_id = COALESCE($6, property_id), source = $7, sources = $8, journey = $9, projection_seq = $10
+        WHERE workspace_id = $1 AND id = $2 AND (journey, projection_seq) <= ($9, $10)`,
+      [
+        workspaceId,
+        leadId,
+        p.status,
+        p.statusChangedAt,
+        p.updatedAt,
+        p.propertyId ?? null,
+        p.source,
+        p.sources,
+        journey,
+        p.seq,
+      ],
+    );
+  });
+}

@@ -1,0 +1,317 @@
+// Leads in Postgres: create-or-match one person per workspace, reads, search and status history.
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { normalizeEmail, toE164 } from '../../shared/contact';
+import { AppError } from '../../shared/errors';
+import { withTransaction } from './pool';
+
+export interface LeadInput {
+  workspaceId: string;
+  propertyId?: string;
+  source: string;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  phone?: string;
+  message?: string;
+  externalIds?: Record<string, string>;
+  customData?: Record<string, unknown>;
+}
+
+export interface LeadRecord {
+  id: string;
+  workspace_id: string;
+  property_id: string | null;
+  status: string;
+  source: string;
+  sources: string[];
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  phone: string | null;
+  phone_e164: string | null;
+  message: string | null;
+  custom_data: Record<string, unknown>;
+  external_ids: Record<string, string>;
+  journey: number;
+  status_changed_at: Date;
+  next_follow_up_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const LEAD_COLUMNS = `l.id, l.workspace_id, l.property_id, l.status, l.source, l.sources, l.first_name, l.last_name,
+  l.email, l.phone, l.phone_e164, l.message, l.custom_data, l.journey, l.status_changed_at, l.next_follow_up_at,
+  l.created_at, l.updated_at,
+  COALESCE((SELECT jsonb_object_agg(x.partner, x.external_id) FROM lead_external_ids x WHERE x.lead_id = l.id), '{}'::jsonb)
+    AS external_ids`;
+
+/**
+ * The lead this inquiry belongs to: matched by partner external id, then normalized email, then E.164
+ * phone, within the workspace; created when none matches. Concurrent calls for one person are serialized
+ * by transaction-scoped advisory locks on each identity, so they agree on one lead.
+ */
+export async function createOrMatchLead(
+  pool: pg.Pool,
+  input: LeadInput,
+): Promise<{ lead: LeadRecord; matched: boolean }> {
+  const email = normalizeEmail(input.email);
+  const phone = toE164(input.phone);
+  const externalIds = Object.entries(input.externalIds ?? {});
+  const identities = [
+    ...externalIds.map(([partner, id]) => `x:${partner}:${id}`),
+    ...(email ? [`e:${email}`] : []),
+    ...(phone ? [`p:${phone}`] : []),
+  ].sort();
+
+  const leadId = await withTransaction(pool, async (client) => {
+    for (const identity of identities) {
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        `${input.workspaceId}|${identity}`,
+      ]);
+    }
+    const existing = await findMatch(client, input.workspaceId, externalIds, email, phone);
+    if (existing) {
+      await client.query(
+        `UPDATE leads
+            SET email = COALESCE(email, $3), email_normalized = COALESCE(email_normalized, $4),
+                phone = COALESCE(phone, $5), phone_e164 = COALESCE(phone_e164, $6),
+                first_name = COALESCE(first_name, $7), last_name = COALESCE(last_name, $8),
+                property_id = COALESCE(property_id, $9),
+                sources = CASE WHEN $10 = ANY(sources) THEN sources ELSE array_append(sources, $10) END,
+                custom_data = custom_data || $11::jsonb, updated_at = now()
+          WHERE workspace_id = $1 AND id = $2`,
+        [
+          input.workspaceId,
+          existing,
+          input.email ?? null,
+          email ?? null,
+          input.phone ?? null,
+          phone ?? null,
+          input.firstName ?? null,
+          input.lastName ?? null,
+          input.propertyId ?? null,
+          input.source,
+          JSON.stringify(input.customData ?? {}),
+        ],
+      );
+      await addExternalIds(client, input.workspaceId, existing, externalIds);
+      return { id: existing, matched: true };
+    }
+    const id = randomUUID();
+    await client.query(
+      `INSERT INTO leads (id, workspace_id, property_id, source, sources, first_name, last_name, email, phone,
+                          email_normalized, phone_e164, message, custom_data)
+       VALUES ($1, $2, $3, $4, ARRAY[$4], $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [
+        id,
+        input.workspaceId,
+        input.propertyId ?? null,
+        input.source,
+        input.firstName ?? null,
+        input.lastName ?? null,
+        input.email ?? null,
+        input.phone ?? null,
+        email ?? null,
+        phone ?? null,
+        input.message ?? null,
+        JSON.stringify(input.customData ?? {}),
+      ],
+    );
+    await addExternalIds(client, input.workspaceId, id, externalIds);
+    return { id, matched: false };
+  });
+  const lead = await getLead(pool, input.workspaceId, leadId.id);
+  if (!lead) throw new AppError('internal', 'lead vanished right after it was written');
+  return { lead, matched: leadId.matched };
+}
+
+async function findMatch(
+  client: pg.PoolClient,
+  workspaceId: string,
+  externalIds: [string, string][],
+  email: string | undefined,
+  phone: string | undefined,
+): Promise<string | undefined> {
+  for (const [partner, externalId] of externalIds) {
+    const { rows } = await client.query<{ lead_id: string }>(
+      'SELECT lead_id FROM lead_external_ids WHERE workspace_id = $1 AND partner = $2 AND external_id = $3',
+      [workspaceId, partner, externalId],
+    );
+    if (rows[0]) return rows[0].lead_id;
+  }
+  if (email) {
+    const { rows } = await client.query<{ id: string }>(
+      'SELECT id FROM leads WHERE workspace_id = $1 AND email_normalized = $2',
+      [workspaceId, email],
+    );
+    if (rows[0]) return rows[0].id;
+  }
+  if (phone) {
+    const { rows } = await client.query<{ id: string }>(
+      'SELECT id FROM leads WHERE workspace_id = $1 AND phone_e164 = $2 ORDER BY created_at LIMIT 1',
+      [workspaceId, phone],
+    );
+    if (rows[0]) return rows[0].id;
+  }
+  return undefined;
+}
+
+async function addExternalIds(
+  client: pg.PoolClient,
+  workspaceId: string,
+  leadId: string,
+  externalIds: [string, string][],
+): Promise<void> {
+  for (const [partner, externalId] of externalIds) {
+    await client.query(
+      `INSERT INTO lead_external_ids (workspace_id, partner, external_id, lead_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING`,
+      [workspaceId, partner, externalId, leadId],
+    );
+  }
+}
+
+export async function getLead(
+  pool: pg.Pool,
+  workspaceId: string,
+  leadId: string,
+): Promise<LeadRecord | undefined> {
+  const { rows } = await pool.query<LeadRecord>(
+    `SELECT ${LEAD_COLUMNS} FROM leads l WHERE l.workspace_id = $1 AND l.id = $2`,
+    [workspaceId, leadId],
+  );
+  return rows[0];
+}
+
+export interface LeadFilter {
+  status?: string[];
+  source?: string;
+  propertyId?: string;
+  createdFrom?: string;
+  createdTo?: string;
+  q?: string;
+  limit: number;
+  /** Opaque cursor from a previous page: created_at and id of its last row. */
+  cursor?: { createdAt: string; id: string };
+}
+
+/** Newest first, keyset-paged on (created_at, id). */
+export async function listLeads(
+  pool: pg.Pool,
+  workspaceId: string,
+  filter: LeadFilter,
+): Promise<LeadRecord[]> {
+  const where = ['l.workspace_id = $1'];
+  const params: unknown[] = [workspaceId];
+  const add = (sql: (n: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(`$${params.length}`));
+  };
+  if (filter.status?.length) add((n) => `l.status = ANY(${n})`, filter.status);
+  if (filter.source) add((n) => `(l.source = ${n} OR ${n} = ANY(l.sources))`, filter.source);
+  if (filter.propertyId) add((n) => `l.property_id = ${n}`, filter.propertyId);
+  if (filter.createdFrom) add((n) => `l.created_at >= ${n}`, filter.createdFrom);
+  if (filter.createdTo) add((n) => `l.created_at <= ${n}`, filter.createdTo);
+  if (filter.q) {
+    add(
+      (n) =>
+        `(l.first_name ILIKE ${n} OR l.last_name ILIKE ${n} OR l.email ILIKE ${n} OR l.phone ILIKE ${n} OR l.message ILIKE ${n})`,
+      `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+    );
+  }
+  if (filter.cursor) {
+    params.push(filter.cursor.createdAt, filter.cursor.id);
+    where.push(`(l.created_at, l.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  params.push(filter.limit);
+  const { rows } = await pool.query<LeadRecord>(
+    `SELECT ${LEAD_COLUMNS} FROM leads l WHERE ${where.join(' AND ')}
+      ORDER BY l.created_at DESC, l.id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+export interface HistoryRow {
+  id: string;
+  entry_type: string;
+  journey: number;
+  seq: number | null;
+  old_status: string | null;
+  new_status: string;
+  status_reason: string | null;
+  updated_by: string;
+  actor: string | null;
+  direction: string;
+  context_data: Record<string, unknown>;
+  event_id: string | null;
+  created_at: Date;
+}
+
+export async function statusHistory(
+  pool: pg.Pool,
+  workspaceId: string,
+  leadId: string,
+  filter: { dateFrom?: string; dateTo?: string; limit: number; types: string[] },
+): Promise<{ rows: HistoryRow[]; total: number }> {
+  const params: unknown[] = [workspaceId, leadId, filter.types];
+  const where = ['workspace_id = $1', 'lead_id = $2', 'entry_type = ANY($3)'];
+  if (filter.dateFrom) {
+    params.push(filter.dateFrom);
+    where.push(`created_at >= $${params.length}`);
+  }
+  if (filter.dateTo) {
+    params.push(filter.dateTo);
+    where.push(`created_at <= $${params.length}`);
+  }
+  const total = await pool.query<{ count: number }>(
+    `SELECT count(*)::int AS count FROM status_history WHERE ${where.join(' AND ')}`,
+    params,
+  );
+  params.push(filter.limit);
+  const { rows } = await pool.query<HistoryRow>(
+    `SELECT id, entry_type, journey, seq, old_status, new_status, reason AS status_reason, source AS updated_by, actor,
+            direction, context AS context_data, event_id, created_at
+       FROM status_history WHERE ${where.join(' AND ')}
+      ORDER BY created_at, journey, seq NULLS LAST, id
+      LIMIT $${params.length}`,
+    params,
+  );
+  return { rows, total: total.rows[0]?.count ?? 0 };
+}
+
+/** A staff change the lifecycle refused: kept in the audit log, nowhere in the journey. */
+export async function recordRefusedAttempt(
+  pool: pg.Pool,
+  args: {
+    workspaceId: string;
+    leadId: string;
+    key: string;
+    fromStatus: string;
+    toStatus: string;
+    source: string;
+    actor?: string;
+    reason?: string;
+    context: Record<string, unknown>;
+  },
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO status_history (idempotency_key, workspace_id, lead_id, journey, seq, entry_type, old_status, new_status,
+                                 reason, source, actor, direction, context)
+     SELECT $1, workspace_id, id, journey, NULL, 'refused', $4, $5, $6, $7, $8, 'inbound', $9
+       FROM leads WHERE workspace_id = $2 AND id = $3
+     ON CONFLICT (idempotency_key) DO NOTHING`,
+    [
+      args.key,
+      args.workspaceId,
+      args.leadId,
+      args.fromStatus,
+      args.toStatus,
+      args.reason ?? null,
+      args.source,
+      args.actor ?? null,
+      JSON.stringify(args.context),
+    ],
+  );
+}

@@ -1,0 +1,27 @@
+// Two projects: pure unit tests, and tests against the real stack (Temporal dev server, embedded
+// Postgres, time-skipping server) that test/setup/globalSetup.ts starts once per run.
+const base = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+module.exports = {
+  testTimeout: 120000,
+  // The stack tests share one Temporal server and Postgres; one file at a time keeps the 2-core machine calm.
+  maxWorkers: 1,
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'stack',
+      testMatch: [
+        '<rootDir>/test/workflow/**/*.test.ts',
+        '<rootDir>/test/integration/**/*.test.ts',
+        '<rootDir>/test/e2e/**/*.test.ts',
+      ],
+      globalSetup: '<rootDir>/test/setup/globalSetup.ts',
+      globalTeardown: '<rootDir>/test/setup/globalTeardown.ts',
+    },
+  ],
+};

@@ -1,0 +1,27 @@
+// The api service: REST for staff and workspaces.
+import { createPool } from '../../activities/db/pool';
+import { loadConfigOrExit, requireVariables } from '../../shared/config';
+import { createLogger } from '../../shared/logger';
+import { listen } from '../common/listen';
+import { JourneyClient } from '../common/journeys';
+import { connectClient } from '../common/temporal';
+import { createApiApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  requireVariables(config, ['TEMPORAL_ADDRESS', 'DATABASE_URL']);
+  const logger = createLogger('api', config.LOG_LEVEL);
+  const temporal = await connectClient(config.TEMPORAL_ADDRESS!, config.TEMPORAL_NAMESPACE);
+  const pool = createPool(config.DATABASE_URL!);
+  const journeys = new JourneyClient({ client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
+  const app = createApiApp({ pool, temporal, journeys, logger, adminToken: config.LEADRELAY_ADMIN_TOKEN });
+  await listen(app, config.API_PORT, 'api', logger, async () => {
+    await pool.end();
+    await temporal.connection.close();
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`leadrelay api: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,108 @@
+// HTTP plumbing shared by the api and ingest services: zod parsing, JSON errors, health and readiness.
+import type { Client } from '@temporalio/client';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { pingDatabase } from '../../activities/db/pool';
+import { AppError } from '../../shared/errors';
+
+/** Parses with zod, or throws a 400 naming every bad field. */
+export function parse<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  where: 'body' | 'query' | 'params' = 'body',
+): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const fields = result.error.issues.map((issue) => ({
+    field: issue.path.length ? issue.path.join('.') : where,
+    message: issue.message,
+  }));
+  const named = [...new Set(fields.map((f) => f.field))].join(', ');
+  throw new AppError('validation_failed', `invalid ${where}: ${named}`, { fields });
+}
+
+/** Wraps an async handler so a rejection reaches the error middleware. */
+export function route(handler: (req: Request, res: express.Response) => Promise<unknown>): RequestHandler {
+  return (req, res, next) => {
+    handler(req, res).catch(next);
+  };
+}
+
+/** Errors that mean Temporal or Postgres cannot be reached right now: the caller should retry. */
+export function isUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; name?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (e.name === 'ServiceError' || e.name === 'ConnectionError') return true;
+  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d{3})$/.test(e.code))
+    return true;
+  // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4).
+  if (e.code === 14 || e.code === 4) return true;
+  return /timeout exceeded when trying to connect|Connection terminated/i.test(e.message ?? '');
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const body = error as { type?: string; status?: number };
+    let appError: AppError;
+    if (error instanceof AppError) appError = error;
+    else if (body?.type === 'entity.too.large')
+      appError = new AppError('payload_too_large', 'request body is too large');
+    else if (body?.type === 'entity.parse.failed')
+      appError = new AppError('validation_failed', 'request body is not valid JSON', {
+        fields: [{ field: 'body', message: 'invalid JSON' }],
+      });
+    else if (isUnavailable(error))
+      appError = new AppError('unavailable', 'a backing service is unavailable; retry later');
+    else {
+      logger.error({ err: error, path: req.path }, 'unhandled error');
+      appError = new AppError('internal', 'internal error');
+    }
+    if (appError.code === 'unavailable') res.setHeader('Retry-After', '5');
+    res.status(appError.status).json(appError.toJSON());
+  };
+}
+
+export function notFoundHandler(): RequestHandler {
+  return (req, _res, next) => next(new AppError('not_found', `no route ${req.method} ${req.path}`));
+}
+
+/** `/healthz` (process up) and `/readyz` (Temporal and Postgres reachable). */
+export function mountHealth(app: Express, deps: { pool: pg.Pool; temporal: Client }): void {
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get(
+    '/readyz',
+    route(async (_req, res) => {
+      const [postgres, temporal] = await Promise.all([
+        pingDatabase(deps.pool),
+        withTimeout(deps.temporal.workflowService.getSystemInfo({}), 3000).then(
+          () => true,
+          () => false,
+        ),
+      ]);
+      const ready = postgres && temporal;
+      res
+        .status(ready ? 200 : 503)
+        .json({ status: ready ? 'ready' : 'unavailable', checks: { postgres, temporal } });
+    }),
+  );
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolveValue, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolveValue(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,89 @@
+// How services talk to lead journeys: signal-with-start an event, run a status update, query state.
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { AppError, isErrorCode } from '../../shared/errors';
+import { leadWorkflowId } from '../../shared/ids';
+import type {
+  ChangeStatusRequest,
+  ChangeStatusResult,
+  JourneyContext,
+  JourneyView,
+  LeadEvent,
+} from '../../shared/journey/types';
+import {
+  LeadSourceAttribute,
+  LeadStatusAttribute,
+  PropertyIdAttribute,
+  WorkspaceIdAttribute,
+} from '../../shared/searchAttributes';
+import type { leadJourney } from '../../workflows/leadJourney';
+import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../../workflows/leadJourney';
+
+export interface JourneyClientOptions {
+  client: Client;
+  taskQueue: string;
+}
+
+export class JourneyClient {
+  constructor(private readonly options: JourneyClientOptions) {}
+
+  handle(workspaceId: string, leadId: string): WorkflowHandle<typeof leadJourney> {
+    return this.options.client.workflow.getHandle<typeof leadJourney>(leadWorkflowId(workspaceId, leadId));
+  }
+
+  /** Delivers an event, starting the journey (or its next run) when none is running. */
+  async send(
+    lead: { workspaceId: string; leadId: string; propertyId?: string; source: string; status?: string },
+    event: LeadEvent,
+    context?: JourneyContext,
+  ): Promise<string> {
+    const workflowId = leadWorkflowId(lead.workspaceId, lead.leadId);
+    await this.options.client.workflow.signalWithStart<typeof leadJourney, [LeadEvent]>('leadJourney', {
+      workflowId,
+      taskQueue: this.options.taskQueue,
+      args: [{ workspaceId: lead.workspaceId, leadId: lead.leadId, context }],
+      signal: leadEventSignal,
+      signalArgs: [event],
+      // Visible in the UI's list before the first workflow task runs; no personal data.
+      typedSearchAttributes: [
+        { key: LeadStatusAttribute, value: lead.status ?? 'new' },
+        { key: LeadSourceAttribute, value: lead.source },
+        { key: WorkspaceIdAttribute, value: lead.workspaceId },
+        ...(lead.propertyId ? [{ key: PropertyIdAttribute, value: lead.propertyId }] : []),
+      ],
+      staticSummary: `Lead journey ${lead.leadId}`,
+      staticDetails: `workspace ${lead.workspaceId}${lead.propertyId ? `, property ${lead.propertyId}` : ''}`,
+    });
+    return workflowId;
+  }
+
+  /** Runs the changeStatus update; a refusal becomes the AppError its failure type names. */
+  async changeStatus(
+    workspaceId: string,
+    leadId: string,
+    request: ChangeStatusRequest,
+  ): Promise<ChangeStatusResult> {
+    try {
+      return await this.handle(workspaceId, leadId).executeUpdate(changeStatusUpdate, {
+        args: [request],
+        updateId: request.requestId,
+      });
+    } catch (error) {
+      throw asAppError(error);
+    }
+  }
+
+  async state(workspaceId: string, leadId: string): Promise<JourneyView> {
+    return this.handle(workspaceId, leadId).query(leadStateQuery);
+  }
+}
+
+/** Maps a refused update to our error family; anything else is passed on. */
+export function asAppError(error: unknown): unknown {
+  const cause = error instanceof WorkflowUpdateFailedError ? error.cause : error;
+  if (cause instanceof ApplicationFailure && isErrorCode(cause.type)) {
+    const details = (cause.details?.[0] ?? {}) as Record<string, unknown>;
+    return new AppError(cause.type, cause.message, details);
+  }
+  return error;
+}

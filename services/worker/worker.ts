@@ -1,0 +1,29 @@
+// Builds the Temporal worker: every workflow, every activity, with its dependencies injected.
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type pg from 'pg';
+import { createActivities } from '../../activities';
+
+export const WORKFLOWS_PATH = require.resolve('../../workflows');
+
+export async function createWorker(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  pool: pg.Pool;
+  /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  maxCachedWorkflows?: number;
+}): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ pool: options.pool }),
+    // In-flight activities get time to finish on shutdown instead of being cancelled at once.
+    shutdownGraceTime: '10 seconds',
+    maxCachedWorkflows: options.maxCachedWorkflows,
+  });
+}

@@ -1,0 +1,20 @@
+// The one place workflow ids and idempotency keys are built. Imported by workflow code: no Node modules.
+
+/** Workflow id of a lead's journey: business meaning, no personal data. */
+export function leadWorkflowId(workspaceId: string, leadId: string): string {
+  return `lead/${workspaceId}/${leadId}`;
+}
+
+/** The inverse of leadWorkflowId, or undefined for any other id. */
+export function parseLeadWorkflowId(workflowId: string): { workspaceId: string; leadId: string } | undefined {
+  const match = /^lead\/([^/]+)\/([^/]+)$/.exec(workflowId);
+  return match ? { workspaceId: match[1]!, leadId: match[2]! } : undefined;
+}
+
+/**
+ * Idempotency key of one side effect: the same parts always give the same key, so a retried activity
+ * or a replayed workflow finds its earlier write. Parts are joined with ':'.
+ */
+export function idempotencyKey(...parts: (string | number)[]): string {
+  return parts.map(String).join(':');
+}

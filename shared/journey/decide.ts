@@ -1,0 +1,531 @@
+// The journey's functional core: from the state, one event and the lead's policy, decide the next state,
+// the side effects and the outcome. It runs inside Temporal's deterministic workflow sandbox and doubles
+// as the update validator, so it imports nothing but the lifecycle table, the journey types and the ids.
+import { idempotencyKey, leadWorkflowId } from '../ids';
+import {
+  STAGE_RANK,
+  allowedNext,
+  canTransition,
+  fromCanonical,
+  isTerminal,
+  missingFields,
+  partnerValues,
+  skippedStages,
+  statusAvailable,
+  toCanonical,
+  type LeadFacts,
+  type LeadStatus,
+  type PartnerName,
+} from '../lifecycle';
+import type {
+  Decision,
+  Effect,
+  HistoryEntry,
+  JourneyPolicy,
+  JourneyState,
+  JourneyView,
+  LeadEvent,
+  LeadEventKind,
+  Outcome,
+  Refusal,
+  Source,
+} from './types';
+
+/**
+ * How many recent event ids a journey remembers. Older redeliveries are the ingest inbox's to catch; the
+ * bound keeps the state (and every continue-as-new payload) small.
+ */
+export const SEEN_EVENT_IDS_LIMIT = 1000;
+
+type EventOf<K extends LeadEventKind> = Extract<LeadEvent, { kind: K }>;
+
+/** What a handler concluded; the state and effects it produced live on its Step. */
+interface Verdict {
+  outcome: Outcome;
+  refusal?: Refusal;
+}
+
+/**
+ * One decision in progress: a private copy of the state that the helpers below update in place, and the
+ * effects so far. Copying once up front keeps the caller's state untouched without threading copies.
+ */
+interface Step {
+  readonly event: LeadEvent;
+  readonly policy: JourneyPolicy;
+  readonly now: string;
+  readonly state: JourneyState;
+  readonly effects: Effect[];
+}
+
+const APPLIED: Verdict = { outcome: 'applied' };
+const RECORDED: Verdict = { outcome: 'recorded' };
+const UNCHANGED: Verdict = { outcome: 'unchanged' };
+
+export function initialState(args: {
+  workspaceId: string;
+  leadId: string;
+  propertyId?: string;
+  journey: number;
+  source: string;
+  now: string;
+  facts?: Partial<LeadFacts>;
+}): JourneyState {
+  const state: JourneyState = {
+    workspaceId: args.workspaceId,
+    leadId: args.leadId,
+    journey: args.journey,
+    status: 'new',
+    statusChangedAt: args.now,
+    createdAt: args.now,
+    updatedAt: args.now,
+    source: args.source,
+    sources: [args.source],
+    facts: mergedFacts({ hasEmail: false, hasPhone: false }, args.facts),
+    smsOptedOut: false,
+    lastPushed: {},
+    seenEventIds: [],
+    seq: 1,
+    counters: { events: 0, calls: 0, notes: 0, conversions: 0, tours: 0 },
+  };
+  if (args.propertyId !== undefined) state.propertyId = args.propertyId;
+  return state;
+}
+
+export function decide(state: JourneyState, event: LeadEvent, policy: JourneyPolicy, now: string): Decision {
+  if (state.seenEventIds.includes(event.eventId)) return { outcome: 'duplicate', state, effects: [] };
+  // The lead came back after its journey ended: the shell starts the next journey and replays this event
+  // there, so this journey must not remember the id (the replay would be taken for a duplicate).
+  if (event.kind === 'inquiry' && isTerminal(state.status)) {
+    return { outcome: 'new_journey', state, effects: [] };
+  }
+
+  const isFirstEvent = state.counters.events === 0;
+  const step: Step = { event, policy, now, state: beginStep(state, event.eventId, now), effects: [] };
+  const verdict = handle(step, event, isFirstEvent);
+  const decision: Decision = { outcome: verdict.outcome, state: step.state, effects: step.effects };
+  if (verdict.refusal) decision.refusal = verdict.refusal;
+  return decision;
+}
+
+function handle(step: Step, event: LeadEvent, isFirstEvent: boolean): Verdict {
+  const { state } = step;
+  switch (event.kind) {
+    case 'inquiry':
+      return onInquiry(step, event, isFirstEvent);
+    case 'partner_status':
+      return onPartnerStatus(step, event);
+    case 'status_change':
+      return onStatusChange(step, event);
+    case 'tour_booked':
+      return onTourBooked(step, event);
+    case 'tour_cancelled':
+      return onTourCancelled(step, event);
+    case 'call':
+      return onCall(step, event);
+    case 'note':
+      state.counters.notes += 1;
+      return RECORDED;
+    case 'conversion':
+      state.counters.conversions += 1;
+      return RECORDED;
+    case 'sms_opt_out':
+      state.smsOptedOut = true;
+      return RECORDED;
+    case 'sms_opt_in':
+      state.smsOptedOut = false;
+      return RECORDED;
+    case 'facts_changed':
+      state.facts = mergedFacts(state.facts, event.facts);
+      return RECORDED;
+  }
+}
+
+/**
+ * Synchronous on purpose: it is the Temporal update validator for staff status changes, and the SDK does not
+ * await validators.
+ */
+export function validateStatusChange(
+  state: JourneyState,
+  to: LeadStatus,
+  policy: JourneyPolicy,
+): Refusal | undefined {
+  const { vertical, pipeline } = policy;
+  if (!statusAvailable(to, vertical, pipeline)) return statusNotAvailable(to, policy);
+  // Setting the status a lead already has changes nothing; refusing it would make retried PUTs fail.
+  if (to === state.status) return undefined;
+  const from = state.status;
+  if (!canTransition(from, to, vertical, pipeline)) {
+    const allowed = allowedNext(from, vertical, pipeline);
+    const message =
+      allowed.length > 0
+        ? `A lead cannot move from ${from} to ${to}; from ${from} it can move to ${listed(allowed)}.`
+        : `A lead cannot move from ${from} to ${to}: ${from} ${isTerminal(from) ? 'is a final status' : 'has no next status in this pipeline'}.`;
+    return { code: 'invalid_transition', message, details: { from, to, allowed } };
+  }
+  const missing = missingFields(to, state.facts);
+  if (missing.length > 0) {
+    return {
+      code: 'missing_fields',
+      message: `Status ${to} needs ${missing.map(fieldPhrase).join(' and ')}.`,
+      details: { status: to, missing },
+    };
+  }
+  return undefined;
+}
+
+export function view(state: JourneyState, policy: JourneyPolicy, nextFollowUpAt?: string): JourneyView {
+  const result: JourneyView = {
+    workspaceId: state.workspaceId,
+    leadId: state.leadId,
+    journey: state.journey,
+    status: state.status,
+    statusChangedAt: state.statusChangedAt,
+    updatedAt: state.updatedAt,
+    source: state.source,
+    sources: [...state.sources],
+    smsOptedOut: state.smsOptedOut,
+    allowedNext: allowedNext(state.status, policy.vertical, policy.pipeline),
+    counters: { ...state.counters },
+  };
+  if (state.propertyId !== undefined) result.propertyId = state.propertyId;
+  if (nextFollowUpAt !== undefined) result.nextFollowUpAt = nextFollowUpAt;
+  return result;
+}
+
+/** The name a touch is attributed to: the partner for partner events, else the channel it came through. */
+export function leadSourceLabel(source: Source, channel?: string): string {
+  const partner = partnerOf(source);
+  return partner ?? channel ?? source;
+}
+
+// ---- event handlers ----
+
+function onInquiry(step: Step, event: EventOf<'inquiry'>, isFirstEvent: boolean): Verdict {
+  const { state } = step;
+  if (state.propertyId === undefined && event.propertyId !== undefined) state.propertyId = event.propertyId;
+  state.facts = mergedFacts(state.facts, event.facts);
+  if (isFirstEvent) {
+    recordHistory(step, { type: 'applied', oldStatus: null, newStatus: 'new', reason: 'inquiry' });
+    emitWebhook(step, 'lead.created', {
+      lead_id: state.leadId,
+      workspace_id: state.workspaceId,
+      property_id: state.propertyId ?? null,
+      status: state.status,
+      source: state.source,
+      occurred_at: step.now,
+    });
+    return APPLIED;
+  }
+  // Every touch is kept; the first source stays the attributed one.
+  const label = leadSourceLabel(event.source, event.channel);
+  if (!state.sources.includes(label)) state.sources.push(label);
+  return RECORDED;
+}
+
+function onPartnerStatus(step: Step, event: EventOf<'partner_status'>): Verdict {
+  const { state, policy } = step;
+  const { partner, value } = event;
+  const current = state.status;
+  const reported = toCanonical(partner, value, policy.vertical);
+
+  // Never default an unknown word: a wrong guess would push a wrong status to every other system.
+  if (reported === undefined) {
+    const allowed = partnerValues(partner);
+    const refusal: Refusal = {
+      code: 'unknown_partner_value',
+      message: `${partner} sent status "${value}", which is not one of its statuses: ${allowed.join(', ')}.`,
+      details: { partner, value, allowed },
+    };
+    return refuse(step, refusal, current, { partner, value });
+  }
+  // The partner confirming the status we pushed it is an acknowledgement, not news.
+  if (reported === state.lastPushed[partner]) return { outcome: 'echo' };
+  if (reported === current) return UNCHANGED;
+  if (!statusAvailable(reported, policy.vertical, policy.pipeline)) {
+    const refusal = statusNotAvailable(reported, policy);
+    return refuse(step, refusal, reported, { code: refusal.code, partner, value });
+  }
+  if (isTerminal(current)) return recordConflict(step, event, reported);
+
+  // Partners are the system of record for their stages: a missing field is noted, never a reason to refuse.
+  const missing = missingFields(reported, state.facts);
+  const context = {
+    ...event.context,
+    partner,
+    value,
+    ...(missing.length > 0 ? { missing_fields: missing } : {}),
+  };
+  if (canTransition(current, reported, policy.vertical, policy.pipeline)) {
+    applyStatus(step, reported, event.reason, context);
+    return APPLIED;
+  }
+  if (STAGE_RANK[reported] > STAGE_RANK[current]) {
+    jumpForward(step, reported, 'skipped by partner', event.reason, context);
+    return APPLIED;
+  }
+  return recordConflict(step, event, reported);
+}
+
+function onStatusChange(step: Step, event: EventOf<'status_change'>): Verdict {
+  const { state, policy } = step;
+  const refusal = validateStatusChange(state, event.to, policy);
+  if (refusal) {
+    const { allowed, missing } = refusal.details;
+    return refuse(step, refusal, event.to, {
+      code: refusal.code,
+      ...(allowed !== undefined ? { allowed } : {}),
+      ...(missing !== undefined ? { missing } : {}),
+    });
+  }
+  if (event.to === state.status) return UNCHANGED;
+  applyStatus(step, event.to, event.reason, event.context);
+  return APPLIED;
+}
+
+function onTourBooked(step: Step, event: EventOf<'tour_booked'>): Verdict {
+  const { state, policy } = step;
+  state.facts.tourAt = event.tourAt;
+  state.counters.tours += 1;
+  const current = state.status;
+  if (current === 'tour_scheduled') return RECORDED; // a reschedule: the new time is the news
+  if (!statusAvailable('tour_scheduled', policy.vertical, policy.pipeline)) return RECORDED;
+  const context = { tour_at: event.tourAt };
+  if (canTransition(current, 'tour_scheduled', policy.vertical, policy.pipeline)) {
+    applyStatus(step, 'tour_scheduled', 'tour booked', context);
+    return APPLIED;
+  }
+  // A booked tour proves the earlier stages happened, as a partner's forward report does.
+  if (STAGE_RANK.tour_scheduled > STAGE_RANK[current]) {
+    jumpForward(step, 'tour_scheduled', 'skipped by tour booking', 'tour booked', context);
+    return APPLIED;
+  }
+  return RECORDED; // the lead is already past the tour (or done): the booking is kept as a fact only
+}
+
+function onTourCancelled(step: Step, event: EventOf<'tour_cancelled'>): Verdict {
+  const { state, policy } = step;
+  const { tourAt: _cancelled, ...facts } = state.facts;
+  state.facts = facts;
+  if (state.status !== 'tour_scheduled' || !statusAvailable('qualified', policy.vertical, policy.pipeline)) {
+    return RECORDED;
+  }
+  // Back to qualified without the email-or-phone check: a cancellation must never be refused, and the lead
+  // was reachable enough to book a tour.
+  const reason = event.reason ?? (event.noShow ? 'tour no-show' : 'tour cancelled');
+  applyStatus(step, 'qualified', reason, event.noShow ? { no_show: true } : undefined);
+  return APPLIED;
+}
+
+function onCall(step: Step, event: EventOf<'call'>): Verdict {
+  const { state, policy } = step;
+  state.counters.calls += 1;
+  if (
+    event.answered &&
+    state.status === 'new' &&
+    canTransition('new', 'contacted', policy.vertical, policy.pipeline)
+  ) {
+    applyStatus(step, 'contacted', 'call answered', { call_id: event.callId, direction: event.direction });
+    return APPLIED;
+  }
+  return RECORDED;
+}
+
+// ---- the shared moves ----
+
+/**
+ * The one way a status changes, whatever asked for it: the history row, a push to every connected partner
+ * that does not have the status yet, and the outbound webhook.
+ */
+function applyStatus(
+  step: Step,
+  to: LeadStatus,
+  reason: string | undefined,
+  context: Record<string, unknown> | undefined,
+): void {
+  const { state, event, policy, now } = step;
+  const from = state.status;
+  recordHistory(step, { type: 'applied', oldStatus: from, newStatus: to, reason, context });
+  state.status = to;
+  state.statusChangedAt = now;
+
+  // The origin already has this status: pushing it back would start an echo loop, and remembering it
+  // makes the origin's own confirmation an acknowledgement.
+  const origin = originPartner(event.source);
+  if (origin) state.lastPushed[origin] = to;
+  for (const partner of policy.connectedPartners) {
+    if (partner === origin || state.lastPushed[partner] === to) continue;
+    const value = fromCanonical(partner, to);
+    if (value === undefined) continue; // the partner has no word for this stage; it keeps its last one
+    step.effects.push({
+      kind: 'push_partner',
+      key: effectKey(step, 'push_partner', partner),
+      partner,
+      status: to,
+      value,
+      causationId: event.eventId,
+    });
+    state.lastPushed[partner] = to;
+  }
+
+  emitWebhook(step, 'lead.status_changed', {
+    lead_id: state.leadId,
+    workspace_id: state.workspaceId,
+    property_id: state.propertyId ?? null,
+    old_status: from,
+    new_status: to,
+    source: event.source,
+    reason: reason ?? null,
+    occurred_at: now,
+  });
+}
+
+/** A forward move past stages the lead never visited: each is recorded as skipped, then the move applies. */
+function jumpForward(
+  step: Step,
+  to: LeadStatus,
+  skippedReason: string,
+  reason: string | undefined,
+  context: Record<string, unknown>,
+): void {
+  const from = step.state.status;
+  const skipped = skippedStages(from, to, step.policy.pipeline);
+  for (const stage of skipped) {
+    recordHistory(step, { type: 'skipped', oldStatus: from, newStatus: stage, reason: skippedReason });
+  }
+  applyStatus(step, to, reason, { ...context, skipped });
+}
+
+/** A partner contradicting our status: kept for the audit, never applied, and a person decides. */
+function recordConflict(step: Step, event: EventOf<'partner_status'>, reported: LeadStatus): Verdict {
+  const current = step.state.status;
+  const { partner, value } = event;
+  recordHistory(step, {
+    type: 'conflict',
+    oldStatus: current,
+    newStatus: reported,
+    reason: event.reason,
+    context: { partner, value },
+  });
+  step.effects.push({
+    kind: 'alert_staff',
+    key: effectKey(step, 'alert_staff', 'partner_conflict'),
+    reason: 'partner_conflict',
+    details: { partner, value, current_status: current, reported_status: reported },
+  });
+  return { outcome: 'conflict' };
+}
+
+function refuse(
+  step: Step,
+  refusal: Refusal,
+  attempted: LeadStatus,
+  context: Record<string, unknown>,
+): Verdict {
+  recordHistory(step, {
+    type: 'refused',
+    oldStatus: step.state.status,
+    newStatus: attempted,
+    reason: refusal.message,
+    context,
+  });
+  return { outcome: 'refused', refusal };
+}
+
+function statusNotAvailable(status: LeadStatus, policy: JourneyPolicy): Refusal {
+  const allowed = policy.pipeline.statuses.filter((s) =>
+    statusAvailable(s, policy.vertical, policy.pipeline),
+  );
+  return {
+    code: 'status_not_available',
+    message: `Status ${status} is not used by this ${policy.vertical.replace('_', ' ')} pipeline; its statuses are ${listed(allowed)}.`,
+    details: { status, allowed },
+  };
+}
+
+// ---- effects ----
+
+function recordHistory(
+  step: Step,
+  row: Pick<HistoryEntry, 'type' | 'oldStatus' | 'newStatus'> & {
+    reason?: string | undefined;
+    context?: Record<string, unknown> | undefined;
+  },
+): void {
+  const { state, event, now } = step;
+  const seq = state.seq;
+  state.seq += 1;
+  const entry: HistoryEntry = {
+    type: row.type,
+    seq,
+    eventId: event.eventId,
+    oldStatus: row.oldStatus,
+    newStatus: row.newStatus,
+    source: event.source,
+    direction: 'inbound',
+    at: now,
+  };
+  if (row.reason !== undefined) entry.reason = row.reason;
+  if (event.actor !== undefined) entry.actor = event.actor;
+  if (row.context !== undefined) entry.context = row.context;
+  step.effects.push({ kind: 'record_history', key: effectKey(step, 'record_history', seq), entry });
+}
+
+function emitWebhook(step: Step, eventType: string, data: Record<string, unknown>): void {
+  step.effects.push({
+    kind: 'emit_webhook',
+    key: effectKey(step, 'emit_webhook', eventType),
+    eventType,
+    data,
+  });
+}
+
+/** Same event, same effect, same key: a retried activity or a replayed workflow finds its earlier write. */
+function effectKey(step: Step, kind: Effect['kind'], target: string | number): string {
+  const { state, event } = step;
+  return idempotencyKey(
+    leadWorkflowId(state.workspaceId, state.leadId),
+    `j${state.journey}`,
+    event.eventId,
+    kind,
+    target,
+  );
+}
+
+// ---- small helpers ----
+
+function beginStep(state: JourneyState, eventId: string, now: string): JourneyState {
+  return {
+    ...state,
+    updatedAt: now,
+    sources: [...state.sources],
+    facts: { ...state.facts },
+    lastPushed: { ...state.lastPushed },
+    seenEventIds: [...state.seenEventIds, eventId].slice(-SEEN_EVENT_IDS_LIMIT),
+    counters: { ...state.counters, events: state.counters.events + 1 },
+  };
+}
+
+/** Facts merged key by key; an absent (undefined) value in the update keeps what we knew. */
+function mergedFacts(facts: LeadFacts, update: Partial<LeadFacts> | undefined): LeadFacts {
+  if (!update) return { ...facts };
+  const known = Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined));
+  return { ...facts, ...(known as Partial<LeadFacts>) };
+}
+
+function partnerOf(source: Source): PartnerName | undefined {
+  return source.startsWith('partner:') ? (source.slice('partner:'.length) as PartnerName) : undefined;
+}
+
+/** The partner an event came from. The on-site chatbot reports as `chatbot` and is a partner too. */
+function originPartner(source: Source): PartnerName | undefined {
+  return source === 'chatbot' ? 'chatbot' : partnerOf(source);
+}
+
+function listed(statuses: readonly string[]): string {
+  return statuses.length > 0 ? statuses.join(', ') : 'none';
+}
+
+/** `email|phone` reads as "email or phone" in a message. */
+function fieldPhrase(field: string): string {
+  return field.split('|').join(' or ').split(',').join(' and ');
+}

@@ -1,0 +1,203 @@
+// The journey's vocabulary: events in, state kept, effects out. Pure data shared by the reducer,
+// the workflow shell, the activities and the services.
+import type { LeadFacts, LeadStatus, PartnerName, Pipeline, Vertical } from '../lifecycle';
+
+/** Who caused a change: staff, the chatbot, a partner, leadrelay itself, or an API client. */
+export type Source = 'staff' | 'chatbot' | 'system' | 'api' | `partner:${PartnerName}`;
+
+export interface EventBase {
+  /** Unique per event; a repeated id is ignored (webhooks arrive at least once). */
+  eventId: string;
+  /** ISO time the event happened at its origin. */
+  occurredAt: string;
+  source: Source;
+  /** Who did it (a user id, an agent name); never an email or phone. */
+  actor?: string;
+}
+
+export type LeadEventBody =
+  | { kind: 'inquiry'; propertyId?: string; channel?: string; facts?: Partial<LeadFacts> }
+  | {
+      kind: 'partner_status';
+      partner: PartnerName;
+      /** The partner's own word for the status (see PARTNER_VOCABULARIES). */
+      value: string;
+      reason?: string;
+      context?: Record<string, unknown>;
+    }
+  | {
+      kind: 'status_change';
+      to: LeadStatus;
+      reason?: string;
+      context?: Record<string, unknown>;
+      triggerNotifications?: boolean;
+    }
+  | { kind: 'tour_booked'; tourAt: string; tourEndAt?: string; rescheduled?: boolean }
+  | { kind: 'tour_cancelled'; reason?: string; noShow?: boolean }
+  | {
+      kind: 'call';
+      callId: string;
+      direction: 'inbound' | 'outbound';
+      answered: boolean;
+      durationSeconds?: number;
+    }
+  | { kind: 'note'; noteId: string }
+  | { kind: 'conversion'; conversionId: string; conversionType: string; value?: number }
+  | { kind: 'sms_opt_out' }
+  | { kind: 'sms_opt_in' }
+  | { kind: 'facts_changed'; facts: Partial<LeadFacts> };
+
+export type LeadEvent = EventBase & LeadEventBody;
+export type LeadEventKind = LeadEventBody['kind'];
+
+/** Everything the reducer needs to know about where the lead lives; loaded by an activity per run. */
+export interface JourneyPolicy {
+  vertical: Vertical;
+  pipeline: Pipeline;
+  /** Partners with an active integration for this lead's workspace/property: each gets status pushes. */
+  connectedPartners: PartnerName[];
+}
+
+export interface JourneyState {
+  workspaceId: string;
+  leadId: string;
+  propertyId?: string;
+  /** 1 for the first journey of a lead; a new inquiry after a terminal status starts the next one. */
+  journey: number;
+  status: LeadStatus;
+  statusChangedAt: string;
+  createdAt: string;
+  updatedAt: string;
+  /** The attributed (first) source, and every source that touched the lead, in order. */
+  source: string;
+  sources: string[];
+  facts: LeadFacts;
+  smsOptedOut: boolean;
+  /** Per partner, the last status we pushed it: the same status echoed back is an acknowledgement. */
+  lastPushed: Partial<Record<PartnerName, LeadStatus>>;
+  /** Recent event ids (bounded, oldest dropped), carried through continue-as-new. */
+  seenEventIds: string[];
+  /** Next history sequence number of this journey: orders history rows. */
+  seq: number;
+  counters: { events: number; calls: number; notes: number; conversions: number; tours: number };
+}
+
+export type HistoryEntryType = 'applied' | 'skipped' | 'conflict' | 'refused';
+
+export interface HistoryEntry {
+  type: HistoryEntryType;
+  seq: number;
+  eventId: string;
+  /** null on the row that opens a journey. */
+  oldStatus: LeadStatus | null;
+  newStatus: LeadStatus;
+  reason?: string;
+  source: Source;
+  actor?: string;
+  direction: 'inbound' | 'outbound';
+  context?: Record<string, unknown>;
+  at: string;
+}
+
+/** Side effects as data; each has a deterministic idempotency key so it happens at most once. */
+export type Effect =
+  | { kind: 'record_history'; key: string; entry: HistoryEntry }
+  | {
+      kind: 'push_partner';
+      key: string;
+      partner: PartnerName;
+      status: LeadStatus;
+      /** The partner's word for the status. */
+      value: string;
+      /** The event that caused this push. */
+      causationId: string;
+    }
+  | { kind: 'emit_webhook'; key: string; eventType: string; data: Record<string, unknown> }
+  | { kind: 'alert_staff'; key: string; reason: string; details: Record<string, unknown> };
+
+export type RefusalCode =
+  'invalid_transition' | 'missing_fields' | 'unknown_partner_value' | 'status_not_available';
+
+export interface Refusal {
+  code: RefusalCode;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export type Outcome =
+  'applied' | 'recorded' | 'duplicate' | 'echo' | 'unchanged' | 'conflict' | 'refused' | 'new_journey';
+
+export interface Decision {
+  outcome: Outcome;
+  state: JourneyState;
+  effects: Effect[];
+  refusal?: Refusal;
+}
+
+/** The answer of the changeStatus update (seed 001 UpdateStatusResponse). */
+export interface ChangeStatusResult {
+  success: boolean;
+  new_status: LeadStatus;
+  updated_at: string;
+  notifications_sent: number;
+  workflow_actions_triggered: string[];
+}
+
+/** The journey's query answer: live state for the API and operators. */
+export interface JourneyView {
+  workspaceId: string;
+  leadId: string;
+  propertyId?: string;
+  journey: number;
+  status: LeadStatus;
+  statusChangedAt: string;
+  updatedAt: string;
+  source: string;
+  sources: string[];
+  smsOptedOut: boolean;
+  allowedNext: LeadStatus[];
+  nextFollowUpAt?: string;
+  counters: JourneyState['counters'];
+}
+
+/** A staff/API status change (seed 001 UpdateStatusRequest, in our terms). */
+export interface ChangeStatusRequest {
+  /** Idempotency: the same request id is applied once. */
+  requestId: string;
+  to: LeadStatus;
+  reason?: string;
+  context?: Record<string, unknown>;
+  source: Source;
+  actor?: string;
+  triggerNotifications?: boolean;
+  occurredAt: string;
+}
+
+/** What the workflow needs from Postgres when a run starts: the lead's projection and its policy. */
+export interface JourneyContext {
+  policy: JourneyPolicy;
+  propertyId?: string;
+  status: LeadStatus;
+  journey: number;
+  /** Last history seq projected for that journey; 0 when the journey has no history yet. */
+  seq: number;
+  source: string;
+  sources: string[];
+  facts: LeadFacts;
+  createdAt: string;
+  statusChangedAt: string;
+}
+
+/** Input of one run of the journey workflow. */
+export interface LeadJourneyInput {
+  workspaceId: string;
+  leadId: string;
+  /** State carried through continue-as-new (absent: rebuilt from the projection). */
+  state?: JourneyState;
+  /** The lead's projection and policy as the starter read them: the run can answer queries at once. */
+  context?: JourneyContext;
+  /** Events received but not yet applied when the run continued as new. */
+  pending?: LeadEvent[];
+  /** Continue as new once history has this many events (tests set it low). */
+  historyLimit?: number;
+}

@@ -1,0 +1,136 @@
+// Test harness over the real stack: a worker on its own task queue, the api and ingest apps on free
+// ports, a Postgres pool, and a workspace with an API key. Every test file gets its own.
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type pg from 'pg';
+import { createPool } from '../../activities/db/pool';
+import { createLogger } from '../../shared/logger';
+import { createApiApp } from '../../services/api/app';
+import { JourneyClient } from '../../services/common/journeys';
+import { createIngestApp } from '../../services/ingest/app';
+import { createWorker } from '../../services/worker/worker';
+import { testStack } from '../setup/stack';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface Harness {
+  pool: pg.Pool;
+  client: Client;
+  journeys: JourneyClient;
+  taskQueue: string;
+  apiUrl: string;
+  ingestUrl: string;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+function serve(app: ReturnType<typeof createApiApp>): Promise<{ server: Server; url: string }> {
+  return new Promise((resolveServe) => {
+    const server = app.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolveServe({ server, url: `http://127.0.0.1:${port}` });
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolveClose) => {
+    server.close(() => resolveClose());
+    server.closeAllConnections();
+  });
+}
+
+/** Worker logs at WARN: test output shows failures, not every state change. Once per process. */
+function quietRuntime(): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by an earlier test file in this process.
+  }
+}
+
+export async function startHarness(options: { worker?: boolean } = {}): Promise<Harness> {
+  quietRuntime();
+  const stack = testStack();
+  const taskQueue = `test-${randomUUID()}`;
+  const pool = createPool(stack.databaseUrl, 20);
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection });
+  const journeys = new JourneyClient({ client, taskQueue });
+  const logger = createLogger('test', 'silent');
+  const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    pool,
+    workflowBundle: { codePath: stack.workflowBundlePath },
+  });
+  const running = options.worker === false ? undefined : worker.run();
+  const api = await serve(
+    createApiApp({ pool, temporal: client, journeys, logger, adminToken: ADMIN_TOKEN }),
+  );
+  const ingest = await serve(createIngestApp({ pool, temporal: client, logger }));
+  return {
+    pool,
+    client,
+    journeys,
+    taskQueue,
+    apiUrl: api.url,
+    ingestUrl: ingest.url,
+    worker,
+    async stop() {
+      await Promise.all([close(api.server), close(ingest.server)]);
+      if (running) {
+        worker.shutdown();
+        await running;
+      }
+      await nativeConnection.close();
+      await connection.close();
+      await pool.end();
+    },
+  };
+}
+
+/** JSON over HTTP with a bearer token: status and parsed body. */
+export async function call(
+  url: string,
+  method: string,
+  token: string | undefined,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON: the raw text is the body.
+  }
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+/** Registers a workspace through the API and returns its id and key. */
+export async function registerWorkspace(
+  apiUrl: string,
+  body: Record<string, unknown> = {},
+): Promise<{ workspaceId: string; apiKey: string }> {
+  const { status, body: answer } = await call(`${apiUrl}/api/v1/workspaces`, 'POST', ADMIN_TOKEN, {
+    workspace_name: 'Test workspace',
+    ...body,
+  });
+  if (status !== 201) throw new Error(`workspace registration failed: ${status} ${JSON.stringify(answer)}`);
+  return { workspaceId: answer.workspace_id, apiKey: answer.api_key };
+}

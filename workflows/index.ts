@@ -1,0 +1,2 @@
+// Every workflow the worker registers; the bundle is built from this file.
+export { leadJourney, leadEventSignal, changeStatusUpdate, leadStateQuery } from './leadJourney';

@@ -1,0 +1,262 @@
+// The lead journey: one workflow per lead, the durable shell around the pure reducer in shared/journey.
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import { isTerminal } from '../shared/lifecycle';
+import { decide, initialState, leadSourceLabel, validateStatusChange, view } from '../shared/journey/decide';
+import type {
+  ChangeStatusRequest,
+  ChangeStatusResult,
+  Decision,
+  JourneyContext,
+  JourneyState,
+  JourneyView,
+  LeadEvent,
+  LeadJourneyInput,
+  Refusal,
+} from '../shared/journey/types';
+import {
+  LeadSourceAttribute,
+  LeadStatusAttribute,
+  PropertyIdAttribute,
+  WorkspaceIdAttribute,
+} from '../shared/searchAttributes';
+
+export const leadEventSignal = defineSignal<[LeadEvent]>('leadEvent');
+export const changeStatusUpdate = defineUpdate<ChangeStatusResult, [ChangeStatusRequest]>('changeStatus');
+export const leadStateQuery = defineQuery<JourneyView>('leadState');
+
+type Activities = ReturnType<typeof createActivities>;
+
+const RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
+
+const { loadJourneyContext } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  summary: 'load lead projection and policy',
+  // A lead that does not exist will not appear by retrying.
+  retry: { ...RETRY, nonRetryableErrorTypes: ['lead_not_found'] },
+});
+
+/** Records a decision's effects, with a summary the Temporal UI shows (statuses and kinds only, no personal data). */
+function recordJourneyChange(summary: string, args: Parameters<Activities['recordJourneyChange']>[0]) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    summary,
+    retry: RETRY,
+  }).recordJourneyChange(args);
+}
+
+function upsertAttributes(state: JourneyState): void {
+  upsertSearchAttributes([
+    { key: LeadStatusAttribute, value: state.status },
+    { key: LeadSourceAttribute, value: state.source },
+    { key: WorkspaceIdAttribute, value: state.workspaceId },
+    ...(state.propertyId ? [{ key: PropertyIdAttribute, value: state.propertyId }] : []),
+  ]);
+}
+
+const DEFAULT_HISTORY_LIMIT = 10_000;
+
+function now(): string {
+  // Inside a workflow Date is Temporal's deterministic clock.
+  return new Date().toISOString();
+}
+
+function refusalFailure(refusal: Refusal): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: refusal.code,
+    message: refusal.message,
+    details: [refusal.details],
+    nonRetryable: true,
+  });
+}
+
+/** The state a run starts from when nothing was carried: the lead's projection in Postgres. */
+function stateFromContext(
+  input: LeadJourneyInput,
+  context: JourneyContext,
+  first: LeadEvent | undefined,
+): JourneyState {
+  const startsNewJourney = isTerminal(context.status) && first?.kind === 'inquiry';
+  if (context.seq === 0 || startsNewJourney) {
+    const source =
+      startsNewJourney && first
+        ? leadSourceLabel(first.source, first.kind === 'inquiry' ? first.channel : undefined)
+        : context.source;
+    return initialState({
+      workspaceId: input.workspaceId,
+      leadId: input.leadId,
+      propertyId: context.propertyId,
+      journey: startsNewJourney ? context.journey + 1 : context.journey,
+      source,
+      now: startsNewJourney ? now() : context.createdAt,
+      facts: context.facts,
+    });
+  }
+  // A run restarted mid-journey (e.g. after an operator terminated it) continues where the projection is.
+  const fresh = initialState({
+    workspaceId: input.workspaceId,
+    leadId: input.leadId,
+    propertyId: context.propertyId,
+    journey: context.journey,
+    source: context.source,
+    now: context.createdAt,
+    facts: context.facts,
+  });
+  return {
+    ...fresh,
+    status: context.status,
+    statusChangedAt: context.statusChangedAt,
+    sources: context.sources,
+    seq: context.seq + 1,
+    counters: { ...fresh.counters, events: 1 },
+  };
+}
+
+export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView> {
+  const pending: LeadEvent[] = [...(input.pending ?? [])];
+  // Signals that arrive before the state is ready wait in `pending` like any other.
+  setHandler(leadEventSignal, (event) => {
+    pending.push(event);
+  });
+
+  // Carried state keeps its place; a fresh run reads the lead's projection (given by the starter, or loaded).
+  const context =
+    input.context && !input.state
+      ? input.context
+      : await loadJourneyContext({ workspaceId: input.workspaceId, leadId: input.leadId });
+  const policy = context.policy;
+  let current: JourneyState = input.state ?? stateFromContext(input, context, pending[0]);
+  let inFlight = 0;
+  setHandler(leadStateQuery, () => view(current, policy));
+
+  const publish = (next: JourneyState) => {
+    const previous = current;
+    current = next;
+    if (
+      previous.status !== next.status ||
+      previous.propertyId !== next.propertyId ||
+      previous.source !== next.source
+    ) {
+      upsertAttributes(next);
+    }
+  };
+  upsertAttributes(current);
+
+  /** Writes a decision's effects durably; the activity's idempotency keys make retries harmless. */
+  const execute = async (decision: Decision): Promise<void> => {
+    if (decision.effects.length === 0) return;
+    inFlight += 1;
+    try {
+      const entries = decision.effects.flatMap((e) => (e.kind === 'record_history' ? [e.entry] : []));
+      const summary = entries.length
+        ? `record ${entries.map((e) => `${e.type} ${e.oldStatus ?? '∅'}→${e.newStatus}`).join(', ')}`
+        : `record ${decision.effects.map((e) => e.kind).join(', ')}`;
+      await recordJourneyChange(summary, {
+        workspaceId: decision.state.workspaceId,
+        leadId: decision.state.leadId,
+        journey: decision.state.journey,
+        effects: decision.effects,
+        projection: {
+          status: decision.state.status,
+          statusChangedAt: decision.state.statusChangedAt,
+          updatedAt: decision.state.updatedAt,
+          propertyId: decision.state.propertyId,
+          source: decision.state.source,
+          sources: decision.state.sources,
+          seq: decision.state.seq - 1,
+        },
+      });
+    } finally {
+      inFlight -= 1;
+    }
+  };
+
+  setHandler(
+    changeStatusUpdate,
+    async (request) => {
+      const decision = decide(current, statusChangeEvent(request), policy, now());
+      // The validator saw an older state if another change landed in between: refuse with today's answer.
+      if (decision.outcome === 'refused' && decision.refusal) throw refusalFailure(decision.refusal);
+      publish(decision.state);
+      await execute(decision);
+      return {
+        success: true,
+        new_status: decision.state.status,
+        updated_at: decision.state.statusChangedAt,
+        notifications_sent: 0,
+        workflow_actions_triggered: [],
+      };
+    },
+    {
+      validator: (request) => {
+        const refusal = validateStatusChange(current, request.to, policy);
+        if (refusal) throw refusalFailure(refusal);
+      },
+    },
+  );
+
+  const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  const shouldContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
+
+  for (;;) {
+    await condition(
+      () => pending.length > 0 || (isTerminal(current.status) && inFlight === 0) || shouldContinueAsNew(),
+    );
+    while (pending.length > 0 && !shouldContinueAsNew()) {
+      const event = pending.shift()!;
+      const decision = decide(current, event, policy, now());
+      if (decision.outcome === 'new_journey') {
+        // The journey ended; this inquiry opens the next one in a fresh run under the same workflow id.
+        await condition(() => inFlight === 0 && allHandlersFinished());
+        return continueAsNew<typeof leadJourney>({
+          ...input,
+          state: undefined,
+          context: undefined,
+          pending: [event, ...pending],
+        });
+      }
+      publish(decision.state);
+      await execute(decision);
+    }
+    if (shouldContinueAsNew()) {
+      await condition(() => inFlight === 0 && allHandlersFinished());
+      return continueAsNew<typeof leadJourney>({
+        ...input,
+        state: current,
+        context: undefined,
+        pending: [...pending],
+      });
+    }
+    if (isTerminal(current.status) && pending.length === 0) {
+      await condition(() => inFlight === 0 && allHandlersFinished());
+      if (pending.length === 0) return view(current, policy);
+    }
+  }
+}
+
+function statusChangeEvent(request: ChangeStatusRequest): LeadEvent {
+  return {
+    kind: 'status_change',
+    eventId: request.requestId,
+    occurredAt: request.occurredAt,
+    source: request.source,
+    actor: request.actor,
+    to: request.to,
+    reason: request.reason,
+    context: request.context,
+    triggerNotifications: request.triggerNotifications,
+  };
+}
