@@ -20,6 +20,7 @@ import type {
   ChangeStatusResult,
   Decision,
   JourneyContext,
+  JourneyPolicy,
   JourneyState,
   JourneyView,
   LeadEvent,
@@ -88,6 +89,15 @@ function stateFromContext(
   context: JourneyContext,
   first: LeadEvent | undefined,
 ): JourneyState {
+  const state = freshState(input, context, first);
+  return input.seenEventIds ? { ...state, seenEventIds: [...input.seenEventIds] } : state;
+}
+
+function freshState(
+  input: LeadJourneyInput,
+  context: JourneyContext,
+  first: LeadEvent | undefined,
+): JourneyState {
   const startsNewJourney = isTerminal(context.status) && first?.kind === 'inquiry';
   if (context.seq === 0 || startsNewJourney) {
     const source =
@@ -126,24 +136,46 @@ function stateFromContext(
 
 export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView> {
   const pending: LeadEvent[] = [...(input.pending ?? [])];
+  let inFlight = 0;
+  let lastEventId: string | undefined;
   // Signals that arrive before the state is ready wait in `pending` like any other.
   setHandler(leadEventSignal, (event) => {
     pending.push(event);
   });
 
-  // Carried state keeps its place; a fresh run reads the lead's projection (given by the starter, or loaded).
-  const context =
-    input.context && !input.state
-      ? input.context
-      : await loadJourneyContext({ workspaceId: input.workspaceId, leadId: input.leadId });
-  const policy = context.policy;
-  let current: JourneyState = input.state ?? stateFromContext(input, context, pending[0]);
-  let inFlight = 0;
-  setHandler(leadStateQuery, () => view(current, policy));
+  // Carried state keeps its place; a fresh run starts from the lead's projection, given by whoever started
+  // it (services, continue-as-new) or else loaded here, in which case queries wait for the load.
+  let loaded: { policy: JourneyPolicy; state: JourneyState } | undefined = input.context
+    ? {
+        policy: input.context.policy,
+        state: input.state ?? stateFromContext(input, input.context, pending[0]),
+      }
+    : undefined;
+  setHandler(leadStateQuery, () => {
+    if (!loaded) {
+      throw ApplicationFailure.create({
+        type: 'journey_loading',
+        message: 'the journey is loading its state; ask again',
+      });
+    }
+    return {
+      ...view(loaded.state, loaded.policy),
+      lastEventId,
+      pendingEvents: pending.length,
+      pendingEffects: inFlight,
+    };
+  });
+  if (!loaded) {
+    const context = await loadJourneyContext({ workspaceId: input.workspaceId, leadId: input.leadId });
+    loaded = { policy: context.policy, state: input.state ?? stateFromContext(input, context, pending[0]) };
+  }
+  const policy = loaded.policy;
+  let current: JourneyState = loaded.state;
 
   const publish = (next: JourneyState) => {
     const previous = current;
     current = next;
+    loaded = { policy, state: next };
     if (
       previous.status !== next.status ||
       previous.propertyId !== next.propertyId ||
@@ -187,6 +219,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     changeStatusUpdate,
     async (request) => {
       const decision = decide(current, statusChangeEvent(request), policy, now());
+      lastEventId = request.requestId;
       // The validator saw an older state if another change landed in between: refuse with today's answer.
       if (decision.outcome === 'refused' && decision.refusal) throw refusalFailure(decision.refusal);
       publish(decision.state);
@@ -201,7 +234,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     },
     {
       validator: (request) => {
-        const refusal = validateStatusChange(current, request.to, policy);
+        const refusal = validateStatusChange(current, request.to, policy, request.facts);
         if (refusal) throw refusalFailure(refusal);
       },
     },
@@ -218,13 +251,15 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     while (pending.length > 0 && !shouldContinueAsNew()) {
       const event = pending.shift()!;
       const decision = decide(current, event, policy, now());
+      lastEventId = event.eventId;
       if (decision.outcome === 'new_journey') {
         // The journey ended; this inquiry opens the next one in a fresh run under the same workflow id.
         await condition(() => inFlight === 0 && allHandlersFinished());
         return continueAsNew<typeof leadJourney>({
           ...input,
           state: undefined,
-          context: undefined,
+          context: contextOf(current, policy),
+          seenEventIds: current.seenEventIds,
           pending: [event, ...pending],
         });
       }
@@ -236,7 +271,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       return continueAsNew<typeof leadJourney>({
         ...input,
         state: current,
-        context: undefined,
+        context: contextOf(current, policy),
         pending: [...pending],
       });
     }
@@ -245,6 +280,22 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       if (pending.length === 0) return view(current, policy);
     }
   }
+}
+
+/** The projection a next run would load, taken from the state at hand (continue-as-new). */
+function contextOf(state: JourneyState, policy: JourneyPolicy): JourneyContext {
+  return {
+    policy,
+    propertyId: state.propertyId,
+    status: state.status,
+    journey: state.journey,
+    seq: state.seq - 1,
+    source: state.source,
+    sources: state.sources,
+    facts: state.facts,
+    createdAt: state.createdAt,
+    statusChangedAt: state.statusChangedAt,
+  };
 }
 
 function statusChangeEvent(request: ChangeStatusRequest): LeadEvent {
@@ -258,5 +309,6 @@ function statusChangeEvent(request: ChangeStatusRequest): LeadEvent {
     reason: request.reason,
     context: request.context,
     triggerNotifications: request.triggerNotifications,
+    facts: request.facts,
   };
 }

@@ -148,6 +148,8 @@ export function validateStatusChange(
   state: JourneyState,
   to: LeadStatus,
   policy: JourneyPolicy,
+  /** Facts the change itself supplies (e.g. the tour time with tour_scheduled). */
+  facts?: Partial<LeadFacts>,
 ): Refusal | undefined {
   const { vertical, pipeline } = policy;
   if (!statusAvailable(to, vertical, pipeline)) return statusNotAvailable(to, policy);
@@ -162,7 +164,7 @@ export function validateStatusChange(
         : `A lead cannot move from ${from} to ${to}: ${from} ${isTerminal(from) ? 'is a final status' : 'has no next status in this pipeline'}.`;
     return { code: 'invalid_transition', message, details: { from, to, allowed } };
   }
-  const missing = missingFields(to, state.facts);
+  const missing = missingFields(to, facts ? mergedFacts(state.facts, facts) : state.facts);
   if (missing.length > 0) {
     return {
       code: 'missing_fields',
@@ -268,7 +270,7 @@ function onPartnerStatus(step: Step, event: EventOf<'partner_status'>): Verdict 
 
 function onStatusChange(step: Step, event: EventOf<'status_change'>): Verdict {
   const { state, policy } = step;
-  const refusal = validateStatusChange(state, event.to, policy);
+  const refusal = validateStatusChange(state, event.to, policy, event.facts);
   if (refusal) {
     const { allowed, missing } = refusal.details;
     return refuse(step, refusal, event.to, {
@@ -277,6 +279,7 @@ function onStatusChange(step: Step, event: EventOf<'status_change'>): Verdict {
       ...(missing !== undefined ? { missing } : {}),
     });
   }
+  if (event.facts) state.facts = mergedFacts(state.facts, event.facts);
   if (event.to === state.status) return UNCHANGED;
   applyStatus(step, event.to, event.reason, event.context);
   return APPLIED;

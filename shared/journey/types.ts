@@ -28,6 +28,8 @@ export type LeadEventBody =
   | {
       kind: 'status_change';
       to: LeadStatus;
+      /** Facts the change supplies, checked by required-field rules (e.g. tourAt with tour_scheduled). */
+      facts?: Partial<LeadFacts>;
       reason?: string;
       context?: Record<string, unknown>;
       triggerNotifications?: boolean;
@@ -158,6 +160,11 @@ export interface JourneyView {
   allowedNext: LeadStatus[];
   nextFollowUpAt?: string;
   counters: JourneyState['counters'];
+  /** The id of the last event the journey decided (applied, recorded or ignored). */
+  lastEventId?: string;
+  /** Events received but not yet applied, and effects being written: 0 and 0 means settled. */
+  pendingEvents?: number;
+  pendingEffects?: number;
 }
 
 /** A staff/API status change (seed 001 UpdateStatusRequest, in our terms). */
@@ -165,6 +172,7 @@ export interface ChangeStatusRequest {
   /** Idempotency: the same request id is applied once. */
   requestId: string;
   to: LeadStatus;
+  facts?: Partial<LeadFacts>;
   reason?: string;
   context?: Record<string, unknown>;
   source: Source;
@@ -196,6 +204,8 @@ export interface LeadJourneyInput {
   state?: JourneyState;
   /** The lead's projection and policy as the starter read them: the run can answer queries at once. */
   context?: JourneyContext;
+  /** Event ids the previous journey saw: a late redelivery into the next journey stays a duplicate. */
+  seenEventIds?: string[];
   /** Events received but not yet applied when the run continued as new. */
   pending?: LeadEvent[];
   /** Continue as new once history has this many events (tests set it low). */

@@ -56,6 +56,8 @@ export const UpdateStatusBody = z
     context_data: z.record(z.string(), z.unknown()).optional(),
     updated_by: z.enum(['chatbot', 'resman_user', 'system', 'staff', 'api']).default('staff'),
     actor: z.string().max(200).optional(),
+    // The tour time that tour_scheduled requires, when the change itself books the tour.
+    tour_at: z.iso.datetime({ offset: true }).optional(),
     trigger_notifications: z.boolean().default(true),
   })
   .strict();
@@ -246,6 +248,7 @@ export function leadsRouter(deps: IntakeDeps): Router {
             source,
             actor: body.actor,
             triggerNotifications: body.trigger_notifications,
+            facts: body.tour_at ? { tourAt: body.tour_at } : undefined,
             occurredAt: new Date().toISOString(),
           })
           .catch((error: unknown) => {

@@ -1,0 +1,210 @@
+// Records workflow histories for the replay test: runs journey scenarios against a throwaway dev server
+// and Postgres, then writes each run's history to test/histories/<scenario>.json.
+// Run it when a workflow change is meant to be incompatible *and* no execution of the old code can still be
+// running (otherwise use patched()): `npx tsx scripts/record-histories.ts`.
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadJourneyContext } from '../activities/db/journey';
+import { createOrMatchLead } from '../activities/db/leads';
+import { createPool } from '../activities/db/pool';
+import { createProperty, createWorkspace } from '../activities/db/workspaces';
+import { migrate } from '../infra/db/migrate';
+import { freePort } from '../infra/local/ports';
+import { startEmbeddedPostgres } from '../infra/local/postgres';
+import { startTemporalDevServer } from '../infra/local/temporal';
+import { JourneyClient } from '../services/common/journeys';
+import { createWorker } from '../services/worker/worker';
+import type { LeadEvent } from '../shared/journey/types';
+import { leadWorkflowId } from '../shared/ids';
+import {
+  changeStatusUpdate,
+  leadEventSignal,
+  leadStateQuery,
+  type leadJourney,
+} from '../workflows/leadJourney';
+
+const OUT = join(__dirname, '..', 'test', 'histories');
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const dir = mkdtempSync(join(tmpdir(), 'leadrelay-record-'));
+  chmodSync(dir, 0o755);
+  const temporal = await startTemporalDevServer({ port: await freePort() });
+  const postgres = await startEmbeddedPostgres({
+    dataDir: join(dir, 'pg'),
+    port: await freePort(),
+    database: 'record',
+  });
+  try {
+    await migrate(postgres.url);
+    const pool = createPool(postgres.url);
+    const connection = await Connection.connect({ address: temporal.address });
+    const client = new Client({ connection });
+    const taskQueue = 'record';
+    const journeys = new JourneyClient({ client, taskQueue });
+    const worker = await createWorker({
+      connection: await NativeConnection.connect({ address: temporal.address }),
+      namespace: 'default',
+      taskQueue,
+      pool,
+    });
+    const { workspaceId } = await createWorkspace(pool, {
+      name: 'record',
+      permissions: ['admin'],
+      timezone: 'UTC',
+    });
+    await createProperty(pool, {
+      workspaceId,
+      propertyId: 'p1',
+      name: 'P1',
+      timezone: 'UTC',
+      vertical: 'multifamily',
+    });
+    let clock = 0;
+    const at = () => new Date(Date.UTC(2026, 0, 1, 9, 0, clock++)).toISOString();
+
+    const newLead = async (historyLimit?: number) => {
+      const { lead } = await createOrMatchLead(pool, {
+        workspaceId,
+        propertyId: 'p1',
+        source: 'website',
+        email: `${randomUUID()}@example.com`,
+      });
+      const inquiry: LeadEvent = {
+        kind: 'inquiry',
+        eventId: randomUUID(),
+        occurredAt: at(),
+        source: 'api',
+        channel: 'website',
+      };
+      const context = await loadJourneyContext(pool, { workspaceId, leadId: lead.id });
+      await client.workflow.signalWithStart<typeof leadJourney, [LeadEvent]>('leadJourney', {
+        workflowId: leadWorkflowId(workspaceId, lead.id),
+        taskQueue,
+        args: [{ workspaceId, leadId: lead.id, context, historyLimit }],
+        signal: leadEventSignal,
+        signalArgs: [inquiry],
+      });
+      return {
+        leadId: lead.id,
+        handle: client.workflow.getHandle<typeof leadJourney>(leadWorkflowId(workspaceId, lead.id)),
+      };
+    };
+    const until = async (
+      leadId: string,
+      predicate: (s: Awaited<ReturnType<typeof journeys.state>>) => boolean,
+    ) => {
+      for (;;) {
+        const state = await journeys.state(workspaceId, leadId).catch(() => undefined);
+        if (state && state.pendingEvents === 0 && state.pendingEffects === 0 && predicate(state))
+          return state;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const change = (to: string, extra: Record<string, unknown> = {}) => ({
+      requestId: randomUUID(),
+      to: to as never,
+      source: 'staff' as const,
+      occurredAt: at(),
+      ...extra,
+    });
+
+    const histories: Record<string, { workflowId: string; runId?: string }[]> = {};
+    await worker.runUntil(async () => {
+      // A full journey: staff changes, a partner jump forward, a refused change, a conflict, a duplicate, the end.
+      const a = await newLead();
+      await a.handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
+      await a.handle.executeUpdate(changeStatusUpdate, { args: [change('toured')] }).catch(() => undefined);
+      const jump: LeadEvent = {
+        kind: 'partner_status',
+        partner: 'resman',
+        value: 'application',
+        eventId: 'jump',
+        occurredAt: at(),
+        source: 'partner:resman',
+      };
+      await a.handle.signal(leadEventSignal, jump);
+      await a.handle.signal(leadEventSignal, jump);
+      await a.handle.signal(leadEventSignal, {
+        kind: 'partner_status',
+        partner: 'resman',
+        value: 'contacted',
+        eventId: 'back',
+        occurredAt: at(),
+        source: 'partner:resman',
+      });
+      await a.handle.signal(leadEventSignal, {
+        kind: 'call',
+        callId: 'c1',
+        direction: 'inbound',
+        answered: true,
+        eventId: 'call',
+        occurredAt: at(),
+        source: 'partner:callrail',
+      });
+      await until(a.leadId, (s) => s.lastEventId === 'call');
+      await a.handle.query(leadStateQuery);
+      await a.handle.executeUpdate(changeStatusUpdate, { args: [change('leased')] });
+      await a.handle.result();
+      histories['full-journey'] = [{ workflowId: a.handle.workflowId }];
+
+      // A journey that continues as new, then ends, then comes back as journey 2.
+      const b = await newLead(30);
+      for (let i = 0; i < 12; i++) {
+        await b.handle.signal(leadEventSignal, {
+          kind: 'note',
+          noteId: `n${i}`,
+          eventId: `note-${i}`,
+          occurredAt: at(),
+          source: 'staff',
+        });
+      }
+      await until(b.leadId, (s) => s.lastEventId === 'note-11');
+      await b.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
+      await b.handle.signal(leadEventSignal, {
+        kind: 'inquiry',
+        eventId: 'again',
+        occurredAt: at(),
+        source: 'api',
+        channel: 'website',
+      });
+      await until(b.leadId, (s) => s.journey === 2);
+      const runs = await client.workflowService.listWorkflowExecutions({
+        namespace: 'default',
+        query: `WorkflowId = "${b.handle.workflowId}"`,
+      });
+      histories['new-journey'] = (runs.executions ?? []).map((e) => ({
+        workflowId: b.handle.workflowId,
+        runId: e.execution?.runId ?? undefined,
+      }));
+    });
+
+    rmSync(OUT, { recursive: true, force: true });
+    mkdirSync(OUT, { recursive: true });
+    for (const [name, runs] of Object.entries(histories)) {
+      let i = 0;
+      for (const run of runs) {
+        const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+        const file = join(OUT, `${name}${runs.length > 1 ? `-${++i}` : ''}.json`);
+        writeFileSync(file, historyToJSON(history));
+        process.stdout.write(`recorded ${file} (${history.events?.length ?? 0} events)\n`);
+      }
+    }
+    await pool.end();
+    await connection.close();
+  } finally {
+    await temporal.stop();
+    await postgres.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`record-histories: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,375 @@
+// The lead endpoints over HTTP against the real stack (dev server, Postgres, worker).
+import { randomUUID } from 'node:crypto';
+import { recordJourneyChange } from '../../activities/db/journey';
+import { leadStateQuery } from '../../workflows/leadJourney';
+import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+
+let harness: Harness;
+let key: string;
+let workspaceId: string;
+let otherKey: string;
+
+beforeAll(async () => {
+  harness = await startHarness();
+  ({ apiKey: key, workspaceId } = await registerWorkspace(harness.apiUrl));
+  ({ apiKey: otherKey } = await registerWorkspace(harness.apiUrl));
+  const property = await call(`${harness.apiUrl}/api/v1/properties`, 'POST', key, {
+    property_id: 'maple',
+    name: 'Maple Senior Living',
+    timezone: 'America/Denver',
+    vertical: 'senior_living',
+  });
+  expect(property.status).toBe(201);
+});
+afterAll(async () => {
+  await harness?.stop();
+});
+
+const api = (path: string) => `${harness.apiUrl}/api/v1${path}`;
+const email = () => `${randomUUID()}@example.com`;
+
+async function createLead(body: Record<string, unknown> = {}) {
+  const answer = await call(api('/leads'), 'POST', key, { source: 'website', email: email(), ...body });
+  expect([200, 201]).toContain(answer.status);
+  return answer.body as { id: string; workflow_id: string; matched: boolean };
+}
+
+/** Waits until the journey has applied its first inquiry (the projection row exists from the start). */
+async function journeyReady(leadId: string) {
+  const handle = harness.client.workflow.getHandle(`lead/${workspaceId}/${leadId}`);
+  for (;;) {
+    const state = await handle.query(leadStateQuery).catch(() => undefined);
+    if (state && state.pendingEvents === 0 && state.pendingEffects === 0 && state.counters.events > 0)
+      return state;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe('POST /api/v1/leads', () => {
+  test('answers 400 naming every bad field', async () => {
+    const answer = await call(api('/leads'), 'POST', key, {
+      email: 'not-an-email',
+      phone: '12',
+      nickname: 'x',
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('validation_failed');
+    const fields = answer.body.error.details.fields.map((f: { field: string }) => f.field);
+    expect(fields).toEqual(expect.arrayContaining(['source', 'email', 'phone']));
+  });
+
+  test('refuses a lead with no way to reach or recognise the person', async () => {
+    const answer = await call(api('/leads'), 'POST', key, { source: 'website', first_name: 'Nobody' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details.fields[0].field).toBe('email|phone|external_ids');
+  });
+
+  test('401 without a key, 401 with a wrong one', async () => {
+    expect((await call(api('/leads'), 'GET', undefined)).status).toBe(401);
+    expect((await call(api('/leads'), 'GET', 'lr_wrong')).status).toBe(401);
+  });
+
+  test('matches by partner external id, then normalized email, then E.164 phone', async () => {
+    const address = email();
+    const first = await createLead({
+      email: address,
+      phone: '(303) 555-0101',
+      external_ids: { apfm: `R-${randomUUID()}` },
+    });
+    expect(first.matched).toBe(false);
+    const byEmail = await call(api('/leads'), 'POST', key, {
+      source: 'caring',
+      email: address.toUpperCase(),
+    });
+    expect(byEmail).toMatchObject({ status: 200, body: { id: first.id, matched: true } });
+    const byPhone = await call(api('/leads'), 'POST', key, { source: 'callrail', phone: '+1 303 555 0101' });
+    expect(byPhone).toMatchObject({ status: 200, body: { id: first.id, matched: true } });
+    const lead = await call(api(`/leads/${first.id}`), 'GET', key);
+    expect(lead.body.source).toBe('website');
+    expect(lead.body.external_ids).toHaveProperty('apfm');
+  });
+
+  test('20 concurrent creates of one person give one lead', async () => {
+    const address = email();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call(api('/leads'), 'POST', key, {
+          source: i % 2 ? 'website' : 'chatbot',
+          email: address,
+          phone: '+13035550199',
+        }),
+      ),
+    );
+    const ids = new Set(answers.map((a) => a.body.id));
+    expect(ids.size).toBe(1);
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(19);
+    const rows = await harness.pool.query(
+      'SELECT count(*)::int AS n FROM leads WHERE workspace_id = $1 AND email_normalized = $2',
+      [workspaceId, address],
+    );
+    expect(rows.rows[0].n).toBe(1);
+  });
+
+  test('an unknown property is named', async () => {
+    const answer = await call(api('/leads'), 'POST', key, {
+      source: 'website',
+      email: email(),
+      property_id: 'nowhere',
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details.fields[0].field).toBe('property_id');
+  });
+});
+
+describe('GET /api/v1/leads', () => {
+  test('filters by status, source, property, created range and text, and pages with a cursor', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const made = [];
+    for (let i = 0; i < 5; i++) {
+      made.push(
+        await createLead({
+          source: `fair-${tag}`,
+          first_name: `Zed${tag}`,
+          property_id: i < 3 ? 'maple' : undefined,
+        }),
+      );
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: any } = await call(
+        api(`/leads?source=fair-${tag}&limit=2${cursor ? `&cursor=${cursor}` : ''}`),
+        'GET',
+        key,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.leads.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.leads.map((l: { id: string }) => l.id));
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual(made.map((m) => m.id).sort());
+
+    const byProperty = await call(api(`/leads?source=fair-${tag}&property_id=maple`), 'GET', key);
+    expect(byProperty.body.leads).toHaveLength(3);
+    const byText = await call(api(`/leads?q=zed${tag}&status=new`), 'GET', key);
+    expect(byText.body.leads).toHaveLength(5);
+    const future = await call(api(`/leads?source=fair-${tag}&created_from=2999-01-01`), 'GET', key);
+    expect(future.body.leads).toHaveLength(0);
+    const bad = await call(api('/leads?status=sleeping&cursor=zzz'), 'GET', key);
+    expect(bad.status).toBe(400);
+  });
+
+  test('a key of another workspace sees none of these leads and gets 404 for one', async () => {
+    const lead = await createLead();
+    expect((await call(api(`/leads/${lead.id}`), 'GET', otherKey)).status).toBe(404);
+    expect((await call(api(`/leads/${lead.id}/status-history`), 'GET', otherKey)).status).toBe(404);
+    expect(
+      (await call(api(`/leads/${lead.id}/status`), 'PUT', otherKey, { new_status: 'contacted' })).status,
+    ).toBe(404);
+    const list = await call(api('/leads'), 'GET', otherKey);
+    expect(list.body.leads.map((l: { id: string }) => l.id)).not.toContain(lead.id);
+  });
+});
+
+describe('PUT /api/v1/leads/:id/status', () => {
+  test('applies a change and answers seed 001 UpdateStatusResponse', async () => {
+    const lead = await createLead();
+    await journeyReady(lead.id);
+    const answer = await call(api(`/leads/${lead.id}/status`), 'PUT', key, {
+      new_status: 'contacted',
+      status_reason: 'returned the call',
+      context_data: { urgency_level: 'high' },
+      updated_by: 'chatbot',
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      success: true,
+      new_status: 'contacted',
+      updated_at: expect.any(String),
+      notifications_sent: 0,
+      workflow_actions_triggered: [],
+    });
+    const history = await call(api(`/leads/${lead.id}/status-history`), 'GET', key);
+    expect(history.body.total_count).toBe(2);
+    expect(history.body.status_changes[1]).toMatchObject({
+      old_status: 'new',
+      new_status: 'contacted',
+      status_reason: 'returned the call',
+      updated_by: 'chatbot',
+      context_data: { urgency_level: 'high' },
+    });
+  });
+
+  test('409 invalid_transition lists the allowed statuses and leaves only a refused record', async () => {
+    const lead = await createLead();
+    await journeyReady(lead.id);
+    const answer = await call(api(`/leads/${lead.id}/status`), 'PUT', key, { new_status: 'toured' });
+    expect(answer.status).toBe(409);
+    expect(answer.body.error).toMatchObject({
+      code: 'invalid_transition',
+      details: { from: 'new', to: 'toured', allowed: ['contacted', 'qualified', 'tour_scheduled', 'lost'] },
+    });
+    const applied = await call(api(`/leads/${lead.id}/status-history`), 'GET', key);
+    expect(applied.body.status_changes.map((c: { new_status: string }) => c.new_status)).toEqual(['new']);
+    const all = await call(api(`/leads/${lead.id}/status-history?types=applied,refused`), 'GET', key);
+    expect(all.body.status_changes.map((c: { entry_type: string }) => c.entry_type)).toEqual([
+      'applied',
+      'refused',
+    ]);
+  });
+
+  test('422 missing_fields names what the status needs; the vertical decides the won status', async () => {
+    const lead = await createLead({ property_id: 'maple' });
+    await journeyReady(lead.id);
+    const missing = await call(api(`/leads/${lead.id}/status`), 'PUT', key, { new_status: 'tour_scheduled' });
+    expect(missing.status).toBe(422);
+    expect(missing.body.error).toMatchObject({ code: 'missing_fields', details: { missing: ['tour_at'] } });
+    const booked = await call(api(`/leads/${lead.id}/status`), 'PUT', key, {
+      new_status: 'tour_scheduled',
+      tour_at: '2026-12-01T16:00:00Z',
+    });
+    expect(booked.status).toBe(200);
+    const leased = await call(api(`/leads/${lead.id}/status`), 'PUT', key, { new_status: 'leased' });
+    expect(leased.status).toBe(409);
+    expect(leased.body.error.code).toBe('status_not_available');
+    const placed = await call(api(`/leads/${lead.id}/status`), 'PUT', key, { new_status: 'placed' });
+    expect(placed.body.new_status).toBe('placed');
+    const after = await call(api(`/leads/${lead.id}/status`), 'PUT', key, { new_status: 'contacted' });
+    expect(after.status).toBe(409);
+    expect(after.body.error.details.allowed).toEqual([]);
+  });
+
+  test('the same Idempotency-Key applies a change once', async () => {
+    const lead = await createLead();
+    await journeyReady(lead.id);
+    const headers = { 'Idempotency-Key': randomUUID() };
+    const first = await call(
+      api(`/leads/${lead.id}/status`),
+      'PUT',
+      key,
+      { new_status: 'contacted' },
+      headers,
+    );
+    const again = await call(
+      api(`/leads/${lead.id}/status`),
+      'PUT',
+      key,
+      { new_status: 'contacted' },
+      headers,
+    );
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    const history = await call(api(`/leads/${lead.id}/status-history`), 'GET', key);
+    expect(history.body.total_count).toBe(2);
+  });
+
+  test('50 concurrent status changes on one lead end in a history that matches the final state', async () => {
+    const lead = await createLead({ phone: '+13035550123' });
+    await journeyReady(lead.id);
+    const targets = ['contacted', 'qualified', 'tour_scheduled', 'lost', 'application', 'toured'];
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        call(api(`/leads/${lead.id}/status`), 'PUT', key, {
+          new_status: targets[i % targets.length],
+          tour_at: '2026-12-02T16:00:00Z',
+          status_reason: `change ${i}`,
+        }),
+      ),
+    );
+    for (const answer of answers) expect([200, 409]).toContain(answer.status);
+    const final = await call(api(`/leads/${lead.id}`), 'GET', key);
+    const history = await call(api(`/leads/${lead.id}/status-history?limit=1000`), 'GET', key);
+    const applied = history.body.status_changes as { old_status: string | null; new_status: string }[];
+    // Every applied row starts where the previous one ended, and the last one is the lead's status.
+    for (let i = 1; i < applied.length; i++) expect(applied[i]!.old_status).toBe(applied[i - 1]!.new_status);
+    expect(applied[applied.length - 1]!.new_status).toBe(final.body.status);
+    const projection = await harness.pool.query('SELECT status FROM leads WHERE id = $1', [lead.id]);
+    expect(projection.rows[0].status).toBe(final.body.status);
+    // Every applied row was answered 200 with its status; no refused change left an applied row.
+    const reasons = new Map(
+      (history.body.status_changes as { status_reason?: string; new_status: string }[]).map((row) => [
+        row.status_reason,
+        row.new_status,
+      ]),
+    );
+    answers.forEach((answer, i) => {
+      if (answer.status === 409) expect(reasons.has(`change ${i}`)).toBe(false);
+    });
+    for (const [reason, status] of reasons) {
+      if (reason === 'inquiry') continue;
+      const answer = answers[Number(reason?.replace('change ', ''))]!;
+      expect(answer.status).toBe(200);
+      expect(answer.body.new_status).toBe(status);
+    }
+    expect(applied.length).toBeGreaterThan(1);
+  });
+
+  test('status history honours date range and limit and reports total_count', async () => {
+    const lead = await createLead({ phone: '+13035550124' });
+    await journeyReady(lead.id);
+    for (const status of ['contacted', 'qualified']) {
+      expect((await call(api(`/leads/${lead.id}/status`), 'PUT', key, { new_status: status })).status).toBe(
+        200,
+      );
+    }
+    const limited = await call(api(`/leads/${lead.id}/status-history?limit=2`), 'GET', key);
+    expect(limited.body.status_changes).toHaveLength(2);
+    expect(limited.body.total_count).toBe(3);
+    const none = await call(api(`/leads/${lead.id}/status-history?date_to=2000-01-01`), 'GET', key);
+    expect(none.body).toEqual({ status_changes: [], total_count: 0 });
+    const bad = await call(api(`/leads/${lead.id}/status-history?limit=0&date_from=yesterday`), 'GET', key);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.fields.map((f: { field: string }) => f.field).sort()).toEqual([
+      'date_from',
+      'limit',
+    ]);
+  });
+});
+
+test('recording a decision twice (a retried activity) writes each row once', async () => {
+  const lead = await createLead();
+  await journeyReady(lead.id);
+  const input = {
+    workspaceId,
+    leadId: lead.id,
+    journey: 1,
+    effects: [
+      {
+        kind: 'record_history' as const,
+        key: `test:${randomUUID()}`,
+        entry: {
+          type: 'applied' as const,
+          seq: 2,
+          eventId: 'retry-1',
+          oldStatus: 'new' as const,
+          newStatus: 'contacted' as const,
+          source: 'staff' as const,
+          direction: 'inbound' as const,
+          at: new Date().toISOString(),
+        },
+      },
+      { kind: 'alert_staff' as const, key: `test:${randomUUID()}`, reason: 'retry_check', details: {} },
+    ],
+    projection: {
+      status: 'contacted' as const,
+      statusChangedAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      source: 'website',
+      sources: ['website'],
+      seq: 2,
+    },
+  };
+  await recordJourneyChange(harness.pool, input);
+  await recordJourneyChange(harness.pool, input);
+  const rows = await harness.pool.query(
+    'SELECT count(*)::int AS n FROM status_history WHERE event_id = $1 AND lead_id = $2',
+    ['retry-1', lead.id],
+  );
+  expect(rows.rows[0].n).toBe(1);
+  const tasks = await harness.pool.query(
+    "SELECT count(*)::int AS n FROM staff_tasks WHERE lead_id = $1 AND kind = 'retry_check'",
+    [lead.id],
+  );
+  expect(tasks.rows[0].n).toBe(1);
+});
