@@ -1,7 +1,7 @@
 // Records workflow histories for the replay test: runs journey scenarios against a throwaway dev server
 // and Postgres, then writes each run's history to test/histories/<scenario>.json.
-// Run it when a workflow change is meant to be incompatible *and* no execution of the old code can still be
-// running (otherwise use patched()): `npx tsx scripts/record-histories.ts`.
+// Run it after a workflow change (guarded by patched()) so the new code path is covered too, with a new
+// prefix: `npx tsx scripts/record-histories.ts v3`. Older files stay: today's code must replay them all.
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ import {
 } from '../workflows/leadJourney';
 
 const OUT = join(__dirname, '..', 'test', 'histories');
+const PREFIX = process.argv[2] ?? 'new';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -184,13 +185,12 @@ async function main(): Promise<void> {
       }));
     });
 
-    rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
     for (const [name, runs] of Object.entries(histories)) {
       let i = 0;
       for (const run of runs) {
         const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
-        const file = join(OUT, `${name}${runs.length > 1 ? `-${++i}` : ''}.json`);
+        const file = join(OUT, `${PREFIX}-${name}${runs.length > 1 ? `-${++i}` : ''}.json`);
         writeFileSync(file, historyToJSON(history));
         process.stdout.write(`recorded ${file} (${history.events?.length ?? 0} events)\n`);
       }

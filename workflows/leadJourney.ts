@@ -4,6 +4,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   defineQuery,
   defineSignal,
   defineUpdate,
@@ -15,6 +16,7 @@ import {
 import type { createActivities } from '../activities';
 import { isTerminal } from '../shared/lifecycle';
 import { decide, initialState, leadSourceLabel, validateStatusChange, view } from '../shared/journey/decide';
+import { dueDeadlines, planDeadlines } from '../shared/journey/followUps';
 import type {
   ChangeStatusRequest,
   ChangeStatusResult,
@@ -30,6 +32,7 @@ import type {
 import {
   LeadSourceAttribute,
   LeadStatusAttribute,
+  NextFollowUpAtAttribute,
   PropertyIdAttribute,
   WorkspaceIdAttribute,
 } from '../shared/searchAttributes';
@@ -110,7 +113,8 @@ function freshState(
       propertyId: context.propertyId,
       journey: startsNewJourney ? context.journey + 1 : context.journey,
       source,
-      now: startsNewJourney ? now() : context.createdAt,
+      // A new journey starts on the workflow clock (the lead row may be older: a later inquiry, a replayed event).
+      now: now(),
       facts: context.facts,
     });
   }
@@ -135,6 +139,8 @@ function freshState(
 }
 
 export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView> {
+  // Runs recorded before follow-up timers existed replay without them; every new run has them.
+  const followUpsEnabled = patched('follow-up-deadlines');
   const pending: LeadEvent[] = [...(input.pending ?? [])];
   let inFlight = 0;
   let lastEventId: string | undefined;
@@ -151,6 +157,8 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
         state: input.state ?? stateFromContext(input, input.context, pending[0]),
       }
     : undefined;
+  const nextFollowUp = (state: JourneyState, policy: JourneyPolicy): string | undefined =>
+    followUpsEnabled ? planDeadlines(state, policy.followUps)[0]?.fireAt : undefined;
   setHandler(leadStateQuery, () => {
     if (!loaded) {
       throw ApplicationFailure.create({
@@ -159,7 +167,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       });
     }
     return {
-      ...view(loaded.state, loaded.policy),
+      ...view(loaded.state, loaded.policy, nextFollowUp(loaded.state, loaded.policy)),
       lastEventId,
       pendingEvents: pending.length,
       pendingEffects: inFlight,
@@ -171,6 +179,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   }
   const policy = loaded.policy;
   let current: JourneyState = loaded.state;
+  let followUpAt = nextFollowUp(current, policy);
 
   const publish = (next: JourneyState) => {
     const previous = current;
@@ -185,16 +194,23 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     }
   };
   upsertAttributes(current);
+  if (followUpAt) upsertSearchAttributes([{ key: NextFollowUpAtAttribute, value: new Date(followUpAt) }]);
 
   /** Writes a decision's effects durably; the activity's idempotency keys make retries harmless. */
   const execute = async (decision: Decision): Promise<void> => {
-    if (decision.effects.length === 0) return;
+    const next = nextFollowUp(decision.state, policy);
+    const followUpChanged = next !== followUpAt;
+    if (followUpChanged) {
+      followUpAt = next;
+      upsertSearchAttributes([{ key: NextFollowUpAtAttribute, value: next ? new Date(next) : null }]);
+    }
+    if (decision.effects.length === 0 && !followUpChanged) return;
     inFlight += 1;
     try {
       const entries = decision.effects.flatMap((e) => (e.kind === 'record_history' ? [e.entry] : []));
       const summary = entries.length
         ? `record ${entries.map((e) => `${e.type} ${e.oldStatus ?? '∅'}→${e.newStatus}`).join(', ')}`
-        : `record ${decision.effects.map((e) => e.kind).join(', ')}`;
+        : `record ${decision.effects.map((e) => (e.kind === 'notify' ? e.template : e.kind)).join(', ') || 'next follow-up'}`;
       await recordJourneyChange(summary, {
         workspaceId: decision.state.workspaceId,
         leadId: decision.state.leadId,
@@ -208,6 +224,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
           source: decision.state.source,
           sources: decision.state.sources,
           seq: decision.state.seq - 1,
+          ...(followUpsEnabled ? { nextFollowUpAt: next ?? null } : {}),
         },
       });
     } finally {
@@ -228,7 +245,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
         success: true,
         new_status: decision.state.status,
         updated_at: decision.state.statusChangedAt,
-        notifications_sent: 0,
+        notifications_sent: decision.effects.filter((e) => e.kind === 'notify').length,
         workflow_actions_triggered: [],
       };
     },
@@ -244,15 +261,36 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   const shouldContinueAsNew = () =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
 
+  /** Applies one event through the reducer; false when it opens the next journey (the run must end). */
+  const apply = async (event: LeadEvent): Promise<boolean> => {
+    const decision = decide(current, event, policy, now());
+    lastEventId = event.eventId;
+    if (decision.outcome === 'new_journey') return false;
+    publish(decision.state);
+    await execute(decision);
+    return true;
+  };
+
   for (;;) {
-    await condition(
-      () => pending.length > 0 || (isTerminal(current.status) && inFlight === 0) || shouldContinueAsNew(),
-    );
+    const wake = () =>
+      pending.length > 0 || (isTerminal(current.status) && inFlight === 0) || shouldContinueAsNew();
+    const waitMs = followUpAt ? Date.parse(followUpAt) - Date.now() : undefined;
+    if (waitMs === undefined) await condition(wake);
+    // The follow-up timer: cancelled by whatever event arrives first, re-armed from the new state.
+    else if (waitMs > 0) await condition(wake, waitMs, { summary: 'next follow-up' });
+    for (const deadline of followUpsEnabled ? dueDeadlines(current, policy.followUps, now()) : []) {
+      await apply({
+        kind: 'deadline_fired',
+        name: deadline.name,
+        fireAt: deadline.fireAt,
+        eventId: `deadline:${deadline.name}:${deadline.fireAt}`,
+        occurredAt: now(),
+        source: 'system',
+      });
+    }
     while (pending.length > 0 && !shouldContinueAsNew()) {
       const event = pending.shift()!;
-      const decision = decide(current, event, policy, now());
-      lastEventId = event.eventId;
-      if (decision.outcome === 'new_journey') {
+      if (!(await apply(event))) {
         // The journey ended; this inquiry opens the next one in a fresh run under the same workflow id.
         await condition(() => inFlight === 0 && allHandlersFinished());
         return continueAsNew<typeof leadJourney>({
@@ -263,8 +301,6 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
           pending: [event, ...pending],
         });
       }
-      publish(decision.state);
-      await execute(decision);
     }
     if (shouldContinueAsNew()) {
       await condition(() => inFlight === 0 && allHandlersFinished());

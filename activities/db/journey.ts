@@ -9,6 +9,7 @@ import {
   type Pipeline,
   type Vertical,
 } from '../../shared/lifecycle';
+import { DEFAULT_FOLLOW_UP_POLICY, type FollowUpPolicy } from '../../shared/journey/followUps';
 import type { Effect, JourneyContext } from '../../shared/journey/types';
 import { withTransaction } from './pool';
 
@@ -21,6 +22,8 @@ export interface ProjectionUpdate {
   sources: string[];
   /** Last history seq this decision wrote (or the previous one when it wrote none). */
   seq: number;
+  /** The earliest pending follow-up, or null when none is due. */
+  nextFollowUpAt?: string | null;
 }
 
 export interface RecordJourneyChangeInput {
@@ -44,6 +47,7 @@ interface LeadRow {
   status_changed_at: Date;
   vertical: Vertical | null;
   pipeline: Pipeline | null;
+  follow_up_policy: Partial<FollowUpPolicy> | null;
 }
 
 export async function loadJourneyContext(
@@ -52,7 +56,7 @@ export async function loadJourneyContext(
 ): Promise<JourneyContext> {
   const { rows } = await pool.query<LeadRow>(
     `SELECT l.property_id, l.status, l.journey, l.projection_seq, l.source, l.sources, l.email_normalized,
-            l.phone_e164, l.created_at, l.status_changed_at, p.vertical, w.pipeline
+            l.phone_e164, l.created_at, l.status_changed_at, p.vertical, w.pipeline, w.follow_up_policy
        FROM leads l
        JOIN workspaces w ON w.id = l.workspace_id
        LEFT JOIN properties p ON p.workspace_id = l.workspace_id AND p.id = l.property_id
@@ -73,6 +77,7 @@ export async function loadJourneyContext(
       vertical: row.vertical ?? 'multifamily',
       pipeline: row.pipeline ?? DEFAULT_PIPELINE,
       connectedPartners: [],
+      followUps: { ...DEFAULT_FOLLOW_UP_POLICY, ...(row.follow_up_policy ?? {}) },
     },
     propertyId: row.property_id ?? undefined,
     status: isStatus(row.status) ? row.status : 'new',
@@ -132,6 +137,21 @@ export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyCha
             [effect.key, workspaceId, leadId, effect.eventType, JSON.stringify(effect.data)],
           );
           break;
+        case 'notify':
+          await client.query(
+            `INSERT INTO notifications (idempotency_key, workspace_id, lead_id, audience, template, priority, data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING`,
+            [
+              effect.key,
+              workspaceId,
+              leadId,
+              effect.audience,
+              effect.template,
+              effect.priority,
+              JSON.stringify(effect.data),
+            ],
+          );
+          break;
         case 'push_partner':
           await client.query(
             `INSERT INTO partner_syncs (idempotency_key, workspace_id, lead_id, partner, status, partner_value, causation_id)
@@ -154,7 +174,8 @@ export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyCha
     await client.query(
       `UPDATE leads
           SET status = $3, status_changed_at = $4, updated_at = GREATEST(updated_at, $5::timestamptz),
-              property_id = COALESCE($6, property_id), source = $7, sources = $8, journey = $9, projection_seq = $10
+              property_id = COALESCE($6, property_id), source = $7, sources = $8, journey = $9, projection_seq = $10,
+              next_follow_up_at = CASE WHEN $11 THEN $12::timestamptz ELSE next_follow_up_at END
         WHERE workspace_id = $1 AND id = $2 AND (journey, projection_seq) <= ($9, $10)`,
       [
         workspaceId,
@@ -167,6 +188,8 @@ export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyCha
         p.sources,
         journey,
         p.seq,
+        p.nextFollowUpAt !== undefined,
+        p.nextFollowUpAt ?? null,
       ],
     );
   });

@@ -100,7 +100,7 @@ export function decide(state: JourneyState, event: LeadEvent, policy: JourneyPol
   }
 
   const isFirstEvent = state.counters.events === 0;
-  const step: Step = { event, policy, now, state: beginStep(state, event.eventId, now), effects: [] };
+  const step: Step = { event, policy, now, state: beginStep(state, event, now), effects: [] };
   const verdict = handle(step, event, isFirstEvent);
   const decision: Decision = { outcome: verdict.outcome, state: step.state, effects: step.effects };
   if (verdict.refusal) decision.refusal = verdict.refusal;
@@ -134,9 +134,14 @@ function handle(step: Step, event: LeadEvent, isFirstEvent: boolean): Verdict {
     case 'sms_opt_in':
       state.smsOptedOut = false;
       return RECORDED;
+    case 'sms_received':
+    case 'sms_delivery':
+      return RECORDED;
     case 'facts_changed':
       state.facts = mergedFacts(state.facts, event.facts);
       return RECORDED;
+    case 'deadline_fired':
+      return onDeadlineFired(step, event);
   }
 }
 
@@ -333,6 +338,70 @@ function onCall(step: Step, event: EventOf<'call'>): Verdict {
   return RECORDED;
 }
 
+/** What each follow-up does when its deadline comes; the deadlines themselves are planned in followUps.ts. */
+function onDeadlineFired(step: Step, event: EventOf<'deadline_fired'>): Verdict {
+  const { state } = step;
+  state.firedDeadlines = [...(state.firedDeadlines ?? []), `${event.name}@${event.fireAt}`].slice(-100);
+  const data = {
+    lead_id: state.leadId,
+    status: state.status,
+    due_at: event.fireAt,
+    tour_at: state.facts.tourAt ?? null,
+  };
+  const notify = (
+    audience: 'prospect' | 'staff',
+    template: string,
+    priority: 'low' | 'medium' | 'high' | 'urgent',
+  ) =>
+    step.effects.push({
+      kind: 'notify',
+      key: effectKey(step, 'notify', `${audience}:${template}`),
+      audience,
+      template,
+      priority,
+      data,
+    });
+  const alert = (reason: string) =>
+    step.effects.push({
+      kind: 'alert_staff',
+      key: effectKey(step, 'alert_staff', reason),
+      reason,
+      details: data,
+    });
+
+  if (event.name === 'auto_lost') {
+    if (
+      isTerminal(state.status) ||
+      !canTransition(state.status, 'lost', step.policy.vertical, step.policy.pipeline)
+    ) {
+      return RECORDED;
+    }
+    applyStatus(step, 'lost', 'no activity: lost automatically', {
+      deadline: event.name,
+      due_at: event.fireAt,
+    });
+    return APPLIED;
+  }
+  if (event.name === 'speed_to_lead') {
+    alert('speed_to_lead_missed');
+    notify('staff', 'speed_to_lead_escalation', 'urgent');
+  } else if (event.name.startsWith('referral_response_')) {
+    alert(`referral_deadline_missed:${event.name.slice('referral_response_'.length)}`);
+  } else if (event.name.startsWith('tour_reminder_')) {
+    const template = event.name; // tour_reminder_24h, tour_reminder_2h
+    notify('prospect', template, 'high');
+    notify('staff', template, 'high');
+  } else if (event.name === 'post_tour') {
+    notify('staff', 'post_tour_outcome_request', 'high');
+  } else if (event.name === 'no_show') {
+    notify('prospect', 'no_show_follow_up', 'medium');
+    alert('tour_no_show');
+  } else if (event.name === 'stale') {
+    notify('staff', 'stale_lead_nudge', 'medium');
+  }
+  return RECORDED;
+}
+
 // ---- the shared moves ----
 
 /**
@@ -496,14 +565,15 @@ function effectKey(step: Step, kind: Effect['kind'], target: string | number): s
 
 // ---- small helpers ----
 
-function beginStep(state: JourneyState, eventId: string, now: string): JourneyState {
+function beginStep(state: JourneyState, event: LeadEvent, now: string): JourneyState {
   return {
     ...state,
-    updatedAt: now,
+    // A deadline firing is the journey's own clock, not activity: it must not re-arm stale and auto-lost.
+    updatedAt: event.kind === 'deadline_fired' ? state.updatedAt : now,
     sources: [...state.sources],
     facts: { ...state.facts },
     lastPushed: { ...state.lastPushed },
-    seenEventIds: [...state.seenEventIds, eventId].slice(-SEEN_EVENT_IDS_LIMIT),
+    seenEventIds: [...state.seenEventIds, event.eventId].slice(-SEEN_EVENT_IDS_LIMIT),
     counters: { ...state.counters, events: state.counters.events + 1 },
   };
 }

@@ -1,6 +1,7 @@
 // The journey's vocabulary: events in, state kept, effects out. Pure data shared by the reducer,
 // the workflow shell, the activities and the services.
 import type { LeadFacts, LeadStatus, PartnerName, Pipeline, Vertical } from '../lifecycle';
+import type { FollowUpPolicy } from './followUps';
 
 /** Who caused a change: staff, the chatbot, a partner, leadrelay itself, or an API client. */
 export type Source = 'staff' | 'chatbot' | 'system' | 'api' | `partner:${PartnerName}`;
@@ -47,7 +48,13 @@ export type LeadEventBody =
   | { kind: 'conversion'; conversionId: string; conversionType: string; value?: number }
   | { kind: 'sms_opt_out' }
   | { kind: 'sms_opt_in' }
-  | { kind: 'facts_changed'; facts: Partial<LeadFacts> };
+  /** An inbound SMS from the lead (Twilio MessageSid); opt-out keywords also send sms_opt_out/sms_opt_in. */
+  | { kind: 'sms_received'; messageId: string }
+  /** A delivery status of an SMS we sent (Twilio status callback). */
+  | { kind: 'sms_delivery'; messageId: string; status: string; errorCode?: string }
+  | { kind: 'facts_changed'; facts: Partial<LeadFacts> }
+  /** A follow-up deadline came due (made by the workflow from its own clock; source 'system'). */
+  | { kind: 'deadline_fired'; name: string; fireAt: string };
 
 export type LeadEvent = EventBase & LeadEventBody;
 export type LeadEventKind = LeadEventBody['kind'];
@@ -58,6 +65,8 @@ export interface JourneyPolicy {
   pipeline: Pipeline;
   /** Partners with an active integration for this lead's workspace/property: each gets status pushes. */
   connectedPartners: PartnerName[];
+  /** Follow-up timings; absent in contexts carried from before follow-ups existed (defaults apply). */
+  followUps?: FollowUpPolicy;
 }
 
 export interface JourneyState {
@@ -79,6 +88,8 @@ export interface JourneyState {
   lastPushed: Partial<Record<PartnerName, LeadStatus>>;
   /** Recent event ids (bounded, oldest dropped), carried through continue-as-new. */
   seenEventIds: string[];
+  /** Deadlines that already fired (`name@fireAt`, bounded): a deadline fires once. */
+  firedDeadlines?: string[];
   /** Next history sequence number of this journey: orders history rows. */
   seq: number;
   counters: { events: number; calls: number; notes: number; conversions: number; tours: number };
@@ -115,7 +126,17 @@ export type Effect =
       causationId: string;
     }
   | { kind: 'emit_webhook'; key: string; eventType: string; data: Record<string, unknown> }
-  | { kind: 'alert_staff'; key: string; reason: string; details: Record<string, unknown> };
+  | { kind: 'alert_staff'; key: string; reason: string; details: Record<string, unknown> }
+  | {
+      kind: 'notify';
+      key: string;
+      /** Who it is for: the prospect (quiet hours and opt-outs apply) or staff. */
+      audience: 'prospect' | 'staff';
+      /** The template (seed 001 naming, e.g. tour_reminder_24h, speed_to_lead_escalation). */
+      template: string;
+      priority: 'low' | 'medium' | 'high' | 'urgent';
+      data: Record<string, unknown>;
+    };
 
 export type RefusalCode =
   'invalid_transition' | 'missing_fields' | 'unknown_partner_value' | 'status_not_available';

@@ -2,113 +2,27 @@
 // Postgres: events, the changeStatus update and its validator, partner jumps and conflicts, terminal
 // statuses, new journeys and continue-as-new.
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import type pg from 'pg';
-import { createActivities } from '../../activities';
+import type { LeadEvent } from '../../shared/journey/types';
 import { loadJourneyContext } from '../../activities/db/journey';
-import { createOrMatchLead } from '../../activities/db/leads';
-import { createPool } from '../../activities/db/pool';
-import { createWorkspace, createProperty } from '../../activities/db/workspaces';
-import type { JourneyView, LeadEvent, LeadJourneyInput } from '../../shared/journey/types';
-import { leadWorkflowId } from '../../shared/ids';
-import { SEARCH_ATTRIBUTES } from '../../shared/searchAttributes';
-import {
-  changeStatusUpdate,
-  leadEventSignal,
-  leadJourney,
-  leadStateQuery,
-} from '../../workflows/leadJourney';
-import { testStack } from '../setup/stack';
+import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../../workflows/leadJourney';
+import { at, inquiry, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
 
-let env: TestWorkflowEnvironment;
-let pool: pg.Pool;
-let worker: Worker;
-let running: Promise<void>;
-let workspaceId: string;
-const taskQueue = `wf-${randomUUID()}`;
-
+let ts: TimeSkipping;
 beforeAll(async () => {
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // Installed by an earlier file in this process.
-  }
-  const stack = testStack();
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: stack.testServerPath } },
-  });
-  // The time-skipping server, like any Temporal server, needs our search attributes registered first.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: 'default',
-    searchAttributes: Object.fromEntries(
-      SEARCH_ATTRIBUTES.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
-    ),
-  });
-  pool = createPool(stack.databaseUrl);
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { codePath: stack.workflowBundlePath },
-    activities: createActivities({ pool }),
-  });
-  running = worker.run();
-  ({ workspaceId } = await createWorkspace(pool, {
-    name: 'Workflow tests',
-    permissions: ['admin'],
-    timezone: 'UTC',
-  }));
-  await createProperty(pool, {
-    workspaceId,
-    propertyId: 'oak',
-    name: 'Oak Apartments',
-    timezone: 'America/Chicago',
-    vertical: 'multifamily',
-  });
+  ts = await startTimeSkipping();
 });
-
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
-  await pool?.end();
+  await ts?.stop();
 });
 
-let sequence = 0;
-const at = () => new Date(Date.UTC(2026, 0, 1, 12, 0, sequence++)).toISOString();
-
-async function newLead(extra: { email?: string; phone?: string } = { email: `${randomUUID()}@example.com` }) {
-  const { lead } = await createOrMatchLead(pool, {
-    workspaceId,
-    propertyId: 'oak',
-    source: 'website',
-    ...extra,
-  });
-  return lead.id;
-}
-
-function inquiry(eventId = randomUUID()): LeadEvent {
-  return { kind: 'inquiry', eventId, occurredAt: at(), source: 'api', channel: 'website' };
-}
-
-async function start(leadId: string, first: LeadEvent = inquiry(), extra: Partial<LeadJourneyInput> = {}) {
-  // As the services do: the starter hands the run its projection, so queries answer at once.
-  const context = await loadJourneyContext(pool, { workspaceId, leadId });
-  const input: LeadJourneyInput = { workspaceId, leadId, context, ...extra };
-  return env.client.workflow.signalWithStart(leadJourney, {
-    workflowId: leadWorkflowId(workspaceId, leadId),
-    taskQueue,
-    args: [input],
-    signal: leadEventSignal,
-    signalArgs: [first],
-  });
-}
+const newLead = (extra?: { email?: string; phone?: string }) => ts.newLead(extra);
+const start: TimeSkipping['start'] = (...args) => ts.start(...args);
+const send: TimeSkipping['send'] = (...args) => ts.send(...args);
 
 async function history(leadId: string) {
-  const { rows } = await pool.query(
+  const { rows } = await ts.pool.query(
     `SELECT entry_type, old_status, new_status, source, journey, seq, reason FROM status_history
       WHERE lead_id = $1 ORDER BY journey, seq`,
     [leadId],
@@ -126,26 +40,7 @@ function change(to: string, extra: Record<string, unknown> = {}) {
   };
 }
 
-type Handle = WorkflowHandle<typeof leadJourney>;
-
-/** Queries until the journey's state satisfies the predicate with no effects in flight (bounded by the test timeout). */
-async function until(handle: Handle, predicate: (state: JourneyView) => boolean): Promise<JourneyView> {
-  for (;;) {
-    // A deadline per query: the time-skipping server can leave a query to a run that just continued as new
-    // unanswered, and the next query reaches the new run.
-    const state = await env.client.connection
-      .withDeadline(Date.now() + 1000, () => handle.query(leadStateQuery))
-      .catch(() => undefined);
-    if (state && state.pendingEvents === 0 && state.pendingEffects === 0 && predicate(state)) return state;
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
-/** Signals an event and waits until the journey has decided it and written its effects. */
-async function send(handle: Handle, event: LeadEvent) {
-  await handle.signal(leadEventSignal, event);
-  return until(handle, (state) => state.lastEventId === event.eventId);
-}
+const until: TimeSkipping['until'] = (...args) => ts.until(...args);
 
 test('a staff change is applied through the update and answers seed 001 UpdateStatusResponse', async () => {
   const leadId = await newLead();
@@ -270,7 +165,7 @@ test('a partner moving backward is recorded as a conflict, not applied, and staf
     old_status: 'qualified',
     new_status: 'contacted',
   });
-  const tasks = await pool.query('SELECT kind, details FROM staff_tasks WHERE lead_id = $1', [leadId]);
+  const tasks = await ts.pool.query('SELECT kind, details FROM staff_tasks WHERE lead_id = $1', [leadId]);
   expect(tasks.rows).toEqual([expect.objectContaining({ kind: 'partner_conflict' })]);
 });
 
@@ -293,7 +188,7 @@ test('a terminal status ends the run; a later inquiry starts journey 2 under the
     [1, 'new', 'lost'],
     [2, null, 'new'],
   ]);
-  const projection = await loadJourneyContext(pool, { workspaceId, leadId });
+  const projection = await loadJourneyContext(ts.pool, { workspaceId: ts.workspaceId, leadId });
   expect(projection).toMatchObject({ status: 'new', journey: 2 });
 });
 
@@ -311,44 +206,11 @@ test('an inquiry arriving while the ending run still works opens the next journe
   // As ingest does, without waiting: the inquiry reaches the ending run (which continues as new into journey 2)
   // or, if that run already closed, starts a new one. Either way: journey 2 at status new, journey 1 kept.
   await start(leadId, inquiry());
-  const state = await until(
-    env.client.workflow.getHandle<typeof leadJourney>(handle.workflowId),
-    (s) => s.journey === 2,
-  );
+  const state = await until(handle, (s) => s.journey === 2);
   expect(state).toMatchObject({ journey: 2, status: 'new' });
   expect((await history(leadId)).map((r) => [r.journey, r.new_status])).toEqual([
     [1, 'new'],
     [1, 'lost'],
     [2, 'new'],
   ]);
-});
-
-test('a long journey continues as new carrying its state and remembered event ids', async () => {
-  const leadId = await newLead();
-  const handle = await start(leadId, inquiry(), { historyLimit: 40 });
-  const first = (await handle.describe()).runId;
-  for (let i = 0; i < 30; i++) {
-    await send(handle, {
-      kind: 'note',
-      noteId: `n${i}`,
-      eventId: `note-${i}`,
-      occurredAt: at(),
-      source: 'staff',
-    });
-  }
-  await env.client.workflow
-    .getHandle<typeof leadJourney>(handle.workflowId)
-    .executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
-  const latest = env.client.workflow.getHandle<typeof leadJourney>(handle.workflowId);
-  const description = await latest.describe();
-  expect(description.runId).not.toBe(first);
-  // A note id from the first run is still known to the new one.
-  const state = await send(latest, {
-    kind: 'note',
-    noteId: 'n0',
-    eventId: 'note-0',
-    occurredAt: at(),
-    source: 'staff',
-  });
-  expect(state).toMatchObject({ status: 'contacted', counters: expect.objectContaining({ notes: 30 }) });
 });

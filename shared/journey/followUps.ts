@@ -1,0 +1,104 @@
+// Follow-up deadlines as a pure function of the journey's state: speed-to-lead, tour reminders, post-tour
+// outcome and no-show, stale nudge, auto-lost and referral-partner response deadlines. The workflow waits
+// for the earliest; a fired deadline comes back through decide() as a `deadline_fired` event.
+import { isTerminal, type PartnerName } from '../lifecycle';
+import type { JourneyState } from './types';
+
+export interface FollowUpPolicy {
+  /** No contact this long after the inquiry: the manager is alerted. */
+  speedToLeadMinutes: number;
+  /** Tour reminders, hours before the tour, to the prospect and the agent. */
+  tourReminderHours: number[];
+  /** After the tour's start: ask the agent for the outcome. */
+  postTourHours: number;
+  /** Still tour_scheduled this long after the tour's start: a no-show follow-up. */
+  noShowHours: number;
+  /** No activity this long: staff get a nudge. */
+  staleDays: number;
+  /** No activity this long: the lead is lost. */
+  autoLostDays: number;
+  /** Referral partners' answer-within contracts, minutes from the inquiry until the first contact. */
+  referralResponseMinutes: Partial<Record<PartnerName, number>>;
+}
+
+export const DEFAULT_FOLLOW_UP_POLICY: FollowUpPolicy = {
+  speedToLeadMinutes: 15,
+  tourReminderHours: [24, 2],
+  postTourHours: 2,
+  noShowHours: 24,
+  staleDays: 7,
+  autoLostDays: 30,
+  // A Place for Mom advises answering a referral within 2 hours.
+  referralResponseMinutes: { apfm: 120 },
+};
+
+export type DeadlineName =
+  | 'speed_to_lead'
+  | `tour_reminder_${number}h`
+  | 'post_tour'
+  | 'no_show'
+  | 'stale'
+  | 'auto_lost'
+  | `referral_response_${string}`;
+
+export interface Deadline {
+  name: DeadlineName;
+  fireAt: string;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const at = (base: string, offsetMs: number) => new Date(Date.parse(base) + offsetMs).toISOString();
+
+/** The key a fired deadline is remembered by: the same deadline re-armed at another time fires again. */
+export function deadlineKey(deadline: Deadline): string {
+  return `${deadline.name}@${deadline.fireAt}`;
+}
+
+/** Every deadline the state calls for that has not fired yet, earliest first. */
+export function planDeadlines(
+  state: JourneyState,
+  policy: FollowUpPolicy = DEFAULT_FOLLOW_UP_POLICY,
+): Deadline[] {
+  if (isTerminal(state.status)) return [];
+  const deadlines: Deadline[] = [];
+  const add = (name: DeadlineName, fireAt: string) => deadlines.push({ name, fireAt });
+
+  const untouched = state.status === 'new' && state.counters.calls === 0;
+  if (untouched) {
+    add('speed_to_lead', at(state.createdAt, policy.speedToLeadMinutes * MINUTE));
+    for (const [partner, minutes] of Object.entries(policy.referralResponseMinutes)) {
+      if (state.source === partner && minutes !== undefined) {
+        add(`referral_response_${partner}`, at(state.createdAt, minutes * MINUTE));
+      }
+    }
+  }
+  const tourAt = state.facts.tourAt;
+  if (state.status === 'tour_scheduled' && tourAt) {
+    for (const hours of policy.tourReminderHours) {
+      const fireAt = at(tourAt, -hours * HOUR);
+      // A reminder whose moment passed before the tour was booked would arrive late and confuse.
+      if (fireAt > state.statusChangedAt) add(`tour_reminder_${hours}h`, fireAt);
+    }
+    add('post_tour', at(tourAt, policy.postTourHours * HOUR));
+    add('no_show', at(tourAt, policy.noShowHours * HOUR));
+  }
+  add('stale', at(state.updatedAt, policy.staleDays * DAY));
+  add('auto_lost', at(state.updatedAt, policy.autoLostDays * DAY));
+
+  const fired = new Set(state.firedDeadlines ?? []);
+  return deadlines
+    .filter((deadline) => !fired.has(deadlineKey(deadline)))
+    .sort((a, b) => (a.fireAt < b.fireAt ? -1 : a.fireAt > b.fireAt ? 1 : 0));
+}
+
+/** The deadlines due at `now`, earliest first. */
+export function dueDeadlines(
+  state: JourneyState,
+  policy: FollowUpPolicy | undefined,
+  now: string,
+): Deadline[] {
+  return planDeadlines(state, policy).filter((deadline) => deadline.fireAt <= now);
+}

@@ -1,0 +1,103 @@
+// Journey behaviour that needs the real dev server: continue-as-new under a small history threshold.
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { loadJourneyContext } from '../../activities/db/journey';
+import { createOrMatchLead } from '../../activities/db/leads';
+import { createWorkspace } from '../../activities/db/workspaces';
+import { leadWorkflowId } from '../../shared/ids';
+import type { JourneyView, LeadEvent } from '../../shared/journey/types';
+import {
+  changeStatusUpdate,
+  leadEventSignal,
+  leadStateQuery,
+  type leadJourney,
+} from '../../workflows/leadJourney';
+import { startHarness, type Harness } from '../support/harness';
+
+let harness: Harness;
+beforeAll(async () => {
+  harness = await startHarness();
+});
+afterAll(async () => {
+  await harness?.stop();
+});
+
+async function until(handle: WorkflowHandle<typeof leadJourney>, predicate: (s: JourneyView) => boolean) {
+  for (;;) {
+    const state = await handle.query(leadStateQuery).catch(() => undefined);
+    if (state && state.pendingEvents === 0 && state.pendingEffects === 0 && predicate(state)) return state;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+test('a long journey continues as new carrying its state and remembered event ids', async () => {
+  const { workspaceId } = await createWorkspace(harness.pool, {
+    name: 'CAN',
+    permissions: ['admin'],
+    timezone: 'UTC',
+  });
+  const { lead } = await createOrMatchLead(harness.pool, {
+    workspaceId,
+    source: 'website',
+    email: `${randomUUID()}@example.com`,
+  });
+  const context = await loadJourneyContext(harness.pool, { workspaceId, leadId: lead.id });
+  const inquiry: LeadEvent = {
+    kind: 'inquiry',
+    eventId: randomUUID(),
+    occurredAt: new Date().toISOString(),
+    source: 'api',
+  };
+  const started = await harness.client.workflow.signalWithStart<typeof leadJourney, [LeadEvent]>(
+    'leadJourney',
+    {
+      workflowId: leadWorkflowId(workspaceId, lead.id),
+      taskQueue: harness.taskQueue,
+      args: [{ workspaceId, leadId: lead.id, context, historyLimit: 40 }],
+      signal: leadEventSignal,
+      signalArgs: [inquiry],
+    },
+  );
+  const handle = harness.client.workflow.getHandle<typeof leadJourney>(started.workflowId);
+  const firstRun = (await handle.describe()).runId;
+  for (let i = 0; i < 30; i++) {
+    const note: LeadEvent = {
+      kind: 'note',
+      noteId: `n${i}`,
+      eventId: `note-${i}`,
+      occurredAt: new Date().toISOString(),
+      source: 'staff',
+    };
+    await handle.signal(leadEventSignal, note);
+    await until(handle, (s) => s.lastEventId === note.eventId);
+  }
+  await handle.executeUpdate(changeStatusUpdate, {
+    args: [
+      { requestId: randomUUID(), to: 'contacted', source: 'staff', occurredAt: new Date().toISOString() },
+    ],
+  });
+  expect((await handle.describe()).runId).not.toBe(firstRun);
+  // A note id from the first run is still known to the latest one: the repeat changes nothing.
+  await handle.signal(leadEventSignal, {
+    kind: 'note',
+    noteId: 'n0',
+    eventId: 'note-0',
+    occurredAt: new Date().toISOString(),
+    source: 'staff',
+  });
+  const marker: LeadEvent = {
+    kind: 'note',
+    noteId: 'last',
+    eventId: 'note-last',
+    occurredAt: new Date().toISOString(),
+    source: 'staff',
+  };
+  await handle.signal(leadEventSignal, marker);
+  const state = await until(handle, (s) => s.lastEventId === marker.eventId);
+  expect(state).toMatchObject({ status: 'contacted', counters: expect.objectContaining({ notes: 31 }) });
+  const runs = await harness.client.workflowService.listWorkflowExecutions({
+    namespace: 'default',
+    query: `WorkflowId = "${handle.workflowId}"`,
+  });
+  expect(runs.executions?.length).toBeGreaterThan(1);
+});

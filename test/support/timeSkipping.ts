@@ -1,0 +1,144 @@
+// A time-skipping Temporal environment with a worker whose activities use the real test Postgres, a
+// workspace with one property, and helpers to start journeys and wait on their state.
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type pg from 'pg';
+import { createActivities } from '../../activities';
+import { loadJourneyContext } from '../../activities/db/journey';
+import { createOrMatchLead } from '../../activities/db/leads';
+import { createPool } from '../../activities/db/pool';
+import { createProperty, createWorkspace } from '../../activities/db/workspaces';
+import { leadWorkflowId } from '../../shared/ids';
+import type { JourneyView, LeadEvent, LeadJourneyInput } from '../../shared/journey/types';
+import { SEARCH_ATTRIBUTES } from '../../shared/searchAttributes';
+import { leadEventSignal, leadJourney, leadStateQuery } from '../../workflows/leadJourney';
+import { testStack } from '../setup/stack';
+
+export type JourneyHandle = WorkflowHandle<typeof leadJourney>;
+
+export interface TimeSkipping {
+  env: TestWorkflowEnvironment;
+  pool: pg.Pool;
+  workspaceId: string;
+  /** A lead row in Postgres (property `oak`, multifamily, America/Chicago). */
+  newLead(extra?: { email?: string; phone?: string; source?: string }): Promise<string>;
+  /** Signal-with-starts the journey as the services do, with the projection as context. */
+  start(leadId: string, first?: LeadEvent, extra?: Partial<LeadJourneyInput>): Promise<JourneyHandle>;
+  /** Queries until the state satisfies the predicate with nothing pending (bounded by the test timeout). */
+  until(handle: JourneyHandle, predicate: (state: JourneyView) => boolean): Promise<JourneyView>;
+  /** Signals an event and waits until the journey decided it and wrote its effects. */
+  send(handle: JourneyHandle, event: LeadEvent): Promise<JourneyView>;
+  /** Waits until a Postgres query returns rows (bounded by the test timeout). */
+  rowsOf(sql: string, params: unknown[]): Promise<Record<string, unknown>[]>;
+  stop(): Promise<void>;
+}
+
+let sequence = 0;
+/** Distinct, ordered event times. */
+export const at = () => new Date(Date.UTC(2026, 0, 1, 12, 0, sequence++)).toISOString();
+
+export function inquiry(eventId = randomUUID()): LeadEvent {
+  return { kind: 'inquiry', eventId, occurredAt: at(), source: 'api', channel: 'website' };
+}
+
+export async function startTimeSkipping(): Promise<TimeSkipping> {
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Installed by an earlier file in this process.
+  }
+  const stack = testStack();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: stack.testServerPath } },
+  });
+  // The time-skipping server, like any Temporal server, needs our search attributes registered first.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
+    ),
+  });
+  const pool = createPool(stack.databaseUrl);
+  const taskQueue = `wf-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: stack.workflowBundlePath },
+    activities: createActivities({ pool }),
+  });
+  const running = worker.run();
+  const { workspaceId } = await createWorkspace(pool, {
+    name: 'Workflow tests',
+    permissions: ['admin'],
+    timezone: 'UTC',
+  });
+  await createProperty(pool, {
+    workspaceId,
+    propertyId: 'oak',
+    name: 'Oak Apartments',
+    timezone: 'America/Chicago',
+    vertical: 'multifamily',
+  });
+
+  const until: TimeSkipping['until'] = async (handle, predicate) => {
+    for (;;) {
+      // A deadline per query: the time-skipping server can leave a query to a run that just continued as new
+      // unanswered, and the next query reaches the new run.
+      const state = await env.client.connection
+        .withDeadline(Date.now() + 1000, () => handle.query(leadStateQuery))
+        .catch(() => undefined);
+      if (state && state.pendingEvents === 0 && state.pendingEffects === 0 && predicate(state)) return state;
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+
+  return {
+    env,
+    pool,
+    workspaceId,
+    async newLead(extra = { email: `${randomUUID()}@example.com` }) {
+      const { lead } = await createOrMatchLead(pool, {
+        workspaceId,
+        propertyId: 'oak',
+        source: 'website',
+        ...extra,
+      });
+      return lead.id;
+    },
+    async start(leadId, first = inquiry(), extra = {}) {
+      const context = await loadJourneyContext(pool, { workspaceId, leadId });
+      const input: LeadJourneyInput = { workspaceId, leadId, context, ...extra };
+      const started = await env.client.workflow.signalWithStart(leadJourney, {
+        workflowId: leadWorkflowId(workspaceId, leadId),
+        taskQueue,
+        args: [input],
+        signal: leadEventSignal,
+        signalArgs: [first],
+      });
+      const handle = env.client.workflow.getHandle<typeof leadJourney>(started.workflowId);
+      await until(handle, (state) => state.lastEventId !== undefined);
+      return handle;
+    },
+    until,
+    async send(handle, event) {
+      await handle.signal(leadEventSignal, event);
+      return until(handle, (state) => state.lastEventId === event.eventId);
+    },
+    async rowsOf(sql, params) {
+      for (;;) {
+        const { rows } = await pool.query(sql, params);
+        if (rows.length > 0) return rows;
+        await new Promise((r) => setImmediate(r));
+      }
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+      await pool.end();
+    },
+  };
+}
