@@ -1,0 +1,97 @@
+// A local stand-in for Twilio's Messages API (the subset we use): Basic auth with the account SID and auth
+// token, form-encoded `To`, `Body`, `From` or `MessagingServiceSid`, Twilio's JSON errors (21610 opted out,
+// 21211 invalid To, 20003 auth), and scripted 429/5xx answers for retry tests.
+import { randomBytes } from 'node:crypto';
+import { Recorder, startSandboxServer, type SandboxServer } from './http';
+
+export interface SandboxSms {
+  sid: string;
+  to: string;
+  from?: string;
+  messagingServiceSid?: string;
+  body: string;
+  statusCallback?: string;
+}
+
+export interface TwilioSandbox extends SandboxServer {
+  accountSid: string;
+  authToken: string;
+  messages: Recorder<SandboxSms>;
+  /** Recipients who replied STOP: sending to them answers 21610. */
+  optedOut: Set<string>;
+  /** Answers to give before the next successful ones, in order (e.g. a 429 with Retry-After). */
+  failures: { status: number; code: number; message: string; retryAfterSeconds?: number }[];
+}
+
+export async function startTwilioSandbox(
+  options: { accountSid?: string; authToken?: string; port?: number } = {},
+): Promise<TwilioSandbox> {
+  const accountSid = options.accountSid ?? `AC${randomBytes(16).toString('hex')}`;
+  const authToken = options.authToken ?? randomBytes(16).toString('hex');
+  const messages = new Recorder<SandboxSms>();
+  const optedOut = new Set<string>();
+  const failures: TwilioSandbox['failures'] = [];
+  const error = (
+    res: import('node:http').ServerResponse,
+    status: number,
+    code: number,
+    message: string,
+    headers: Record<string, string> = {},
+  ) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(
+      JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }),
+    );
+  };
+  const server = await startSandboxServer((req, res, body) => {
+    const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(req.url ?? '');
+    if (req.method !== 'POST' || !match)
+      return error(res, 404, 20404, 'The requested resource was not found');
+    const expected = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
+    if (req.headers.authorization !== expected || match[1] !== accountSid) {
+      return error(res, 401, 20003, 'Authentication Error - invalid username');
+    }
+    const failure = failures.shift();
+    if (failure) {
+      return error(
+        res,
+        failure.status,
+        failure.code,
+        failure.message,
+        failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {},
+      );
+    }
+    const form = new URLSearchParams(body);
+    const to = form.get('To') ?? '';
+    const text = form.get('Body') ?? '';
+    if (!/^\+[1-9]\d{6,14}$/.test(to))
+      return error(res, 400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (!form.get('From') && !form.get('MessagingServiceSid'))
+      return error(res, 400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required");
+    if (!text) return error(res, 400, 21602, 'Message body is required.');
+    if (optedOut.has(to)) return error(res, 400, 21610, 'Attempt to send to unsubscribed recipient');
+    const sid = `SM${randomBytes(16).toString('hex')}`;
+    messages.add({
+      sid,
+      to,
+      body: text,
+      from: form.get('From') ?? undefined,
+      messagingServiceSid: form.get('MessagingServiceSid') ?? undefined,
+      statusCallback: form.get('StatusCallback') ?? undefined,
+    });
+    res.writeHead(201, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        sid,
+        account_sid: accountSid,
+        to,
+        from: form.get('From'),
+        body: text,
+        status: 'queued',
+        num_segments: '1',
+        date_created: new Date().toUTCString(),
+      }),
+    );
+  }, options.port);
+  return { ...server, accountSid, authToken, messages, optedOut, failures };
+}
