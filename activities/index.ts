@@ -1,16 +1,32 @@
 // The worker's activities, built from injected dependencies so tests swap only the outside world.
 import type pg from 'pg';
 import * as journey from './db/journey';
+import * as notify from './notify/deliver';
 
 export interface ActivityDeps {
   pool: pg.Pool;
+  /** Configured notification channels (a missing one skips its deliveries, recorded as such). */
+  channels?: notify.NotificationChannels;
+  defaultSlackWebhookUrl?: string;
+  /** Base URL of the api, for links in staff notifications. */
+  apiUrl?: string;
 }
 
 export function createActivities(deps: ActivityDeps) {
+  const delivery: notify.DeliveryDeps = {
+    pool: deps.pool,
+    channels: deps.channels ?? {},
+    defaultSlackWebhookUrl: deps.defaultSlackWebhookUrl,
+    apiUrl: deps.apiUrl ?? 'http://localhost:8080',
+  };
   return {
     loadJourneyContext: (args: { workspaceId: string; leadId: string }) =>
       journey.loadJourneyContext(deps.pool, args),
     recordJourneyChange: (input: journey.RecordJourneyChangeInput) =>
       journey.recordJourneyChange(deps.pool, input),
+    prepareNotification: (request: notify.NotificationRequest) =>
+      notify.prepareNotification(delivery, request),
+    sendDelivery: (args: { deliveryKey: string; smsOptedOut: boolean }) =>
+      notify.sendDelivery(delivery, args),
   };
 }

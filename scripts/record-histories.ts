@@ -167,13 +167,17 @@ async function main(): Promise<void> {
       }
       await until(b.leadId, (s) => s.lastEventId === 'note-11');
       await b.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
-      await b.handle.signal(leadEventSignal, {
-        kind: 'inquiry',
-        eventId: 'again',
-        occurredAt: at(),
-        source: 'api',
-        channel: 'website',
-      });
+      // As the services do: signal-with-start reaches the ending run or starts the next one.
+      await journeys.send(
+        { workspaceId, leadId: b.leadId, propertyId: 'p1', source: 'website' },
+        {
+          kind: 'inquiry',
+          eventId: 'again',
+          occurredAt: at(),
+          source: 'api',
+          channel: 'website',
+        },
+      );
       await until(b.leadId, (s) => s.journey === 2);
       const runs = await client.workflowService.listWorkflowExecutions({
         namespace: 'default',

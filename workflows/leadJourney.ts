@@ -52,6 +52,24 @@ const { loadJourneyContext } = proxyActivities<Activities>({
   retry: { ...RETRY, nonRetryableErrorTypes: ['lead_not_found'] },
 });
 
+const { prepareNotification } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  summary: 'plan notification deliveries',
+  retry: RETRY,
+});
+
+/** Sends one delivery; retries honour the provider's Retry-After, final failures are recorded, not retried. */
+const { sendDelivery } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  summary: 'send notification',
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 minutes',
+    maximumAttempts: 30,
+  },
+});
+
 /** Records a decision's effects, with a summary the Temporal UI shows (statuses and kinds only, no personal data). */
 function recordJourneyChange(summary: string, args: Parameters<Activities['recordJourneyChange']>[0]) {
   return proxyActivities<Activities>({
@@ -141,8 +159,10 @@ function freshState(
 export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView> {
   // Runs recorded before follow-up timers existed replay without them; every new run has them.
   const followUpsEnabled = patched('follow-up-deadlines');
+  const deliveriesEnabled = patched('notification-delivery');
   const pending: LeadEvent[] = [...(input.pending ?? [])];
   let inFlight = 0;
+  let deliveriesInFlight = 0;
   let lastEventId: string | undefined;
   // Signals that arrive before the state is ready wait in `pending` like any other.
   setHandler(leadEventSignal, (event) => {
@@ -171,6 +191,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       lastEventId,
       pendingEvents: pending.length,
       pendingEffects: inFlight,
+      pendingDeliveries: deliveriesInFlight,
     };
   });
   if (!loaded) {
@@ -196,15 +217,36 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   upsertAttributes(current);
   if (followUpAt) upsertSearchAttributes([{ key: NextFollowUpAtAttribute, value: new Date(followUpAt) }]);
 
-  /** Writes a decision's effects durably; the activity's idempotency keys make retries harmless. */
-  const execute = async (decision: Decision): Promise<void> => {
+  /** Sends a planned delivery, after quiet hours when it must wait; an SMS opt-out cancels a waiting SMS. */
+  const sendPlanned = async (plan: { deliveryKey: string; channel: string; notBefore?: string }) => {
+    deliveriesInFlight += 1;
+    try {
+      const waitMs = plan.notBefore ? Date.parse(plan.notBefore) - Date.now() : 0;
+      if (waitMs > 0) {
+        await condition(() => plan.channel === 'sms' && current.smsOptedOut, waitMs, {
+          summary: 'quiet hours',
+        });
+      }
+      await sendDelivery({ deliveryKey: plan.deliveryKey, smsOptedOut: current.smsOptedOut });
+    } catch {
+      // Retries are exhausted: the delivery row keeps its last error for operators to resend.
+    } finally {
+      deliveriesInFlight -= 1;
+    }
+  };
+
+  /**
+   * Writes a decision's effects durably (the activity's idempotency keys make retries harmless), then plans
+   * its notifications and starts their deliveries. Answers how many deliveries were queued.
+   */
+  const execute = async (decision: Decision): Promise<number> => {
     const next = nextFollowUp(decision.state, policy);
     const followUpChanged = next !== followUpAt;
     if (followUpChanged) {
       followUpAt = next;
       upsertSearchAttributes([{ key: NextFollowUpAtAttribute, value: next ? new Date(next) : null }]);
     }
-    if (decision.effects.length === 0 && !followUpChanged) return;
+    if (decision.effects.length === 0 && !followUpChanged) return 0;
     inFlight += 1;
     try {
       const entries = decision.effects.flatMap((e) => (e.kind === 'record_history' ? [e.entry] : []));
@@ -227,6 +269,24 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
           ...(followUpsEnabled ? { nextFollowUpAt: next ?? null } : {}),
         },
       });
+      if (!deliveriesEnabled) return 0;
+      let queued = 0;
+      for (const effect of decision.effects) {
+        if (effect.kind !== 'notify') continue;
+        const plans = await prepareNotification({
+          workspaceId: decision.state.workspaceId,
+          leadId: decision.state.leadId,
+          key: effect.key,
+          audience: effect.audience,
+          topic: effect.topic,
+          template: effect.template,
+          priority: effect.priority,
+          data: effect.data,
+        });
+        queued += plans.length;
+        for (const plan of plans) if (plan.status === 'pending') void sendPlanned(plan);
+      }
+      return queued;
     } finally {
       inFlight -= 1;
     }
@@ -240,12 +300,12 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       // The validator saw an older state if another change landed in between: refuse with today's answer.
       if (decision.outcome === 'refused' && decision.refusal) throw refusalFailure(decision.refusal);
       publish(decision.state);
-      await execute(decision);
+      const queued = await execute(decision);
       return {
         success: true,
         new_status: decision.state.status,
         updated_at: decision.state.statusChangedAt,
-        notifications_sent: decision.effects.filter((e) => e.kind === 'notify').length,
+        notifications_sent: queued,
         workflow_actions_triggered: [],
       };
     },
@@ -273,7 +333,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
 
   for (;;) {
     const wake = () =>
-      pending.length > 0 || (isTerminal(current.status) && inFlight === 0) || shouldContinueAsNew();
+      pending.length > 0 ||
+      (isTerminal(current.status) && inFlight === 0 && deliveriesInFlight === 0) ||
+      shouldContinueAsNew();
     const waitMs = followUpAt ? Date.parse(followUpAt) - Date.now() : undefined;
     if (waitMs === undefined) await condition(wake);
     // The follow-up timer: cancelled by whatever event arrives first, re-armed from the new state.
@@ -292,7 +354,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       const event = pending.shift()!;
       if (!(await apply(event))) {
         // The journey ended; this inquiry opens the next one in a fresh run under the same workflow id.
-        await condition(() => inFlight === 0 && allHandlersFinished());
+        await condition(() => inFlight === 0 && deliveriesInFlight === 0 && allHandlersFinished());
         return continueAsNew<typeof leadJourney>({
           ...input,
           state: undefined,
@@ -303,7 +365,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       }
     }
     if (shouldContinueAsNew()) {
-      await condition(() => inFlight === 0 && allHandlersFinished());
+      await condition(() => inFlight === 0 && deliveriesInFlight === 0 && allHandlersFinished());
       return continueAsNew<typeof leadJourney>({
         ...input,
         state: current,
@@ -312,7 +374,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       });
     }
     if (isTerminal(current.status) && pending.length === 0) {
-      await condition(() => inFlight === 0 && allHandlersFinished());
+      await condition(() => inFlight === 0 && deliveriesInFlight === 0 && allHandlersFinished());
       if (pending.length === 0) return view(current, policy);
     }
   }

@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createPool } from '../../activities/db/pool';
 import { loadConfigOrExit, requireVariables } from '../../shared/config';
 import { createLogger } from '../../shared/logger';
+import { channelsFromConfig } from './channels';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
+    notify: channelsFromConfig(config),
   });
   // The Temporal runtime already turns SIGINT/SIGTERM into a graceful worker shutdown.
   logger.info(

@@ -1,7 +1,7 @@
 // Builds the Temporal worker: every workflow, every activity, with its dependencies injected.
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type pg from 'pg';
-import { createActivities } from '../../activities';
+import { createActivities, type ActivityDeps } from '../../activities';
 
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
 
@@ -13,6 +13,8 @@ export async function createWorker(options: {
   /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxCachedWorkflows?: number;
+  /** Notification channels and their defaults (see ActivityDeps). */
+  notify?: Omit<ActivityDeps, 'pool'>;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -21,7 +23,7 @@ export async function createWorker(options: {
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: options.pool }),
+    activities: createActivities({ pool: options.pool, ...options.notify }),
     // In-flight activities get time to finish on shutdown instead of being cancelled at once.
     shutdownGraceTime: '10 seconds',
     maxCachedWorkflows: options.maxCachedWorkflows,

@@ -2,8 +2,10 @@
 // the side effects and the outcome. It runs inside Temporal's deterministic workflow sandbox and doubles
 // as the update validator, so it imports nothing but the lifecycle table, the journey types and the ids.
 import { idempotencyKey, leadWorkflowId } from '../ids';
+import { statusTemplate } from '../notifications/templates';
 import {
   STAGE_RANK,
+  STATUS_PRIORITY,
   allowedNext,
   canTransition,
   fromCanonical,
@@ -357,6 +359,7 @@ function onDeadlineFired(step: Step, event: EventOf<'deadline_fired'>): Verdict 
       kind: 'notify',
       key: effectKey(step, 'notify', `${audience}:${template}`),
       audience,
+      topic: template,
       template,
       priority,
       data,
@@ -449,6 +452,18 @@ function applyStatus(
     reason: reason ?? null,
     occurred_at: now,
   });
+  // Staff hear about every change unless the caller asked for silence; preferences pick who and how.
+  if (!(event.kind === 'status_change' && event.triggerNotifications === false)) {
+    step.effects.push({
+      kind: 'notify',
+      key: effectKey(step, 'notify', `staff:${to}`),
+      audience: 'staff',
+      topic: to,
+      template: statusTemplate(from, to),
+      priority: STATUS_PRIORITY[to],
+      data: { old_status: from, new_status: to, reason: reason ?? null, tour_at: state.facts.tourAt ?? null },
+    });
+  }
 }
 
 /** A forward move past stages the lead never visited: each is recorded as skipped, then the move applies. */

@@ -132,6 +132,8 @@ export type Effect =
       key: string;
       /** Who it is for: the prospect (quiet hours and opt-outs apply) or staff. */
       audience: 'prospect' | 'staff';
+      /** What preferences are keyed by: a status (a change into it) or the follow-up's template name. */
+      topic: string;
       /** The template (seed 001 naming, e.g. tour_reminder_24h, speed_to_lead_escalation). */
       template: string;
       priority: 'low' | 'medium' | 'high' | 'urgent';
@@ -186,6 +188,8 @@ export interface JourneyView {
   /** Events received but not yet applied, and effects being written: 0 and 0 means settled. */
   pendingEvents?: number;
   pendingEffects?: number;
+  /** Notification deliveries under way (some may wait for quiet hours to end). */
+  pendingDeliveries?: number;
 }
 
 /** A staff/API status change (seed 001 UpdateStatusRequest, in our terms). */

@@ -6,7 +6,7 @@ import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/se
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type pg from 'pg';
-import { createActivities } from '../../activities';
+import { createActivities, type ActivityDeps } from '../../activities';
 import { loadJourneyContext } from '../../activities/db/journey';
 import { createOrMatchLead } from '../../activities/db/leads';
 import { createPool } from '../../activities/db/pool';
@@ -24,7 +24,7 @@ export interface TimeSkipping {
   pool: pg.Pool;
   workspaceId: string;
   /** A lead row in Postgres (property `oak`, multifamily, America/Chicago). */
-  newLead(extra?: { email?: string; phone?: string; source?: string }): Promise<string>;
+  newLead(extra?: { email?: string; phone?: string; source?: string; propertyId?: string }): Promise<string>;
   /** Signal-with-starts the journey as the services do, with the projection as context. */
   start(leadId: string, first?: LeadEvent, extra?: Partial<LeadJourneyInput>): Promise<JourneyHandle>;
   /** Queries until the state satisfies the predicate with nothing pending (bounded by the test timeout). */
@@ -33,6 +33,8 @@ export interface TimeSkipping {
   send(handle: JourneyHandle, event: LeadEvent): Promise<JourneyView>;
   /** Waits until a Postgres query returns rows (bounded by the test timeout). */
   rowsOf(sql: string, params: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Stops the worker (as a crash or deploy would between two tasks) and starts a fresh one. */
+  restartWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,7 +46,16 @@ export function inquiry(eventId = randomUUID()): LeadEvent {
   return { kind: 'inquiry', eventId, occurredAt: at(), source: 'api', channel: 'website' };
 }
 
-export async function startTimeSkipping(): Promise<TimeSkipping> {
+export async function startTimeSkipping(
+  options: {
+    notify?: Omit<ActivityDeps, 'pool'>;
+    /**
+     * No workflow cache, hence no sticky queue: a restarted worker takes over at once. (With a cache, the
+     * time-skipping server waits on the dead worker's sticky queue and time stops.)
+     */
+    restartable?: boolean;
+  } = {},
+): Promise<TimeSkipping> {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {
@@ -63,13 +74,16 @@ export async function startTimeSkipping(): Promise<TimeSkipping> {
   });
   const pool = createPool(stack.databaseUrl);
   const taskQueue = `wf-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { codePath: stack.workflowBundlePath },
-    activities: createActivities({ pool }),
-  });
-  const running = worker.run();
+  const newWorker = () =>
+    Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: stack.workflowBundlePath },
+      activities: createActivities({ pool, ...options.notify }),
+      ...(options.restartable ? { maxCachedWorkflows: 0 } : {}),
+    });
+  let worker = await newWorker();
+  let running = worker.run();
   const { workspaceId } = await createWorkspace(pool, {
     name: 'Workflow tests',
     permissions: ['admin'],
@@ -133,6 +147,12 @@ export async function startTimeSkipping(): Promise<TimeSkipping> {
         if (rows.length > 0) return rows;
         await new Promise((r) => setImmediate(r));
       }
+    },
+    async restartWorker() {
+      worker.shutdown();
+      await running;
+      worker = await newWorker();
+      running = worker.run();
     },
     async stop() {
       worker.shutdown();

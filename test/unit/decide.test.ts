@@ -208,6 +208,7 @@ describe('decide: every event', () => {
       `${WF}:j2:evt-k:record_history:12`,
       `${WF}:j2:evt-k:push_partner:resman`,
       `${WF}:j2:evt-k:emit_webhook:lead.status_changed`,
+      `${WF}:j2:evt-k:notify:staff:leased`,
     ]);
   });
 

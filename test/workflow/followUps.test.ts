@@ -18,7 +18,10 @@ const DAY = 24 * HOUR;
 
 async function notifications(leadId: string) {
   const { rows } = await ts.pool.query(
-    'SELECT audience, template FROM notifications WHERE lead_id = $1 ORDER BY created_at, template, audience',
+    // Follow-up notifications only: status changes notify staff too (see notifications.test.ts).
+    `SELECT audience, template FROM notifications WHERE lead_id = $1 AND template <> 'status_changed'
+        AND template !~ '_to_(new|contacted|qualified|tour_scheduled|toured|application|leased|placed|lost)$'
+      ORDER BY created_at, template, audience`,
     [leadId],
   );
   return rows.map((r) => `${r.audience}:${r.template}`);

@@ -1,0 +1,248 @@
+// Notification delivery: plan a notification into one delivery per recipient and channel (preferences,
+// templates, quiet hours), then send each delivery exactly once by its idempotency key.
+import { ApplicationFailure } from '@temporalio/activity';
+import type pg from 'pg';
+import { idempotencyKey } from '../../shared/ids';
+import { nextAllowed, windowFor } from '../../shared/notifications/quietHours';
+import { render, statusTemplate, TEMPLATES } from '../../shared/notifications/templates';
+import { DeliveryError, type Channel, type ChannelName, type Priority } from './channel';
+
+export interface NotificationChannels {
+  email?: Channel;
+  sms?: Channel;
+  slack?: Channel;
+}
+
+export interface DeliveryDeps {
+  pool: pg.Pool;
+  channels: NotificationChannels;
+  /** The staff channel `"default"` recipients mean (SLACK_WEBHOOK_URL). */
+  defaultSlackWebhookUrl?: string;
+  /** Base URL of the api, for links to the lead. */
+  apiUrl: string;
+}
+
+export interface NotificationRequest {
+  workspaceId: string;
+  leadId: string;
+  /** The notify effect's idempotency key. */
+  key: string;
+  audience: 'prospect' | 'staff';
+  /** A status (a change into it) or a follow-up template name: what preferences are keyed by. */
+  topic: string;
+  template: string;
+  priority: Priority;
+  data: Record<string, unknown>;
+}
+
+export interface DeliveryPlan {
+  deliveryKey: string;
+  channel: ChannelName | 'in_app';
+  audience: 'prospect' | 'staff';
+  /** Prospect messages outside quiet hours wait until then. */
+  notBefore?: string;
+  status: string;
+}
+
+interface LeadRow {
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  phone_e164: string | null;
+  status: string;
+  created_at: Date;
+  custom_data: Record<string, unknown>;
+  property_id: string | null;
+  property_name: string | null;
+  property_timezone: string | null;
+  us_state: string | null;
+  workspace_timezone: string;
+}
+
+interface PreferenceRow {
+  notification_method: ChannelName | 'in_app';
+  recipients: string[];
+  template_id: string | null;
+}
+
+type Target = { channel: ChannelName | 'in_app'; recipient: string; audience: 'prospect' | 'staff'; template: string };
+
+/** Recipients by preference; without one, the prospect by email and SMS, staff on the default Slack channel. */
+function targets(request: NotificationRequest, lead: LeadRow, preferences: PreferenceRow[], deps: DeliveryDeps): Target[] {
+  const prospectAddress = (channel: string) =>
+    channel === 'email' ? lead.email : channel === 'sms' ? lead.phone_e164 : null;
+  const chosen: Target[] = [];
+  const rules: PreferenceRow[] = preferences.length
+    ? preferences
+    : request.audience === 'prospect'
+      ? [
+          { notification_method: 'email', recipients: ['prospect'], template_id: null },
+          { notification_method: 'sms', recipients: ['prospect'], template_id: null },
+        ]
+      : [{ notification_method: 'slack', recipients: ['default'], template_id: null }];
+  for (const rule of rules) {
+    for (const recipient of rule.recipients) {
+      const template = rule.template_id && TEMPLATES[rule.template_id] ? rule.template_id : request.template;
+      if (recipient === 'prospect') {
+        const address = prospectAddress(rule.notification_method);
+        if (address) chosen.push({ channel: rule.notification_method, recipient: address, audience: 'prospect', template });
+      } else if (recipient === 'default' && rule.notification_method === 'slack') {
+        if (deps.defaultSlackWebhookUrl) {
+          chosen.push({ channel: 'slack', recipient: deps.defaultSlackWebhookUrl, audience: 'staff', template });
+        }
+      } else {
+        chosen.push({ channel: rule.notification_method, recipient, audience: 'staff', template });
+      }
+    }
+  }
+  return chosen.filter((target) => target.channel === 'in_app' || deps.channels[target.channel]);
+}
+
+function formatTime(iso: unknown, zone: string): string {
+  if (typeof iso !== 'string') return '';
+  return new Date(iso).toLocaleString('en-US', { timeZone: zone, dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export async function prepareNotification(deps: DeliveryDeps, request: NotificationRequest): Promise<DeliveryPlan[]> {
+  const { rows } = await deps.pool.query<LeadRow>(
+    `SELECT l.first_name, l.last_name, l.email, l.phone_e164, l.status, l.created_at, l.custom_data, l.property_id,
+            p.name AS property_name, p.timezone AS property_timezone, p.us_state, w.timezone AS workspace_timezone
+       FROM leads l JOIN workspaces w ON w.id = l.workspace_id
+       LEFT JOIN properties p ON p.workspace_id = l.workspace_id AND p.id = l.property_id
+      WHERE l.workspace_id = $1 AND l.id = $2`,
+    [request.workspaceId, request.leadId],
+  );
+  const lead = rows[0];
+  if (!lead) return [];
+  const preferences = await deps.pool.query<PreferenceRow>(
+    `SELECT notification_method, recipients, template_id FROM notification_preferences
+      WHERE workspace_id = $1 AND status_type = $2 AND is_active AND (property_id IS NULL OR property_id = $3)`,
+    [request.workspaceId, request.topic, lead.property_id],
+  );
+  // The lead's own time zone when known, else the property's, else the workspace's.
+  const leadZone = typeof lead.custom_data.timezone === 'string' ? lead.custom_data.timezone : undefined;
+  const zone = leadZone ?? lead.property_timezone ?? lead.workspace_timezone;
+  const name = [lead.first_name, lead.last_name].filter(Boolean).join(' ') || 'the lead';
+  const values = {
+    lead_name: name,
+    first_name: lead.first_name ?? 'there',
+    property_name: lead.property_name ?? 'our community',
+    status: lead.status,
+    old_status: String(request.data.old_status ?? ''),
+    new_status: String(request.data.new_status ?? lead.status),
+    status_reason: typeof request.data.reason === 'string' ? request.data.reason : '',
+    tour_datetime: formatTime(request.data.tour_at, zone),
+    created_at: formatTime(lead.created_at.toISOString(), zone),
+    lead_score: typeof lead.custom_data.lead_score === 'number' ? lead.custom_data.lead_score : null,
+  };
+  const link = `${deps.apiUrl}/api/v1/leads/${request.leadId}`;
+  const now = new Date();
+  const plans: DeliveryPlan[] = [];
+  for (const target of targets(request, lead, preferences.rows, deps)) {
+    const template = TEMPLATES[target.template] ?? TEMPLATES.status_changed!;
+    const notBefore =
+      target.audience === 'prospect' && (target.channel === 'sms' || target.channel === 'email')
+        ? nextAllowed(now, zone, windowFor(lead.us_state))
+        : now;
+    const deliveryKey = idempotencyKey(request.key, target.channel, target.recipient);
+    const body = target.audience === 'staff' ? `${render(template.body, values)}\n${link}` : render(template.body, values);
+    await deps.pool.query(
+      `INSERT INTO notification_deliveries (idempotency_key, notification_key, workspace_id, lead_id, channel, audience,
+                                            recipient, template, subject, body, priority, not_before, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+      [
+        deliveryKey,
+        request.key,
+        request.workspaceId,
+        request.leadId,
+        target.channel,
+        target.audience,
+        target.recipient,
+        target.template,
+        render(template.subject, values),
+        body,
+        request.priority,
+        notBefore > now ? notBefore : null,
+        // In-app notifications are delivered by being stored: the API lists them.
+        target.channel === 'in_app' ? 'sent' : 'pending',
+      ],
+    );
+    const stored = await deps.pool.query<{ status: string; not_before: Date | null }>(
+      'SELECT status, not_before FROM notification_deliveries WHERE idempotency_key = $1',
+      [deliveryKey],
+    );
+    const row = stored.rows[0]!;
+    plans.push({
+      deliveryKey,
+      channel: target.channel,
+      audience: target.audience,
+      status: row.status,
+      ...(row.not_before ? { notBefore: row.not_before.toISOString() } : {}),
+    });
+  }
+  return plans;
+}
+
+/**
+ * Sends one planned delivery unless it already went (or ended): the row's status is checked first, so a
+ * retried activity or a restarted worker sends nothing twice.
+ */
+export async function sendDelivery(
+  deps: DeliveryDeps,
+  args: { deliveryKey: string; smsOptedOut: boolean },
+): Promise<{ status: string; providerId?: string }> {
+  const { rows } = await deps.pool.query<{
+    channel: ChannelName | 'in_app';
+    recipient: string;
+    subject: string;
+    body: string;
+    priority: Priority;
+    status: string;
+    audience: string;
+    lead_id: string;
+  }>(
+    'SELECT channel, recipient, subject, body, priority, status, audience, lead_id FROM notification_deliveries WHERE idempotency_key = $1',
+    [args.deliveryKey],
+  );
+  const delivery = rows[0];
+  if (!delivery) return { status: 'missing' };
+  if (delivery.status !== 'pending') return { status: delivery.status };
+  const finish = async (status: string, fields: { providerId?: string; error?: string } = {}) => {
+    await deps.pool.query(
+      `UPDATE notification_deliveries
+          SET status = $2, provider_id = COALESCE($3, provider_id), error = $4, attempts = attempts + 1, updated_at = now()
+        WHERE idempotency_key = $1 AND status = 'pending'`,
+      [args.deliveryKey, status, fields.providerId ?? null, fields.error ?? null],
+    );
+    return { status, ...(fields.providerId ? { providerId: fields.providerId } : {}) };
+  };
+  if (delivery.channel === 'sms' && delivery.audience === 'prospect' && args.smsOptedOut) {
+    return finish('skipped', { error: 'recipient opted out of SMS' });
+  }
+  const channel = delivery.channel === 'in_app' ? undefined : deps.channels[delivery.channel];
+  if (!channel) return finish('skipped', { error: `channel ${delivery.channel} is not configured` });
+  try {
+    const result = await channel.send({
+      key: args.deliveryKey,
+      to: delivery.recipient,
+      subject: delivery.subject,
+      text: delivery.body,
+      priority: delivery.priority,
+    });
+    return finish('sent', { providerId: result.providerId });
+  } catch (error) {
+    if (error instanceof DeliveryError && !error.retryable) return finish('failed', { error: error.message });
+    await deps.pool.query(
+      'UPDATE notification_deliveries SET attempts = attempts + 1, error = $2, updated_at = now() WHERE idempotency_key = $1',
+      [args.deliveryKey, error instanceof Error ? error.message : String(error)],
+    );
+    throw ApplicationFailure.create({
+      type: 'delivery_retryable',
+      message: error instanceof Error ? error.message : String(error),
+      ...(error instanceof DeliveryError && error.retryAfterMs !== undefined
+        ? { nextRetryDelay: error.retryAfterMs }
+        : {}),
+    });
+  }
+}

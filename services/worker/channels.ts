@@ -1,0 +1,32 @@
+// The notification channels the configuration enables: email when SMTP_URL is set (the start command
+// sets it to the local mailbox), SMS when the Twilio variables are set, Slack always (per-recipient URLs).
+import type { ActivityDeps } from '../../activities';
+import { createEmailChannel } from '../../activities/notify/email';
+import { createSlackChannel } from '../../activities/notify/slack';
+import { createSmsChannel } from '../../activities/notify/sms';
+import { publicUrls, type Config } from '../../shared/config';
+
+export function channelsFromConfig(config: Config): Omit<ActivityDeps, 'pool'> {
+  const twilioReady = config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN && config.TWILIO_FROM;
+  const urls = publicUrls(config);
+  return {
+    channels: {
+      ...(config.SMTP_URL
+        ? { email: createEmailChannel({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM }) }
+        : {}),
+      ...(twilioReady
+        ? {
+            sms: createSmsChannel({
+              accountSid: config.TWILIO_ACCOUNT_SID!,
+              authToken: config.TWILIO_AUTH_TOKEN!,
+              from: config.TWILIO_FROM!,
+              apiBaseUrl: config.TWILIO_API_BASE_URL,
+            }),
+          }
+        : {}),
+      slack: createSlackChannel(),
+    },
+    defaultSlackWebhookUrl: config.SLACK_WEBHOOK_URL,
+    apiUrl: urls.api,
+  };
+}

@@ -1,0 +1,161 @@
+// Notifications end to end under time-skipping: preferences pick recipients and channels, email goes to a
+// real SMTP server, SMS through the twilio package to the Twilio sandbox, Slack to the Slack sandbox;
+// prospect messages wait for quiet hours, an SMS opt-out cancels a waiting SMS, and a worker restart
+// between deciding and sending still sends exactly once.
+import { randomUUID } from 'node:crypto';
+import { createEmailChannel } from '../../activities/notify/email';
+import { createSlackChannel } from '../../activities/notify/slack';
+import { createSmsChannel } from '../../activities/notify/sms';
+import { createProperty } from '../../activities/db/workspaces';
+import { startMailbox, type Mailbox } from '../../infra/local/mailbox';
+import { startSlackSandbox, type SlackSandbox } from '../../infra/sandbox/slack';
+import { startTwilioSandbox, type TwilioSandbox } from '../../infra/sandbox/twilio';
+import { changeStatusUpdate } from '../../workflows/leadJourney';
+import { at, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
+
+let ts: TimeSkipping;
+let mailbox: Mailbox;
+let twilioSandbox: TwilioSandbox;
+let slack: SlackSandbox;
+
+/** A property in an IANA zone where it is 03:00 on the test clock: prospect messages there wait for 08:00. */
+async function nightProperty(): Promise<string> {
+  const now = new Date(await ts.env.currentTimeMs());
+  const offset = ((now.getUTCHours() + 9) % 24) - 12; // Etc/GMT+N is UTC-N: local hour = UTC - offset = 3
+  const zone = offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '+' : '-'}${Math.abs(offset)}`;
+  const propertyId = `night-${randomUUID().slice(0, 8)}`;
+  await createProperty(ts.pool, {
+    workspaceId: ts.workspaceId,
+    propertyId,
+    name: 'Night Owl Flats',
+    timezone: zone,
+    vertical: 'multifamily',
+  });
+  return propertyId;
+}
+
+beforeAll(async () => {
+  [mailbox, twilioSandbox, slack] = await Promise.all([
+    startMailbox({ smtpPort: 0, httpPort: 0 }),
+    startTwilioSandbox(),
+    startSlackSandbox(),
+  ]);
+  ts = await startTimeSkipping({
+    notify: {
+      channels: {
+        email: createEmailChannel({ smtpUrl: mailbox.smtpUrl, from: 'leadrelay <no-reply@leadrelay.local>' }),
+        sms: createSmsChannel({
+          accountSid: twilioSandbox.accountSid,
+          authToken: twilioSandbox.authToken,
+          from: '+15005550006',
+          apiBaseUrl: twilioSandbox.url,
+        }),
+        slack: createSlackChannel(),
+      },
+      defaultSlackWebhookUrl: slack.webhookUrl('default'),
+      apiUrl: 'http://localhost:8080',
+    },
+    restartable: true,
+  });
+});
+afterAll(async () => {
+  await ts?.stop();
+  await Promise.all([mailbox?.stop(), twilioSandbox?.close(), slack?.close()]);
+});
+
+async function prefer(statusType: string, method: string, recipients: string[]) {
+  await ts.pool.query(
+    `INSERT INTO notification_preferences (workspace_id, status_type, notification_method, recipients)
+     VALUES ($1, $2, $3, $4)`,
+    [ts.workspaceId, statusType, method, JSON.stringify(recipients)],
+  );
+}
+
+async function deliveries(leadId: string) {
+  const { rows } = await ts.pool.query(
+    'SELECT channel, recipient, status, not_before FROM notification_deliveries WHERE lead_id = $1 ORDER BY channel',
+    [leadId],
+  );
+  return rows;
+}
+
+const change = (to: string, extra: Record<string, unknown> = {}) => ({
+  requestId: randomUUID(),
+  to: to as never,
+  source: 'staff' as const,
+  occurredAt: at(),
+  ...extra,
+});
+
+test('a status change reaches the preferred staff by email and Slack, and the response counts them', async () => {
+  await prefer('qualified', 'email', ['leasing@oak.example']);
+  await prefer('qualified', 'slack', [slack.webhookUrl('leasing')]);
+  const leadId = await ts.newLead({ email: `${randomUUID()}@example.com`, phone: '+13035550170' });
+  await ts.pool.query("UPDATE leads SET first_name = 'Grace' WHERE id = $1", [leadId]);
+  const handle = await ts.start(leadId);
+  await handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
+  const result = await handle.executeUpdate(changeStatusUpdate, { args: [change('qualified')] });
+  expect(result.notifications_sent).toBe(2);
+  const mail = await mailbox.waitFor((m) => m.to.includes('leasing@oak.example'));
+  expect(mail.subject).toBe('Lead Qualified - Grace');
+  const post = await slack.posts.waitFor((p) => p.path === 'leasing');
+  expect(post.text).toContain('Lead Qualified - Grace');
+  await ts.until(handle, (s) => s.pendingDeliveries === 0);
+  const sent = (await deliveries(leadId)).map((d) => [d.channel, d.recipient, d.status]);
+  expect(sent).toEqual(
+    expect.arrayContaining([
+      ['email', 'leasing@oak.example', 'sent'],
+      ['slack', slack.webhookUrl('leasing'), 'sent'],
+    ]),
+  );
+});
+
+test('without preferences staff hear on the default Slack channel', async () => {
+  const leadId = await ts.newLead();
+  const handle = await ts.start(leadId);
+  const result = await handle.executeUpdate(changeStatusUpdate, {
+    args: [change('lost', { reason: 'moved away' })],
+  });
+  expect(result.notifications_sent).toBe(1);
+  await slack.posts.waitFor((p) => p.path === 'default' && p.text.includes('moved from new to lost'));
+});
+
+test('a prospect SMS at night waits for 08:00 local time, then goes exactly once even across a worker restart', async () => {
+  await prefer('tour_scheduled', 'sms', ['prospect']);
+  const leadId = await ts.newLead({ phone: '+13035550180', propertyId: await nightProperty() });
+  const handle = await ts.start(leadId);
+  await handle.executeUpdate(changeStatusUpdate, {
+    args: [change('tour_scheduled', { facts: { tourAt: '2099-01-01T15:00:00Z' } })],
+  });
+  const planned = await deliveries(leadId);
+  const sms = planned.find((d) => d.channel === 'sms')!;
+  expect(sms.status).toBe('pending');
+  expect(sms.not_before).toBeInstanceOf(Date);
+  expect(twilioSandbox.messages.items.filter((m) => m.to === '+13035550180')).toEqual([]);
+
+  // Decided, not sent: a new worker picks the waiting delivery up from history.
+  await ts.restartWorker();
+  await ts.env.sleep(6 * 60 * 60 * 1000);
+  await twilioSandbox.messages.waitFor((m) => m.to === '+13035550180');
+  await ts.until(handle, (s) => s.pendingDeliveries === 0);
+  expect(twilioSandbox.messages.items.filter((m) => m.to === '+13035550180')).toHaveLength(1);
+  expect((await deliveries(leadId)).find((d) => d.channel === 'sms')!.status).toBe('sent');
+});
+
+test('STOP while an SMS waits for quiet hours cancels it', async () => {
+  const leadId = await ts.newLead({ phone: '+13035550190', propertyId: await nightProperty() });
+  const handle = await ts.start(leadId);
+  await handle.executeUpdate(changeStatusUpdate, {
+    args: [change('tour_scheduled', { facts: { tourAt: '2099-01-01T15:00:00Z' } })],
+  });
+  await ts.send(handle, {
+    kind: 'sms_opt_out',
+    eventId: randomUUID(),
+    occurredAt: at(),
+    source: 'partner:twilio',
+  });
+  await ts.until(handle, (s) => s.pendingDeliveries === 0);
+  expect((await deliveries(leadId)).find((d) => d.channel === 'sms')!.status).toBe('skipped');
+  await ts.env.sleep(12 * 60 * 60 * 1000);
+  expect(twilioSandbox.messages.items.filter((m) => m.to === '+13035550190')).toEqual([]);
+});
