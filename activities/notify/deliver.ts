@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type pg from 'pg';
 import { idempotencyKey } from '../../shared/ids';
 import { nextAllowed, windowFor } from '../../shared/notifications/quietHours';
-import { render, statusTemplate, TEMPLATES } from '../../shared/notifications/templates';
+import { render, TEMPLATES } from '../../shared/notifications/templates';
 import { DeliveryError, type Channel, type ChannelName, type Priority } from './channel';
 
 export interface NotificationChannels {
@@ -65,10 +65,20 @@ interface PreferenceRow {
   template_id: string | null;
 }
 
-type Target = { channel: ChannelName | 'in_app'; recipient: string; audience: 'prospect' | 'staff'; template: string };
+type Target = {
+  channel: ChannelName | 'in_app';
+  recipient: string;
+  audience: 'prospect' | 'staff';
+  template: string;
+};
 
 /** Recipients by preference; without one, the prospect by email and SMS, staff on the default Slack channel. */
-function targets(request: NotificationRequest, lead: LeadRow, preferences: PreferenceRow[], deps: DeliveryDeps): Target[] {
+function targets(
+  request: NotificationRequest,
+  lead: LeadRow,
+  preferences: PreferenceRow[],
+  deps: DeliveryDeps,
+): Target[] {
   const prospectAddress = (channel: string) =>
     channel === 'email' ? lead.email : channel === 'sms' ? lead.phone_e164 : null;
   const chosen: Target[] = [];
@@ -85,10 +95,21 @@ function targets(request: NotificationRequest, lead: LeadRow, preferences: Prefe
       const template = rule.template_id && TEMPLATES[rule.template_id] ? rule.template_id : request.template;
       if (recipient === 'prospect') {
         const address = prospectAddress(rule.notification_method);
-        if (address) chosen.push({ channel: rule.notification_method, recipient: address, audience: 'prospect', template });
+        if (address)
+          chosen.push({
+            channel: rule.notification_method,
+            recipient: address,
+            audience: 'prospect',
+            template,
+          });
       } else if (recipient === 'default' && rule.notification_method === 'slack') {
         if (deps.defaultSlackWebhookUrl) {
-          chosen.push({ channel: 'slack', recipient: deps.defaultSlackWebhookUrl, audience: 'staff', template });
+          chosen.push({
+            channel: 'slack',
+            recipient: deps.defaultSlackWebhookUrl,
+            audience: 'staff',
+            template,
+          });
         }
       } else {
         chosen.push({ channel: rule.notification_method, recipient, audience: 'staff', template });
@@ -103,7 +124,10 @@ function formatTime(iso: unknown, zone: string): string {
   return new Date(iso).toLocaleString('en-US', { timeZone: zone, dateStyle: 'medium', timeStyle: 'short' });
 }
 
-export async function prepareNotification(deps: DeliveryDeps, request: NotificationRequest): Promise<DeliveryPlan[]> {
+export async function prepareNotification(
+  deps: DeliveryDeps,
+  request: NotificationRequest,
+): Promise<DeliveryPlan[]> {
   const { rows } = await deps.pool.query<LeadRow>(
     `SELECT l.first_name, l.last_name, l.email, l.phone_e164, l.status, l.created_at, l.custom_data, l.property_id,
             p.name AS property_name, p.timezone AS property_timezone, p.us_state, w.timezone AS workspace_timezone
@@ -145,7 +169,10 @@ export async function prepareNotification(deps: DeliveryDeps, request: Notificat
         ? nextAllowed(now, zone, windowFor(lead.us_state))
         : now;
     const deliveryKey = idempotencyKey(request.key, target.channel, target.recipient);
-    const body = target.audience === 'staff' ? `${render(template.body, values)}\n${link}` : render(template.body, values);
+    const body =
+      target.audience === 'staff'
+        ? `${render(template.body, values)}\n${link}`
+        : render(template.body, values);
     await deps.pool.query(
       `INSERT INTO notification_deliveries (idempotency_key, notification_key, workspace_id, lead_id, channel, audience,
                                             recipient, template, subject, body, priority, not_before, status)
