@@ -2,6 +2,8 @@
 import type pg from 'pg';
 import * as journey from './db/journey';
 import * as notify from './notify/deliver';
+import type { KeyRing } from '../shared/crypto';
+import * as webhooks from './webhooks/deliver';
 
 export interface ActivityDeps {
   pool: pg.Pool;
@@ -10,6 +12,10 @@ export interface ActivityDeps {
   defaultSlackWebhookUrl?: string;
   /** Base URL of the api, for links in staff notifications. */
   apiUrl?: string;
+  /** Opens sealed secrets (LEADRELAY_ENCRYPTION_KEYS), e.g. outbound webhook signing secrets. */
+  keyRing?: KeyRing;
+  /** The HTTP client of outbound webhooks (tests may pass another). */
+  fetch?: typeof fetch;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -28,5 +34,9 @@ export function createActivities(deps: ActivityDeps) {
       notify.prepareNotification(delivery, request),
     sendDelivery: (args: { deliveryKey: string; smsOptedOut: boolean }) =>
       notify.sendDelivery(delivery, args),
+    attemptWebhookDelivery: (args: webhooks.AttemptArgs) =>
+      webhooks.attemptWebhookDelivery({ pool: deps.pool, keyRing: deps.keyRing, fetch: deps.fetch }, args),
+    finishWebhookMessage: (args: { messageId: string; outcome: 'delivered' | 'failed' | 'cancelled' }) =>
+      webhooks.finishWebhookMessage(deps.pool, args),
   };
 }

@@ -18,3 +18,8 @@ export function parseLeadWorkflowId(workflowId: string): { workspaceId: string; 
 export function idempotencyKey(...parts: (string | number)[]): string {
   return parts.map(String).join(':');
 }
+
+/** Workflow id of one outbound webhook message's delivery. */
+export function webhookDeliveryWorkflowId(messageId: string): string {
+  return `webhook/${messageId}`;
+}

@@ -1,2 +1,3 @@
 // Every workflow the worker registers; the bundle is built from this file.
 export { leadJourney, leadEventSignal, changeStatusUpdate, leadStateQuery } from './leadJourney';
+export { webhookDelivery } from './webhookDelivery';

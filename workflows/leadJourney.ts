@@ -282,6 +282,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
           template: effect.template,
           priority: effect.priority,
           data: effect.data,
+          ...(effect.recipients ? { recipients: effect.recipients } : {}),
         });
         queued += plans.length;
         for (const plan of plans) if (plan.status === 'pending') void sendPlanned(plan);
@@ -306,7 +307,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
         new_status: decision.state.status,
         updated_at: decision.state.statusChangedAt,
         notifications_sent: queued,
-        workflow_actions_triggered: [],
+        workflow_actions_triggered: decision.actionsFired ?? [],
       };
     },
     {

@@ -10,8 +10,10 @@ import {
   type Vertical,
 } from '../../shared/lifecycle';
 import { DEFAULT_FOLLOW_UP_POLICY, type FollowUpPolicy } from '../../shared/journey/followUps';
+import type { WorkflowRule } from '../../shared/journey/rules';
 import type { Effect, JourneyContext } from '../../shared/journey/types';
 import { withTransaction } from './pool';
+import { recordReferralFee } from './referralFees';
 
 export interface ProjectionUpdate {
   status: LeadStatus;
@@ -48,6 +50,7 @@ interface LeadRow {
   vertical: Vertical | null;
   pipeline: Pipeline | null;
   follow_up_policy: Partial<FollowUpPolicy> | null;
+  zone: string;
 }
 
 export async function loadJourneyContext(
@@ -56,7 +59,8 @@ export async function loadJourneyContext(
 ): Promise<JourneyContext> {
   const { rows } = await pool.query<LeadRow>(
     `SELECT l.property_id, l.status, l.journey, l.projection_seq, l.source, l.sources, l.email_normalized,
-            l.phone_e164, l.created_at, l.status_changed_at, p.vertical, w.pipeline, w.follow_up_policy
+            l.phone_e164, l.created_at, l.status_changed_at, p.vertical, w.pipeline, w.follow_up_policy,
+            COALESCE(p.timezone, w.timezone) AS zone
        FROM leads l
        JOIN workspaces w ON w.id = l.workspace_id
        LEFT JOIN properties p ON p.workspace_id = l.workspace_id AND p.id = l.property_id
@@ -71,8 +75,16 @@ export async function loadJourneyContext(
       nonRetryable: true,
     });
   }
+  const rules = await pool.query<WorkflowRule>(
+    `SELECT id, trigger_status, target_status, conditions, actions FROM status_workflow_rules
+      WHERE workspace_id = $1 AND is_active AND (property_id IS NULL OR property_id = $2)
+      ORDER BY created_at`,
+    [args.workspaceId, row.property_id],
+  );
   return {
     policy: {
+      rules: rules.rows,
+      utcOffsetMinutes: utcOffsetMinutes(row.zone, new Date()),
       // A lead without a property follows the multifamily lifecycle (won = leased) until it gets one.
       vertical: row.vertical ?? 'multifamily',
       pipeline: row.pipeline ?? DEFAULT_PIPELINE,
@@ -89,6 +101,20 @@ export async function loadJourneyContext(
     createdAt: row.created_at.toISOString(),
     statusChangedAt: row.status_changed_at.toISOString(),
   };
+}
+
+/** The zone's offset from UTC at `at`, in minutes (0 for an unknown zone). */
+function utcOffsetMinutes(zone: string, at: Date): number {
+  try {
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      timeZoneName: 'longOffset',
+    }).formatToParts(at);
+    const match = /GMT([+-])(\d{2}):(\d{2})/.exec(parts.find((p) => p.type === 'timeZoneName')?.value ?? '');
+    return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyChangeInput): Promise<void> {
@@ -121,6 +147,17 @@ export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyCha
               e.at,
             ],
           );
+          // A won lead owes its referral partner a fee, recorded with the row that won it.
+          if (e.type === 'applied' && (e.newStatus === 'placed' || e.newStatus === 'leased')) {
+            await recordReferralFee(client, {
+              workspaceId,
+              leadId,
+              journey,
+              wonStatus: e.newStatus,
+              wonAt: e.at,
+              context: e.context,
+            });
+          }
           break;
         }
         case 'alert_staff':

@@ -46,6 +46,10 @@ const LEAD_COLUMNS = `l.id, l.workspace_id, l.property_id, l.status, l.source, l
   COALESCE((SELECT jsonb_object_agg(x.partner, x.external_id) FROM lead_external_ids x WHERE x.lead_id = l.id), '{}'::jsonb)
     AS external_ids`;
 
+// Another lead of the workspace already owns this email: matching by partner id must not steal it.
+const EMAIL_TAKEN =
+  'SELECT 1 FROM leads o WHERE o.workspace_id = $1 AND o.email_normalized = $4 AND o.id <> $2';
+
 /**
  * The lead this inquiry belongs to: matched by partner external id, then normalized email, then E.164
  * phone, within the workspace; created when none matches. Concurrent calls for one person are serialized
@@ -74,7 +78,9 @@ export async function createOrMatchLead(
     if (existing) {
       await client.query(
         `UPDATE leads
-            SET email = COALESCE(email, $3), email_normalized = COALESCE(email_normalized, $4),
+            SET email = CASE WHEN email IS NULL AND NOT EXISTS (${EMAIL_TAKEN}) THEN $3 ELSE email END,
+                email_normalized = CASE WHEN email_normalized IS NULL AND NOT EXISTS (${EMAIL_TAKEN}) THEN $4
+                                        ELSE email_normalized END,
                 phone = COALESCE(phone, $5), phone_e164 = COALESCE(phone_e164, $6),
                 first_name = COALESCE(first_name, $7), last_name = COALESCE(last_name, $8),
                 property_id = COALESCE(property_id, $9),

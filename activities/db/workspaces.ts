@@ -14,14 +14,21 @@ export function hashApiKey(key: string): string {
 
 export async function createWorkspace(
   pool: pg.Pool,
-  input: { workspaceId?: string; name: string; permissions: Permission[]; timezone: string },
+  input: {
+    workspaceId?: string;
+    name: string;
+    permissions: Permission[];
+    timezone: string;
+    rateLimitPerHour?: number;
+  },
 ): Promise<{ workspaceId: string; apiKey: string }> {
   const workspaceId = input.workspaceId ?? `ws_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const apiKey = `lr_${randomBytes(32).toString('base64url')}`;
   await withTransaction(pool, async (client) => {
     const inserted = await client.query(
-      'INSERT INTO workspaces (id, name, timezone) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
-      [workspaceId, input.name, input.timezone],
+      `INSERT INTO workspaces (id, name, timezone, rate_limit_per_hour) VALUES ($1, $2, $3, COALESCE($4, 1000))
+       ON CONFLICT (id) DO NOTHING`,
+      [workspaceId, input.name, input.timezone, input.rateLimitPerHour ?? null],
     );
     if (inserted.rowCount === 0) {
       throw new AppError('conflict', `workspace ${workspaceId} already exists`, { field: 'workspace_id' });
@@ -44,6 +51,40 @@ export async function findApiKey(
   );
   const row = rows[0];
   return row ? { workspaceId: row.workspace_id, permissions: row.permissions } : undefined;
+}
+
+export interface WorkspaceRecord {
+  workspace_id: string;
+  workspace_name: string;
+  timezone: string;
+  rate_limit_per_hour: number;
+  created_at: Date;
+}
+
+const WORKSPACE_COLUMNS =
+  'id AS workspace_id, name AS workspace_name, timezone, rate_limit_per_hour, created_at';
+
+export async function getWorkspace(pool: pg.Pool, workspaceId: string): Promise<WorkspaceRecord | undefined> {
+  const { rows } = await pool.query<WorkspaceRecord>(
+    `SELECT ${WORKSPACE_COLUMNS} FROM workspaces WHERE id = $1`,
+    [workspaceId],
+  );
+  return rows[0];
+}
+
+/** Operator settings of a workspace (admin token): name, time zone, rate limit. */
+export async function updateWorkspace(
+  pool: pg.Pool,
+  workspaceId: string,
+  patch: { name?: string; timezone?: string; rateLimitPerHour?: number },
+): Promise<WorkspaceRecord | undefined> {
+  const { rows } = await pool.query<WorkspaceRecord>(
+    `UPDATE workspaces SET name = COALESCE($2, name), timezone = COALESCE($3, timezone),
+            rate_limit_per_hour = COALESCE($4, rate_limit_per_hour)
+      WHERE id = $1 RETURNING ${WORKSPACE_COLUMNS}`,
+    [workspaceId, patch.name ?? null, patch.timezone ?? null, patch.rateLimitPerHour ?? null],
+  );
+  return rows[0];
 }
 
 export interface PropertyRecord {

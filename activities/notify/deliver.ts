@@ -33,6 +33,8 @@ export interface NotificationRequest {
   template: string;
   priority: Priority;
   data: Record<string, unknown>;
+  /** Explicit recipients (a rule's send_notification) instead of the preferences. */
+  recipients?: { channel: ChannelName | 'in_app'; to: string[] };
 }
 
 export interface DeliveryPlan {
@@ -138,11 +140,21 @@ export async function prepareNotification(
   );
   const lead = rows[0];
   if (!lead) return [];
-  const preferences = await deps.pool.query<PreferenceRow>(
-    `SELECT notification_method, recipients, template_id FROM notification_preferences
+  const preferences = request.recipients
+    ? {
+        rows: [
+          {
+            notification_method: request.recipients.channel,
+            recipients: request.recipients.to,
+            template_id: null,
+          },
+        ],
+      }
+    : await deps.pool.query<PreferenceRow>(
+        `SELECT notification_method, recipients, template_id FROM notification_preferences
       WHERE workspace_id = $1 AND status_type = $2 AND is_active AND (property_id IS NULL OR property_id = $3)`,
-    [request.workspaceId, request.topic, lead.property_id],
-  );
+        [request.workspaceId, request.topic, lead.property_id],
+      );
   // The lead's own time zone when known, else the property's, else the workspace's.
   const leadZone = typeof lead.custom_data.timezone === 'string' ? lead.custom_data.timezone : undefined;
   const zone = leadZone ?? lead.property_timezone ?? lead.workspace_timezone;

@@ -3,11 +3,23 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { KeyRing } from '../../shared/crypto';
 import { errorHandler, mountHealth, notFoundHandler } from '../common/http';
 import type { JourneyClient } from '../common/journeys';
 import { authenticate } from './auth';
+import { openApiRouter } from './openapi';
+import { rateLimit } from './rateLimit';
+import { analyticsRouter } from './routes/analytics';
+import { contactsRouter } from './routes/contacts';
+import { inboxRouter } from './routes/inbox';
+import { integrationsRouter } from './routes/integrations';
+import { conversionsRouter } from './routes/conversions';
 import { leadsRouter } from './routes/leads';
-import { propertiesRouter, workspacesRouter } from './routes/workspaces';
+import { notificationPreferencesRouter, notificationsRouter } from './routes/notifications';
+import { workflowRulesRouter } from './routes/workflowRules';
+import { feeTermsRouter, referralFeesRouter } from './routes/referralFees';
+import { webhookEndpointsRouter } from './routes/webhookEndpoints';
+import { propertiesRouter, workspaceRouter, workspacesRouter } from './routes/workspaces';
 
 export interface ApiDeps {
   pool: pg.Pool;
@@ -15,6 +27,10 @@ export interface ApiDeps {
   journeys: JourneyClient;
   logger: Logger;
   adminToken?: string;
+  /** Seals integration secrets (LEADRELAY_ENCRYPTION_KEYS); without it integrations cannot be created. */
+  keyRing?: KeyRing;
+  /** Public base URL of the ingest service, for integrations' webhook_url (default http://localhost:8081). */
+  publicIngestUrl?: string;
 }
 
 export function createApiApp(deps: ApiDeps): Express {
@@ -22,13 +38,28 @@ export function createApiApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.use(express.json({ limit: '1mb' }));
   mountHealth(app, deps);
+  app.use(openApiRouter());
 
   // Registering a workspace is the one route authenticated by the admin token instead of an API key.
   app.use('/api/v1/workspaces', workspacesRouter(deps.pool, deps.adminToken));
+  // The inbox is for operators: the admin token, or a workspace key with the admin permission.
+  app.use('/api/v1/inbox', inboxRouter(deps));
   const v1 = express.Router();
   v1.use(authenticate(deps.pool));
+  v1.use(rateLimit(deps.pool));
+  v1.use('/workspaces', workspaceRouter(deps.pool));
   v1.use('/properties', propertiesRouter(deps.pool));
   v1.use('/leads', leadsRouter(deps));
+  v1.use('/notification-preferences', notificationPreferencesRouter(deps.pool));
+  v1.use('/notifications', notificationsRouter(deps.pool));
+  v1.use(workflowRulesRouter(deps.pool));
+  v1.use('/integrations', integrationsRouter(deps));
+  v1.use('/conversions', conversionsRouter(deps));
+  v1.use('/contacts', contactsRouter(deps.pool));
+  v1.use('/analytics', analyticsRouter(deps.pool));
+  v1.use('/referral-fees', referralFeesRouter(deps.pool));
+  v1.use('/referral-fee-terms', feeTermsRouter(deps.pool));
+  v1.use('/webhook-endpoints', webhookEndpointsRouter(deps));
   app.use('/api/v1', v1);
 
   app.use(notFoundHandler());

@@ -1,6 +1,7 @@
 // The api service: REST for staff and workspaces.
 import { createPool } from '../../activities/db/pool';
-import { loadConfigOrExit, requireVariables } from '../../shared/config';
+import { loadConfigOrExit, publicUrls, requireVariables } from '../../shared/config';
+import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
 import { listen } from '../common/listen';
 import { JourneyClient } from '../common/journeys';
@@ -9,12 +10,20 @@ import { createApiApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  requireVariables(config, ['TEMPORAL_ADDRESS', 'DATABASE_URL']);
+  requireVariables(config, ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'LEADRELAY_ENCRYPTION_KEYS']);
   const logger = createLogger('api', config.LOG_LEVEL);
   const temporal = await connectClient(config.TEMPORAL_ADDRESS!, config.TEMPORAL_NAMESPACE);
   const pool = createPool(config.DATABASE_URL!);
   const journeys = new JourneyClient({ client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
-  const app = createApiApp({ pool, temporal, journeys, logger, adminToken: config.LEADRELAY_ADMIN_TOKEN });
+  const app = createApiApp({
+    pool,
+    temporal,
+    journeys,
+    logger,
+    adminToken: config.LEADRELAY_ADMIN_TOKEN,
+    keyRing: KeyRing.parse(config.LEADRELAY_ENCRYPTION_KEYS!),
+    publicIngestUrl: publicUrls(config).ingest,
+  });
   await listen(app, config.API_PORT, 'api', logger, async () => {
     await pool.end();
     await temporal.connection.close();

@@ -44,7 +44,7 @@ export function isUnavailable(error: unknown): boolean {
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
-    const body = error as { type?: string; status?: number };
+    const body = error as { type?: string; status?: number; expose?: boolean; message?: string };
     let appError: AppError;
     if (error instanceof AppError) appError = error;
     else if (body?.type === 'entity.too.large')
@@ -53,7 +53,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       appError = new AppError('validation_failed', 'request body is not valid JSON', {
         fields: [{ field: 'body', message: 'invalid JSON' }],
       });
-    else if (isUnavailable(error))
+    else if (
+      (typeof body?.type === 'string' || body?.expose === true) &&
+      (body.status ?? 0) >= 400 &&
+      (body.status ?? 0) < 500
+    ) {
+      // Other body-parser refusals (bad gzip, unsupported encoding or charset, aborted or mis-sized body).
+      const reason = body.type ?? body.message ?? 'unreadable body';
+      appError = new AppError('validation_failed', `request body refused: ${reason}`, {
+        fields: [{ field: 'body', message: reason }],
+      });
+    } else if (isUnavailable(error))
       appError = new AppError('unavailable', 'a backing service is unavailable; retry later');
     else {
       logger.error({ err: error, path: req.path }, 'unhandled error');

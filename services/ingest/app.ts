@@ -1,28 +1,225 @@
 // The ingest service's HTTP app: partner webhooks under /webhooks/<partner>/<integrationId>, health.
-import express, { type Express } from 'express';
+// Each POST, in order: size limit → integration → signature → validation → inbox → lead → signal → answer.
+import express, { type Express, type Request } from 'express';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { storeInboxEvent, type InboxStatus } from '../../activities/db/inbox';
+import { loadIntegrationSecrets, type IntegrationWithSecrets } from '../../activities/db/integrations';
+import { getProperty } from '../../activities/db/workspaces';
+import { inboundAdapter } from '../../activities/partners';
+import type { InboundAdapter, InboundEvent, InboundRequest } from '../../activities/partners/types';
+import type { KeyRing } from '../../shared/crypto';
 import { AppError } from '../../shared/errors';
-import { errorHandler, mountHealth, notFoundHandler } from '../common/http';
+import { errorHandler, mountHealth, notFoundHandler, route } from '../common/http';
+import { deliverInboxEvent, type DeliveryDeps } from '../common/inbox';
+import type { JourneyClient } from '../common/journeys';
 
 export interface IngestDeps {
   pool: pg.Pool;
   temporal: Client;
+  journeys: JourneyClient;
   logger: Logger;
+  /** Opens integration secrets (LEADRELAY_ENCRYPTION_KEYS). */
+  keyRing: KeyRing;
+  /** Public base URL of ingest (publicUrls(config).ingest): what Twilio and HubSpot sign. */
+  publicUrl?: string;
+  /** Largest accepted body (default 256 KB); larger answers 413. */
+  bodyLimit?: string | number;
+  /** How long a signal may take before the answer is 503 and the relay takes over (default 5 s). */
+  signalTimeoutMs?: number;
 }
+
+export const DEFAULT_BODY_LIMIT = '256kb';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Headers never kept in the inbox. */
+const UNSTORED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 
 export function createIngestApp(deps: IngestDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   mountHealth(app, deps);
-  app.post('/webhooks/:partner/:integrationId', (req, _res, next) => {
-    // Partner adapters register here (issue: ingest); until one exists for a partner, its webhooks are unknown.
-    next(
-      new AppError('not_found', `no webhook integration ${req.params.partner}/${req.params.integrationId}`),
-    );
-  });
+  const rawBody = express.raw({ type: () => true, limit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT });
+  const delivery: DeliveryDeps = deps;
+
+  app.get(
+    '/webhooks/:partner/:integrationId',
+    route(async (req, res) => {
+      const { adapter, integration } = await target(deps, req);
+      if (!adapter.handshake) throw new AppError('not_found', `no route GET ${req.path}`);
+      const challenge = adapter.handshake(inboundRequest(req, deps.publicUrl), secretsOf(integration));
+      res.type('text/plain').send(challenge);
+    }),
+  );
+
+  app.post(
+    '/webhooks/:partner/:integrationId',
+    rawBody,
+    route(async (req, res) => {
+      const { adapter, integration } = await target(deps, req);
+      const request = inboundRequest(req, deps.publicUrl);
+      adapter.verify(request, secretsOf(integration));
+      const events = adapter.parse(request, {
+        integrationId: integration.id,
+        workspaceId: integration.workspace_id,
+        propertyId: integration.property_id ?? undefined,
+        config: integration.config,
+      });
+      const clean = events.map((event) => storable(withIntegrationProperty(event, integration)));
+      await requireKnownProperties(deps.pool, integration, clean);
+
+      const results: {
+        partner_event_id: string;
+        status: InboxStatus;
+        duplicate: boolean;
+        lead_id: string | null;
+      }[] = [];
+      // In order: events of one webhook reach a lead's journey in the order the partner listed them.
+      for (const event of clean) {
+        const { row, inserted } = await storeInboxEvent(deps.pool, {
+          workspaceId: integration.workspace_id,
+          integrationId: integration.id,
+          partner: integration.partner,
+          event,
+          headers: storedHeaders(req),
+          rawBody: request.rawBody,
+        });
+        // Already acknowledged once: nothing happens. A pending row is one whose first answer was not a 2xx
+        // (or is still in flight): this retry delivers it.
+        if (!inserted && row.status !== 'pending') {
+          results.push({
+            partner_event_id: row.partner_event_id,
+            status: row.status,
+            duplicate: true,
+            lead_id: row.lead_id,
+          });
+          continue;
+        }
+        const outcome = await deliverInboxEvent(delivery, row);
+        results.push({
+          partner_event_id: row.partner_event_id,
+          status: outcome.status,
+          duplicate: false,
+          lead_id: outcome.leadId,
+        });
+      }
+
+      const settled = results.every((r) => r.status === 'delivered' || r.status === 'ignored' || r.duplicate);
+      res.status(settled ? 200 : 202);
+      const reply = adapter.reply?.();
+      if (reply) {
+        res.type(reply.contentType).send(reply.body);
+        return;
+      }
+      res.json({
+        accepted: true,
+        duplicate: results.length > 0 && results.every((r) => r.duplicate),
+        lead_id: results.find((r) => r.lead_id)?.lead_id ?? null,
+        status: results.length === 1 ? results[0]!.status : undefined,
+        ...(results.length > 1 || results.length === 0 ? { events: results } : {}),
+      });
+    }),
+  );
+
   app.use(notFoundHandler());
   app.use(errorHandler(deps.logger));
   return app;
+}
+
+/** The adapter and integration the URL names; 404 for an unknown partner, integration or a mismatch. */
+async function target(
+  deps: IngestDeps,
+  req: Request,
+): Promise<{ adapter: InboundAdapter; integration: IntegrationWithSecrets }> {
+  const partner = String(req.params.partner);
+  const integrationId = String(req.params.integrationId);
+  const adapter = inboundAdapter(partner);
+  const notFound = new AppError('not_found', `no webhook integration ${partner}/${integrationId}`);
+  if (!adapter || !UUID.test(integrationId)) throw notFound;
+  const integration = await loadIntegrationSecrets(deps.pool, deps.keyRing, integrationId);
+  if (!integration || integration.partner !== partner) throw notFound;
+  return { adapter, integration };
+}
+
+function secretsOf(integration: IntegrationWithSecrets) {
+  return {
+    webhookSecret: integration.webhookSecret,
+    credentials: integration.credentials,
+    config: integration.config,
+  };
+}
+
+function inboundRequest(req: Request, publicUrl: string | undefined): InboundRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.query)) if (typeof value === 'string') query[name] = value;
+  const urls = new Set<string>();
+  if (publicUrl) urls.add(`${publicUrl.replace(/\/+$/, '')}${req.originalUrl}`);
+  const forwardedHost = headers['x-forwarded-host']?.split(',')[0]?.trim();
+  const forwardedProto = headers['x-forwarded-proto']?.split(',')[0]?.trim();
+  if (forwardedHost) urls.add(`${forwardedProto ?? req.protocol}://${forwardedHost}${req.originalUrl}`);
+  if (headers.host) urls.add(`${req.protocol}://${headers.host}${req.originalUrl}`);
+  return {
+    method: req.method,
+    rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    headers,
+    query,
+    urls: [...urls],
+    now: new Date(),
+  };
+}
+
+function storedHeaders(req: Request): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || UNSTORED_HEADERS.has(name.toLowerCase())) continue;
+    kept[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return kept;
+}
+
+/**
+ * Strings Postgres cannot hold (NUL, lone UTF-16 surrogates) are replaced before anything is stored: a
+ * hostile body must earn a 4xx or be stored faithfully, never a 500.
+ */
+function storable(event: InboundEvent): InboundEvent {
+  return JSON.parse(
+    JSON.stringify(event, (_key, value: unknown) =>
+      typeof value === 'string'
+        ? value
+            .replaceAll('\u0000', '')
+            .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+        : value,
+    ),
+  ) as InboundEvent;
+}
+
+/** An inquiry that names no property belongs to the integration's property, if it has one. */
+function withIntegrationProperty(event: InboundEvent, integration: IntegrationWithSecrets): InboundEvent {
+  const create = event.lead?.create;
+  if (!create || create.propertyId || !integration.property_id) return event;
+  return { ...event, lead: { ...event.lead, create: { ...create, propertyId: integration.property_id } } };
+}
+
+/** A property an event names must exist in the integration's workspace (400 naming property_id). */
+async function requireKnownProperties(
+  pool: pg.Pool,
+  integration: IntegrationWithSecrets,
+  events: InboundEvent[],
+): Promise<void> {
+  const named = new Set(
+    events.flatMap((event) => (event.lead?.create?.propertyId ? [event.lead.create.propertyId] : [])),
+  );
+  for (const propertyId of named) {
+    if (!(await getProperty(pool, integration.workspace_id, propertyId))) {
+      throw new AppError('validation_failed', `property ${propertyId} does not exist in this workspace`, {
+        fields: [{ field: 'property_id', message: 'unknown property' }],
+      });
+    }
+  }
 }

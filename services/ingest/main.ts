@@ -1,19 +1,27 @@
-// The ingest service: partner webhooks become journey signals.
+// The ingest service: partner webhooks become journey signals; the relay delivers what could not be at once.
 import { createPool } from '../../activities/db/pool';
-import { loadConfigOrExit, requireVariables } from '../../shared/config';
+import { loadConfigOrExit, publicUrls, requireVariables } from '../../shared/config';
+import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
+import { JourneyClient } from '../common/journeys';
 import { listen } from '../common/listen';
 import { connectClient } from '../common/temporal';
 import { createIngestApp } from './app';
+import { startRelay } from './relay';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  requireVariables(config, ['TEMPORAL_ADDRESS', 'DATABASE_URL']);
+  requireVariables(config, ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'LEADRELAY_ENCRYPTION_KEYS']);
   const logger = createLogger('ingest', config.LOG_LEVEL);
   const temporal = await connectClient(config.TEMPORAL_ADDRESS!, config.TEMPORAL_NAMESPACE);
   const pool = createPool(config.DATABASE_URL!);
-  const app = createIngestApp({ pool, temporal, logger });
+  const journeys = new JourneyClient({ client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
+  const keyRing = KeyRing.parse(config.LEADRELAY_ENCRYPTION_KEYS!);
+  const deps = { pool, temporal, journeys, logger, keyRing, publicUrl: publicUrls(config).ingest };
+  const app = createIngestApp(deps);
+  const relay = startRelay(deps);
   await listen(app, config.INGEST_PORT, 'ingest', logger, async () => {
+    await relay.stop();
     await pool.end();
     await temporal.connection.close();
   });

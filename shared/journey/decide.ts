@@ -3,6 +3,7 @@
 // as the update validator, so it imports nothing but the lifecycle table, the journey types and the ids.
 import { idempotencyKey, leadWorkflowId } from '../ids';
 import { statusTemplate } from '../notifications/templates';
+import { conditionsHold } from './rules';
 import {
   STAGE_RANK,
   STATUS_PRIORITY,
@@ -57,6 +58,9 @@ interface Step {
   readonly now: string;
   readonly state: JourneyState;
   readonly effects: Effect[];
+  /** Rule actions run so far, and how deep in rule-driven moves we are (a rule's move runs no rules). */
+  readonly actionsFired: string[];
+  ruleDepth: number;
 }
 
 const APPLIED: Verdict = { outcome: 'applied' };
@@ -102,9 +106,18 @@ export function decide(state: JourneyState, event: LeadEvent, policy: JourneyPol
   }
 
   const isFirstEvent = state.counters.events === 0;
-  const step: Step = { event, policy, now, state: beginStep(state, event, now), effects: [] };
+  const step: Step = {
+    event,
+    policy,
+    now,
+    state: beginStep(state, event, now),
+    effects: [],
+    actionsFired: [],
+    ruleDepth: 0,
+  };
   const verdict = handle(step, event, isFirstEvent);
   const decision: Decision = { outcome: verdict.outcome, state: step.state, effects: step.effects };
+  if (step.actionsFired.length > 0) decision.actionsFired = step.actionsFired;
   if (verdict.refusal) decision.refusal = verdict.refusal;
   return decision;
 }
@@ -340,6 +353,82 @@ function onCall(step: Step, event: EventOf<'call'>): Verdict {
   return RECORDED;
 }
 
+/** Runs the actions of every rule triggered by entering `status` whose conditions hold. */
+function runRules(step: Step, status: LeadStatus, context: Record<string, unknown> | undefined): void {
+  const { state, policy, now } = step;
+  if (step.ruleDepth > 0) return;
+  const local = new Date(Date.parse(now) + (policy.utcOffsetMinutes ?? 0) * 60_000);
+  const facts = {
+    leadScore: state.leadScore ?? 0,
+    source: state.source,
+    localMinutes: local.getUTCHours() * 60 + local.getUTCMinutes(),
+    context: { ...(step.event.kind === 'status_change' ? step.event.context : {}), ...context },
+  };
+  for (const rule of policy.rules ?? []) {
+    if (rule.trigger_status !== status || !conditionsHold(rule.conditions, facts)) continue;
+    rule.actions.forEach((action, i) => {
+      const target = `rule:${rule.id}:${i}`;
+      const config = action.config;
+      switch (action.type) {
+        case 'send_notification': {
+          const channel = typeof config.channel === 'string' ? config.channel : 'slack';
+          const to = Array.isArray(config.recipients) ? config.recipients.map(String) : ['default'];
+          step.effects.push({
+            kind: 'notify',
+            key: effectKey(step, 'notify', target),
+            audience: to.includes('prospect') ? 'prospect' : 'staff',
+            topic: `rule:${rule.id}`,
+            template:
+              typeof config.template_id === 'string' ? config.template_id : statusTemplate(null, status),
+            priority: STATUS_PRIORITY[status],
+            recipients: { channel: channel as 'email' | 'sms' | 'slack' | 'in_app', to },
+            data: { new_status: status, rule_id: rule.id },
+          });
+          break;
+        }
+        case 'schedule_follow_up': {
+          const minutes =
+            Number(config.after_minutes ?? 0) +
+            Number(config.after_hours ?? 0) * 60 +
+            Number(config.after_days ?? 0) * 1440;
+          state.customDeadlines = [
+            ...(state.customDeadlines ?? []),
+            {
+              name: `rule_${rule.id}_${i}`,
+              fireAt: new Date(Date.parse(now) + Math.max(1, minutes) * 60_000).toISOString(),
+              template: typeof config.template_id === 'string' ? config.template_id : 'follow_up_due',
+            },
+          ].slice(-50);
+          break;
+        }
+        case 'update_lead_score':
+          state.leadScore =
+            typeof config.set === 'number' ? config.set : (state.leadScore ?? 0) + Number(config.delta ?? 0);
+          break;
+        case 'create_task':
+          step.effects.push({
+            kind: 'alert_staff',
+            key: effectKey(step, 'alert_staff', target),
+            reason: `task:${typeof config.kind === 'string' ? config.kind : 'follow_up'}`,
+            details: { rule_id: rule.id, title: config.title ?? null, status },
+          });
+          break;
+      }
+      step.actionsFired.push(action.type);
+    });
+    const next = rule.target_status;
+    if (
+      next &&
+      next !== state.status &&
+      canTransition(state.status, next, policy.vertical, policy.pipeline)
+    ) {
+      step.ruleDepth += 1;
+      applyStatus(step, next, `rule ${rule.id}`, { rule_id: rule.id });
+      step.ruleDepth -= 1;
+    }
+  }
+}
+
 /** What each follow-up does when its deadline comes; the deadlines themselves are planned in followUps.ts. */
 function onDeadlineFired(step: Step, event: EventOf<'deadline_fired'>): Verdict {
   const { state } = step;
@@ -384,6 +473,11 @@ function onDeadlineFired(step: Step, event: EventOf<'deadline_fired'>): Verdict 
       due_at: event.fireAt,
     });
     return APPLIED;
+  }
+  const custom = state.customDeadlines?.find((d) => d.name === event.name && d.fireAt === event.fireAt);
+  if (custom) {
+    notify('staff', custom.template, 'high');
+    return RECORDED;
   }
   if (event.name === 'speed_to_lead') {
     alert('speed_to_lead_missed');
@@ -464,6 +558,7 @@ function applyStatus(
       data: { old_status: from, new_status: to, reason: reason ?? null, tour_at: state.facts.tourAt ?? null },
     });
   }
+  runRules(step, to, context);
 }
 
 /** A forward move past stages the lead never visited: each is recorded as skipped, then the move applies. */

@@ -39,7 +39,8 @@ export type DeadlineName =
   | 'no_show'
   | 'stale'
   | 'auto_lost'
-  | `referral_response_${string}`;
+  | `referral_response_${string}`
+  | `rule_${string}`;
 
 export interface Deadline {
   name: DeadlineName;
@@ -85,6 +86,7 @@ export function planDeadlines(
     add('post_tour', at(tourAt, policy.postTourHours * HOUR));
     add('no_show', at(tourAt, policy.noShowHours * HOUR));
   }
+  for (const custom of state.customDeadlines ?? []) add(custom.name as DeadlineName, custom.fireAt);
   add('stale', at(state.updatedAt, policy.staleDays * DAY));
   add('auto_lost', at(state.updatedAt, policy.autoLostDays * DAY));
 

@@ -2,6 +2,7 @@
 // the workflow shell, the activities and the services.
 import type { LeadFacts, LeadStatus, PartnerName, Pipeline, Vertical } from '../lifecycle';
 import type { FollowUpPolicy } from './followUps';
+import type { WorkflowRule } from './rules';
 
 /** Who caused a change: staff, the chatbot, a partner, leadrelay itself, or an API client. */
 export type Source = 'staff' | 'chatbot' | 'system' | 'api' | `partner:${PartnerName}`;
@@ -67,6 +68,10 @@ export interface JourneyPolicy {
   connectedPartners: PartnerName[];
   /** Follow-up timings; absent in contexts carried from before follow-ups existed (defaults apply). */
   followUps?: FollowUpPolicy;
+  /** Active workflow rules of the lead's workspace and property (seed 001 status_workflow_rules). */
+  rules?: WorkflowRule[];
+  /** Offset of the property's (else workspace's) time zone when the run loaded, for time_of_day rules. */
+  utcOffsetMinutes?: number;
 }
 
 export interface JourneyState {
@@ -88,6 +93,10 @@ export interface JourneyState {
   lastPushed: Partial<Record<PartnerName, LeadStatus>>;
   /** Recent event ids (bounded, oldest dropped), carried through continue-as-new. */
   seenEventIds: string[];
+  /** Lead score, moved by update_lead_score rule actions. */
+  leadScore?: number;
+  /** Follow-ups scheduled by rules: each fires once, notifying staff with its template. */
+  customDeadlines?: { name: string; fireAt: string; template: string }[];
   /** Deadlines that already fired (`name@fireAt`, bounded): a deadline fires once. */
   firedDeadlines?: string[];
   /** Next history sequence number of this journey: orders history rows. */
@@ -134,6 +143,8 @@ export type Effect =
       audience: 'prospect' | 'staff';
       /** What preferences are keyed by: a status (a change into it) or the follow-up's template name. */
       topic: string;
+      /** Explicit recipients (a rule's send_notification) instead of the preferences. */
+      recipients?: { channel: 'email' | 'sms' | 'slack' | 'in_app'; to: string[] };
       /** The template (seed 001 naming, e.g. tour_reminder_24h, speed_to_lead_escalation). */
       template: string;
       priority: 'low' | 'medium' | 'high' | 'urgent';
@@ -154,6 +165,8 @@ export type Outcome =
 
 export interface Decision {
   outcome: Outcome;
+  /** Rule actions this decision ran (`<action type>` per action), for the status change response. */
+  actionsFired?: string[];
   state: JourneyState;
   effects: Effect[];
   refusal?: Refusal;

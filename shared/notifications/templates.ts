@@ -56,6 +56,10 @@ export const TEMPLATES: Record<string, Template> = {
     subject: 'We missed you at {property_name}',
     body: 'Hi {first_name}, we missed you at your tour. Would you like to pick another time?',
   },
+  follow_up_due: {
+    subject: 'Follow-up due - {lead_name}',
+    body: 'A follow-up scheduled by a workflow rule is due for {lead_name} ({status}).',
+  },
   stale_lead_nudge: {
     subject: 'No activity for a week - {lead_name}',
     body: '{lead_name} ({status}) has had no activity for a while. A follow-up may win them back.',

@@ -373,3 +373,28 @@ test('recording a decision twice (a retried activity) writes each row once', asy
   );
   expect(tasks.rows[0].n).toBe(1);
 });
+
+test('a partner id matching one lead while the email belongs to another keeps both leads intact', async () => {
+  const partnerId = `R-${randomUUID()}`;
+  const byPartner = await createLead({
+    email: undefined,
+    phone: '+13035550140',
+    external_ids: { apfm: partnerId },
+  });
+  const address = email();
+  const byEmail = await createLead({ email: address });
+  const again = await call(api('/leads'), 'POST', key, {
+    source: 'apfm',
+    email: address,
+    external_ids: { apfm: partnerId },
+  });
+  expect(again).toMatchObject({ status: 200, body: { id: byPartner.id, matched: true } });
+  const rows = await harness.pool.query(
+    'SELECT id, email_normalized FROM leads WHERE id = ANY($1) ORDER BY created_at',
+    [[byPartner.id, byEmail.id]],
+  );
+  expect(rows.rows).toEqual([
+    { id: byPartner.id, email_normalized: null },
+    { id: byEmail.id, email_normalized: address },
+  ]);
+});

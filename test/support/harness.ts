@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import { createPool } from '../../activities/db/pool';
+import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
 import { createApiApp } from '../../services/api/app';
 import { JourneyClient } from '../../services/common/journeys';
@@ -15,6 +16,8 @@ import { createWorker } from '../../services/worker/worker';
 import { testStack } from '../setup/stack';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The test stack's LEADRELAY_ENCRYPTION_KEYS: a fixed key, so sealed secrets open across harnesses. */
+export const ENCRYPTION_KEYS = 'test1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
 
 export interface Harness {
   pool: pg.Pool;
@@ -70,10 +73,21 @@ export async function startHarness(options: { worker?: boolean } = {}): Promise<
     workflowBundle: { codePath: stack.workflowBundlePath },
   });
   const running = options.worker === false ? undefined : worker.run();
+  const keyRing = KeyRing.parse(ENCRYPTION_KEYS);
+  // Integrations' webhook_url names the ingest app, which listens only after the api is built: a late-bound URL.
+  const ingestApp = createIngestApp({ pool, temporal: client, journeys, logger, keyRing });
+  const ingest = await serve(ingestApp);
   const api = await serve(
-    createApiApp({ pool, temporal: client, journeys, logger, adminToken: ADMIN_TOKEN }),
+    createApiApp({
+      pool,
+      temporal: client,
+      journeys,
+      logger,
+      adminToken: ADMIN_TOKEN,
+      keyRing,
+      publicIngestUrl: ingest.url,
+    }),
   );
-  const ingest = await serve(createIngestApp({ pool, temporal: client, logger }));
   return {
     pool,
     client,

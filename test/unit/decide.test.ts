@@ -924,6 +924,20 @@ describe('decide: calls, notes, conversions, SMS consent, facts', () => {
     expect([back.outcome, back.state.smsOptedOut]).toEqual(['recorded', false]);
   });
 
+  test('an inbound SMS and a delivery status are recorded and change nothing else', () => {
+    const state = at('contacted');
+    for (const body of [
+      { kind: 'sms_received', messageId: 'SM1' },
+      { kind: 'sms_delivery', messageId: 'SM2', status: 'delivered' },
+    ] as LeadEventBody[]) {
+      const decision = decide(state, event(body, { source: 'partner:twilio' }), policyOf(), NOW);
+      expect(decision.outcome).toBe('recorded');
+      expect(decision.effects).toEqual([]);
+      expect(decision.state.status).toBe('contacted');
+      expect(decision.state.counters.events).toBe(state.counters.events + 1);
+    }
+  });
+
   test('changed facts are merged; an undefined value keeps what was known', () => {
     const state = at('contacted', { facts: { hasEmail: true, hasPhone: false } });
     const decision = decide(

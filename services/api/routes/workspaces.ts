@@ -2,17 +2,23 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
+import { workspaceActivity } from '../../../activities/db/analytics';
 import {
   createProperty,
   createWorkspace,
   getProperty,
+  getWorkspace,
   listProperties,
   PERMISSIONS,
+  updateWorkspace,
+  type WorkspaceRecord,
 } from '../../../activities/db/workspaces';
+import { resolveRange } from '../../../shared/dateRange';
 import { AppError } from '../../../shared/errors';
 import { VERTICALS } from '../../../shared/lifecycle';
 import { parse, route } from '../../common/http';
 import { principal, requireAdminToken, requirePermission } from '../auth';
+import { isoDate } from '../schemas';
 
 const timezone = z.string().refine((zone) => {
   try {
@@ -36,8 +42,25 @@ export const CreateWorkspaceBody = z
     // The first key of a workspace is its owner's: everything unless asked for less.
     permissions: z.array(z.enum(PERMISSIONS)).min(1).default(['read', 'update', 'convert', 'admin']),
     timezone: timezone.default('America/New_York'),
+    // Requests per hour for this workspace's API keys (SPEC default 1000).
+    rate_limit_per_hour: z.number().int().min(1).max(10_000_000).optional(),
   })
   .strict();
+
+/** Operator settings (admin token). */
+export const UpdateWorkspaceBody = z
+  .object({
+    workspace_name: z.string().min(1).max(200).optional(),
+    timezone: timezone.optional(),
+    rate_limit_per_hour: z.number().int().min(1).max(10_000_000).optional(),
+  })
+  .strict();
+
+export const WorkspaceActivityQuery = z.object({
+  from_date: isoDate.optional(),
+  to_date: isoDate.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+});
 
 export const CreatePropertyBody = z
   .object({
@@ -68,8 +91,64 @@ export function workspacesRouter(pool: pg.Pool, adminToken: string | undefined):
         name: body.workspace_name,
         permissions: [...new Set(body.permissions)],
         timezone: body.timezone,
+        rateLimitPerHour: body.rate_limit_per_hour,
       });
       res.status(201).json({ workspace_id: workspaceId, api_key: apiKey });
+    }),
+  );
+  router.patch(
+    '/:id',
+    requireAdminToken(adminToken),
+    route(async (req, res) => {
+      const body = parse(UpdateWorkspaceBody, req.body);
+      const workspace = await updateWorkspace(pool, String(req.params.id), {
+        name: body.workspace_name,
+        timezone: body.timezone,
+        rateLimitPerHour: body.rate_limit_per_hour,
+      });
+      if (!workspace) throw new AppError('not_found', `workspace ${req.params.id} not found`);
+      res.json(workspaceJson(workspace));
+    }),
+  );
+  return router;
+}
+
+function workspaceJson(w: WorkspaceRecord) {
+  return { ...w, created_at: w.created_at.toISOString() };
+}
+
+/** The caller's own workspace under /api/v1/workspaces/:id (API key); any other id is not found. */
+export function workspaceRouter(pool: pg.Pool): Router {
+  const router = Router();
+  const own = (req: Parameters<typeof principal>[0]): string => {
+    const { workspaceId } = principal(req);
+    if (String(req.params.id) !== workspaceId) {
+      throw new AppError('not_found', `workspace ${req.params.id} not found`);
+    }
+    return workspaceId;
+  };
+  router.get(
+    '/:id',
+    requirePermission('read'),
+    route(async (req, res) => {
+      const workspace = await getWorkspace(pool, own(req));
+      if (!workspace) throw new AppError('not_found', `workspace ${req.params.id} not found`);
+      res.json(workspaceJson(workspace));
+    }),
+  );
+  router.get(
+    '/:id/activity',
+    requirePermission('read'),
+    route(async (req, res) => {
+      const query = parse(WorkspaceActivityQuery, req.query, 'query');
+      const workspaceId = own(req);
+      const zone = (await getWorkspace(pool, workspaceId))?.timezone ?? 'UTC';
+      const range = resolveRange({ from: query.from_date, to: query.to_date, zone });
+      res.json({
+        ...(await workspaceActivity(pool, workspaceId, range, query.limit)),
+        from_date: range.from,
+        to_date: range.to,
+      });
     }),
   );
   return router;

@@ -1,0 +1,40 @@
+// The partner registry: one adapter per partner, one line each. Adding a partner: its file here, its doc in
+// docs/partners/, its sandbox twin, and one line below.
+import type { PartnerName } from '../../shared/lifecycle';
+import { apfm } from './apfm';
+import { calendly } from './calendly';
+import { callrail } from './callrail';
+import { caring } from './caring';
+import { chatbot } from './chatbot';
+import { facebook } from './facebook';
+import { gohighlevel } from './gohighlevel';
+import { hubspot } from './hubspot';
+import { resman } from './resman';
+import { twilio } from './twilio';
+import type { InboundAdapter, PartnerAdapter } from './types';
+import { webform } from './webform';
+
+export const partnerAdapters: Partial<Record<PartnerName, PartnerAdapter>> = {
+  apfm,
+  caring,
+  resman,
+  hubspot,
+  gohighlevel,
+  calendly,
+  callrail,
+  twilio,
+  webform,
+  chatbot,
+  facebook,
+};
+
+export function partnerAdapter(partner: string): PartnerAdapter | undefined {
+  return Object.prototype.hasOwnProperty.call(partnerAdapters, partner)
+    ? partnerAdapters[partner as PartnerName]
+    : undefined;
+}
+
+/** The inbound side of a partner's adapter, when it takes webhooks. */
+export function inboundAdapter(partner: string): InboundAdapter | undefined {
+  return partnerAdapter(partner)?.inbound;
+}

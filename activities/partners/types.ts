@@ -1,0 +1,145 @@
+// The one interface every partner adapter implements. Inbound (webhooks → journey events) lives under
+// `inbound`; outbound work (push status, fetch new leads, test connection) joins it beside `inbound`.
+import type { z } from 'zod';
+import type { PartnerName } from '../../shared/lifecycle';
+import type { LeadEventBody } from '../../shared/journey/types';
+
+/** A webhook request as the partner sent it: raw bytes first, nothing parsed yet. */
+export interface InboundRequest {
+  method: string;
+  /** The body bytes exactly as received: every signature scheme signs these. */
+  rawBody: Buffer;
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+  query: Record<string, string>;
+  /**
+   * The URLs the partner may have signed (schemes that sign the URL: Twilio, HubSpot): the public webhook
+   * URL and the URL as this server saw it (behind a proxy they differ).
+   */
+  urls: string[];
+  now: Date;
+}
+
+/** What verification may use: the integration's webhook secret, its opened credentials and its config. */
+export interface InboundSecrets {
+  webhookSecret?: string;
+  credentials: Record<string, string>;
+  config: Record<string, unknown>;
+}
+
+/** What parsing may use besides the body. */
+export interface InboundContext {
+  integrationId: string;
+  workspaceId: string;
+  /** The integration's property, where its leads belong unless the event names another. */
+  propertyId?: string;
+  config: Record<string, unknown>;
+}
+
+/** A person as an inquiry describes them: created, or matched by partner id, then email, then phone. */
+export interface InquiryContact {
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  phone?: string;
+  message?: string;
+  propertyId?: string;
+  externalIds?: Record<string, string>;
+  customData?: Record<string, unknown>;
+  /** The lead's source label; the partner's name when absent. */
+  source?: string;
+}
+
+/** One way to find an existing lead, tried in order. */
+export type LeadLookup =
+  | { by: 'lead_id'; leadId: string }
+  | { by: 'external_id'; partner: PartnerName; externalId: string }
+  | { by: 'email'; email: string }
+  | { by: 'phone'; phone: string }
+  | { by: 'sms_message'; messageSid: string };
+
+/**
+ * How the pipeline finds the lead: `create` makes an inquiry (create-or-match, and an `inquiry` event goes
+ * first); otherwise `find` is tried in order, and an event whose lead is found by none is kept `unmatched`.
+ */
+export interface LeadLocator {
+  create?: InquiryContact;
+  find?: LeadLookup[];
+}
+
+/** A journey event as an adapter describes it; the pipeline stamps id, source and time. */
+export type InboundLeadEvent = LeadEventBody & {
+  /** A fixed event id (e.g. one per call): the journey ignores its repeats. Default: from the inbox event. */
+  eventId?: string;
+};
+
+/** Rows kept beside the inbox, written in the inbox transaction. */
+export type InboundRecord =
+  | {
+      kind: 'call';
+      callId: string;
+      direction?: string;
+      answered?: boolean;
+      durationSeconds?: number;
+      startedAt?: string;
+      data: Record<string, unknown>;
+    }
+  | { kind: 'sms_delivery'; messageSid: string; status: string; errorCode?: string };
+
+/** One partner event: one inbox row. A webhook may carry several (HubSpot batches, Facebook entries). */
+export interface InboundEvent {
+  /** The partner's id of this event, unique per integration: the inbox dedupe key. */
+  partnerEventId: string;
+  /** e.g. `referral.created`, `sms.inbound`, `invitee.canceled`. */
+  eventType: string;
+  /** ISO time the event happened at the partner (receipt time when the partner does not say). */
+  occurredAt: string;
+  /** Who did it at the partner (an agent, `resman_user`); never an email or phone. */
+  actor?: string;
+  /** Absent: nothing for a journey (kept as `ignored`, e.g. the cancel half of a Calendly reschedule). */
+  lead?: LeadLocator;
+  events: InboundLeadEvent[];
+  record?: InboundRecord;
+  /** Why an event is ignored, for operators. */
+  note?: string;
+}
+
+/** The 2xx body for partners that expect something other than our JSON (Twilio wants TwiML). */
+export interface InboundReply {
+  contentType: string;
+  body: string;
+}
+
+export interface InboundAdapter {
+  /** Throws AppError `unauthorized` unless the request is signed by the integration's secret and fresh. */
+  verify(request: InboundRequest, secrets: InboundSecrets): void;
+  /**
+   * Validates the verified body (AppError `validation_failed` 400 naming fields, `unknown_partner_value`
+   * 422) and maps it to inbox events.
+   */
+  parse(request: InboundRequest, context: InboundContext): InboundEvent[];
+  /** A GET subscription handshake (Facebook's hub.challenge): the text to echo, or throws. */
+  handshake?(request: InboundRequest, secrets: InboundSecrets): string;
+  /** The success body, when not our JSON. */
+  reply?(): InboundReply;
+}
+
+/** Where an integration's webhook secret comes from when it is created. */
+export type WebhookSecretPolicy =
+  /** We generate a Standard Webhooks secret (`whsec_…`) and show it once. */
+  | { kind: 'generate' }
+  /** The partner's own key, given in credentials (e.g. Twilio's auth token); generated when optional. */
+  | { kind: 'credential'; field: string; generateIfMissing?: boolean }
+  /** Verified by a public key in config (GoHighLevel) or not a webhook partner. */
+  | { kind: 'none' };
+
+export interface PartnerAdapter {
+  partner: PartnerName;
+  /** What creating an integration for this partner needs. */
+  integration: {
+    webhookSecret: WebhookSecretPolicy;
+    config?: z.ZodType;
+    credentials?: z.ZodType;
+  };
+  inbound?: InboundAdapter;
+}

@@ -1,0 +1,70 @@
+// Web forms: direct inquiries posted by the property's website backend, in leadrelay's web inquiry format
+// (docs/partners/webform.md), signed with Standard Webhooks.
+import { z } from 'zod';
+import { toE164 } from '../../shared/contact';
+import { compact, id, isoTime, jsonBody, standardWebhookId, text, validate } from './parsing';
+import { verifyStandardWebhook } from './signatures';
+import type { InboundEvent, PartnerAdapter } from './types';
+
+export const WebInquiry = z
+  .object({
+    form_id: text(200).optional(),
+    submission_id: id.optional(),
+    submitted_at: isoTime,
+    property_id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
+    first_name: text(200).optional(),
+    last_name: text(200).optional(),
+    email: z.email().max(320).optional(),
+    phone: z
+      .string()
+      .max(40)
+      .refine((value) => toE164(value) !== undefined, 'not a valid phone number')
+      .optional(),
+    message: text(10_000).optional(),
+    page_url: z.url().max(2000).optional(),
+    utm: z.record(z.string().max(50), z.string().max(500)).optional(),
+    fields: z.record(z.string().max(100), z.unknown()).optional(),
+  })
+  .refine((body) => body.email || body.phone, {
+    message: 'an inquiry needs an email or a phone',
+    path: ['email|phone'],
+  });
+
+export const webform: PartnerAdapter = {
+  partner: 'webform',
+  integration: { webhookSecret: { kind: 'generate' } },
+  inbound: {
+    verify: (request, secrets) => verifyStandardWebhook(request, secrets.webhookSecret),
+    parse(request): InboundEvent[] {
+      const body = validate(WebInquiry, jsonBody(request));
+      return [
+        {
+          partnerEventId: standardWebhookId(request),
+          eventType: 'inquiry.submitted',
+          occurredAt: body.submitted_at,
+          lead: {
+            create: compact({
+              firstName: body.first_name,
+              lastName: body.last_name,
+              email: body.email,
+              phone: body.phone,
+              message: body.message,
+              propertyId: body.property_id,
+              customData: compact({
+                form_id: body.form_id,
+                submission_id: body.submission_id,
+                page_url: body.page_url,
+                utm: body.utm,
+                fields: body.fields,
+              }),
+            }),
+          },
+          events: [],
+        },
+      ];
+    },
+  },
+};

@@ -1,0 +1,120 @@
+// The outbound webhook dispatcher, a loop in the worker process: fans outbox events out to endpoints and starts
+// one webhookDelivery workflow per message, one message per endpoint and lead at a time. Woken by Postgres
+// NOTIFY (new outbox rows, finished messages) and by a poll as a fallback.
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { claimStartable, fanOutOutbox, markStarted } from '../../activities/webhooks/outbox';
+import { webhookDeliveryWorkflowId } from '../../shared/ids';
+import type { webhookDelivery } from '../../workflows/webhookDelivery';
+
+export interface DispatcherOptions {
+  pool: pg.Pool;
+  client: Client;
+  taskQueue: string;
+  logger?: Logger;
+  /** Fallback poll interval when no NOTIFY arrives. */
+  pollMs?: number;
+  /** Passed to every delivery workflow (tests shorten the retry schedule). */
+  retryScheduleSeconds?: number[];
+}
+
+const FAN_OUT_BATCH = 500;
+
+export class WebhookDispatcher {
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private pending = false;
+  private listener: pg.PoolClient | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: DispatcherOptions) {}
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    this.listener?.release();
+    this.listener = undefined;
+  }
+
+  /** One pass: fan out everything waiting, then start what may start. Answers how many of each. */
+  async runOnce(): Promise<{ events: number; started: number }> {
+    let events = 0;
+    for (;;) {
+      const taken = await fanOutOutbox(this.options.pool, FAN_OUT_BATCH);
+      events += taken;
+      if (taken < FAN_OUT_BATCH) break;
+    }
+    const ids = await claimStartable(this.options.pool);
+    const started: string[] = [];
+    await Promise.all(
+      ids.map(async (messageId) => {
+        try {
+          await this.options.client.workflow.start<typeof webhookDelivery>('webhookDelivery', {
+            workflowId: webhookDeliveryWorkflowId(messageId),
+            taskQueue: this.options.taskQueue,
+            args: [{ messageId, retryScheduleSeconds: this.options.retryScheduleSeconds }],
+            // A message is delivered by one workflow, ever: a second start is refused, not run again.
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            staticSummary: `Webhook message ${messageId}`,
+          });
+          started.push(messageId);
+        } catch (error) {
+          if (error instanceof WorkflowExecutionAlreadyStartedError) started.push(messageId);
+          else
+            this.options.logger?.warn(
+              { err: error, messageId },
+              'could not start webhook delivery; will retry',
+            );
+        }
+      }),
+    );
+    await markStarted(this.options.pool, started);
+    return { events, started: started.length };
+  }
+
+  private async listen(): Promise<void> {
+    if (this.listener) return;
+    const client = await this.options.pool.connect();
+    client.on('notification', () => this.notify());
+    client.on('error', () => {
+      // Postgres went away: drop this connection; the loop listens again on its next pass.
+      if (this.listener === client) this.listener = undefined;
+      client.release(true);
+    });
+    await client.query('LISTEN leadrelay_outbox');
+    this.listener = client;
+  }
+
+  private notify(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    const pollMs = this.options.pollMs ?? 2000;
+    while (!this.stopped) {
+      this.pending = false;
+      try {
+        await this.listen();
+        await this.runOnce();
+      } catch (error) {
+        this.options.logger?.warn({ err: error }, 'webhook dispatch pass failed; retrying');
+      }
+      if (this.stopped || this.pending) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+}
