@@ -24,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     channels: deps.channels ?? {},
     defaultSlackWebhookUrl: deps.defaultSlackWebhookUrl,
     apiUrl: deps.apiUrl ?? 'http://localhost:8080',
+    keyRing: deps.keyRing,
   };
   return {
     loadJourneyContext: (args: { workspaceId: string; leadId: string }) =>

@@ -1,6 +1,13 @@
 // Secrets at rest: AES-256-GCM with a key ring from LEADRELAY_ENCRYPTION_KEYS (`id:base64`, comma-separated;
 // the first key seals, every key opens). Uses node:crypto, so workflow code must never import this file.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -51,6 +58,23 @@ export class KeyRing {
     cipher.setAAD(Buffer.from(context));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [VERSION, this.primaryKeyId, b64(iv), b64(cipher.getAuthTag()), b64(ciphertext)].join('.');
+  }
+
+  /**
+   * A signature of `data` for one purpose (e.g. unsubscribe links): `<keyId>.<mac>`, made with a key derived
+   * from the primary key and the purpose. `verify` accepts a signature from any key of the ring.
+   */
+  sign(purpose: string, data: string, keyId = this.primaryKeyId): string {
+    const key = createHash('sha256').update(this.keys.get(keyId)!).update(`\0${purpose}`).digest();
+    return `${keyId}.${createHmac('sha256', key).update(data).digest('base64url')}`;
+  }
+
+  verify(purpose: string, data: string, signature: string): boolean {
+    const keyId = signature.split('.')[0] ?? '';
+    if (!this.keys.has(keyId)) return false;
+    const expected = Buffer.from(this.sign(purpose, data, keyId));
+    const given = Buffer.from(signature);
+    return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
   /** Opens a sealed value; throws when it was altered, sealed for another context, or by an unknown key. */

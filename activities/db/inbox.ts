@@ -144,6 +144,26 @@ async function withRecord(
                        ELSE 3 END)`,
       [record.messageSid, workspaceId, record.status, record.errorCode ?? null],
     );
+    // A notification we sent by SMS learns its fate: delivered, or failed at the carrier.
+    const outcome =
+      record.status === 'delivered'
+        ? 'delivered'
+        : ['undelivered', 'failed'].includes(record.status)
+          ? 'failed'
+          : null;
+    if (outcome) {
+      await client.query(
+        `UPDATE notification_deliveries
+            SET status = $3, error = COALESCE($4, error), updated_at = now()
+          WHERE provider_id = $1 AND workspace_id = $2 AND channel = 'sms' AND status IN ('sent', 'delivered')`,
+        [
+          record.messageSid,
+          workspaceId,
+          outcome,
+          record.errorCode ? `twilio error ${record.errorCode}` : null,
+        ],
+      );
+    }
   }
   return event;
 }

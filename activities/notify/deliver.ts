@@ -5,7 +5,9 @@ import type pg from 'pg';
 import { idempotencyKey } from '../../shared/ids';
 import { nextAllowed, windowFor } from '../../shared/notifications/quietHours';
 import { render, TEMPLATES } from '../../shared/notifications/templates';
+import type { KeyRing } from '../../shared/crypto';
 import { DeliveryError, type Channel, type ChannelName, type Priority } from './channel';
+import { unsubscribeToken } from './unsubscribe';
 
 export interface NotificationChannels {
   email?: Channel;
@@ -18,8 +20,10 @@ export interface DeliveryDeps {
   channels: NotificationChannels;
   /** The staff channel `"default"` recipients mean (SLACK_WEBHOOK_URL). */
   defaultSlackWebhookUrl?: string;
-  /** Base URL of the api, for links to the lead. */
+  /** Base URL of the api, for links to the lead and unsubscribe links. */
   apiUrl: string;
+  /** Signs unsubscribe links; without it prospect email goes without one. */
+  keyRing?: KeyRing;
 }
 
 export interface NotificationRequest {
@@ -59,6 +63,7 @@ interface LeadRow {
   property_timezone: string | null;
   us_state: string | null;
   workspace_timezone: string;
+  email_opted_out_at: Date | null;
 }
 
 interface PreferenceRow {
@@ -81,8 +86,15 @@ function targets(
   preferences: PreferenceRow[],
   deps: DeliveryDeps,
 ): Target[] {
+  // A prospect who unsubscribed from email gets none; SMS opt-outs are the journey's to apply at send time.
   const prospectAddress = (channel: string) =>
-    channel === 'email' ? lead.email : channel === 'sms' ? lead.phone_e164 : null;
+    channel === 'email'
+      ? lead.email_opted_out_at
+        ? null
+        : lead.email
+      : channel === 'sms'
+        ? lead.phone_e164
+        : null;
   const chosen: Target[] = [];
   const rules: PreferenceRow[] = preferences.length
     ? preferences
@@ -132,6 +144,7 @@ export async function prepareNotification(
 ): Promise<DeliveryPlan[]> {
   const { rows } = await deps.pool.query<LeadRow>(
     `SELECT l.first_name, l.last_name, l.email, l.phone_e164, l.status, l.created_at, l.custom_data, l.property_id,
+            l.email_opted_out_at,
             p.name AS property_name, p.timezone AS property_timezone, p.us_state, w.timezone AS workspace_timezone
        FROM leads l JOIN workspaces w ON w.id = l.workspace_id
        LEFT JOIN properties p ON p.workspace_id = l.workspace_id AND p.id = l.property_id
@@ -240,8 +253,11 @@ export async function sendDelivery(
     status: string;
     audience: string;
     lead_id: string;
+    workspace_id: string;
+    template: string;
   }>(
-    'SELECT channel, recipient, subject, body, priority, status, audience, lead_id FROM notification_deliveries WHERE idempotency_key = $1',
+    `SELECT channel, recipient, subject, body, priority, status, audience, lead_id, workspace_id, template
+       FROM notification_deliveries WHERE idempotency_key = $1`,
     [args.deliveryKey],
   );
   const delivery = rows[0];
@@ -262,16 +278,49 @@ export async function sendDelivery(
   const channel = delivery.channel === 'in_app' ? undefined : deps.channels[delivery.channel];
   if (!channel) return finish('skipped', { error: `channel ${delivery.channel} is not configured` });
   try {
+    const unsubscribeUrl =
+      delivery.channel === 'email' && delivery.audience === 'prospect' && deps.keyRing
+        ? `${deps.apiUrl}/unsubscribe/${unsubscribeToken(deps.keyRing, delivery.workspace_id, delivery.lead_id)}`
+        : undefined;
     const result = await channel.send({
       key: args.deliveryKey,
       to: delivery.recipient,
       subject: delivery.subject,
-      text: delivery.body,
+      text: unsubscribeUrl ? `${delivery.body}\n\nUnsubscribe: ${unsubscribeUrl}` : delivery.body,
       priority: delivery.priority,
+      ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
     });
+    if (delivery.channel === 'sms' && result.providerId) {
+      // Twilio's status callbacks (ingest) find the lead and this delivery by the message SID.
+      await deps.pool.query(
+        `INSERT INTO sms_deliveries (message_sid, workspace_id, lead_id, status) VALUES ($1, $2, $3, 'queued')
+         ON CONFLICT (message_sid) DO NOTHING`,
+        [result.providerId, delivery.workspace_id, delivery.lead_id],
+      );
+    }
     return finish('sent', { providerId: result.providerId });
   } catch (error) {
-    if (error instanceof DeliveryError && !error.retryable) return finish('failed', { error: error.message });
+    if (error instanceof DeliveryError && !error.retryable) {
+      // Outbound webhook endpoints subscribed to notification.failed hear about it.
+      await deps.pool.query(
+        `INSERT INTO outbox_events (idempotency_key, workspace_id, lead_id, event_type, data)
+         VALUES ($1, $2, $3, 'notification.failed', $4) ON CONFLICT (idempotency_key) DO NOTHING`,
+        [
+          `${args.deliveryKey}:failed`,
+          delivery.workspace_id,
+          delivery.lead_id,
+          JSON.stringify({
+            lead_id: delivery.lead_id,
+            channel: delivery.channel,
+            template: delivery.template,
+            audience: delivery.audience,
+            error: error.code,
+            occurred_at: new Date().toISOString(),
+          }),
+        ],
+      );
+      return finish('failed', { error: error.message });
+    }
     await deps.pool.query(
       'UPDATE notification_deliveries SET attempts = attempts + 1, error = $2, updated_at = now() WHERE idempotency_key = $1',
       [args.deliveryKey, error instanceof Error ? error.message : String(error)],

@@ -16,6 +16,7 @@ import { integrationsRouter } from './routes/integrations';
 import { conversionsRouter } from './routes/conversions';
 import { leadsRouter } from './routes/leads';
 import { notificationPreferencesRouter, notificationsRouter } from './routes/notifications';
+import { unsubscribeRouter } from './routes/unsubscribe';
 import { workflowRulesRouter } from './routes/workflowRules';
 import { feeTermsRouter, referralFeesRouter } from './routes/referralFees';
 import { webhookEndpointsRouter } from './routes/webhookEndpoints';
@@ -41,6 +42,8 @@ export function createApiApp(deps: ApiDeps): Express {
   app.use(openApiRouter());
 
   // Registering a workspace is the one route authenticated by the admin token instead of an API key.
+  // Prospects follow this link from email: signed, no API key.
+  app.use('/unsubscribe', unsubscribeRouter(deps.pool, deps.keyRing));
   app.use('/api/v1/workspaces', workspacesRouter(deps.pool, deps.adminToken));
   // The inbox is for operators: the admin token, or a workspace key with the admin permission.
   app.use('/api/v1/inbox', inboxRouter(deps));

@@ -7,6 +7,7 @@ import { createEmailChannel } from '../../activities/notify/email';
 import { createSlackChannel } from '../../activities/notify/slack';
 import { createSmsChannel } from '../../activities/notify/sms';
 import { createProperty } from '../../activities/db/workspaces';
+import { KeyRing } from '../../shared/crypto';
 import { startMailbox, type Mailbox } from '../../infra/local/mailbox';
 import { startSlackSandbox, type SlackSandbox } from '../../infra/sandbox/slack';
 import { startTwilioSandbox, type TwilioSandbox } from '../../infra/sandbox/twilio';
@@ -18,10 +19,10 @@ let mailbox: Mailbox;
 let twilioSandbox: TwilioSandbox;
 let slack: SlackSandbox;
 
-/** A property in an IANA zone where it is 03:00 on the test clock: prospect messages there wait for 08:00. */
-async function nightProperty(): Promise<string> {
+/** A property in an IANA zone where it is 03:00 (or `hour`) on the test clock: night waits for 08:00. */
+async function nightProperty(hour = 3): Promise<string> {
   const now = new Date(await ts.env.currentTimeMs());
-  const offset = ((now.getUTCHours() + 9) % 24) - 12; // Etc/GMT+N is UTC-N: local hour = UTC - offset = 3
+  const offset = ((now.getUTCHours() - hour + 36) % 24) - 12; // Etc/GMT+N is UTC-N: local hour = UTC - offset
   const zone = offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '+' : '-'}${Math.abs(offset)}`;
   const propertyId = `night-${randomUUID().slice(0, 8)}`;
   await createProperty(ts.pool, {
@@ -54,6 +55,7 @@ beforeAll(async () => {
       },
       defaultSlackWebhookUrl: slack.webhookUrl('default'),
       apiUrl: 'http://localhost:8080',
+      keyRing: KeyRing.parse(KeyRing.generateSpec()),
     },
     restartable: true,
   });
@@ -140,6 +142,27 @@ test('a prospect SMS at night waits for 08:00 local time, then goes exactly once
   await ts.until(handle, (s) => s.pendingDeliveries === 0);
   expect(twilioSandbox.messages.items.filter((m) => m.to === '+13035550180')).toHaveLength(1);
   expect((await deliveries(leadId)).find((d) => d.channel === 'sms')!.status).toBe('sent');
+  // Twilio's status callbacks will find the lead and the delivery by the message SID.
+  const sid = twilioSandbox.messages.items.find((m) => m.to === '+13035550180')!.sid;
+  const tracked = await ts.pool.query('SELECT lead_id FROM sms_deliveries WHERE message_sid = $1', [sid]);
+  expect(tracked.rows).toEqual([{ lead_id: leadId }]);
+});
+
+test('a final failure (an archived Slack channel) is recorded once and announced as notification.failed', async () => {
+  slack.archived.add('archived');
+  await prefer('application', 'slack', [slack.webhookUrl('archived')]);
+  const leadId = await ts.newLead();
+  const handle = await ts.start(leadId);
+  await handle.executeUpdate(changeStatusUpdate, { args: [change('qualified')] });
+  await handle.executeUpdate(changeStatusUpdate, { args: [change('application')] });
+  await ts.until(handle, (s) => s.pendingDeliveries === 0);
+  const failed = (await deliveries(leadId)).filter((d) => d.recipient === slack.webhookUrl('archived'));
+  expect(failed.map((d) => d.status)).toEqual(['failed']);
+  const events = await ts.pool.query(
+    "SELECT data->>'channel' AS channel, data->>'error' AS error FROM outbox_events WHERE lead_id = $1 AND event_type = 'notification.failed'",
+    [leadId],
+  );
+  expect(events.rows).toEqual([{ channel: 'slack', error: 'channel_is_archived' }]);
 });
 
 test('STOP while an SMS waits for quiet hours cancels it', async () => {
@@ -158,4 +181,26 @@ test('STOP while an SMS waits for quiet hours cancels it', async () => {
   expect((await deliveries(leadId)).find((d) => d.channel === 'sms')!.status).toBe('skipped');
   await ts.env.sleep(12 * 60 * 60 * 1000);
   expect(twilioSandbox.messages.items.filter((m) => m.to === '+13035550190')).toEqual([]);
+});
+
+test('prospect email carries the signed one-click unsubscribe link; an unsubscribed lead gets no email', async () => {
+  await prefer('lost', 'email', ['prospect']);
+  const address = `${randomUUID()}@example.com`;
+  const leadId = await ts.newLead({ email: address, propertyId: await nightProperty(12) });
+  const handle = await ts.start(leadId);
+  await handle.executeUpdate(changeStatusUpdate, {
+    args: [change('lost', { reason: 'chose another place' })],
+  });
+  const mail = await mailbox.waitFor((m) => m.to.includes(address));
+  expect(mail.headers['list-unsubscribe']).toMatch(/^<http:\/\/localhost:8080\/unsubscribe\/[^>]+>$/);
+  expect(mail.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
+  expect(mail.text).toContain('Unsubscribe: http://localhost:8080/unsubscribe/');
+
+  const other = `${randomUUID()}@example.com`;
+  const quietLead = await ts.newLead({ email: other, propertyId: await nightProperty(12) });
+  await ts.pool.query('UPDATE leads SET email_opted_out_at = now() WHERE id = $1', [quietLead]);
+  const quietHandle = await ts.start(quietLead);
+  await quietHandle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
+  await ts.until(quietHandle, (s) => s.pendingDeliveries === 0);
+  expect((await deliveries(quietLead)).filter((d) => d.channel === 'email')).toEqual([]);
 });

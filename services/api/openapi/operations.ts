@@ -555,6 +555,22 @@ export const OPERATIONS: Operation[] = [
 
   // ---- notifications ----
   {
+    method: 'get',
+    path: '/unsubscribe/:token',
+    tag: 'notifications',
+    summary: 'Unsubscribe page of a prospect email (signed link)',
+    auth: 'none',
+    responses: { 200: { description: 'HTML confirmation page', html: true } },
+  },
+  {
+    method: 'post',
+    path: '/unsubscribe/:token',
+    tag: 'notifications',
+    summary: 'One-click unsubscribe (RFC 8058): the lead gets no more prospect email',
+    auth: 'none',
+    responses: { 200: { description: 'HTML page', html: true } },
+  },
+  {
     method: 'post',
     path: '/api/v1/notification-preferences',
     tag: 'notifications',
