@@ -23,3 +23,8 @@ export function idempotencyKey(...parts: (string | number)[]): string {
 export function webhookDeliveryWorkflowId(messageId: string): string {
   return `webhook/${messageId}`;
 }
+
+/** Whether a path segment can be one of our row ids (a UUID): anything else is simply not found. */
+export function isUuid(value: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}

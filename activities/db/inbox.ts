@@ -1,6 +1,7 @@
 // The ingest inbox in Postgres: every verified partner event stored once (unique per integration and partner
 // event id), the rows kept beside it (calls, SMS deliveries), lead lookups, delivery bookkeeping for the
 // relay, and the operators' list.
+import { isUuid } from '../../shared/ids';
 import type pg from 'pg';
 import type { InboundEvent, LeadLookup } from '../partners/types';
 import { normalizeEmail, toE164 } from '../../shared/contact';
@@ -192,14 +193,12 @@ async function findOne(pool: pg.Pool, workspaceId: string, lookup: LeadLookup): 
   return rows[0]?.lead_id;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function lookupQuery(
   lookup: LeadLookup,
 ): { sql: string; value: string | undefined; extra: unknown[] } | undefined {
   switch (lookup.by) {
     case 'lead_id':
-      if (!UUID.test(lookup.leadId)) return undefined;
+      if (!isUuid(lookup.leadId)) return undefined;
       return {
         sql: 'SELECT id AS lead_id FROM leads WHERE workspace_id = $1 AND id = $2',
         value: lookup.leadId,

@@ -1,5 +1,6 @@
 // The ingest service's HTTP app: partner webhooks under /webhooks/<partner>/<integrationId>, health.
 // Each POST, in order: size limit → integration → signature → validation → inbox → lead → signal → answer.
+import { isUuid } from '../../shared/ids';
 import express, { type Express, type Request } from 'express';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
@@ -31,8 +32,6 @@ export interface IngestDeps {
 }
 
 export const DEFAULT_BODY_LIMIT = '256kb';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Headers never kept in the inbox. */
 const UNSTORED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
@@ -137,7 +136,7 @@ async function target(
   const integrationId = String(req.params.integrationId);
   const adapter = inboundAdapter(partner);
   const notFound = new AppError('not_found', `no webhook integration ${partner}/${integrationId}`);
-  if (!adapter || !UUID.test(integrationId)) throw notFound;
+  if (!adapter || !isUuid(integrationId)) throw notFound;
   const integration = await loadIntegrationSecrets(deps.pool, deps.keyRing, integrationId);
   if (!integration || integration.partner !== partner) throw notFound;
   return { adapter, integration };

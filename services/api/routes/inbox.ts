@@ -1,5 +1,6 @@
 // /api/v1/inbox: operators list the ingest inbox and replay one event or a time window. Authenticated by the
 // admin token (every workspace; `workspace_id` narrows) or a workspace key with the admin permission (its own).
+import { isUuid } from '../../../shared/ids';
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
@@ -43,8 +44,6 @@ export const ReplayWindowBody = z
   })
   .strict();
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Which workspace a caller may see: all (admin token, optionally narrowed) or its own (admin key). */
 function scope(res: Response, requested: string | undefined): string | undefined {
   const own = res.locals.inboxWorkspaceId as string | undefined;
@@ -84,7 +83,7 @@ function encodeCursor(row: InboxRow): string {
 function decodeCursor(cursor: string): { receivedAt: string; id: string } {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { r?: unknown; id?: unknown };
-    if (typeof value.r === 'string' && typeof value.id === 'string' && UUID.test(value.id)) {
+    if (typeof value.r === 'string' && typeof value.id === 'string' && isUuid(value.id)) {
       return { receivedAt: value.r, id: value.id };
     }
   } catch {
@@ -167,7 +166,7 @@ export function inboxRouter(deps: InboxDeps): Router {
     '/:id',
     route(async (req, res) => {
       const id = String(req.params.id);
-      const row = UUID.test(id) ? await getInboxEvent(deps.pool, id, scope(res, undefined)) : undefined;
+      const row = isUuid(id) ? await getInboxEvent(deps.pool, id, scope(res, undefined)) : undefined;
       if (!row) throw new AppError('not_found', `inbox event ${id} not found`);
       res.json({
         ...inboxEventJson(row),
@@ -182,7 +181,7 @@ export function inboxRouter(deps: InboxDeps): Router {
     '/:id/replay',
     route(async (req, res) => {
       const id = String(req.params.id);
-      const result = UUID.test(id) ? await replayInboxEvent(deps, id, scope(res, undefined)) : undefined;
+      const result = isUuid(id) ? await replayInboxEvent(deps, id, scope(res, undefined)) : undefined;
       if (!result) throw new AppError('not_found', `inbox event ${id} not found`);
       res.json(result);
     }),

@@ -1,5 +1,6 @@
 // /api/v1/integrations: a workspace's partner connections. Secrets are sealed at rest and shown once, at
 // creation; reads never carry secrets or credentials.
+import { isUuid } from '../../../shared/ids';
 import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
 import type pg from 'pg';
@@ -41,8 +42,6 @@ export const CreateIntegrationBody = z
     credentials: z.record(z.string().max(100), z.string().max(10_000)).optional(),
   })
   .strict();
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes. */
 export function generateWebhookSecret(): string {
@@ -181,7 +180,7 @@ export function integrationsRouter(deps: IntegrationsDeps): Router {
     requirePermission('read'),
     route(async (req, res) => {
       const id = String(req.params.id);
-      const integration = UUID.test(id)
+      const integration = isUuid(id)
         ? await getIntegration(deps.pool, principal(req).workspaceId, id)
         : undefined;
       if (!integration) throw new AppError('not_found', `integration ${id} not found`);
@@ -194,7 +193,7 @@ export function integrationsRouter(deps: IntegrationsDeps): Router {
     requirePermission('admin'),
     route(async (req, res) => {
       const id = String(req.params.id);
-      const deleted = UUID.test(id) && (await deleteIntegration(deps.pool, principal(req).workspaceId, id));
+      const deleted = isUuid(id) && (await deleteIntegration(deps.pool, principal(req).workspaceId, id));
       if (!deleted) throw new AppError('not_found', `integration ${id} not found`);
       res.status(204).end();
     }),

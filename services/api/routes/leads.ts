@@ -11,7 +11,7 @@ import {
   type LeadRecord,
 } from '../../../activities/db/leads';
 import { AppError } from '../../../shared/errors';
-import { idempotencyKey, leadWorkflowId } from '../../../shared/ids';
+import { idempotencyKey, leadWorkflowId, isUuid } from '../../../shared/ids';
 import { allowedNext, isStatus, STATUSES, type LeadStatus } from '../../../shared/lifecycle';
 import type { JourneyView, Source } from '../../../shared/journey/types';
 import { toE164 } from '../../../shared/contact';
@@ -125,8 +125,6 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
   });
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function leadJson(lead: LeadRecord, live?: JourneyView) {
   return {
     id: lead.id,
@@ -158,7 +156,7 @@ export function leadsRouter(deps: IntakeDeps): Router {
   const router = Router();
 
   const findLead = async (workspaceId: string, leadId: string): Promise<LeadRecord> => {
-    const lead = UUID.test(leadId) ? await getLead(deps.pool, workspaceId, leadId) : undefined;
+    const lead = isUuid(leadId) ? await getLead(deps.pool, workspaceId, leadId) : undefined;
     if (!lead) throw new AppError('not_found', `lead ${leadId} not found`);
     return lead;
   };

@@ -1,5 +1,6 @@
 // Notification preferences (seed 001 status_notification_preferences), the notifications inbox with its
 // delivery rate, and a lead's delivery records.
+import { isUuid } from '../../../shared/ids';
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
@@ -97,7 +98,6 @@ interface PreferenceRow {
 const COLUMNS =
   'id, property_id, status_type, notification_method, recipients, template_id, is_active, created_at';
 const json = (row: PreferenceRow) => ({ ...row, created_at: row.created_at.toISOString() });
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function notificationPreferencesRouter(pool: pg.Pool): Router {
   const router = Router();
@@ -173,7 +173,7 @@ export function notificationPreferencesRouter(pool: pg.Pool): Router {
           WHERE workspace_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
         [
           principal(req).workspaceId,
-          UUID.test(id) ? id : '00000000-0000-0000-0000-000000000000',
+          isUuid(id) ? id : '00000000-0000-0000-0000-000000000000',
           body.is_active ?? null,
           body.recipients ? JSON.stringify(body.recipients) : null,
           body.template_id !== undefined,
@@ -189,7 +189,7 @@ export function notificationPreferencesRouter(pool: pg.Pool): Router {
     requirePermission('admin'),
     route(async (req, res) => {
       const id = String(req.params.id);
-      const result = UUID.test(id)
+      const result = isUuid(id)
         ? await pool.query('DELETE FROM notification_preferences WHERE workspace_id = $1 AND id = $2', [
             principal(req).workspaceId,
             id,

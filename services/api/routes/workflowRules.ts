@@ -1,5 +1,6 @@
 // Workflow rules (seed 001 CreateWorkflowRequest / GetWorkflowsResponse): create, list per property,
 // deactivate, delete. Journeys load the active rules when a run starts.
+import { isUuid } from '../../../shared/ids';
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
@@ -53,7 +54,6 @@ interface RuleRow {
 
 const COLUMNS = 'id, property_id, trigger_status, target_status, conditions, actions, is_active, created_at';
 const json = (row: RuleRow) => ({ ...row, created_at: row.created_at.toISOString() });
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function workflowRulesRouter(pool: pg.Pool): Router {
   const router = Router();
@@ -118,7 +118,7 @@ export function workflowRulesRouter(pool: pg.Pool): Router {
     route(async (req, res) => {
       const body = parse(UpdateWorkflowRuleBody, req.body);
       const id = String(req.params.id);
-      const { rows } = UUID.test(id)
+      const { rows } = isUuid(id)
         ? await pool.query<RuleRow>(
             `UPDATE status_workflow_rules SET is_active = $3 WHERE workspace_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
             [principal(req).workspaceId, id, body.is_active],
@@ -133,7 +133,7 @@ export function workflowRulesRouter(pool: pg.Pool): Router {
     requirePermission('admin'),
     route(async (req, res) => {
       const id = String(req.params.id);
-      const result = UUID.test(id)
+      const result = isUuid(id)
         ? await pool.query('DELETE FROM status_workflow_rules WHERE workspace_id = $1 AND id = $2', [
             principal(req).workspaceId,
             id,
