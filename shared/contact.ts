@@ -1,5 +1,6 @@
 // Normalized contact identities: how one person is recognised across sources.
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import { z } from 'zod';
 
 export function normalizeEmail(email: string | undefined | null): string | undefined {
   const trimmed = email?.trim().toLowerCase();
@@ -15,3 +16,9 @@ export function toE164(
   const parsed = parsePhoneNumberFromString(phone.trim(), defaultCountry);
   return parsed?.isValid() ? parsed.number : undefined;
 }
+
+/** A phone number field for request schemas: any form libphonenumber reads as a valid (US-default) number. */
+export const phoneField = z
+  .string()
+  .max(40)
+  .refine((value) => toE164(value) !== undefined, 'not a valid phone number');

@@ -2,7 +2,7 @@
 // application_started, …), signed with Standard Webhooks. The chatbot names the lead by our lead id when it
 // has one, else by its conversation id; a first message with contact details creates or matches the lead.
 import { z } from 'zod';
-import { toE164 } from '../../shared/contact';
+import { phoneField } from '../../shared/contact';
 import {
   compact,
   id,
@@ -34,11 +34,7 @@ export const ChatbotStatusWebhook = z.object({
       first_name: text(200).optional(),
       last_name: text(200).optional(),
       email: z.email().max(320).optional(),
-      phone: z
-        .string()
-        .max(40)
-        .refine((value) => toE164(value) !== undefined, 'not a valid phone number')
-        .optional(),
+      phone: phoneField.optional(),
     })
     .optional(),
 });

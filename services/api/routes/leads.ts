@@ -14,7 +14,7 @@ import { AppError } from '../../../shared/errors';
 import { idempotencyKey, leadWorkflowId, isUuid } from '../../../shared/ids';
 import { allowedNext, isStatus, STATUSES, type LeadStatus } from '../../../shared/lifecycle';
 import type { JourneyView, Source } from '../../../shared/journey/types';
-import { toE164 } from '../../../shared/contact';
+import { phoneField } from '../../../shared/contact';
 import type { IntakeDeps } from '../../common/intake';
 import { receiveInquiry } from '../../common/intake';
 import { parse, route } from '../../common/http';
@@ -33,11 +33,7 @@ export const CreateLeadBody = z
     first_name: z.string().max(200).optional(),
     last_name: z.string().max(200).optional(),
     email: z.email().max(320).optional(),
-    phone: z
-      .string()
-      .max(40)
-      .refine((value) => toE164(value) !== undefined, 'not a valid phone number')
-      .optional(),
+    phone: phoneField.optional(),
     message: z.string().max(10_000).optional(),
     external_ids: z.record(z.string().min(1).max(50), z.string().min(1).max(200)).optional(),
     custom_data: z.record(z.string(), z.unknown()).optional(),
