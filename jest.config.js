@@ -1,4 +1,4 @@
-// Two projects: pure unit tests, and tests against the real stack (Temporal dev server, embedded
+// Three projects: pure unit tests, partner adapters against their sandboxes, and tests against the real stack (Temporal dev server, embedded
 // Postgres, time-skipping server) that test/setup/globalSetup.ts starts once per run.
 const base = {
   preset: 'ts-jest',
@@ -12,6 +12,8 @@ module.exports = {
   maxWorkers: 1,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    // Each partner adapter against its sandbox twin over real HTTP: no Temporal or Postgres needed.
+    { ...base, displayName: 'partners', testMatch: ['<rootDir>/test/partners/**/*.test.ts'] },
     {
       ...base,
       displayName: 'stack',

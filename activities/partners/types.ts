@@ -1,7 +1,7 @@
-// The one interface every partner adapter implements. Inbound (webhooks → journey events) lives under
-// `inbound`; outbound work (push status, fetch new leads, test connection) joins it beside `inbound`.
+// The one interface every partner adapter implements: `inbound` (webhooks → journey events) and `outbound`
+// (push status, upsert lead, fetch new leads, test connection).
 import type { z } from 'zod';
-import type { PartnerName } from '../../shared/lifecycle';
+import type { LeadStatus, PartnerName } from '../../shared/lifecycle';
 import type { LeadEventBody } from '../../shared/journey/types';
 
 /** A webhook request as the partner sent it: raw bytes first, nothing parsed yet. */
@@ -133,6 +133,102 @@ export type WebhookSecretPolicy =
   /** Verified by a public key in config (GoHighLevel) or not a webhook partner. */
   | { kind: 'none' };
 
+/** Where an outbound call goes and with what: the integration's config (holding `base_url`) and credentials. */
+export interface PartnerConnection {
+  integrationId: string;
+  workspaceId: string;
+  propertyId?: string;
+  /** The integration's config, already validated by the adapter's config schema. */
+  config: Record<string, unknown>;
+  /** Opened credentials: never logged, never returned. */
+  credentials: Record<string, string>;
+  /** Per-request timeout in ms (default 10 s): a slow partner is a retryable failure, not a hung activity. */
+  timeoutMs?: number;
+  /** The HTTP client (the global fetch unless a test passes another). */
+  fetch?: typeof fetch;
+}
+
+/** The lead as a partner may see it. */
+export interface PartnerLead {
+  leadId: string;
+  firstName?: string;
+  lastName?: string;
+  email?: string;
+  phone?: string;
+  message?: string;
+  source: string;
+  propertyId?: string;
+  createdAt: string;
+  /** The partner's id of this lead's record, when known. */
+  externalId?: string;
+  /**
+   * True when leadrelay created the partner's record. Contact fields are written only over such records or
+   * after a match check (ResMan's field pitfall: merging mismatched contacts overwrote residents' names).
+   */
+  createdByUs: boolean;
+}
+
+/** One status write to a partner. */
+export interface StatusPush {
+  lead: PartnerLead;
+  status: LeadStatus;
+  /** The status in the partner's vocabulary (`fromCanonical`). */
+  value: string;
+  reason?: string;
+  occurredAt: string;
+  /** Where the change came from (`staff`, `chatbot`, `partner:resman`, `system`): written where the partner allows. */
+  origin: string;
+  /** The event that caused this write: written where the partner allows. */
+  causationId: string;
+  /** Unique per push; sent to partners that accept an idempotency key. */
+  idempotencyKey: string;
+}
+
+export type PushResult =
+  /** Written; `readBack` says whether we read the record back and saw the write. */
+  | {
+      outcome: 'success';
+      code: number;
+      externalId?: string;
+      /** The push created the partner's record (it is ours: contact fields may be written later). */
+      createdRecord?: boolean;
+      readBack: 'confirmed' | 'not_supported';
+    }
+  /** The partner answered 2xx but reading back shows the write changed nothing: a staff task, not a success. */
+  | { outcome: 'not_applied'; code: number; externalId?: string; detail: string }
+  /** Not written because it would clobber what the partner holds (e.g. a contact mismatch). */
+  | { outcome: 'conflict'; code: number; externalId?: string; detail: string }
+  /** Nothing to write (e.g. the partner has no field for this stage). */
+  | { outcome: 'skipped'; detail: string };
+
+/** One page of changes fetched from a partner since a cursor. */
+export interface FetchResult {
+  /** Each a would-be webhook: it goes through the same inbox (dedupe by `partnerEventId`) and pipeline. */
+  events: InboundEvent[];
+  /** Where the next fetch starts; persisted after the page's events are stored. */
+  cursor: string;
+  /** True when another page is waiting now. */
+  more: boolean;
+}
+
+/**
+ * Outbound calls. Errors are `PartnerError`s (activities/partners/http.ts): retryable (429, 5xx, timeouts,
+ * with Retry-After when the partner gave one) or final (other 4xx), carrying the partner's own message.
+ */
+export interface OutboundAdapter {
+  /** Writes the lead's status, creating or finding the partner's record first when `externalId` is unknown. */
+  pushStatus(connection: PartnerConnection, push: StatusPush): Promise<PushResult>;
+  /** Creates or updates the partner's record of the lead; answers its id. */
+  upsertLead(
+    connection: PartnerConnection,
+    lead: PartnerLead,
+  ): Promise<{ externalId: string; created: boolean; code: number }>;
+  /** Changes since `cursor` (undefined: the configured look-back), for partners polled by a Schedule. */
+  fetchNew?(connection: PartnerConnection, cursor: string | undefined, now: Date): Promise<FetchResult>;
+  /** A cheap authenticated read proving base URL and credentials work; throws a PartnerError otherwise. */
+  testConnection(connection: PartnerConnection): Promise<{ detail: string }>;
+}
+
 export interface PartnerAdapter {
   partner: PartnerName;
   /** What creating an integration for this partner needs. */
@@ -142,4 +238,5 @@ export interface PartnerAdapter {
     credentials?: z.ZodType;
   };
   inbound?: InboundAdapter;
+  outbound?: OutboundAdapter;
 }
