@@ -1,11 +1,33 @@
-// GoHighLevel (LeadConnector): contact and opportunity webhooks, verified by public key: `x-ghl-signature`
-// (Ed25519) or the legacy `x-wh-signature` (RSA-SHA256), base64 over the raw body, against the keys in the
-// integration's config (GoHighLevel publishes them). The signed `timestamp` must be within 5 minutes.
-import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
+// GoHighLevel (LeadConnector). Inbound: contact and opportunity webhooks, verified by public key:
+// `x-ghl-signature` (Ed25519) or the legacy `x-wh-signature` (RSA-SHA256), base64 over the raw body, against the
+// keys in the integration's config (GoHighLevel publishes them); the signed `timestamp` within 5 minutes.
+// Outbound (API v2): contacts upserted, the lead's opportunity in the configured pipeline moved to the stage and
+// status of its canonical status and read back; OAuth refresh once on a 401.
+import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import type { LeadStatus } from '../../shared/lifecycle';
+import {
+  PartnerError,
+  baseUrl,
+  joinUrl,
+  jsonOf,
+  partnerRequest,
+  retryAfterMs,
+  type PartnerResponse,
+} from './http';
 import { compact, id, isoTime, jsonBody, requireKnownStatus, text, validate } from './parsing';
 import { requireFresh, unauthorized } from './signatures';
-import type { InboundEvent, InboundRequest, InboundSecrets, PartnerAdapter } from './types';
+import type {
+  InboundEvent,
+  InboundRequest,
+  InboundSecrets,
+  OutboundAdapter,
+  PartnerAdapter,
+  PartnerConnection,
+  PartnerLead,
+  PushResult,
+  StatusPush,
+} from './types';
 
 export const GHL_TOLERANCE_MS = 5 * 60 * 1000;
 
@@ -21,13 +43,72 @@ const pem = z
     }
   }, 'a PEM public key');
 
-export const GoHighLevelConfig = z
-  .object({ public_key: pem.optional(), rsa_public_key: pem.optional(), location_id: text(100).optional() })
-  .loose()
-  .refine((config) => config.public_key || config.rsa_public_key, {
+export const GHL_BASE_URL = 'https://services.leadconnectorhq.com';
+export const GHL_API_VERSION = '2021-07-28';
+
+const stageId = (status: string) =>
+  z.string().min(1).max(100).optional().describe(`pipelineStageId for leads that become ${status}`);
+
+/** The fields, without the webhook-key rule (the outbound side needs no key). */
+export const GoHighLevelFields = z
+  .object({
+    public_key: pem.optional().describe("GoHighLevel's webhook public key (Ed25519, PEM)"),
+    rsa_public_key: pem.optional().describe("GoHighLevel's legacy webhook public key (RSA, PEM)"),
+    location_id: text(100).optional().describe('The location (sub-account) id: required to push statuses'),
+    base_url: z
+      .url({ protocol: /^https?$/ })
+      .max(500)
+      .default(GHL_BASE_URL)
+      .describe("GoHighLevel's API host (a sandbox in tests)"),
+    pipeline_id: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("The pipeline holding leads' opportunities: required to push statuses"),
+    stage_ids: z
+      .object({
+        new: stageId('new'),
+        contacted: stageId('contacted'),
+        qualified: stageId('qualified'),
+        tour_scheduled: stageId('tour_scheduled'),
+        toured: stageId('toured'),
+        application: stageId('application'),
+        leased: stageId('leased'),
+        placed: stageId('placed'),
+        lost: stageId('lost'),
+      })
+      .optional()
+      .describe('Pipeline stage per canonical status; a status without one changes only open/won/lost'),
+    lost_reason_id: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('Lost reason id sent with lost opportunities'),
+  })
+  .loose();
+
+export const GoHighLevelConfig = GoHighLevelFields.refine(
+  (config) => config.public_key || config.rsa_public_key,
+  {
     message: "GoHighLevel's webhook public key (Ed25519 PEM), or rsa_public_key for the legacy signature",
     path: ['public_key'],
-  });
+  },
+);
+
+/** A location token, or an OAuth app's client and refresh token (all optional: inbound needs none). */
+export const GoHighLevelCredentials = z.object({
+  access_token: z
+    .string()
+    .min(1)
+    .max(4000)
+    .optional()
+    .describe('Location access token or private integration token'),
+  client_id: z.string().min(1).max(200).optional().describe('OAuth app client id (to refresh tokens)'),
+  client_secret: z.string().min(1).max(500).optional().describe('OAuth app client secret'),
+  refresh_token: z.string().min(1).max(4000).optional().describe('OAuth refresh token of the location'),
+});
 
 export const GoHighLevelWebhook = z
   .object({
@@ -151,8 +232,483 @@ function parse(request: InboundRequest): InboundEvent[] {
   return [{ ...base, events: [], note: `${body.type} is not mapped` }];
 }
 
+// ---- outbound (LeadConnector API v2) ----
+
+interface GhlErrorBody {
+  statusCode?: number;
+  message?: string | string[];
+  error?: string;
+  error_description?: string;
+}
+
+interface GhlContact {
+  id: string;
+  firstName?: string | null;
+  lastName?: string | null;
+  email?: string | null;
+  phone?: string | null;
+}
+
+interface GhlOpportunity {
+  id: string;
+  pipelineId?: string;
+  pipelineStageId?: string;
+  status?: string;
+  contactId?: string;
+}
+
+interface GhlPipeline {
+  id: string;
+  name?: string;
+  stages?: { id: string; name?: string }[];
+}
+
+type GhlConfig = z.output<typeof GoHighLevelFields>;
+
+interface GhlSettings {
+  config: GhlConfig;
+  base: string;
+  locationId: string;
+  credentials: Record<string, string>;
+  canRefresh: boolean;
+  /** Identifies these credentials in the token cache: changed credentials never reuse an old token. */
+  cacheKey: string;
+}
+
+/** GoHighLevel's opportunity statuses; our words for them come from the partner vocabulary. */
+const GHL_STATUSES = ['open', 'won', 'lost', 'abandoned'];
+
+/**
+ * Access tokens got by refreshing, per integration and credentials, for this process. GoHighLevel rotates the
+ * refresh token on every refresh, so the newest one is kept here too (docs/partners/gohighlevel.md: persisting
+ * it needs a credentials-update hook the adapter interface does not have yet).
+ */
+const refreshedTokens = new Map<string, { accessToken: string; refreshToken: string }>();
+
+function ghlSettings(connection: PartnerConnection, needs: { pipeline: boolean }): GhlSettings {
+  const parsed = GoHighLevelFields.safeParse(connection.config);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ');
+    throw new PartnerError('gohighlevel', 'final', `gohighlevel config invalid: ${fields}`, {
+      partnerCode: 'config',
+    });
+  }
+  const config = parsed.data;
+  const credentials = connection.credentials;
+  const canRefresh = Boolean(credentials.client_id && credentials.client_secret && credentials.refresh_token);
+  if (!credentials.access_token && !canRefresh) {
+    throw new PartnerError(
+      'gohighlevel',
+      'final',
+      'gohighlevel credentials missing: access_token, or client_id, client_secret and refresh_token',
+      { partnerCode: 'credentials_missing' },
+    );
+  }
+  const missing = [
+    ...(config.location_id ? [] : ['location_id']),
+    ...(needs.pipeline && !config.pipeline_id ? ['pipeline_id'] : []),
+  ];
+  if (missing.length > 0) {
+    throw new PartnerError('gohighlevel', 'final', `gohighlevel config missing: ${missing.join(', ')}`, {
+      partnerCode: 'config_missing',
+    });
+  }
+  const fingerprint = createHash('sha256')
+    .update([credentials.access_token, credentials.client_id, credentials.refresh_token].join('\n'))
+    .digest('base64url');
+  return {
+    config,
+    base: baseUrl({ ...connection, config }, GHL_BASE_URL),
+    locationId: config.location_id!,
+    credentials,
+    canRefresh,
+    cacheKey: `${connection.integrationId}/${fingerprint}`,
+  };
+}
+
+/** GoHighLevel's error text: `message` (a string, or an array of field messages on 422), else OAuth's. */
+function describeGhlError(response: PartnerResponse): { message: string; code?: string } {
+  try {
+    const body = JSON.parse(response.text) as GhlErrorBody;
+    const message = Array.isArray(body.message) ? body.message.join('; ') : body.message;
+    return {
+      message: message ?? body.error_description ?? body.error ?? response.text.slice(0, 200),
+      code: body.error,
+    };
+  } catch {
+    return { message: response.text.slice(0, 200) };
+  }
+}
+
+/** POST /oauth/token with the newest refresh token; the answer's tokens replace the cached ones. */
+async function refreshAccessToken(settings: GhlSettings, connection: PartnerConnection): Promise<string> {
+  const { credentials } = settings;
+  const refreshToken = refreshedTokens.get(settings.cacheKey)?.refreshToken ?? credentials.refresh_token!;
+  const response = await partnerRequest('gohighlevel', connection, {
+    method: 'POST',
+    url: joinUrl(settings.base, 'oauth/token'),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      client_id: credentials.client_id!,
+      client_secret: credentials.client_secret!,
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+      user_type: 'Location',
+    }).toString(),
+    describeError: describeGhlError,
+  });
+  const body = jsonOf<{ access_token?: string; refresh_token?: string }>('gohighlevel', response);
+  if (!body.access_token) {
+    throw new PartnerError(
+      'gohighlevel',
+      'final',
+      'gohighlevel token refresh answered without access_token',
+      {
+        status: response.status,
+      },
+    );
+  }
+  refreshedTokens.set(settings.cacheKey, {
+    accessToken: body.access_token,
+    refreshToken: body.refresh_token ?? refreshToken,
+  });
+  return body.access_token;
+}
+
+/**
+ * One API call with the location's token: a 401 refreshes the token once (OAuth credentials) and tries again,
+ * then fails with GoHighLevel's message; a 429 is retryable after Retry-After or the rate-limit interval.
+ */
+async function ghlRequest(
+  settings: GhlSettings,
+  connection: PartnerConnection,
+  request: { method: 'GET' | 'POST' | 'PUT'; path: string; query?: Record<string, string>; body?: object },
+): Promise<PartnerResponse> {
+  let token = refreshedTokens.get(settings.cacheKey)?.accessToken ?? settings.credentials.access_token;
+  let refreshed = false;
+  if (!token) {
+    token = await refreshAccessToken(settings, connection);
+    refreshed = true;
+  }
+  const query = request.query ? `?${new URLSearchParams(request.query).toString()}` : '';
+  for (;;) {
+    const response = await partnerRequest('gohighlevel', connection, {
+      method: request.method,
+      url: joinUrl(settings.base, request.path) + query,
+      headers: { authorization: `Bearer ${token}`, version: GHL_API_VERSION },
+      body: request.body,
+      describeError: describeGhlError,
+      accept: [401, 429],
+    });
+    if (response.status === 401 && settings.canRefresh && !refreshed) {
+      token = await refreshAccessToken(settings, connection);
+      refreshed = true;
+      continue;
+    }
+    if (response.status === 401 || response.status === 429) {
+      const described = describeGhlError(response);
+      const interval = Number(response.headers.get('x-ratelimit-interval-milliseconds'));
+      throw new PartnerError(
+        'gohighlevel',
+        response.status === 429 ? 'retryable' : 'final',
+        `gohighlevel answered ${response.status} to ${request.method} /${request.path}: ${described.message}`,
+        {
+          status: response.status,
+          partnerCode: described.code,
+          retryAfterMs:
+            response.status === 429
+              ? (retryAfterMs(response.headers.get('retry-after')) ??
+                (Number.isFinite(interval) && interval > 0 ? interval : undefined))
+              : undefined,
+        },
+      );
+    }
+    return response;
+  }
+}
+
+const ghlNormalize = {
+  name: (value?: string | null) => value?.trim().toLowerCase().replace(/\s+/g, ' ') || undefined,
+  email: (value?: string | null) => value?.trim().toLowerCase() || undefined,
+  phone: (value?: string | null) => value?.replace(/\D/g, '').slice(-10) || undefined,
+};
+
+/** Contact fields both records hold with different values (field names only). */
+function ghlMismatches(theirs: GhlContact, lead: PartnerLead): string[] {
+  const pairs: [string, string | undefined, string | undefined][] = [
+    ['firstName', ghlNormalize.name(theirs.firstName), ghlNormalize.name(lead.firstName)],
+    ['lastName', ghlNormalize.name(theirs.lastName), ghlNormalize.name(lead.lastName)],
+    ['email', ghlNormalize.email(theirs.email), ghlNormalize.email(lead.email)],
+    ['phone', ghlNormalize.phone(theirs.phone), ghlNormalize.phone(lead.phone)],
+  ];
+  return pairs.filter(([, a, b]) => a !== undefined && b !== undefined && a !== b).map(([field]) => field);
+}
+
+function contactFields(settings: GhlSettings, lead: PartnerLead) {
+  return compact({
+    locationId: settings.locationId,
+    firstName: lead.firstName,
+    lastName: lead.lastName,
+    email: lead.email,
+    phone: lead.phone,
+    source: lead.source,
+  });
+}
+
+type ContactResolution =
+  | { kind: 'found'; contactId: string; created: boolean; code: number }
+  | { kind: 'conflict'; contactId: string; fields: string[] };
+
+/**
+ * The lead's contact: by the id we know; else GoHighLevel's duplicate search (email, then phone), checked
+ * field by field so a contact we did not create is linked only when it is the same person; else created.
+ */
+async function resolveContact(
+  settings: GhlSettings,
+  connection: PartnerConnection,
+  lead: PartnerLead,
+): Promise<ContactResolution> {
+  if (lead.externalId) return { kind: 'found', contactId: lead.externalId, created: false, code: 200 };
+  const lookups: Record<string, string>[] = [];
+  if (lead.email) lookups.push({ email: lead.email });
+  if (lead.phone) lookups.push({ number: lead.phone });
+  for (const lookup of lookups) {
+    const response = await ghlRequest(settings, connection, {
+      method: 'GET',
+      path: 'contacts/search/duplicate',
+      query: { locationId: settings.locationId, ...lookup },
+    });
+    const found = jsonOf<{ contact?: GhlContact | null }>('gohighlevel', response).contact;
+    if (!found?.id) continue;
+    const fields = ghlMismatches(found, lead);
+    if (fields.length > 0) return { kind: 'conflict', contactId: found.id, fields };
+    return { kind: 'found', contactId: found.id, created: false, code: response.status };
+  }
+  const response = await ghlRequest(settings, connection, {
+    method: 'POST',
+    path: 'contacts/upsert',
+    body: contactFields(settings, lead),
+  });
+  const body = jsonOf<{ new?: boolean; contact?: GhlContact }>('gohighlevel', response);
+  if (!body.contact?.id) {
+    throw new PartnerError('gohighlevel', 'retryable', 'gohighlevel upsert answered without a contact id', {
+      status: response.status,
+    });
+  }
+  return { kind: 'found', contactId: body.contact.id, created: body.new === true, code: response.status };
+}
+
+/** The opportunity status a push sets: the partner word when it is one of GoHighLevel's, else still open. */
+function opportunityStatus(push: StatusPush): string {
+  return GHL_STATUSES.includes(push.value) ? push.value : 'open';
+}
+
+function stageFor(config: GhlConfig, status: LeadStatus): string | undefined {
+  const stages = config.stage_ids as Partial<Record<LeadStatus, string>> | undefined;
+  if (status === 'placed') return stages?.placed ?? stages?.leased;
+  if (status === 'leased') return stages?.leased ?? stages?.placed;
+  return stages?.[status];
+}
+
+async function findOpportunity(
+  settings: GhlSettings,
+  connection: PartnerConnection,
+  contactId: string,
+): Promise<GhlOpportunity | undefined> {
+  const response = await ghlRequest(settings, connection, {
+    method: 'GET',
+    path: 'opportunities/search',
+    query: {
+      location_id: settings.locationId,
+      contact_id: contactId,
+      pipeline_id: settings.config.pipeline_id!,
+    },
+  });
+  const body = jsonOf<{ opportunities?: GhlOpportunity[] }>('gohighlevel', response);
+  return (body.opportunities ?? []).find(
+    (o) => o.contactId === contactId && o.pipelineId === settings.config.pipeline_id,
+  );
+}
+
+async function readOpportunity(
+  settings: GhlSettings,
+  connection: PartnerConnection,
+  opportunityId: string,
+): Promise<GhlOpportunity | undefined> {
+  const response = await ghlRequest(settings, connection, {
+    method: 'GET',
+    path: `opportunities/${encodeURIComponent(opportunityId)}`,
+  });
+  return jsonOf<{ opportunity?: GhlOpportunity }>('gohighlevel', response).opportunity;
+}
+
+function opportunityName(lead: PartnerLead): string {
+  return [lead.firstName, lead.lastName].filter(Boolean).join(' ') || `Lead ${lead.leadId.slice(0, 8)}`;
+}
+
+async function ghlPushStatus(connection: PartnerConnection, push: StatusPush): Promise<PushResult> {
+  const settings = ghlSettings(connection, { pipeline: true });
+  const contact = await resolveContact(settings, connection, push.lead);
+  if (contact.kind === 'conflict') {
+    return {
+      outcome: 'conflict',
+      code: 200,
+      externalId: contact.contactId,
+      detail:
+        `gohighlevel contact ${contact.contactId} has this lead's email or phone but a different ` +
+        `${contact.fields.join(', ')}: not linked, nothing written`,
+    };
+  }
+  const status = opportunityStatus(push);
+  const stageId = stageFor(settings.config, push.status);
+  const existing = await findOpportunity(settings, connection, contact.contactId);
+  const applied = (o: GhlOpportunity | undefined) =>
+    o !== undefined && o.status === status && (stageId === undefined || o.pipelineStageId === stageId);
+  const created = contact.created ? { createdRecord: true } : {};
+  // Already where this push puts it (a retry, or GoHighLevel moved it there first): nothing to write.
+  if (applied(existing)) {
+    return {
+      outcome: 'success',
+      code: 200,
+      externalId: contact.contactId,
+      ...created,
+      readBack: 'confirmed',
+    };
+  }
+  const lostReason = status === 'lost' ? settings.config.lost_reason_id : undefined;
+  let opportunityId: string;
+  let code: number;
+  if (existing) {
+    const response = await ghlRequest(settings, connection, {
+      method: 'PUT',
+      path: `opportunities/${encodeURIComponent(existing.id)}`,
+      body: compact({
+        pipelineId: settings.config.pipeline_id,
+        pipelineStageId: stageId,
+        status,
+        lostReasonId: lostReason,
+      }),
+    });
+    opportunityId = existing.id;
+    code = response.status;
+  } else {
+    const response = await ghlRequest(settings, connection, {
+      method: 'POST',
+      path: 'opportunities/',
+      body: compact({
+        pipelineId: settings.config.pipeline_id,
+        locationId: settings.locationId,
+        name: opportunityName(push.lead),
+        pipelineStageId: stageId,
+        status,
+        contactId: contact.contactId,
+        source: push.lead.source,
+        lostReasonId: lostReason,
+      }),
+    });
+    const body = jsonOf<{ opportunity?: GhlOpportunity }>('gohighlevel', response);
+    if (!body.opportunity?.id) {
+      throw new PartnerError('gohighlevel', 'retryable', 'gohighlevel answered without an opportunity id', {
+        status: response.status,
+      });
+    }
+    opportunityId = body.opportunity.id;
+    code = response.status;
+  }
+  const readBack = await readOpportunity(settings, connection, opportunityId);
+  if (!applied(readBack)) {
+    return {
+      outcome: 'not_applied',
+      code,
+      externalId: contact.contactId,
+      detail:
+        `gohighlevel opportunity ${opportunityId} shows status ${readBack?.status ?? '(none)'} and stage ` +
+        `${readBack?.pipelineStageId ?? '(none)'}, not ${status}${stageId ? ` and ${stageId}` : ''}`,
+    };
+  }
+  return { outcome: 'success', code, externalId: contact.contactId, ...created, readBack: 'confirmed' };
+}
+
+async function ghlUpsertLead(
+  connection: PartnerConnection,
+  lead: PartnerLead,
+): Promise<{ externalId: string; created: boolean; code: number }> {
+  const settings = ghlSettings(connection, { pipeline: false });
+  if (lead.externalId) {
+    // Our contact fields go only onto a contact we created; GoHighLevel's own contacts stay as they are.
+    if (!lead.createdByUs) return { externalId: lead.externalId, created: false, code: 200 };
+    const { locationId: _location, ...fields } = contactFields(settings, lead);
+    const response = await ghlRequest(settings, connection, {
+      method: 'PUT',
+      path: `contacts/${encodeURIComponent(lead.externalId)}`,
+      body: fields,
+    });
+    return { externalId: lead.externalId, created: false, code: response.status };
+  }
+  const contact = await resolveContact(settings, connection, lead);
+  if (contact.kind === 'conflict') {
+    throw new PartnerError(
+      'gohighlevel',
+      'final',
+      `gohighlevel contact ${contact.contactId} has this lead's email or phone but a different ` +
+        `${contact.fields.join(', ')}: not linked`,
+      { partnerCode: 'contact_conflict' },
+    );
+  }
+  return { externalId: contact.contactId, created: contact.created, code: contact.code };
+}
+
+/** GET /opportunities/pipelines: proves token and location, and that the configured pipeline and stages exist. */
+async function ghlTestConnection(connection: PartnerConnection): Promise<{ detail: string }> {
+  const settings = ghlSettings(connection, { pipeline: false });
+  const response = await ghlRequest(settings, connection, {
+    method: 'GET',
+    path: 'opportunities/pipelines',
+    query: { locationId: settings.locationId },
+  });
+  const pipelines = jsonOf<{ pipelines?: GhlPipeline[] }>('gohighlevel', response).pipelines ?? [];
+  const pipelineId = settings.config.pipeline_id;
+  if (!pipelineId) return { detail: `gohighlevel location reachable: ${pipelines.length} pipelines` };
+  const pipeline = pipelines.find((p) => p.id === pipelineId);
+  if (!pipeline) {
+    throw new PartnerError('gohighlevel', 'final', `gohighlevel location has no pipeline ${pipelineId}`, {
+      status: response.status,
+      partnerCode: 'pipeline_not_found',
+    });
+  }
+  const stageIds = new Set((pipeline.stages ?? []).map((stage) => stage.id));
+  const configured = Object.entries(settings.config.stage_ids ?? {}).filter(
+    (entry): entry is [string, string] => typeof entry[1] === 'string',
+  );
+  const unknown = configured
+    .filter(([, stage]) => !stageIds.has(stage))
+    .map(([status]) => `stage_ids.${status}`);
+  if (unknown.length > 0) {
+    throw new PartnerError(
+      'gohighlevel',
+      'final',
+      `gohighlevel pipeline ${pipelineId} has no stage for ${unknown.join(', ')}`,
+      { status: response.status, partnerCode: 'stage_not_found' },
+    );
+  }
+  return {
+    detail: `gohighlevel location reachable: pipeline "${pipeline.name ?? pipelineId}" with ${stageIds.size} stages`,
+  };
+}
+
+const outbound: OutboundAdapter = {
+  pushStatus: ghlPushStatus,
+  upsertLead: ghlUpsertLead,
+  testConnection: ghlTestConnection,
+};
+
 export const gohighlevel: PartnerAdapter = {
   partner: 'gohighlevel',
-  integration: { webhookSecret: { kind: 'none' }, config: GoHighLevelConfig },
+  integration: {
+    webhookSecret: { kind: 'none' },
+    config: GoHighLevelConfig,
+    credentials: GoHighLevelCredentials,
+  },
   inbound: { verify, parse },
+  outbound,
 };

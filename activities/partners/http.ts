@@ -14,7 +14,10 @@ export class PartnerError extends Error {
     readonly details: {
       /** The partner's HTTP status, when it answered. */
       status?: number;
-      /** The partner's own error code (`INVALID_SESSION_ID`, `CONFLICT`, 21610…). */
+      /**
+       * The partner's own error code (`INVALID_SESSION_ID`, `CONFLICT`, 21610…), or ours before any call:
+       * `credentials_missing` (the integration holds no API credentials: inbound only, pushes are skipped).
+       */
       partnerCode?: string;
       /** How long the partner asked us to wait (Retry-After, rate-limit headers). */
       retryAfterMs?: number;
@@ -90,7 +93,9 @@ export async function partnerRequest(
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
-    const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    // By name, not instanceof: fetch rejects with a DOMException from Node's own realm (not an Error under jest).
+    const name = (error as { name?: unknown } | null)?.name;
+    const timedOut = name === 'TimeoutError' || name === 'AbortError';
     throw new PartnerError(
       partner,
       'retryable',

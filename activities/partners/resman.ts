@@ -1,9 +1,45 @@
-// ResMan: seed 001's StatusUpdateWebhook (sent by systems relaying ResMan changes), signed with Standard
-// Webhooks. `lead_id` is ResMan's prospect id; statuses use ResMan's vocabulary in shared/lifecycle.ts.
+// ResMan (multifamily PMS). Inbound: seed 001's StatusUpdateWebhook (sent by systems relaying ResMan changes),
+// signed with Standard Webhooks; `lead_id` is ResMan's prospect id. Outbound: the classic API (form posts with
+// IntegrationPartnerID/ApiKey/AccountID/PropertyID): MITS LeadManagement 4.0 writes read back with
+// SearchProspects, SearchProspects by modified window for polling, GetProspectSources as the connection test.
 import { z } from 'zod';
-import { id, isoTime, jsonBody, requireKnownStatus, standardWebhookId, text, validate } from './parsing';
+import { toCanonical, type LeadStatus } from '../../shared/lifecycle';
+import { PartnerError, baseUrl, joinUrl, partnerRequest, type PartnerResponse } from './http';
+import {
+  compact,
+  id,
+  isoTime,
+  jsonBody,
+  requireKnownStatus,
+  standardWebhookId,
+  text,
+  validate,
+} from './parsing';
+import {
+  buildLeadManagement,
+  parseResManAnswer,
+  prospectIdOf,
+  prospectsOf,
+  type CustomerType,
+  type ResManAnswer,
+  type ResManContact,
+  type ResManEvent,
+  type ResManProspect,
+} from './resmanXml';
 import { verifyStandardWebhook } from './signatures';
-import type { InboundEvent, PartnerAdapter } from './types';
+import type {
+  FetchResult,
+  InboundEvent,
+  OutboundAdapter,
+  PartnerAdapter,
+  PartnerConnection,
+  PartnerLead,
+  PushResult,
+  StatusPush,
+} from './types';
+import { pollIntervalMinutes, pollLookbackHours } from './configFields';
+
+export const RESMAN_BASE_URL = 'https://api.myresman.com';
 
 export const StatusUpdateWebhook = z.object({
   lead_id: id,
@@ -15,9 +51,680 @@ export const StatusUpdateWebhook = z.object({
   context_data: z.record(z.string(), z.unknown()).optional(),
 });
 
+const eventType = (status: string) =>
+  z.string().min(1).max(50).optional().describe(`MITS EventType written when a lead becomes ${status}`);
+
+export const ResManConfig = z
+  .object({
+    base_url: z
+      .url({ protocol: /^https?$/ })
+      .max(500)
+      .default(RESMAN_BASE_URL)
+      .describe("ResMan's API host (a sandbox in tests)"),
+    property_id: z
+      .guid()
+      .optional()
+      .describe("ResMan's PropertyID (a GUID): required to push statuses or poll prospects"),
+    default_source_id: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        'ResMan prospect source id (Leasing/GetProspectSources) for leads whose source has no mapping; ' +
+          'without one, ResMan refuses new prospects with "Transaction Source could not be found"',
+      ),
+    source_ids: z
+      .record(z.string().max(100), z.string().min(1).max(100))
+      .optional()
+      .describe('Our lead source (webform, chatbot, apfm…) → ResMan prospect source id'),
+    agent_id: z.string().min(1).max(100).optional().describe('ResMan employee id credited with our events'),
+    lost_reason_id: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('ResMan lost reason id (Leasing/GetLostProspectReasons) sent with lost leads'),
+    event_types: z
+      .object({
+        new: eventType('new'),
+        contacted: eventType('contacted'),
+        qualified: eventType('qualified'),
+        tour_scheduled: eventType('tour_scheduled'),
+        toured: eventType('toured'),
+        application: eventType('application'),
+        leased: eventType('leased'),
+        lost: eventType('lost'),
+      })
+      .optional()
+      .describe('Overrides of the MITS event type written per status (docs/partners/resman.md)'),
+    poll_interval_minutes: pollIntervalMinutes(
+      'How often ResMan is polled for prospects changed there (SearchProspects)',
+    ),
+    poll_lookback_hours: pollLookbackHours,
+  })
+  // Keys other parts read (push_status, referral_fee) stay when the config is parsed and stored.
+  .loose();
+export type ResManConfig = z.output<typeof ResManConfig>;
+
+/** All optional: an integration without them only takes the relay webhook (inbound). */
+export const ResManCredentials = z.object({
+  integration_partner_id: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('IntegrationPartnerID ResMan assigned to leadrelay'),
+  api_key: z.string().min(1).max(500).optional().describe('ApiKey ResMan assigned to leadrelay'),
+  account_id: z.string().min(1).max(100).optional().describe("The property's ResMan AccountID"),
+});
+
+/** Event type per status; tour names are unverified (ResMan's docs show WalkIn, Cancel, LeaseSign, Approved). */
+export const RESMAN_EVENT_TYPES: Record<LeadStatus, string> = {
+  new: 'Webservice',
+  contacted: 'Other',
+  qualified: 'Other',
+  tour_scheduled: 'Appointment',
+  toured: 'Show',
+  application: 'Application',
+  leased: 'LeaseSign',
+  placed: 'LeaseSign',
+  lost: 'Cancel',
+};
+
+export function customerTypeFor(status: LeadStatus): CustomerType {
+  switch (status) {
+    case 'application':
+      return 'applicant';
+    case 'leased':
+    case 'placed':
+      return 'current_resident';
+    case 'lost':
+      return 'lost';
+    default:
+      return 'prospect';
+  }
+}
+
+/** Prefix of the Comments of every event we write: how polling tells our own writes from ResMan's changes. */
+const MARKER = 'leadrelay';
+/** Longest fetch window: SearchProspects has no paging, so windows bound each answer. */
+export const RESMAN_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Each window re-reads this much of the previous one: changes indexed late are not lost (dedupe drops repeats). */
+export const RESMAN_OVERLAP_MS = 5 * 60 * 1000;
+const TRANSIENT = /time(d)? ?out|temporar|try again|deadlock|unavailable|too many requests/i;
+const UNKNOWN_SOURCE = /transaction source could not be found/i;
+
+interface Settings {
+  config: ResManConfig;
+  base: string;
+  auth: Record<string, string>;
+}
+
+/** The integration's config with defaults, and the four auth fields: a final error names what is missing. */
+function settingsOf(connection: PartnerConnection): Settings {
+  const parsed = ResManConfig.safeParse(connection.config);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ');
+    throw new PartnerError('resman', 'final', `resman config invalid: ${fields}`, { partnerCode: 'config' });
+  }
+  const config = parsed.data;
+  const credentials = connection.credentials;
+  const missing = ['integration_partner_id', 'api_key', 'account_id'].filter((name) => !credentials[name]);
+  if (missing.length > 0) {
+    throw new PartnerError('resman', 'final', `resman credentials missing: ${missing.join(', ')}`, {
+      partnerCode: 'credentials_missing',
+    });
+  }
+  if (!config.property_id) {
+    throw new PartnerError('resman', 'final', 'resman config missing: property_id', {
+      partnerCode: 'config_missing',
+    });
+  }
+  return {
+    config,
+    base: baseUrl({ ...connection, config }, RESMAN_BASE_URL),
+    auth: {
+      IntegrationPartnerID: credentials.integration_partner_id!,
+      ApiKey: credentials.api_key!,
+      AccountID: credentials.account_id!,
+      PropertyID: config.property_id,
+    },
+  };
+}
+
+/** ErrorDescription out of a non-2xx XML answer, for partnerRequest's message. */
+function describeXmlError(response: PartnerResponse): { message: string } {
+  const answer = parseResManAnswer(response.text);
+  return { message: answer?.errorDescription ?? response.text.slice(0, 200) };
+}
+
+/** One classic-API call: form post, XML answer; `<Status>Error` is final unless ResMan calls it transient. */
+async function callXml(
+  settings: Settings,
+  connection: PartnerConnection,
+  method: 'MITS/PostLeadManagement4_0' | 'MITS/SearchProspects',
+  params: Record<string, string>,
+): Promise<{ answer: ResManAnswer; code: number }> {
+  const response = await partnerRequest('resman', connection, {
+    method: 'POST',
+    url: joinUrl(settings.base, method),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/xml, text/xml' },
+    body: new URLSearchParams({ ...settings.auth, ...params }).toString(),
+    describeError: describeXmlError,
+  });
+  const answer = parseResManAnswer(response.text);
+  if (!answer) {
+    throw new PartnerError('resman', 'retryable', `resman answered ${method} without a ResMan XML answer`, {
+      status: response.status,
+    });
+  }
+  if (answer.status !== 'Success') {
+    const description = answer.errorDescription ?? `status ${answer.status}`;
+    throw new PartnerError(
+      'resman',
+      TRANSIENT.test(description) ? 'retryable' : 'final',
+      `resman refused ${method}: ${description}`,
+      {
+        status: response.status,
+        partnerCode: UNKNOWN_SOURCE.test(description) ? 'transaction_source_not_found' : undefined,
+      },
+    );
+  }
+  return { answer, code: response.status };
+}
+
+async function searchProspects(
+  settings: Settings,
+  connection: PartnerConnection,
+  criteria: Record<string, string>,
+): Promise<ResManProspect[]> {
+  const { answer } = await callXml(settings, connection, 'MITS/SearchProspects', criteria);
+  return prospectsOf(answer);
+}
+
+async function prospectById(
+  settings: Settings,
+  connection: PartnerConnection,
+  prospectId: string,
+): Promise<ResManProspect | undefined> {
+  const found = await searchProspects(settings, connection, { ProspectID: prospectId });
+  return found.find((p) => p.prospectId === prospectId);
+}
+
+const normalize = {
+  name: (value?: string) => value?.trim().toLowerCase().replace(/\s+/g, ' ') || undefined,
+  email: (value?: string) => value?.trim().toLowerCase() || undefined,
+  // Last ten digits: "+1 (303) 555-0190" and "3035550190" are the same line.
+  phone: (value?: string) => value?.replace(/\D/g, '').slice(-10) || undefined,
+};
+
+/** Contact fields both sides hold with different values (names only, never the values themselves). */
+export function contactMismatches(theirs: ResManContact, ours: ResManContact): string[] {
+  const fields: [keyof ResManContact, (v?: string) => string | undefined][] = [
+    ['firstName', normalize.name],
+    ['lastName', normalize.name],
+    ['email', normalize.email],
+    ['phone', normalize.phone],
+  ];
+  return fields
+    .filter(([field, norm]) => {
+      const a = norm(theirs[field]);
+      const b = norm(ours[field]);
+      return a !== undefined && b !== undefined && a !== b;
+    })
+    .map(([field]) => field);
+}
+
+type ContactMatch =
+  | { kind: 'none' }
+  | { kind: 'match'; prospect: ResManProspect }
+  | { kind: 'conflict'; prospect: ResManProspect; fields: string[] };
+
+/** A ResMan record for a lead we have no prospect id for: by email, then phone, checked field by field. */
+async function matchByContact(
+  settings: Settings,
+  connection: PartnerConnection,
+  lead: PartnerLead,
+): Promise<ContactMatch> {
+  const ours = contactOf(lead);
+  const searches: Record<string, string>[] = [];
+  if (lead.email) searches.push({ Email: lead.email });
+  if (lead.phone) searches.push({ Phone: lead.phone });
+  for (const criteria of searches) {
+    const found = await searchProspects(settings, connection, criteria);
+    if (found.length === 0) continue;
+    const exact = found.find((p) => contactMismatches(p, ours).length === 0);
+    if (exact) return { kind: 'match', prospect: exact };
+    return { kind: 'conflict', prospect: found[0]!, fields: contactMismatches(found[0]!, ours) };
+  }
+  return { kind: 'none' };
+}
+
+function contactOf(lead: PartnerLead): ResManContact {
+  return compact({
+    firstName: lead.firstName,
+    lastName: lead.lastName,
+    email: lead.email,
+    phone: lead.phone,
+  });
+}
+
+function eventTypeFor(config: ResManConfig, status: LeadStatus): string {
+  const overrides = config.event_types as Partial<Record<LeadStatus, string>> | undefined;
+  return overrides?.[status === 'placed' ? 'leased' : status] ?? RESMAN_EVENT_TYPES[status];
+}
+
+function sourceIdFor(config: ResManConfig, source: string): string | undefined {
+  const mapped = config.source_ids?.[source];
+  return mapped ?? config.default_source_id;
+}
+
+/** Whether the prospect carries the event of this exact push (its idempotency key in our comment). */
+function hasOurWrite(prospect: ResManProspect, key: string): boolean {
+  return (prospect.events ?? []).some((event) => ourComment(event.comments)?.key === key);
+}
+
+/** Our comment's fields (`leadrelay status=… origin=… causation=… key=…`), or undefined for ResMan's own. */
+function ourComment(comments: string | undefined): Record<string, string> | undefined {
+  if (!comments?.startsWith(`${MARKER} `)) return undefined;
+  const fields: Record<string, string> = {};
+  for (const match of comments.matchAll(/(\w+)=(\S+)/g)) fields[match[1]!] ??= match[2]!;
+  return fields;
+}
+
+function commentFor(fields: Record<string, string | undefined>, reason?: string): string {
+  const pairs = Object.entries(fields)
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${k}=${String(v).replace(/\s+/g, '_')}`);
+  return [MARKER, ...pairs].join(' ') + (reason ? ` reason: ${reason}` : '');
+}
+
+/**
+ * Posts one prospect document. A source ResMan does not know ("Transaction Source could not be found") is
+ * retried once with the configured default source, the known fix for unmapped sources.
+ */
+async function postProspect(
+  settings: Settings,
+  connection: PartnerConnection,
+  document: Parameters<typeof buildLeadManagement>[0],
+): Promise<{ prospectId?: string; code: number }> {
+  const post = async (doc: typeof document) => {
+    const { answer, code } = await callXml(settings, connection, 'MITS/PostLeadManagement4_0', {
+      Xml: buildLeadManagement(doc),
+    });
+    return { prospectId: prospectIdOf(answer) ?? doc.prospectId, code };
+  };
+  try {
+    return await post(document);
+  } catch (error) {
+    const fallback = settings.config.default_source_id;
+    const used = document.event?.transactionSource;
+    if (
+      error instanceof PartnerError &&
+      error.details.partnerCode === 'transaction_source_not_found' &&
+      fallback &&
+      used !== fallback
+    ) {
+      return post({ ...document, event: { ...document.event!, transactionSource: fallback } });
+    }
+    throw error;
+  }
+}
+
+async function pushStatus(connection: PartnerConnection, push: StatusPush): Promise<PushResult> {
+  const settings = settingsOf(connection);
+  const { lead } = push;
+  const customerType = customerTypeFor(push.status);
+  let existing: ResManProspect | undefined;
+  if (lead.externalId) {
+    existing = await prospectById(settings, connection, lead.externalId);
+    if (!existing) {
+      throw new PartnerError(
+        'resman',
+        'final',
+        `resman has no prospect ${lead.externalId} at this property`,
+        {
+          partnerCode: 'prospect_not_found',
+        },
+      );
+    }
+  } else {
+    const match = await matchByContact(settings, connection, lead);
+    if (match.kind === 'conflict') {
+      return {
+        outcome: 'conflict',
+        code: 200,
+        externalId: match.prospect.prospectId,
+        detail:
+          `resman prospect ${match.prospect.prospectId} has this lead's email or phone but a different ` +
+          `${match.fields.join(', ')}: not linked, nothing written`,
+      };
+    }
+    if (match.kind === 'match') existing = match.prospect;
+  }
+  // Our own earlier write of this very push (a retry after a lost answer): done, nothing written twice.
+  if (existing && existing.type === customerType && hasOurWrite(existing, push.idempotencyKey)) {
+    return { outcome: 'success', code: 200, externalId: existing.prospectId, readBack: 'confirmed' };
+  }
+  const creating = !existing;
+  // Contact fields only on a record we create or created: never over ResMan's own records.
+  const writeContact = creating || (lead.createdByUs && lead.externalId !== undefined);
+  const event: ResManEvent = compact({
+    type: eventTypeFor(settings.config, push.status),
+    date: push.occurredAt,
+    agentId: settings.config.agent_id,
+    firstContact: creating || undefined,
+    transactionSource: creating ? sourceIdFor(settings.config, lead.source) : undefined,
+    reasonId: push.status === 'lost' ? settings.config.lost_reason_id : undefined,
+    comments: commentFor(
+      {
+        status: push.status,
+        origin: push.origin,
+        causation: push.causationId,
+        key: push.idempotencyKey,
+        lead: lead.leadId,
+      },
+      push.reason,
+    ),
+  });
+  const written = await postProspect(settings, connection, {
+    prospectId: existing?.prospectId,
+    customerType,
+    contact: writeContact ? contactOf(lead) : undefined,
+    event,
+  });
+  const prospectId = written.prospectId;
+  const readBack = prospectId ? await prospectById(settings, connection, prospectId) : undefined;
+  if (!readBack) {
+    return {
+      outcome: 'not_applied',
+      code: written.code,
+      detail: creating
+        ? `resman answered Success but prospect ${prospectId ?? '(no id)'} cannot be found`
+        : `resman answered Success but prospect ${prospectId} is gone`,
+    };
+  }
+  const eventSeen = readBack.events === undefined || hasOurWrite(readBack, push.idempotencyKey);
+  if (readBack.type !== customerType || !eventSeen) {
+    return {
+      outcome: 'not_applied',
+      code: written.code,
+      externalId: readBack.prospectId,
+      detail:
+        readBack.type !== customerType
+          ? `resman still shows customer type ${readBack.type}, not ${customerType}`
+          : `resman shows no ${event.type} event of this push`,
+    };
+  }
+  return {
+    outcome: 'success',
+    code: written.code,
+    externalId: readBack.prospectId,
+    ...(creating ? { createdRecord: true } : {}),
+    readBack: 'confirmed',
+  };
+}
+
+async function upsertLead(
+  connection: PartnerConnection,
+  lead: PartnerLead,
+): Promise<{ externalId: string; created: boolean; code: number }> {
+  const settings = settingsOf(connection);
+  if (lead.externalId) {
+    const existing = await prospectById(settings, connection, lead.externalId);
+    if (!existing) {
+      throw new PartnerError(
+        'resman',
+        'final',
+        `resman has no prospect ${lead.externalId} at this property`,
+        {
+          partnerCode: 'prospect_not_found',
+        },
+      );
+    }
+    // Only a record we created gets our contact fields; ResMan's own records are left as they are.
+    if (!lead.createdByUs) return { externalId: existing.prospectId, created: false, code: 200 };
+    const { code } = await postProspect(settings, connection, {
+      prospectId: existing.prospectId,
+      customerType: existing.type as CustomerType,
+      contact: contactOf(lead),
+    });
+    return { externalId: existing.prospectId, created: false, code };
+  }
+  const match = await matchByContact(settings, connection, lead);
+  if (match.kind === 'conflict') {
+    throw new PartnerError(
+      'resman',
+      'final',
+      `resman prospect ${match.prospect.prospectId} has this lead's email or phone but a different ` +
+        `${match.fields.join(', ')}: not linked`,
+      { partnerCode: 'contact_conflict' },
+    );
+  }
+  if (match.kind === 'match') return { externalId: match.prospect.prospectId, created: false, code: 200 };
+  const written = await postProspect(settings, connection, {
+    customerType: 'prospect',
+    contact: contactOf(lead),
+    event: compact({
+      type: eventTypeFor(settings.config, 'new'),
+      date: lead.createdAt,
+      agentId: settings.config.agent_id,
+      firstContact: true,
+      transactionSource: sourceIdFor(settings.config, lead.source),
+      comments: commentFor({ status: 'new', origin: 'system', lead: lead.leadId }),
+    }),
+  });
+  const created = written.prospectId
+    ? await prospectById(settings, connection, written.prospectId)
+    : undefined;
+  if (!created) {
+    throw new PartnerError(
+      'resman',
+      'final',
+      'resman answered Success but the new prospect cannot be found',
+      {
+        status: written.code,
+        partnerCode: 'not_applied',
+      },
+    );
+  }
+  return { externalId: created.prospectId, created: true, code: written.code };
+}
+
+/** The newest event (by EventDate, else document order). */
+function latestEvent(prospect: ResManProspect): ResManEvent | undefined {
+  const events = prospect.events ?? [];
+  return events.reduce<ResManEvent | undefined>((latest, event) => {
+    if (!latest) return event;
+    if (!event.date || !latest.date) return event;
+    return Date.parse(event.date) >= Date.parse(latest.date) ? event : latest;
+  }, undefined);
+}
+
+/** When ResMan first heard of the prospect: its FirstContact event, else its earliest event. */
+function firstContactAt(prospect: ResManProspect): number | undefined {
+  const events = prospect.events ?? [];
+  const first = events.find((e) => e.firstContact) ?? events[0];
+  const dates = first?.date ? [first.date] : events.flatMap((e) => (e.date ? [e.date] : []));
+  const times = dates.map(Date.parse).filter((t) => !Number.isNaN(t));
+  return times.length > 0 ? Math.min(...times) : undefined;
+}
+
+/**
+ * ResMan's word for where a prospect stands: the customer type, refined for plain prospects by the newest
+ * event (a tour booked or shown; the type alone says only "prospect").
+ */
+export function resmanStatusWord(config: ResManConfig, prospect: ResManProspect): string {
+  if (prospect.type !== 'prospect') return prospect.type;
+  const latest = latestEvent(prospect);
+  if (latest?.type === eventTypeFor(config, 'toured')) return 'toured';
+  if (latest?.type === eventTypeFor(config, 'tour_scheduled')) return 'tour_scheduled';
+  return 'prospect';
+}
+
+/** One polled prospect as inbox events (none when the change is our own write coming back). */
+function prospectEvents(
+  config: ResManConfig,
+  connection: PartnerConnection,
+  prospect: ResManProspect,
+  windowStart: number,
+  now: Date,
+): InboundEvent[] {
+  const latest = latestEvent(prospect);
+  const ours = ourComment(latest?.comments);
+  // The newest change is the event we wrote and the type is still what we set: our echo, not news.
+  if (ours?.status && customerTypeFor(ours.status as LeadStatus) === prospect.type) return [];
+  const modified = prospect.lastModified ?? latest?.date;
+  const partnerEventId = modified
+    ? `prospect/${prospect.prospectId}@${modified}`
+    : `prospect/${prospect.prospectId}/${prospect.type}/${prospect.events?.length ?? 0}`;
+  const occurredAt = modified && !Number.isNaN(Date.parse(modified)) ? new Date(modified) : now;
+  const word = resmanStatusWord(config, prospect);
+  const firstContact = (prospect.events ?? []).find((e) => e.firstContact) ?? prospect.events?.[0];
+  const createdAt = firstContactAt(prospect);
+  // New to ResMan in this window, and not a record we created: an inquiry. Older ones are found by id only,
+  // so a change in ResMan never opens a new journey for a lead that ended.
+  const isNew = createdAt !== undefined && createdAt >= windowStart && !ourComment(firstContact?.comments);
+  const find = [{ by: 'external_id' as const, partner: 'resman' as const, externalId: prospect.prospectId }];
+  const base = {
+    partnerEventId,
+    occurredAt: occurredAt.toISOString(),
+    actor: 'resman_user',
+  };
+  const context = compact({
+    prospect_id: prospect.prospectId,
+    customer_type: prospect.type,
+    event_type: latest?.type,
+    reason_id: latest?.reasonId,
+  });
+  if (toCanonical('resman', word) === undefined) {
+    return [
+      { ...base, eventType: 'prospect.modified', events: [], note: `customer type ${word} is not mapped` },
+    ];
+  }
+  const status = { kind: 'partner_status' as const, partner: 'resman' as const, value: word, context };
+  if (isNew) {
+    return [
+      {
+        ...base,
+        eventType: 'prospect.created',
+        lead: {
+          create: compact({
+            firstName: prospect.firstName,
+            lastName: prospect.lastName,
+            email: prospect.email,
+            phone: prospect.phone,
+            propertyId: connection.propertyId,
+            externalIds: { resman: prospect.prospectId },
+            customData: { resman: context },
+          }),
+          find,
+        },
+        events: [status],
+      },
+    ];
+  }
+  // "prospect" alone says nothing about how far along a lead is (a note or an email was added): reporting it
+  // would read as a backward move, so it is kept for operators without touching the journey.
+  if (word === 'prospect') {
+    return [
+      { ...base, eventType: 'prospect.modified', events: [], note: 'modified without a status change' },
+    ];
+  }
+  return [{ ...base, eventType: 'prospect.modified', lead: { find }, events: [status] }];
+}
+
+/**
+ * Prospects changed in ResMan since `cursor` (an ISO time): one window of at most a day per call, re-reading
+ * the last minutes of the previous one; `more` while the window ends before now.
+ */
+async function fetchNew(
+  connection: PartnerConnection,
+  cursor: string | undefined,
+  now: Date,
+): Promise<FetchResult> {
+  const settings = settingsOf(connection);
+  const parsedCursor = cursor ? Date.parse(cursor) : NaN;
+  const start = Number.isNaN(parsedCursor)
+    ? now.getTime() - settings.config.poll_lookback_hours * 60 * 60 * 1000
+    : parsedCursor;
+  if (start >= now.getTime()) return { events: [], cursor: new Date(start).toISOString(), more: false };
+  const end = Math.min(start + RESMAN_WINDOW_MS, now.getTime());
+  const prospects = await searchProspects(settings, connection, {
+    ModifiedStartDateTime: new Date(start - RESMAN_OVERLAP_MS).toISOString(),
+    ModifiedEndDateTime: new Date(end).toISOString(),
+  });
+  return {
+    events: prospects.flatMap((p) => prospectEvents(settings.config, connection, p, start, now)),
+    cursor: new Date(end).toISOString(),
+    more: end < now.getTime(),
+  };
+}
+
+interface ProspectSourcesAnswer {
+  Status?: string;
+  ErrorDescription?: string;
+  ProspectSources?: { ID?: string; Name?: string }[];
+}
+
+/** Leasing/GetProspectSources: proves the credentials and property, and that configured sources exist. */
+async function testConnection(connection: PartnerConnection): Promise<{ detail: string }> {
+  const settings = settingsOf(connection);
+  const response = await partnerRequest('resman', connection, {
+    method: 'POST',
+    url: joinUrl(settings.base, 'Leasing/GetProspectSources'),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(settings.auth).toString(),
+    describeError: (r) => {
+      try {
+        const body = JSON.parse(r.text) as ProspectSourcesAnswer;
+        return { message: body.ErrorDescription ?? r.text.slice(0, 200) };
+      } catch {
+        return describeXmlError(r);
+      }
+    },
+  });
+  let body: ProspectSourcesAnswer;
+  try {
+    body = JSON.parse(response.text) as ProspectSourcesAnswer;
+  } catch {
+    throw new PartnerError('resman', 'retryable', 'resman answered GetProspectSources without JSON', {
+      status: response.status,
+    });
+  }
+  if (body.Status !== 'Success') {
+    const description = body.ErrorDescription ?? `status ${body.Status ?? '(none)'}`;
+    throw new PartnerError(
+      'resman',
+      TRANSIENT.test(description) ? 'retryable' : 'final',
+      `resman refused Leasing/GetProspectSources: ${description}`,
+      { status: response.status },
+    );
+  }
+  const sources = body.ProspectSources ?? [];
+  const known = new Set(sources.map((s) => String(s.ID)));
+  const configured = [
+    ...(settings.config.default_source_id ? [settings.config.default_source_id] : []),
+    ...Object.values(settings.config.source_ids ?? {}),
+  ];
+  const unknown = [...new Set(configured.filter((sourceId) => !known.has(sourceId)))];
+  if (unknown.length > 0) {
+    throw new PartnerError(
+      'resman',
+      'final',
+      `resman has no prospect source ${unknown.join(', ')} (GetProspectSources lists ${sources.length})`,
+      { status: response.status, partnerCode: 'transaction_source_not_found' },
+    );
+  }
+  return { detail: `resman property reachable: ${sources.length} prospect sources` };
+}
+
+const outbound: OutboundAdapter = { pushStatus, upsertLead, fetchNew, testConnection };
+
 export const resman: PartnerAdapter = {
   partner: 'resman',
-  integration: { webhookSecret: { kind: 'generate' } },
+  integration: { webhookSecret: { kind: 'generate' }, config: ResManConfig, credentials: ResManCredentials },
   inbound: {
     verify: (request, secrets) => verifyStandardWebhook(request, secrets.webhookSecret),
     parse(request): InboundEvent[] {
@@ -47,4 +754,5 @@ export const resman: PartnerAdapter = {
       ];
     },
   },
+  outbound,
 };

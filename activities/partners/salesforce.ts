@@ -1,0 +1,490 @@
+// Salesforce REST (outbound only: no webhooks, no polling): Leads upserted by our external id field, their Status
+// pushed with origin and causation custom fields and read back; OAuth 2.0 client credentials against the org's
+// My Domain (or a given access token), one token per activity call, refreshed once on 401.
+import { z } from 'zod';
+import { STATUSES, fromCanonical } from '../../shared/lifecycle';
+import { PartnerError, joinUrl, jsonOf, partnerRequest, type PartnerResponse } from './http';
+import type {
+  OutboundAdapter,
+  PartnerAdapter,
+  PartnerConnection,
+  PartnerLead,
+  PushResult,
+  StatusPush,
+} from './types';
+import { perStatus } from './configFields';
+
+export const SALESFORCE_API_VERSION = 'v60.0';
+
+/** Written when a new Lead lacks a required field we have no value for (Salesforce's web-to-lead does the same). */
+export const NOT_PROVIDED = '[not provided]';
+
+const apiName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,79}$/, 'a Salesforce field API name, e.g. LeadRelay_Id__c');
+
+export const SalesforceConfig = z
+  .object({
+    base_url: z
+      .url()
+      .describe("The org's My Domain URL (https://<domain>.my.salesforce.com): token endpoint and REST API"),
+    api_version: z
+      .string()
+      .regex(/^v\d{2,3}\.0$/, 'a REST API version such as v60.0')
+      .default(SALESFORCE_API_VERSION)
+      .describe('REST API version'),
+    status_map: perStatus(255, (status) => `Lead Status picklist value for ${status}`)
+      .optional()
+      .describe(
+        "Per canonical status, the Lead Status value to write instead of Salesforce's default picklist",
+      ),
+    external_id_field: apiName
+      .default('LeadRelay_Id__c')
+      .describe(
+        'Lead custom field (Text, External ID, Unique) holding the leadrelay lead id: the upsert key',
+      ),
+    origin_field: apiName
+      .default('LeadRelay_Origin__c')
+      .describe('Lead custom field (Text) for where a change came from'),
+    causation_field: apiName
+      .default('LeadRelay_Causation_Id__c')
+      .describe('Lead custom field (Text) for the id of the event that caused a write'),
+    default_company: z
+      .string()
+      .min(1)
+      .max(255)
+      .default(NOT_PROVIDED)
+      .describe('Company of a new Lead (Salesforce requires one; leads carry none)'),
+  })
+  .loose();
+
+export const SalesforceCredentials = z
+  .object({
+    client_id: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The connected app's consumer key (OAuth 2.0 client credentials flow)"),
+    client_secret: z.string().min(1).optional().describe("The connected app's consumer secret"),
+    access_token: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('An access token used as is; with client credentials too, a rejected token is replaced'),
+  })
+  .loose()
+  .superRefine((value, ctx) => {
+    if (value.access_token || (value.client_id && value.client_secret)) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: [value.client_id ? 'client_secret' : 'client_id'],
+      message: 'client_id and client_secret (client credentials flow), or an access_token',
+    });
+  });
+
+type SalesforceSettings = z.output<typeof SalesforceConfig>;
+
+interface SalesforceErrorItem {
+  message?: string;
+  errorCode?: string;
+  fields?: string[];
+}
+
+interface Upserted {
+  externalId: string;
+  created: boolean;
+  code: number;
+}
+
+/** Salesforce's `[{message, errorCode, fields}]`: every error, the first code. A 300 lists the matching records. */
+function salesforceError(response: PartnerResponse): { message: string; code?: string } {
+  let body: unknown;
+  try {
+    body = JSON.parse(response.text);
+  } catch {
+    return { message: response.text.slice(0, 200) || '(empty answer)' };
+  }
+  if (Array.isArray(body) && body.every((item) => typeof item === 'string')) {
+    return { message: `several Leads match: ${body.slice(0, 5).join(', ')}`, code: 'MULTIPLE_CHOICES' };
+  }
+  const items = (Array.isArray(body) ? body : [body]) as SalesforceErrorItem[];
+  const described = items.filter(
+    (item) => item && typeof item === 'object' && typeof item.message === 'string',
+  );
+  if (described.length === 0) return { message: response.text.slice(0, 200) };
+  const message = described
+    .map((item) => {
+      const fields = item.fields?.length ? ` (fields: ${item.fields.join(', ')})` : '';
+      return `${item.errorCode ?? 'ERROR'}: ${item.message}${fields}`;
+    })
+    .join('; ');
+  return { message: message.slice(0, 500), code: described[0]!.errorCode };
+}
+
+/** The token endpoint's `{error, error_description}`. */
+function oauthError(response: PartnerResponse): { message: string; code?: string } {
+  try {
+    const body = JSON.parse(response.text) as { error?: string; error_description?: string };
+    if (body.error)
+      return { message: `${body.error}: ${body.error_description ?? ''}`.trim(), code: body.error };
+  } catch {
+    // Not JSON: the text below.
+  }
+  return { message: response.text.slice(0, 200) || '(empty answer)' };
+}
+
+/** A PartnerError for an answer we took in (`accept`) to look at first, worded like partnerRequest's. */
+function failure(response: PartnerResponse, method: string, path: string): PartnerError {
+  const described = salesforceError(response);
+  const retryable = response.status === 429 || response.status >= 500;
+  return new PartnerError(
+    'salesforce',
+    retryable ? 'retryable' : 'final',
+    `salesforce answered ${response.status} to ${method} ${path}: ${described.message}`,
+    { status: response.status, partnerCode: described.code },
+  );
+}
+
+function settingsOf(connection: PartnerConnection): SalesforceSettings {
+  const parsed = SalesforceConfig.safeParse(connection.config);
+  if (parsed.success) return parsed.data;
+  const fields = [...new Set(parsed.error.issues.map((issue) => ['config', ...issue.path].join('.')))];
+  throw new PartnerError(
+    'salesforce',
+    'final',
+    `the Salesforce integration's config is invalid: ${fields.join(', ')}`,
+  );
+}
+
+/**
+ * One activity call's conversation with an org: the token is fetched at most once up front and replaced at most
+ * once after a 401 (INVALID_SESSION_ID); a second 401 is final.
+ */
+class SalesforceSession {
+  readonly config: SalesforceSettings;
+  private token: string | undefined;
+  private instanceUrl: string;
+  private refreshed = false;
+
+  constructor(private readonly connection: PartnerConnection) {
+    this.config = settingsOf(connection);
+    this.token = connection.credentials.access_token || undefined;
+    this.instanceUrl = this.config.base_url;
+    if (!this.token && !this.canFetchToken) {
+      throw new PartnerError(
+        'salesforce',
+        'final',
+        'the Salesforce integration has no access token and no client credentials ' +
+          '(credentials.client_id and credentials.client_secret)',
+        { partnerCode: 'credentials_missing' },
+      );
+    }
+  }
+
+  private get canFetchToken(): boolean {
+    return Boolean(this.connection.credentials.client_id && this.connection.credentials.client_secret);
+  }
+
+  /** Client credentials flow at the My Domain token endpoint; its instance_url is where the API lives. */
+  private async fetchToken(): Promise<string> {
+    const { client_id, client_secret } = this.connection.credentials;
+    const response = await partnerRequest('salesforce', this.connection, {
+      method: 'POST',
+      url: joinUrl(this.config.base_url, '/services/oauth2/token'),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: client_id ?? '',
+        client_secret: client_secret ?? '',
+      }).toString(),
+      describeError: oauthError,
+    });
+    const answer = jsonOf<{ access_token?: string; instance_url?: string }>('salesforce', response);
+    if (!answer.access_token) {
+      throw new PartnerError(
+        'salesforce',
+        'retryable',
+        'salesforce answered the token request without a token',
+        {
+          status: response.status,
+        },
+      );
+    }
+    this.token = answer.access_token;
+    if (answer.instance_url) this.instanceUrl = answer.instance_url;
+    return answer.access_token;
+  }
+
+  /** A REST call under /services/data/<version>. */
+  async request(
+    method: 'GET' | 'POST' | 'PATCH',
+    path: string,
+    body?: object,
+    accept: number[] = [],
+  ): Promise<PartnerResponse> {
+    const token = this.token ?? (await this.fetchToken());
+    try {
+      return await this.send(token, method, path, body, accept);
+    } catch (error) {
+      if (!(error instanceof PartnerError) || error.status !== 401 || this.refreshed || !this.canFetchToken) {
+        throw error;
+      }
+      this.refreshed = true;
+      return this.send(await this.fetchToken(), method, path, body, accept);
+    }
+  }
+
+  dataPath(path: string): string {
+    return `/services/data/${this.config.api_version}${path}`;
+  }
+
+  private async send(
+    token: string,
+    method: 'GET' | 'POST' | 'PATCH',
+    path: string,
+    body: object | undefined,
+    accept: number[],
+  ): Promise<PartnerResponse> {
+    try {
+      return await partnerRequest('salesforce', this.connection, {
+        method,
+        url: joinUrl(this.instanceUrl, this.dataPath(path)),
+        headers: { authorization: `Bearer ${token}` },
+        body,
+        describeError: salesforceError,
+        accept,
+      });
+    } catch (error) {
+      // The org's rolling 24-hour API limit (or its concurrent long-request limit) passes: retry later.
+      if (
+        error instanceof PartnerError &&
+        error.status === 403 &&
+        error.details.partnerCode === 'REQUEST_LIMIT_EXCEEDED'
+      ) {
+        throw new PartnerError('salesforce', 'retryable', error.message, error.details);
+      }
+      throw error;
+    }
+  }
+}
+
+const leadPath = (id: string) => `/sobjects/Lead/${encodeURIComponent(id)}`;
+
+/** Contact fields we may write: over a Lead found by our own external id, or one we created. */
+function contactFields(lead: PartnerLead): Record<string, string> {
+  const fields: Record<string, string | undefined> = {
+    FirstName: lead.firstName,
+    LastName: lead.lastName,
+    Email: lead.email,
+    Phone: lead.phone,
+    Description: lead.message,
+  };
+  return Object.fromEntries(
+    Object.entries(fields).filter((entry): entry is [string, string] => Boolean(entry[1])),
+  );
+}
+
+/** REQUIRED_FIELD_MISSING's fields, when that is the whole complaint. */
+function missingRequired(response: PartnerResponse): string[] | undefined {
+  try {
+    const items = JSON.parse(response.text) as SalesforceErrorItem[];
+    if (!Array.isArray(items) || items.length === 0) return undefined;
+    if (!items.every((item) => item.errorCode === 'REQUIRED_FIELD_MISSING')) return undefined;
+    return items.flatMap((item) => item.fields ?? []);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Finds or creates the lead's Lead: by its Salesforce Id when known (linking our external id to it), else an
+ * upsert by our external id, where a matched Lead is ours by construction.
+ */
+async function upsertRecord(session: SalesforceSession, lead: PartnerLead): Promise<Upserted> {
+  const { external_id_field: externalIdField, default_company: company } = session.config;
+  if (lead.externalId) {
+    const linked = await session.request(
+      'PATCH',
+      leadPath(lead.externalId),
+      { [externalIdField]: lead.leadId, ...(lead.createdByUs ? contactFields(lead) : {}) },
+      [404],
+    );
+    if (linked.status !== 404) return { externalId: lead.externalId, created: false, code: linked.status };
+    // Deleted in Salesforce (or merged away): find or create it again by our external id.
+  }
+  const path = `/sobjects/Lead/${externalIdField}/${encodeURIComponent(lead.leadId)}`;
+  const fields = contactFields(lead);
+  let response = await session.request('PATCH', path, fields, [400]);
+  if (response.status === 400) {
+    // Only a new Lead must have LastName and Company. Sending placeholders every time would overwrite what staff
+    // entered on an existing one, so they are filled only when Salesforce names them missing.
+    const missing = missingRequired(response);
+    const fillable: Record<string, string> = { LastName: NOT_PROVIDED, Company: company };
+    if (!missing || missing.length === 0 || missing.some((field) => !(field in fillable))) {
+      throw failure(response, 'PATCH', session.dataPath(path));
+    }
+    response = await session.request('PATCH', path, {
+      ...fields,
+      ...Object.fromEntries(missing.map((field) => [field, fillable[field]!])),
+    });
+  }
+  if (response.status === 204) {
+    // Before API v46 an update answers 204 without a body: ask for the Id.
+    const found = await session.request('GET', `${path}?fields=Id`);
+    return { externalId: jsonOf<{ Id: string }>('salesforce', found).Id, created: false, code: 204 };
+  }
+  const answer = jsonOf<{ id?: string; created?: boolean }>('salesforce', response);
+  if (!answer.id) {
+    throw new PartnerError('salesforce', 'retryable', 'salesforce answered the Lead upsert without an id', {
+      status: response.status,
+    });
+  }
+  return {
+    externalId: answer.id,
+    created: response.status === 201 || answer.created === true,
+    code: response.status,
+  };
+}
+
+/** PATCHes a Lead: its status code, `missing` when it is gone, `converted` when Salesforce refuses to touch it. */
+async function writeLead(
+  session: SalesforceSession,
+  id: string,
+  fields: Record<string, string>,
+): Promise<number | 'missing' | 'converted'> {
+  const response = await session.request('PATCH', leadPath(id), fields, [400, 404]);
+  if (response.status === 404) return 'missing';
+  if (response.status === 400) {
+    if (salesforceError(response).code === 'CANNOT_UPDATE_CONVERTED_LEAD') return 'converted';
+    throw failure(response, 'PATCH', session.dataPath(leadPath(id)));
+  }
+  return response.status;
+}
+
+async function pushStatus(connection: PartnerConnection, push: StatusPush): Promise<PushResult> {
+  const session = new SalesforceSession(connection);
+  const { config } = session;
+  const value = config.status_map?.[push.status] ?? push.value;
+  if (!value) return { outcome: 'skipped', detail: `no Lead Status value for ${push.status}` };
+  const fields = {
+    Status: value,
+    [config.origin_field]: push.origin,
+    [config.causation_field]: push.causationId,
+  };
+
+  let record: Omit<Upserted, 'code'> = push.lead.externalId
+    ? { externalId: push.lead.externalId, created: false }
+    : await upsertRecord(session, push.lead);
+  let written = await writeLead(session, record.externalId, fields);
+  if (written === 'missing' && push.lead.externalId) {
+    record = await upsertRecord(session, { ...push.lead, externalId: undefined });
+    written = await writeLead(session, record.externalId, fields);
+  }
+  if (written === 'missing') {
+    throw new PartnerError(
+      'salesforce',
+      'retryable',
+      `salesforce lost Lead ${record.externalId} while writing to it`,
+      {
+        status: 404,
+      },
+    );
+  }
+  if (written === 'converted') {
+    return {
+      outcome: 'conflict',
+      code: 400,
+      externalId: record.externalId,
+      detail: 'the Lead was converted in Salesforce; a converted Lead cannot be updated',
+    };
+  }
+
+  // Read after write: a 204 that changed nothing (a trigger or flow reverting it) is not success.
+  const read = jsonOf<{ Status?: string | null }>(
+    'salesforce',
+    await session.request('GET', `${leadPath(record.externalId)}?fields=Status`),
+  );
+  if (read.Status !== value) {
+    return {
+      outcome: 'not_applied',
+      code: written,
+      externalId: record.externalId,
+      detail: `Status reads "${read.Status ?? ''}" after writing "${value}"`,
+    };
+  }
+  return {
+    outcome: 'success',
+    code: written,
+    externalId: record.externalId,
+    createdRecord: record.created,
+    readBack: 'confirmed',
+  };
+}
+
+async function upsertLead(connection: PartnerConnection, lead: PartnerLead): Promise<Upserted> {
+  return upsertRecord(new SalesforceSession(connection), lead);
+}
+
+interface DescribedField {
+  name: string;
+  externalId?: boolean;
+  picklistValues?: { value: string; active: boolean }[];
+}
+
+/**
+ * A token, then the Lead describe: proves the credentials and Lead access, and checks the org is set up for us
+ * (our custom fields, the external id field, every Status value we would write).
+ */
+async function testConnection(connection: PartnerConnection): Promise<{ detail: string }> {
+  const session = new SalesforceSession(connection);
+  const { config } = session;
+  const response = await session.request('GET', '/sobjects/Lead/describe');
+  const fields = new Map(
+    (jsonOf<{ fields?: DescribedField[] }>('salesforce', response).fields ?? []).map((f) => [f.name, f]),
+  );
+  const problems: string[] = [];
+  const external = fields.get(config.external_id_field);
+  if (!external) problems.push(`Lead has no field ${config.external_id_field} (Text, External ID, Unique)`);
+  else if (!external.externalId) problems.push(`${config.external_id_field} is not marked External ID`);
+  for (const name of [config.origin_field, config.causation_field]) {
+    if (!fields.has(name)) problems.push(`Lead has no field ${name} (Text)`);
+  }
+  const values = [
+    ...new Set(
+      STATUSES.map((status) => config.status_map?.[status] ?? fromCanonical('salesforce', status)).filter(
+        (value): value is string => Boolean(value),
+      ),
+    ),
+  ];
+  const active = new Set(
+    (fields.get('Status')?.picklistValues ?? []).filter((p) => p.active).map((p) => p.value),
+  );
+  const missing = values.filter((value) => !active.has(value));
+  if (missing.length > 0)
+    problems.push(`Lead Status has no active value ${missing.map((v) => `"${v}"`).join(', ')}`);
+  if (problems.length > 0) {
+    throw new PartnerError(
+      'salesforce',
+      'final',
+      `Salesforce is reachable but not set up for leadrelay: ${problems.join('; ')}`,
+    );
+  }
+  const usage = /api-usage=(\d+\/\d+)/.exec(response.headers.get('sforce-limit-info') ?? '')?.[1];
+  return {
+    detail:
+      `Lead describe readable; Status takes all ${values.length} mapped values; leadrelay fields present` +
+      (usage ? `; API usage ${usage}` : ''),
+  };
+}
+
+const outbound: OutboundAdapter = { pushStatus, upsertLead, testConnection };
+
+export const salesforce: PartnerAdapter = {
+  partner: 'salesforce',
+  integration: {
+    webhookSecret: { kind: 'none' },
+    config: SalesforceConfig,
+    credentials: SalesforceCredentials,
+  },
+  outbound,
+};
