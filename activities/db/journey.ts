@@ -6,12 +6,14 @@ import {
   DEFAULT_PIPELINE,
   isStatus,
   type LeadStatus,
+  type PartnerName,
   type Pipeline,
   type Vertical,
 } from '../../shared/lifecycle';
 import { DEFAULT_FOLLOW_UP_POLICY, type FollowUpPolicy } from '../../shared/journey/followUps';
 import type { WorkflowRule } from '../../shared/journey/rules';
 import type { Effect, JourneyContext } from '../../shared/journey/types';
+import { takesPushes } from '../partners';
 import { withTransaction } from './pool';
 import { recordReferralFee } from './referralFees';
 
@@ -75,6 +77,16 @@ export async function loadJourneyContext(
       nonRetryable: true,
     });
   }
+  // Partners this lead's changes are pushed to: active integrations of the workspace or the lead's property
+  // that hold API credentials (an inbound-only integration has none) and did not turn pushes off.
+  const integrations = await pool.query<{ partner: PartnerName }>(
+    `SELECT DISTINCT partner FROM integrations
+      WHERE workspace_id = $1 AND status IN ('active', 'error') AND deleted_at IS NULL
+        AND (property_id IS NULL OR property_id = $2)
+        AND credentials_encrypted IS NOT NULL AND COALESCE(config->>'push_status', 'true') <> 'false'
+      ORDER BY partner`,
+    [args.workspaceId, row.property_id],
+  );
   const rules = await pool.query<WorkflowRule>(
     `SELECT id, trigger_status, target_status, conditions, actions FROM status_workflow_rules
       WHERE workspace_id = $1 AND is_active AND (property_id IS NULL OR property_id = $2)
@@ -88,7 +100,7 @@ export async function loadJourneyContext(
       // A lead without a property follows the multifamily lifecycle (won = leased) until it gets one.
       vertical: row.vertical ?? 'multifamily',
       pipeline: row.pipeline ?? DEFAULT_PIPELINE,
-      connectedPartners: [],
+      connectedPartners: integrations.rows.map((r) => r.partner).filter(takesPushes),
       followUps: { ...DEFAULT_FOLLOW_UP_POLICY, ...(row.follow_up_policy ?? {}) },
     },
     propertyId: row.property_id ?? undefined,
@@ -191,16 +203,18 @@ export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyCha
           break;
         case 'push_partner':
           await client.query(
-            `INSERT INTO partner_syncs (idempotency_key, workspace_id, lead_id, partner, status, partner_value, causation_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING`,
+            `INSERT INTO partner_syncs (idempotency_key, workspace_id, lead_id, partner, status, partner_value, causation_id,
+                                        origin)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (idempotency_key) DO NOTHING`,
             [
               effect.key,
               workspaceId,
               leadId,
               effect.partner,
               effect.status,
-              effect.value,
+              effect.value ?? null,
               effect.causationId,
+              effect.origin ?? null,
             ],
           );
           break;

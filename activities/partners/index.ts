@@ -10,6 +10,7 @@ import { facebook } from './facebook';
 import { gohighlevel } from './gohighlevel';
 import { hubspot } from './hubspot';
 import { resman } from './resman';
+import { salesforce } from './salesforce';
 import { twilio } from './twilio';
 import type { InboundAdapter, PartnerAdapter } from './types';
 import { webform } from './webform';
@@ -19,6 +20,7 @@ export const partnerAdapters: Partial<Record<PartnerName, PartnerAdapter>> = {
   caring,
   resman,
   hubspot,
+  salesforce,
   gohighlevel,
   calendly,
   callrail,
@@ -37,4 +39,9 @@ export function partnerAdapter(partner: string): PartnerAdapter | undefined {
 /** The inbound side of a partner's adapter, when it takes webhooks. */
 export function inboundAdapter(partner: string): InboundAdapter | undefined {
   return partnerAdapter(partner)?.inbound;
+}
+
+/** Whether status changes are pushed to this partner (its adapter has an outbound side). */
+export function takesPushes(partner: string): partner is PartnerName {
+  return partnerAdapter(partner)?.outbound !== undefined;
 }

@@ -228,6 +228,8 @@ function onInquiry(step: Step, event: EventOf<'inquiry'>, isFirstEvent: boolean)
   state.facts = mergedFacts(state.facts, event.facts);
   if (isFirstEvent) {
     recordHistory(step, { type: 'applied', oldStatus: null, newStatus: 'new', reason: 'inquiry' });
+    // Connected CRMs and PMSs learn of the lead when it arrives, not at its first status change.
+    pushToPartners(step, 'new');
     emitWebhook(step, 'lead.created', {
       lead_id: state.leadId,
       workspace_id: state.workspaceId,
@@ -502,6 +504,32 @@ function onDeadlineFired(step: Step, event: EventOf<'deadline_fired'>): Verdict 
 // ---- the shared moves ----
 
 /**
+ * A push of `to` to every connected partner that does not have it yet. The origin already has it: pushing it
+ * back would start an echo loop, and remembering it makes the origin's own confirmation an acknowledgement.
+ */
+function pushToPartners(step: Step, to: LeadStatus): void {
+  const { state, event, policy } = step;
+  const origin = originPartner(event.source);
+  if (origin) state.lastPushed[origin] = to;
+  for (const partner of policy.connectedPartners) {
+    if (partner === origin || state.lastPushed[partner] === to) continue;
+    // No default word (HubSpot has none for tour_scheduled): the integration's own mapping may have one, else
+    // the push is recorded as skipped.
+    const value = fromCanonical(partner, to);
+    step.effects.push({
+      kind: 'push_partner',
+      key: effectKey(step, 'push_partner', partner),
+      partner,
+      status: to,
+      ...(value === undefined ? {} : { value }),
+      causationId: event.eventId,
+      origin: event.source,
+    });
+    state.lastPushed[partner] = to;
+  }
+}
+
+/**
  * The one way a status changes, whatever asked for it: the history row, a push to every connected partner
  * that does not have the status yet, and the outbound webhook.
  */
@@ -511,30 +539,13 @@ function applyStatus(
   reason: string | undefined,
   context: Record<string, unknown> | undefined,
 ): void {
-  const { state, event, policy, now } = step;
+  const { state, event, now } = step;
   const from = state.status;
   recordHistory(step, { type: 'applied', oldStatus: from, newStatus: to, reason, context });
   state.status = to;
   state.statusChangedAt = now;
 
-  // The origin already has this status: pushing it back would start an echo loop, and remembering it
-  // makes the origin's own confirmation an acknowledgement.
-  const origin = originPartner(event.source);
-  if (origin) state.lastPushed[origin] = to;
-  for (const partner of policy.connectedPartners) {
-    if (partner === origin || state.lastPushed[partner] === to) continue;
-    const value = fromCanonical(partner, to);
-    if (value === undefined) continue; // the partner has no word for this stage; it keeps its last one
-    step.effects.push({
-      kind: 'push_partner',
-      key: effectKey(step, 'push_partner', partner),
-      partner,
-      status: to,
-      value,
-      causationId: event.eventId,
-    });
-    state.lastPushed[partner] = to;
-  }
+  pushToPartners(step, to);
 
   emitWebhook(step, 'lead.status_changed', {
     lead_id: state.leadId,

@@ -129,10 +129,12 @@ export type Effect =
       key: string;
       partner: PartnerName;
       status: LeadStatus;
-      /** The partner's word for the status. */
-      value: string;
+      /** The partner's default word for the status; absent when it has none (its integration may map one). */
+      value?: string;
       /** The event that caused this push. */
       causationId: string;
+      /** Where the change came from (the causing event's source): written to the partner where it allows. */
+      origin?: Source;
     }
   | { kind: 'emit_webhook'; key: string; eventType: string; data: Record<string, unknown> }
   | { kind: 'alert_staff'; key: string; reason: string; details: Record<string, unknown> }
@@ -203,6 +205,10 @@ export interface JourneyView {
   pendingEffects?: number;
   /** Notification deliveries under way (some may wait for quiet hours to end). */
   pendingDeliveries?: number;
+  /** Partner pushes queued or in flight (each partner's queue drains in order). */
+  pendingPushes?: number;
+  /** Every follow-up deadline still ahead, earliest first (speed-to-lead, tour reminders, stale…). */
+  followUps?: { name: string; fireAt: string }[];
 }
 
 /** A staff/API status change (seed 001 UpdateStatusRequest, in our terms). */

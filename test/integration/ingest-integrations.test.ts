@@ -102,7 +102,8 @@ describe('POST /api/v1/integrations', () => {
     const answer = await call(integrations(), 'POST', key, {
       partner: 'salesforce',
       name: 'CRM',
-      config: {},
+      config: { base_url: 'https://example.my.salesforce.com' },
+      credentials: { client_id: 'id', client_secret: 'secret' },
     });
     expect(answer.status).toBe(201);
     expect(answer.body).toMatchObject({ webhook_url: null, webhook_secret: null });

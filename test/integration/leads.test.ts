@@ -199,6 +199,13 @@ describe('PUT /api/v1/leads/:id/status', () => {
       updated_by: 'chatbot',
       context_data: { urgency_level: 'high' },
     });
+    // The live answer lists the follow-ups still ahead: contacted leads get the stale nudge and auto-lost.
+    const live = await call(api(`/leads/${lead.id}`), 'GET', key);
+    expect(live.body.live).toBe(true);
+    const names = live.body.follow_ups.map((f: { name: string }) => f.name);
+    expect(names.length).toBeGreaterThan(0);
+    expect(live.body.follow_ups[0].fire_at).toBe(live.body.next_follow_up_at);
+    expect(names).not.toContain('speed_to_lead');
   });
 
   test('409 invalid_transition lists the allowed statuses and leaves only a refused record', async () => {

@@ -279,14 +279,25 @@ describe('decide: inquiry', () => {
     expect(decision.state.propertyId).toBe('prop-1');
   });
 
-  test('the first inquiry pushes nothing to partners', () => {
+  test('the first inquiry pushes `new` to every connected partner but its origin', () => {
     const decision = decide(
       fresh(),
-      event({ kind: 'inquiry' }),
+      event({ kind: 'inquiry' }, { source: 'partner:salesforce' }),
+      policyOf({ connectedPartners: ['hubspot', 'salesforce', 'gohighlevel'] }),
+      NOW,
+    );
+    // GoHighLevel has no default word for `new`: the push goes with none, for its integration's stage map.
+    expect(pushes(decision)).toEqual([
+      { partner: 'hubspot', status: 'new', value: 'NEW' },
+      { partner: 'gohighlevel', status: 'new', value: undefined },
+    ]);
+    const again = decide(
+      decision.state,
+      event({ kind: 'inquiry' }, { eventId: 'evt-2' }),
       policyOf({ connectedPartners: ['hubspot'] }),
       NOW,
     );
-    expect(pushes(decision)).toEqual([]);
+    expect(pushes(again)).toEqual([]);
   });
 
   test('a later inquiry is recorded: adds the new source once and merges facts, no effects', () => {
@@ -460,10 +471,11 @@ describe('decide: partner_status', () => {
     expect(decision.outcome).toBe('applied');
     expect(decision.state.status).toBe('qualified');
     expect(decision.state.statusChangedAt).toBe(NOW);
-    // salesforce has no word for qualified; resman is where the change came from.
+    // resman is where the change came from; salesforce has no default word for qualified (its config may map one).
     expect(pushes(decision)).toEqual([
       { partner: 'hubspot', status: 'qualified', value: 'IN_PROGRESS' },
       { partner: 'chatbot', status: 'qualified', value: 'qualified' },
+      { partner: 'salesforce', status: 'qualified', value: undefined },
     ]);
     expect(
       ofKind(decision, 'push_partner').every(
@@ -474,6 +486,7 @@ describe('decide: partner_status', () => {
       resman: 'qualified',
       hubspot: 'qualified',
       chatbot: 'qualified',
+      salesforce: 'qualified',
     });
   });
 
@@ -553,7 +566,10 @@ describe('decide: partner_status', () => {
       skipped: ['qualified', 'tour_scheduled', 'toured', 'application'],
     });
     expect(decision.state.status).toBe('leased');
-    expect(pushes(decision)).toEqual([{ partner: 'gohighlevel', status: 'leased', value: 'won' }]);
+    expect(pushes(decision)).toEqual([
+      { partner: 'hubspot', status: 'leased', value: undefined },
+      { partner: 'gohighlevel', status: 'leased', value: 'won' },
+    ]);
     expect(webhookTypes(decision)).toEqual(['lead.status_changed']);
   });
 

@@ -10,7 +10,9 @@ import {
   statusHistory,
   type LeadRecord,
 } from '../../../activities/db/leads';
+import { listLeadSyncs, syncJson } from '../../../activities/db/partnerSyncs';
 import { AppError } from '../../../shared/errors';
+import { repushSyncs } from '../../common/partnerSync';
 import { idempotencyKey, leadWorkflowId, isUuid } from '../../../shared/ids';
 import { allowedNext, isStatus, STATUSES, type LeadStatus } from '../../../shared/lifecycle';
 import type { JourneyView, Source } from '../../../shared/journey/types';
@@ -142,6 +144,8 @@ function leadJson(lead: LeadRecord, live?: JourneyView) {
     updated_at: live?.updatedAt ?? lead.updated_at.toISOString(),
     status_changed_at: live?.statusChangedAt ?? lead.status_changed_at.toISOString(),
     next_follow_up_at: live?.nextFollowUpAt ?? lead.next_follow_up_at?.toISOString() ?? null,
+    // Only the live journey knows every pending follow-up; the projection keeps the next one.
+    follow_ups: live?.followUps?.map((d) => ({ name: d.name, fire_at: d.fireAt })) ?? null,
     sms_opted_out: live?.smsOptedOut ?? null,
     allowed_next: live?.allowedNext ?? null,
     live: Boolean(live),
@@ -312,6 +316,42 @@ export function leadsRouter(deps: IntakeDeps): Router {
         })),
         total_count: total,
       });
+    }),
+  );
+
+  router.get(
+    '/:id/syncs',
+    requirePermission('read'),
+    route(async (req, res) => {
+      const { workspaceId } = principal(req);
+      const lead = await findLead(workspaceId, String(req.params.id));
+      const syncs = await listLeadSyncs(deps.pool, workspaceId, lead.id);
+      res.json({ syncs: syncs.map(syncJson) });
+    }),
+  );
+
+  router.post(
+    '/:id/syncs/:syncId/repush',
+    requirePermission('update'),
+    route(async (req, res) => {
+      const { workspaceId } = principal(req);
+      const lead = await findLead(workspaceId, String(req.params.id));
+      const syncId = String(req.params.syncId);
+      const sync = isUuid(syncId)
+        ? (await listLeadSyncs(deps.pool, workspaceId, lead.id)).find((row) => row.id === syncId)
+        : undefined;
+      if (!sync) throw new AppError('not_found', `partner sync ${syncId} not found for lead ${lead.id}`);
+      const reopened = await repushSyncs(deps, { workspaceId, leadId: lead.id, syncId: sync.id });
+      if (reopened.length === 0) {
+        throw new AppError(
+          'conflict',
+          `partner sync ${sync.id} is ${sync.outcome}; only failed or conflict syncs are re-pushed`,
+          {
+            outcome: sync.outcome,
+          },
+        );
+      }
+      res.status(202).json({ repushed: true, sync: syncJson(reopened[0]!) });
     }),
   );
 
