@@ -1,7 +1,10 @@
 // The worker's activities, built from injected dependencies so tests swap only the outside world.
+import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import * as journey from './db/journey';
 import * as notify from './notify/deliver';
+import * as poll from './partners/poll';
+import * as push from './partners/push';
 import type { KeyRing } from '../shared/crypto';
 import * as webhooks from './webhooks/deliver';
 
@@ -14,8 +17,14 @@ export interface ActivityDeps {
   apiUrl?: string;
   /** Opens sealed secrets (LEADRELAY_ENCRYPTION_KEYS), e.g. outbound webhook signing secrets. */
   keyRing?: KeyRing;
-  /** The HTTP client of outbound webhooks (tests may pass another). */
+  /** The HTTP client of outbound webhooks and partner calls (tests may pass another). */
   fetch?: typeof fetch;
+  /** Per-request timeout of partner API calls (ms, default 10 s). */
+  partnerTimeoutMs?: number;
+  /** Counts finished partner pushes (metrics). */
+  onPartnerSyncOutcome?: push.PushDeps['onOutcome'];
+  /** Signal-with-start from activities (partner polls deliver new leads and events to journeys). */
+  temporal?: Client;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -26,6 +35,13 @@ export function createActivities(deps: ActivityDeps) {
     apiUrl: deps.apiUrl ?? 'http://localhost:8080',
     keyRing: deps.keyRing,
   };
+  const pushDeps: push.PushDeps = {
+    pool: deps.pool,
+    keyRing: deps.keyRing,
+    fetch: deps.fetch,
+    partnerTimeoutMs: deps.partnerTimeoutMs,
+    onOutcome: deps.onPartnerSyncOutcome,
+  };
   return {
     loadJourneyContext: (args: { workspaceId: string; leadId: string }) =>
       journey.loadJourneyContext(deps.pool, args),
@@ -35,8 +51,22 @@ export function createActivities(deps: ActivityDeps) {
       notify.prepareNotification(delivery, request),
     sendDelivery: (args: { deliveryKey: string; smsOptedOut: boolean }) =>
       notify.sendDelivery(delivery, args),
+    abandonDelivery: (args: { deliveryKey: string; error: string }) => notify.abandonDelivery(delivery, args),
     attemptWebhookDelivery: (args: webhooks.AttemptArgs) =>
       webhooks.attemptWebhookDelivery({ pool: deps.pool, keyRing: deps.keyRing, fetch: deps.fetch }, args),
+    pollIntegration: (args: poll.PollArgs) =>
+      poll.pollIntegration(
+        {
+          pool: deps.pool,
+          keyRing: deps.keyRing,
+          temporal: deps.temporal,
+          fetch: deps.fetch,
+          partnerTimeoutMs: deps.partnerTimeoutMs,
+        },
+        args,
+      ),
+    pushStatusToPartner: (args: push.PushArgs) => push.pushStatusToPartner(pushDeps, args),
+    abandonPartnerSync: (args: push.PushArgs & { error: string }) => push.abandonPartnerSync(pushDeps, args),
     finishWebhookMessage: (args: { messageId: string; outcome: 'delivered' | 'failed' | 'cancelled' }) =>
       webhooks.finishWebhookMessage(deps.pool, args),
   };

@@ -11,7 +11,10 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadJourneyContext } from '../activities/db/journey';
 import { createOrMatchLead } from '../activities/db/leads';
+import { createIntegration } from '../activities/db/integrations';
 import { createPool } from '../activities/db/pool';
+import { startHubSpotSandbox } from '../infra/sandbox/hubspot';
+import { KeyRing } from '../shared/crypto';
 import { createProperty, createWorkspace } from '../activities/db/workspaces';
 import { migrate } from '../infra/db/migrate';
 import { freePort } from '../infra/local/ports';
@@ -45,15 +48,22 @@ async function main(): Promise<void> {
     await migrate(postgres.url);
     const pool = createPool(postgres.url);
     const connection = await Connection.connect({ address: temporal.address });
+    // No payload codec, on purpose (unlike every service): the recorded histories are fixtures of fake leads,
+    // readable in review and replayable without a key. Encryption changes payload bytes, never the commands
+    // replay compares, and the codec passes plain payloads through, so encrypted workers replay these too.
     const client = new Client({ connection });
     const taskQueue = 'record';
     const journeys = new JourneyClient({ client, taskQueue });
+    // Opens the HubSpot integration's token for pushes; payloads stay plain (no worker keyRing).
+    const keyRing = KeyRing.parse(`record:${Buffer.alloc(32, 7).toString('base64')}`);
     const worker = await createWorker({
       connection: await NativeConnection.connect({ address: temporal.address }),
       namespace: 'default',
       taskQueue,
       pool,
+      notify: { keyRing },
     });
+    const hubspot = await startHubSpotSandbox();
     const { workspaceId } = await createWorkspace(pool, {
       name: 'record',
       permissions: ['admin'],
@@ -187,7 +197,35 @@ async function main(): Promise<void> {
         workflowId: b.handle.workflowId,
         runId: e.execution?.runId ?? undefined,
       }));
+
+      // Partner pushes: HubSpot connected; a 429 retried, a 400 failed, then re-pushed by an operator.
+      await createIntegration(pool, keyRing, {
+        workspaceId,
+        partner: 'hubspot',
+        name: 'HubSpot',
+        config: { base_url: hubspot.url },
+        credentials: { access_token: hubspot.accessToken },
+      });
+      hubspot.faults.push({ status: 429, retryAfterSeconds: 1 });
+      const c = await newLead();
+      await until(c.leadId, (s) => s.counters.events >= 1 && (s.pendingPushes ?? 0) === 0);
+      hubspot.faults.push({ status: 400, pathIncludes: '/crm/v3/objects/contacts' });
+      await c.handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
+      await until(c.leadId, (s) => (s.pendingPushes ?? 0) === 0);
+      const failed = await pool.query<{ idempotency_key: string }>(
+        `UPDATE partner_syncs SET outcome = 'pending' WHERE lead_id = $1 AND outcome = 'failed'
+         RETURNING idempotency_key`,
+        [c.leadId],
+      );
+      for (const row of failed.rows) {
+        await journeys.repush(workspaceId, c.leadId, { syncKey: row.idempotency_key, partner: 'hubspot' });
+      }
+      await until(c.leadId, (s) => (s.pendingPushes ?? 0) === 0);
+      await c.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
+      await c.handle.result();
+      histories['partner-push'] = [{ workflowId: c.handle.workflowId }];
     });
+    await hubspot.close();
 
     mkdirSync(OUT, { recursive: true });
     for (const [name, runs] of Object.entries(histories)) {

@@ -14,7 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { isTerminal } from '../shared/lifecycle';
+import { isTerminal, type PartnerName } from '../shared/lifecycle';
 import { decide, initialState, leadSourceLabel, validateStatusChange, view } from '../shared/journey/decide';
 import { dueDeadlines, planDeadlines } from '../shared/journey/followUps';
 import type {
@@ -40,6 +40,11 @@ import {
 export const leadEventSignal = defineSignal<[LeadEvent]>('leadEvent');
 export const changeStatusUpdate = defineUpdate<ChangeStatusResult, [ChangeStatusRequest]>('changeStatus');
 export const leadStateQuery = defineQuery<JourneyView>('leadState');
+/** Pushes a partner sync again (an operator's re-push of a failed one; the api has reset it to pending). */
+export const repushSyncSignal = defineSignal<[{ syncKey: string; partner: PartnerName }]>('repushSync');
+/** Sends a notification delivery again (an operator's resend of a failed one; the api has reset it to pending). */
+export const resendDeliverySignal =
+  defineSignal<[{ deliveryKey: string; channel: string }]>('resendDelivery');
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -68,6 +73,35 @@ const { sendDelivery } = proxyActivities<Activities>({
     maximumInterval: '10 minutes',
     maximumAttempts: 30,
   },
+});
+
+/**
+ * One status push to one partner. 429, 5xx and timeouts come back as retryable failures (with the partner's
+ * Retry-After as the next delay); other errors are recorded by the activity and answered, not thrown. A partner
+ * down for a day gives up, recorded with a staff task.
+ */
+const { pushStatusToPartner } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  scheduleToCloseTimeout: '24 hours',
+  summary: 'push status to partner',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    nonRetryableErrorTypes: ['sync_not_found'],
+  },
+});
+
+const { abandonDelivery } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  summary: 'record abandoned notification',
+  retry: RETRY,
+});
+
+const { abandonPartnerSync } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  summary: 'record abandoned partner push',
+  retry: RETRY,
 });
 
 /** Records a decision's effects, with a summary the Temporal UI shows (statuses and kinds only, no personal data). */
@@ -160,9 +194,13 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   // Runs recorded before follow-up timers existed replay without them; every new run has them.
   const followUpsEnabled = patched('follow-up-deadlines');
   const deliveriesEnabled = patched('notification-delivery');
+  const pushesEnabled = patched('partner-push');
   const pending: LeadEvent[] = [...(input.pending ?? [])];
   let inFlight = 0;
   let deliveriesInFlight = 0;
+  let pushesInFlight = 0;
+  // One queue per partner, drained in order by its own coroutine: a partner that is down delays only itself.
+  const pushQueues = new Map<PartnerName, string[]>();
   let lastEventId: string | undefined;
   // Signals that arrive before the state is ready wait in `pending` like any other.
   setHandler(leadEventSignal, (event) => {
@@ -192,6 +230,8 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       pendingEvents: pending.length,
       pendingEffects: inFlight,
       pendingDeliveries: deliveriesInFlight,
+      pendingPushes: pushesInFlight,
+      followUps: followUpsEnabled ? planDeadlines(loaded.state, loaded.policy.followUps) : [],
     };
   });
   if (!loaded) {
@@ -228,12 +268,58 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
         });
       }
       await sendDelivery({ deliveryKey: plan.deliveryKey, smsOptedOut: current.smsOptedOut });
-    } catch {
-      // Retries are exhausted: the delivery row keeps its last error for operators to resend.
+    } catch (error) {
+      // Retries are exhausted: the row becomes `failed` with its last error, for operators to resend. Runs from
+      // before resends left it pending; their replays must too.
+      if (patched('notification-resend')) {
+        await abandonDelivery({
+          deliveryKey: plan.deliveryKey,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
     } finally {
       deliveriesInFlight -= 1;
     }
   };
+
+  if (deliveriesEnabled) {
+    setHandler(resendDeliverySignal, ({ deliveryKey, channel }) => {
+      // Runs that took this signal before resends existed ignored it; their replays must too.
+      if (patched('notification-resend')) void sendPlanned({ deliveryKey, channel });
+    });
+  }
+
+  const drainPushes = async (partner: PartnerName, queue: string[]) => {
+    while (queue.length > 0) {
+      const syncKey = queue[0]!;
+      const lead = { workspaceId: current.workspaceId, leadId: current.leadId };
+      try {
+        await pushStatusToPartner({ ...lead, syncKey });
+      } catch (error) {
+        await abandonPartnerSync({
+          ...lead,
+          syncKey,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      } finally {
+        queue.shift();
+        pushesInFlight -= 1;
+      }
+    }
+    pushQueues.delete(partner);
+  };
+  const enqueuePush = (partner: PartnerName, syncKey: string) => {
+    pushesInFlight += 1;
+    const queue = pushQueues.get(partner);
+    if (queue) {
+      queue.push(syncKey);
+      return;
+    }
+    const fresh = [syncKey];
+    pushQueues.set(partner, fresh);
+    void drainPushes(partner, fresh);
+  };
+  if (pushesEnabled) setHandler(repushSyncSignal, ({ syncKey, partner }) => enqueuePush(partner, syncKey));
 
   /**
    * Writes a decision's effects durably (the activity's idempotency keys make retries harmless), then plans
@@ -269,6 +355,11 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
           ...(followUpsEnabled ? { nextFollowUpAt: next ?? null } : {}),
         },
       });
+      if (pushesEnabled) {
+        for (const effect of decision.effects) {
+          if (effect.kind === 'push_partner') enqueuePush(effect.partner, effect.key);
+        }
+      }
       if (!deliveriesEnabled) return 0;
       let queued = 0;
       for (const effect of decision.effects) {
@@ -335,7 +426,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   for (;;) {
     const wake = () =>
       pending.length > 0 ||
-      (isTerminal(current.status) && inFlight === 0 && deliveriesInFlight === 0) ||
+      (isTerminal(current.status) && inFlight === 0 && deliveriesInFlight === 0 && pushesInFlight === 0) ||
       shouldContinueAsNew();
     const waitMs = followUpAt ? Date.parse(followUpAt) - Date.now() : undefined;
     if (waitMs === undefined) await condition(wake);
@@ -355,7 +446,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       const event = pending.shift()!;
       if (!(await apply(event))) {
         // The journey ended; this inquiry opens the next one in a fresh run under the same workflow id.
-        await condition(() => inFlight === 0 && deliveriesInFlight === 0 && allHandlersFinished());
+        await condition(
+          () => inFlight === 0 && deliveriesInFlight === 0 && pushesInFlight === 0 && allHandlersFinished(),
+        );
         return continueAsNew<typeof leadJourney>({
           ...input,
           state: undefined,
@@ -366,7 +459,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       }
     }
     if (shouldContinueAsNew()) {
-      await condition(() => inFlight === 0 && deliveriesInFlight === 0 && allHandlersFinished());
+      await condition(
+        () => inFlight === 0 && deliveriesInFlight === 0 && pushesInFlight === 0 && allHandlersFinished(),
+      );
       return continueAsNew<typeof leadJourney>({
         ...input,
         state: current,
@@ -375,7 +470,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       });
     }
     if (isTerminal(current.status) && pending.length === 0) {
-      await condition(() => inFlight === 0 && deliveriesInFlight === 0 && allHandlersFinished());
+      await condition(
+        () => inFlight === 0 && deliveriesInFlight === 0 && pushesInFlight === 0 && allHandlersFinished(),
+      );
       if (pending.length === 0) return view(current, policy);
     }
   }

@@ -6,6 +6,7 @@ import { idempotencyKey } from '../../shared/ids';
 import { nextAllowed, windowFor } from '../../shared/notifications/quietHours';
 import { render, TEMPLATES } from '../../shared/notifications/templates';
 import type { KeyRing } from '../../shared/crypto';
+import { notificationOutcomes } from '../../services/common/metrics';
 import { DeliveryError, type Channel, type ChannelName, type Priority } from './channel';
 import { unsubscribeToken } from './unsubscribe';
 
@@ -270,6 +271,7 @@ export async function sendDelivery(
         WHERE idempotency_key = $1 AND status = 'pending'`,
       [args.deliveryKey, status, fields.providerId ?? null, fields.error ?? null],
     );
+    notificationOutcomes.inc({ channel: delivery.channel, outcome: status });
     return { status, ...(fields.providerId ? { providerId: fields.providerId } : {}) };
   };
   if (delivery.channel === 'sms' && delivery.audience === 'prospect' && args.smsOptedOut) {
@@ -301,24 +303,7 @@ export async function sendDelivery(
     return finish('sent', { providerId: result.providerId });
   } catch (error) {
     if (error instanceof DeliveryError && !error.retryable) {
-      // Outbound webhook endpoints subscribed to notification.failed hear about it.
-      await deps.pool.query(
-        `INSERT INTO outbox_events (idempotency_key, workspace_id, lead_id, event_type, data)
-         VALUES ($1, $2, $3, 'notification.failed', $4) ON CONFLICT (idempotency_key) DO NOTHING`,
-        [
-          `${args.deliveryKey}:failed`,
-          delivery.workspace_id,
-          delivery.lead_id,
-          JSON.stringify({
-            lead_id: delivery.lead_id,
-            channel: delivery.channel,
-            template: delivery.template,
-            audience: delivery.audience,
-            error: error.code,
-            occurred_at: new Date().toISOString(),
-          }),
-        ],
-      );
+      await announceFailure(deps.pool, args.deliveryKey, delivery, error.code);
       return finish('failed', { error: error.message });
     }
     await deps.pool.query(
@@ -333,4 +318,57 @@ export async function sendDelivery(
         : {}),
     });
   }
+}
+
+/** Outbound webhook endpoints subscribed to notification.failed hear about a delivery that failed for good. */
+async function announceFailure(
+  pool: DeliveryDeps['pool'],
+  deliveryKey: string,
+  delivery: { workspace_id: string; lead_id: string; channel: string; template: string; audience: string },
+  code: string,
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO outbox_events (idempotency_key, workspace_id, lead_id, event_type, data)
+     VALUES ($1, $2, $3, 'notification.failed', $4) ON CONFLICT (idempotency_key) DO NOTHING`,
+    [
+      `${deliveryKey}:failed`,
+      delivery.workspace_id,
+      delivery.lead_id,
+      JSON.stringify({
+        lead_id: delivery.lead_id,
+        channel: delivery.channel,
+        template: delivery.template,
+        audience: delivery.audience,
+        error: code,
+        occurred_at: new Date().toISOString(),
+      }),
+    ],
+  );
+}
+
+/**
+ * A delivery whose retries ran out (the provider kept answering 429/5xx, or was unreachable) is `failed` with
+ * its last error, like a refused one, so the inbox shows it and an operator can resend it.
+ */
+export async function abandonDelivery(
+  deps: DeliveryDeps,
+  args: { deliveryKey: string; error: string },
+): Promise<{ status: string }> {
+  const { rows } = await deps.pool.query<{
+    workspace_id: string;
+    lead_id: string;
+    channel: string;
+    template: string;
+    audience: string;
+  }>(
+    `UPDATE notification_deliveries SET status = 'failed', error = COALESCE(error, $2), updated_at = now()
+      WHERE idempotency_key = $1 AND status = 'pending'
+      RETURNING workspace_id, lead_id, channel, template, audience`,
+    [args.deliveryKey, args.error],
+  );
+  const delivery = rows[0];
+  if (!delivery) return { status: 'unchanged' };
+  notificationOutcomes.inc({ channel: delivery.channel, outcome: 'failed' });
+  await announceFailure(deps.pool, args.deliveryKey, delivery, 'retries_exhausted');
+  return { status: 'failed' };
 }

@@ -13,6 +13,8 @@ export interface SlackSandbox extends SandboxServer {
   /** A webhook URL on this sandbox for a channel name. */
   webhookUrl(channel: string): string;
   archived: Set<string>;
+  /** Channels whose webhook answers 503 until removed (Slack having an outage for them). */
+  down: Set<string>;
   /** Answers to give before the next successful ones (e.g. 429 with Retry-After). */
   failures: { status: number; body: string; retryAfterSeconds?: number }[];
 }
@@ -20,6 +22,7 @@ export interface SlackSandbox extends SandboxServer {
 export async function startSlackSandbox(port = 0): Promise<SlackSandbox> {
   const posts = new Recorder<SlackPost>();
   const archived = new Set<string>();
+  const down = new Set<string>();
   const failures: SlackSandbox['failures'] = [];
   const answer = (
     res: import('node:http').ServerResponse,
@@ -35,6 +38,7 @@ export async function startSlackSandbox(port = 0): Promise<SlackSandbox> {
     if (req.method !== 'POST' || !path.startsWith('/services/')) return answer(res, 404, 'no_service');
     const channel = path.slice('/services/'.length);
     if (archived.has(channel)) return answer(res, 410, 'channel_is_archived');
+    if (down.has(channel)) return answer(res, 503, 'service_unavailable');
     const failure = failures.shift();
     if (failure)
       return answer(
@@ -57,6 +61,7 @@ export async function startSlackSandbox(port = 0): Promise<SlackSandbox> {
     ...server,
     posts,
     archived,
+    down,
     failures,
     webhookUrl: (channel: string) => `${server.url}/services/${channel}`,
   };

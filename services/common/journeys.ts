@@ -17,7 +17,14 @@ import {
   WorkspaceIdAttribute,
 } from '../../shared/searchAttributes';
 import type { leadJourney } from '../../workflows/leadJourney';
-import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../../workflows/leadJourney';
+import {
+  changeStatusUpdate,
+  leadEventSignal,
+  leadStateQuery,
+  repushSyncSignal,
+  resendDeliverySignal,
+} from '../../workflows/leadJourney';
+import type { PartnerName } from '../../shared/lifecycle';
 
 export interface JourneyClientOptions {
   client: Client;
@@ -55,6 +62,36 @@ export class JourneyClient {
       staticDetails: `workspace ${lead.workspaceId}${lead.propertyId ? `, property ${lead.propertyId}` : ''}`,
     });
     return workflowId;
+  }
+
+  /** Hands a reopened partner sync to the lead's journey (its next run when it had ended). */
+  async repush(
+    workspaceId: string,
+    leadId: string,
+    sync: { syncKey: string; partner: PartnerName },
+  ): Promise<void> {
+    await this.options.client.workflow.signalWithStart<typeof leadJourney, [typeof sync]>('leadJourney', {
+      workflowId: leadWorkflowId(workspaceId, leadId),
+      taskQueue: this.options.taskQueue,
+      args: [{ workspaceId, leadId }],
+      signal: repushSyncSignal,
+      signalArgs: [sync],
+      typedSearchAttributes: [{ key: WorkspaceIdAttribute, value: workspaceId }],
+      staticSummary: `Lead journey ${leadId}`,
+    });
+  }
+
+  /** Hands a reopened notification delivery to the lead's journey (its next run when it had ended). */
+  async resend(workspaceId: string, leadId: string, delivery: { deliveryKey: string; channel: string }) {
+    await this.options.client.workflow.signalWithStart<typeof leadJourney, [typeof delivery]>('leadJourney', {
+      workflowId: leadWorkflowId(workspaceId, leadId),
+      taskQueue: this.options.taskQueue,
+      args: [{ workspaceId, leadId }],
+      signal: resendDeliverySignal,
+      signalArgs: [delivery],
+      typedSearchAttributes: [{ key: WorkspaceIdAttribute, value: workspaceId }],
+      staticSummary: `Lead journey ${leadId}`,
+    });
   }
 
   /** Runs the changeStatus update; a refusal becomes the AppError its failure type names. */

@@ -11,7 +11,7 @@ import { KeyRing } from '../../shared/crypto';
 import { startMailbox, type Mailbox } from '../../infra/local/mailbox';
 import { startSlackSandbox, type SlackSandbox } from '../../infra/sandbox/slack';
 import { startTwilioSandbox, type TwilioSandbox } from '../../infra/sandbox/twilio';
-import { changeStatusUpdate } from '../../workflows/leadJourney';
+import { changeStatusUpdate, resendDeliverySignal } from '../../workflows/leadJourney';
 import { at, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
 
 let ts: TimeSkipping;
@@ -203,4 +203,43 @@ test('prospect email carries the signed one-click unsubscribe link; an unsubscri
   await quietHandle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
   await ts.until(quietHandle, (s) => s.pendingDeliveries === 0);
   expect((await deliveries(quietLead)).filter((d) => d.channel === 'email')).toEqual([]);
+});
+
+test('a delivery whose retries run out is failed and announced; a resend after the outage sends it once', async () => {
+  slack.down.add('flaky');
+  await prefer('qualified', 'slack', [slack.webhookUrl('flaky')]);
+  const leadId = await ts.newLead();
+  const handle = await ts.start(leadId);
+  await handle.executeUpdate(changeStatusUpdate, { args: [change('qualified')] });
+  // 30 attempts, 5 s doubling to 10 minutes apart: about four hours of Slack answering 503.
+  await ts.env.sleep(6 * 60 * 60 * 1000);
+  await ts.until(handle, (s) => s.pendingDeliveries === 0);
+  const [failed] = await ts.rowsOf(
+    `SELECT idempotency_key, status, attempts, error FROM notification_deliveries
+      WHERE lead_id = $1 AND recipient = $2`,
+    [leadId, slack.webhookUrl('flaky')],
+  );
+  expect(failed).toMatchObject({ status: 'failed', attempts: 30, error: expect.stringMatching(/503/) });
+  const events = await ts.pool.query(
+    "SELECT data->>'error' AS error FROM outbox_events WHERE lead_id = $1 AND event_type = 'notification.failed'",
+    [leadId],
+  );
+  expect(events.rows).toEqual([{ error: 'retries_exhausted' }]);
+  expect(slack.posts.items.filter((post) => post.path === 'flaky')).toEqual([]);
+
+  // What the api's resend does: reopen the row, then hand it to the journey.
+  slack.down.delete('flaky');
+  await ts.pool.query(
+    "UPDATE notification_deliveries SET status = 'pending', error = NULL WHERE idempotency_key = $1",
+    [failed!.idempotency_key],
+  );
+  await handle.signal(resendDeliverySignal, {
+    deliveryKey: String(failed!.idempotency_key),
+    channel: 'slack',
+  });
+  await ts.rowsOf("SELECT 1 FROM notification_deliveries WHERE idempotency_key = $1 AND status = 'sent'", [
+    failed!.idempotency_key,
+  ]);
+  await ts.until(handle, (s) => s.pendingDeliveries === 0);
+  expect(slack.posts.items.filter((post) => post.path === 'flaky')).toHaveLength(1);
 });

@@ -9,6 +9,7 @@ import { AppError } from '../../../shared/errors';
 import { STATUSES } from '../../../shared/lifecycle';
 import { TEMPLATES } from '../../../shared/notifications/templates';
 import { parse, route } from '../../common/http';
+import type { JourneyClient } from '../../common/journeys';
 import { principal, requirePermission } from '../auth';
 
 const FOLLOW_UP_TOPICS = [
@@ -202,8 +203,12 @@ export function notificationPreferencesRouter(pool: pg.Pool): Router {
   return router;
 }
 
-/** The notifications inbox: every delivery of the workspace, newest first, with the delivery rate. */
-export function notificationsRouter(pool: pg.Pool): Router {
+/**
+ * The notifications inbox: every delivery of the workspace, newest first, with the delivery rate; and the
+ * resend of one that failed or was skipped.
+ */
+export function notificationsRouter(deps: { pool: pg.Pool; journeys: JourneyClient }): Router {
+  const { pool } = deps;
   const router = Router();
   router.get(
     '/',
@@ -233,6 +238,53 @@ export function notificationsRouter(pool: pg.Pool): Router {
         notifications: list.rows,
         delivery_rate: sent + failed > 0 ? sent / (sent + failed) : null,
       });
+    }),
+  );
+
+  router.post(
+    '/:id/resend',
+    requirePermission('update'),
+    route(async (req, res) => {
+      const { workspaceId } = principal(req);
+      const id = String(req.params.id);
+      const found = isUuid(id)
+        ? await pool.query<{ status: string; lead_id: string | null }>(
+            'SELECT status, lead_id FROM notification_deliveries WHERE id = $1 AND workspace_id = $2',
+            [id, workspaceId],
+          )
+        : { rows: [] };
+      const delivery = found.rows[0];
+      if (!delivery) throw new AppError('not_found', `notification ${id} not found`);
+      if (!delivery.lead_id) {
+        throw new AppError(
+          'conflict',
+          `notification ${id} belongs to no lead; only a lead's journey resends`,
+          {
+            status: delivery.status,
+          },
+        );
+      }
+      // Reopened under the same idempotency key: sendDelivery sends a pending row once, and email keeps its
+      // Message-ID, so a resend racing another changes nothing.
+      const reopened = await pool.query<{ idempotency_key: string; channel: string }>(
+        `UPDATE notification_deliveries SET status = 'pending', error = NULL, not_before = NULL, updated_at = now()
+          WHERE id = $1 AND workspace_id = $2 AND status IN ('failed', 'skipped')
+          RETURNING idempotency_key, channel`,
+        [id, workspaceId],
+      );
+      const row = reopened.rows[0];
+      if (!row) {
+        throw new AppError(
+          'conflict',
+          `notification ${id} is ${delivery.status}; only failed or skipped notifications are resent`,
+          { status: delivery.status },
+        );
+      }
+      await deps.journeys.resend(workspaceId, delivery.lead_id, {
+        deliveryKey: row.idempotency_key,
+        channel: row.channel,
+      });
+      res.status(202).json({ resent: true, id, status: 'pending' });
     }),
   );
   return router;
