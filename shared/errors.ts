@@ -7,6 +7,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   invalid_transition: 409,
   status_not_available: 409,
+  not_pollable: 409,
+  not_testable: 409,
   missing_fields: 422,
   unknown_partner_value: 422,
   payload_too_large: 413,

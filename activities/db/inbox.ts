@@ -382,3 +382,19 @@ export async function setCallLead(
     [workspaceId, partner, callId, leadId],
   );
 }
+
+/**
+ * Strings Postgres cannot hold (NUL, lone UTF-16 surrogates) are replaced before anything is stored: a
+ * hostile body must earn a 4xx or be stored faithfully, never a 500.
+ */
+export function storable(event: InboundEvent): InboundEvent {
+  return JSON.parse(
+    JSON.stringify(event, (_key, value: unknown) =>
+      typeof value === 'string'
+        ? value
+            .replaceAll('\u0000', '')
+            .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+        : value,
+    ),
+  ) as InboundEvent;
+}

@@ -1,8 +1,14 @@
-// Integrations in Postgres: a workspace's connection to a partner, its secrets sealed with the key ring.
+// Integrations in Postgres: a workspace's connection to a partner, its secrets sealed with the key ring, its
+// poll cursor and the facts its health is read from.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { KeyRing } from '../../shared/crypto';
 import type { PartnerName } from '../../shared/lifecycle';
+import { withTransaction } from './pool';
+
+/** What a workspace may set; `error` is set by failures only, `deleted` by DELETE. */
+export type SettableStatus = 'active' | 'paused';
+export type IntegrationStatus = SettableStatus | 'error' | 'deleted';
 
 export interface IntegrationRecord {
   id: string;
@@ -11,11 +17,17 @@ export interface IntegrationRecord {
   name: string;
   property_id: string | null;
   config: Record<string, unknown>;
-  status: string;
+  status: IntegrationStatus;
   has_credentials: boolean;
   has_webhook_secret: boolean;
   last_sync_at: Date | null;
   last_error: string | null;
+  last_poll_at: Date | null;
+  last_success_at: Date | null;
+  last_error_at: Date | null;
+  consecutive_failures: number;
+  last_test_at: Date | null;
+  last_test_ok: boolean | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -27,11 +39,19 @@ export interface IntegrationWithSecrets extends IntegrationRecord {
 }
 
 const COLUMNS = `id, workspace_id, partner, name, property_id, config, status, last_sync_at, last_error, created_at,
-  updated_at, credentials_encrypted IS NOT NULL AS has_credentials,
+  updated_at, last_poll_at, last_success_at, last_error_at, consecutive_failures, last_test_at, last_test_ok,
+  credentials_encrypted IS NOT NULL AS has_credentials,
   webhook_secret_encrypted IS NOT NULL AS has_webhook_secret`;
 
-const credentialsContext = (id: string) => `integration:${id}:credentials`;
-const webhookSecretContext = (id: string) => `integration:${id}:webhook_secret`;
+/** The authenticated contexts secrets are sealed for: a ciphertext copied to another row does not open there. */
+export const credentialsContext = (id: string) => `integration:${id}:credentials`;
+export const webhookSecretContext = (id: string) => `integration:${id}:webhook_secret`;
+
+function sealCredentials(keys: KeyRing, id: string, credentials: Record<string, string> | undefined) {
+  return credentials && Object.keys(credentials).length > 0
+    ? keys.seal(JSON.stringify(credentials), credentialsContext(id))
+    : null;
+}
 
 export async function createIntegration(
   pool: pg.Pool,
@@ -47,10 +67,7 @@ export async function createIntegration(
   },
 ): Promise<IntegrationRecord> {
   const id = randomUUID();
-  const credentials =
-    input.credentials && Object.keys(input.credentials).length > 0
-      ? keys.seal(JSON.stringify(input.credentials), credentialsContext(id))
-      : null;
+  const credentials = sealCredentials(keys, id, input.credentials);
   const secret = input.webhookSecret ? keys.seal(input.webhookSecret, webhookSecretContext(id)) : null;
   const { rows } = await pool.query<IntegrationRecord>(
     `INSERT INTO integrations (id, workspace_id, partner, name, property_id, config, credentials_encrypted,
@@ -96,6 +113,74 @@ export async function getIntegration(
   return rows[0];
 }
 
+export interface IntegrationPatch {
+  name?: string;
+  /** null: the integration serves the whole workspace. */
+  propertyId?: string | null;
+  /** Replaces the whole config. */
+  config?: Record<string, unknown>;
+  /** Replaces every credential (write-only: never read back). */
+  credentials?: Record<string, string>;
+  /** A new webhook secret, when the partner's secret lives in its credentials (Twilio's auth token). */
+  webhookSecret?: string;
+  status?: SettableStatus;
+  /** Forget the poll cursor: the next poll starts from the configured look-back (a new account or property). */
+  resetCursor?: boolean;
+}
+
+/**
+ * Applies a PATCH in one transaction. A changed config or new credentials are the usual fix for a partner
+ * that refused us, so they put an integration in `error` back to `active`; so does `status: active`.
+ */
+export async function updateIntegration(
+  pool: pg.Pool,
+  keys: KeyRing,
+  workspaceId: string,
+  id: string,
+  patch: IntegrationPatch,
+): Promise<IntegrationRecord | undefined> {
+  return withTransaction(pool, async (client) => {
+    const { rows: locked } = await client.query<{ status: IntegrationStatus }>(
+      `SELECT status FROM integrations WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
+      [workspaceId, id],
+    );
+    const current = locked[0];
+    if (!current) return undefined;
+    const fixed = patch.config !== undefined || patch.credentials !== undefined;
+    const status = patch.status ?? (current.status === 'error' && fixed ? 'active' : current.status);
+    const recovered = current.status === 'error' && status !== 'error';
+    const { rows } = await client.query<IntegrationRecord>(
+      `UPDATE integrations
+          SET name = COALESCE($3, name),
+              property_id = CASE WHEN $4::boolean THEN $5 ELSE property_id END,
+              config = COALESCE($6::jsonb, config),
+              credentials_encrypted = CASE WHEN $7::boolean THEN $8 ELSE credentials_encrypted END,
+              webhook_secret_encrypted = COALESCE($9, webhook_secret_encrypted),
+              status = $10,
+              consecutive_failures = CASE WHEN $11::boolean THEN 0 ELSE consecutive_failures END,
+              poll_cursor = CASE WHEN $12::boolean THEN NULL ELSE poll_cursor END,
+              updated_at = now()
+        WHERE id = $1 AND workspace_id = $2
+        RETURNING ${COLUMNS}`,
+      [
+        id,
+        workspaceId,
+        patch.name ?? null,
+        patch.propertyId !== undefined,
+        patch.propertyId ?? null,
+        patch.config !== undefined ? JSON.stringify(patch.config) : null,
+        patch.credentials !== undefined,
+        sealCredentials(keys, id, patch.credentials),
+        patch.webhookSecret ? keys.seal(patch.webhookSecret, webhookSecretContext(id)) : null,
+        status,
+        recovered,
+        patch.resetCursor === true,
+      ],
+    );
+    return rows[0];
+  });
+}
+
 /** Soft delete: the row stays for the inbox events that reference it; its webhooks answer 404 from now on. */
 export async function deleteIntegration(pool: pg.Pool, workspaceId: string, id: string): Promise<boolean> {
   const { rowCount } = await pool.query(
@@ -132,5 +217,290 @@ export async function loadIntegrationSecrets(
     webhookSecret: webhook_secret_encrypted
       ? keys.open(webhook_secret_encrypted, webhookSecretContext(row.id))
       : undefined,
+  };
+}
+
+/** Integrations of these partners (every workspace, or one), for reconciling poll schedules. */
+export async function listIntegrationsOfPartners(
+  pool: pg.Pool,
+  partners: readonly string[],
+  workspaceId?: string,
+): Promise<IntegrationRecord[]> {
+  const { rows } = await pool.query<IntegrationRecord>(
+    `SELECT ${COLUMNS} FROM integrations
+      WHERE deleted_at IS NULL AND partner = ANY($1) AND ($2::text IS NULL OR workspace_id = $2)
+      ORDER BY created_at, id`,
+    [partners, workspaceId ?? null],
+  );
+  return rows;
+}
+
+/** Partner and deletion of these integrations (ids not in this database are left out). */
+export async function integrationStates(
+  pool: pg.Pool,
+  ids: string[],
+): Promise<Map<string, { partner: PartnerName; deleted: boolean }>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await pool.query<{ id: string; partner: PartnerName; deleted: boolean }>(
+    'SELECT id, partner, deleted_at IS NOT NULL AS deleted FROM integrations WHERE id = ANY($1::uuid[])',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, { partner: r.partner, deleted: r.deleted }]));
+}
+
+/** How many integrations of each partner and status a workspace has (template setup status). */
+export async function countIntegrationsByPartner(
+  pool: pg.Pool,
+  workspaceId: string,
+): Promise<{ partner: PartnerName; status: IntegrationStatus; count: number }[]> {
+  const { rows } = await pool.query<{ partner: PartnerName; status: IntegrationStatus; count: number }>(
+    `SELECT partner, status, count(*)::int AS count FROM integrations
+      WHERE workspace_id = $1 AND deleted_at IS NULL GROUP BY partner, status`,
+    [workspaceId],
+  );
+  return rows;
+}
+
+// ---- connection tests ----
+
+/**
+ * A connection test's result. A success also clears a standing error (the partner answers again, so polling
+ * and pushes may resume); a failure is recorded without changing the status: a test is a probe.
+ */
+export async function recordTestResult(
+  pool: pg.Pool,
+  id: string,
+  result: { ok: true } | { ok: false; error: string },
+): Promise<void> {
+  if (result.ok) {
+    await pool.query(
+      `UPDATE integrations
+          SET last_test_at = now(), last_test_ok = true, last_error = NULL, consecutive_failures = 0,
+              status = CASE WHEN status = 'error' THEN 'active' ELSE status END, updated_at = now()
+        WHERE id = $1 AND deleted_at IS NULL`,
+      [id],
+    );
+    return;
+  }
+  await pool.query(
+    `UPDATE integrations
+        SET last_test_at = now(), last_test_ok = false, last_error = $2, last_error_at = now(), updated_at = now()
+      WHERE id = $1 AND deleted_at IS NULL`,
+    [id, result.error.slice(0, 2000)],
+  );
+}
+
+// ---- polling ----
+
+export async function readPollCursor(pool: pg.Pool, id: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ poll_cursor: string | null }>(
+    'SELECT poll_cursor FROM integrations WHERE id = $1',
+    [id],
+  );
+  return rows[0]?.poll_cursor ?? undefined;
+}
+
+/** Written after a page's events are in the inbox: a crash after this re-fetches nothing already stored. */
+export async function savePollCursor(pool: pg.Pool, id: string, cursor: string): Promise<void> {
+  await pool.query(
+    'UPDATE integrations SET poll_cursor = $2, last_poll_at = now(), last_sync_at = now() WHERE id = $1',
+    [id, cursor],
+  );
+}
+
+export async function recordPollSuccess(pool: pg.Pool, id: string): Promise<void> {
+  await pool.query(
+    `UPDATE integrations
+        SET last_poll_at = now(), last_sync_at = now(), last_success_at = now(), last_error = NULL,
+            consecutive_failures = 0, updated_at = now()
+      WHERE id = $1`,
+    [id],
+  );
+}
+
+/** A poll that will be tried again (429, 5xx, timeout): health sees it, the status stays. */
+export async function recordPollRetry(pool: pg.Pool, id: string, error: string): Promise<void> {
+  await pool.query(
+    `UPDATE integrations
+        SET last_poll_at = now(), last_sync_at = now(), last_error = $2, last_error_at = now(),
+            consecutive_failures = consecutive_failures + 1, updated_at = now()
+      WHERE id = $1`,
+    [id, error.slice(0, 2000)],
+  );
+}
+
+/**
+ * A poll the partner refused for good (bad credentials, a 4xx): the integration goes to `error` and staff get
+ * one task per fall into error (the task key names the failing run, so a retried activity adds none).
+ * Answers whether this call moved the integration into `error`.
+ */
+export async function recordPollFailure(
+  pool: pg.Pool,
+  input: {
+    integrationId: string;
+    error: string;
+    /** Unique per failing poll run. */
+    taskKey: string;
+    details: Record<string, unknown>;
+  },
+): Promise<boolean> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ workspace_id: string; was: IntegrationStatus }>(
+      `UPDATE integrations i
+          SET status = CASE WHEN i.status = 'active' THEN 'error' ELSE i.status END,
+              last_poll_at = now(), last_sync_at = now(), last_error = $2, last_error_at = now(),
+              consecutive_failures = i.consecutive_failures + 1, updated_at = now()
+         FROM integrations old
+        WHERE i.id = $1 AND old.id = i.id AND i.deleted_at IS NULL
+        RETURNING i.workspace_id, old.status AS was`,
+      [input.integrationId, input.error.slice(0, 2000)],
+    );
+    const row = rows[0];
+    if (!row || row.was !== 'active') return false;
+    await client.query(
+      `INSERT INTO staff_tasks (idempotency_key, workspace_id, kind, details)
+       VALUES ($1, $2, 'integration_poll_failed', $3) ON CONFLICT (idempotency_key) DO NOTHING`,
+      [input.taskKey, row.workspace_id, JSON.stringify(input.details)],
+    );
+    return true;
+  });
+}
+
+// ---- health ----
+
+export const SYNC_OUTCOMES = ['pending', 'success', 'failed', 'conflict', 'skipped'] as const;
+export type SyncOutcomeCounts = Record<(typeof SYNC_OUTCOMES)[number], number>;
+
+export interface HealthFacts {
+  /** partner_syncs of the last 24 hours by outcome. */
+  counts: SyncOutcomeCounts;
+  /** Inbox events (webhooks and polls) of the last 24 hours. */
+  eventsReceived: number;
+  lastEventAt: Date | null;
+  lastPushAt: Date | null;
+  lastPushSuccessAt: Date | null;
+}
+
+const emptyCounts = (): SyncOutcomeCounts => ({ pending: 0, success: 0, failed: 0, conflict: 0, skipped: 0 });
+
+/** The facts health is read from, for several integrations in three queries. */
+export async function healthFacts(pool: pg.Pool, ids: string[]): Promise<Map<string, HealthFacts>> {
+  const facts = new Map<string, HealthFacts>(
+    ids.map((id) => [
+      id,
+      {
+        counts: emptyCounts(),
+        eventsReceived: 0,
+        lastEventAt: null,
+        lastPushAt: null,
+        lastPushSuccessAt: null,
+      },
+    ]),
+  );
+  if (ids.length === 0) return facts;
+  const [syncs, pushes, events] = await Promise.all([
+    pool.query<{ integration_id: string; outcome: keyof SyncOutcomeCounts; count: number }>(
+      `SELECT integration_id, outcome, count(*)::int AS count FROM partner_syncs
+        WHERE integration_id = ANY($1::uuid[]) AND created_at > now() - interval '24 hours'
+        GROUP BY integration_id, outcome`,
+      [ids],
+    ),
+    pool.query<{ integration_id: string; last_at: Date | null; last_success_at: Date | null }>(
+      `SELECT i.id AS integration_id,
+              (SELECT max(s.updated_at) FROM partner_syncs s WHERE s.integration_id = i.id) AS last_at,
+              (SELECT max(s.finished_at) FROM partner_syncs s
+                WHERE s.integration_id = i.id AND s.outcome = 'success') AS last_success_at
+         FROM unnest($1::uuid[]) AS i(id)`,
+      [ids],
+    ),
+    pool.query<{ integration_id: string; received: number; last_at: Date | null }>(
+      `SELECT i.id AS integration_id,
+              (SELECT count(*)::int FROM inbox_events e
+                WHERE e.integration_id = i.id AND e.received_at > now() - interval '24 hours') AS received,
+              (SELECT max(e.received_at) FROM inbox_events e WHERE e.integration_id = i.id) AS last_at
+         FROM unnest($1::uuid[]) AS i(id)`,
+      [ids],
+    ),
+  ]);
+  for (const row of syncs.rows) {
+    const entry = facts.get(row.integration_id);
+    if (entry && row.outcome in entry.counts) entry.counts[row.outcome] = row.count;
+  }
+  for (const row of pushes.rows) {
+    const entry = facts.get(row.integration_id)!;
+    entry.lastPushAt = row.last_at;
+    entry.lastPushSuccessAt = row.last_success_at;
+  }
+  for (const row of events.rows) {
+    const entry = facts.get(row.integration_id)!;
+    entry.eventsReceived = row.received;
+    entry.lastEventAt = row.last_at;
+  }
+  return facts;
+}
+
+export type HealthStatus = 'healthy' | 'degraded' | 'failing' | 'idle';
+
+/** Polls failing in a row before an integration counts as failing rather than degraded. */
+export const FAILING_AFTER_POLL_FAILURES = 3;
+
+const latest = (...dates: (Date | null | undefined)[]): Date | null =>
+  dates.reduce<Date | null>((a, b) => (b && (!a || b > a) ? b : a), null);
+
+/**
+ * One word for an integration's state, from its last 24 hours:
+ * - failing: the integration is in `error`, polls failed FAILING_AFTER_POLL_FAILURES times in a row, or
+ *   every finished push failed;
+ * - degraded: the last poll failed, or some pushes failed or conflicted;
+ * - idle: paused, or nothing came in or went out (no events, pushes or polls);
+ * - healthy: otherwise.
+ */
+export function healthOf(
+  integration: IntegrationRecord,
+  facts: HealthFacts,
+  now = new Date(),
+): {
+  status: HealthStatus;
+  last_sync_at: string | null;
+  last_success_at: string | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  consecutive_failures: number;
+  events_received_24h: number;
+  syncs_24h: SyncOutcomeCounts;
+} {
+  const { counts } = facts;
+  const finished = counts.success + counts.failed + counts.conflict;
+  const dayAgo = now.getTime() - 24 * 3600_000;
+  const lastSync = latest(
+    integration.last_sync_at,
+    integration.last_poll_at,
+    facts.lastEventAt,
+    facts.lastPushAt,
+  );
+  const lastSuccess = latest(integration.last_success_at, facts.lastPushSuccessAt, facts.lastEventAt);
+  let status: HealthStatus;
+  if (
+    integration.status === 'error' ||
+    integration.consecutive_failures >= FAILING_AFTER_POLL_FAILURES ||
+    (counts.failed > 0 && counts.failed === finished)
+  ) {
+    status = 'failing';
+  } else if (integration.consecutive_failures > 0 || counts.failed > 0 || counts.conflict > 0) {
+    status = 'degraded';
+  } else if (integration.status === 'paused' || !lastSync || lastSync.getTime() < dayAgo) {
+    status = 'idle';
+  } else {
+    status = 'healthy';
+  }
+  return {
+    status,
+    last_sync_at: lastSync?.toISOString() ?? null,
+    last_success_at: lastSuccess?.toISOString() ?? null,
+    last_error: integration.last_error,
+    last_error_at: integration.last_error_at?.toISOString() ?? null,
+    consecutive_failures: integration.consecutive_failures,
+    events_received_24h: facts.eventsReceived,
+    syncs_24h: counts,
   };
 }

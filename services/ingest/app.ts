@@ -5,7 +5,7 @@ import express, { type Express, type Request } from 'express';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { storeInboxEvent, type InboxStatus } from '../../activities/db/inbox';
+import { storable, storeInboxEvent, type InboxStatus } from '../../activities/db/inbox';
 import { loadIntegrationSecrets, type IntegrationWithSecrets } from '../../activities/db/integrations';
 import { getProperty } from '../../activities/db/workspaces';
 import { inboundAdapter } from '../../activities/partners';
@@ -15,6 +15,7 @@ import { AppError } from '../../shared/errors';
 import { errorHandler, mountHealth, notFoundHandler, route } from '../common/http';
 import { deliverInboxEvent, type DeliveryDeps } from '../common/inbox';
 import type { JourneyClient } from '../common/journeys';
+import { webhookMetrics } from '../common/metrics';
 
 export interface IngestDeps {
   pool: pg.Pool;
@@ -39,7 +40,7 @@ const UNSTORED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorizatio
 export function createIngestApp(deps: IngestDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  mountHealth(app, deps);
+  mountHealth(app, deps, { service: 'ingest', inboxBacklog: true });
   const rawBody = express.raw({ type: () => true, limit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT });
   const delivery: DeliveryDeps = deps;
 
@@ -55,6 +56,7 @@ export function createIngestApp(deps: IngestDeps): Express {
 
   app.post(
     '/webhooks/:partner/:integrationId',
+    webhookMetrics((partner) => inboundAdapter(partner) !== undefined),
     rawBody,
     route(async (req, res) => {
       const { adapter, integration } = await target(deps, req);
@@ -106,6 +108,7 @@ export function createIngestApp(deps: IngestDeps): Express {
       }
 
       const settled = results.every((r) => r.status === 'delivered' || r.status === 'ignored' || r.duplicate);
+      res.locals.duplicate = results.length > 0 && results.every((r) => r.duplicate);
       res.status(settled ? 200 : 202);
       const reply = adapter.reply?.();
       if (reply) {
@@ -180,22 +183,6 @@ function storedHeaders(req: Request): Record<string, string> {
     kept[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return kept;
-}
-
-/**
- * Strings Postgres cannot hold (NUL, lone UTF-16 surrogates) are replaced before anything is stored: a
- * hostile body must earn a 4xx or be stored faithfully, never a 500.
- */
-function storable(event: InboundEvent): InboundEvent {
-  return JSON.parse(
-    JSON.stringify(event, (_key, value: unknown) =>
-      typeof value === 'string'
-        ? value
-            .replaceAll('\u0000', '')
-            .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
-        : value,
-    ),
-  ) as InboundEvent;
 }
 
 /** An inquiry that names no property belongs to the integration's property, if it has one. */
