@@ -9,6 +9,8 @@ export function createPool(databaseUrl: string, max = 10): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000 });
   // An idle client losing its connection (Postgres restarted) must not crash the process.
   pool.on('error', () => undefined);
+  // So must a checked-out client's connection dropping between queries: the query in flight fails, not the process.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

@@ -5,6 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import type { KeyRing } from '../../shared/crypto';
 import { idempotencyKey } from '../../shared/ids';
 import { DISABLE_AFTER_FAILING_MS, retryDelaySeconds } from '../../shared/webhooks';
+import { webhookDeliveryOutcomes } from '../../services/common/metrics';
 import { withTransaction } from '../db/pool';
 import { cancelQueued, secretContext } from './endpoints';
 
@@ -165,6 +166,7 @@ export async function attemptWebhookDelivery(deps: WebhookDeps, args: AttemptArg
       return false;
     return disableFailingEndpoint(client, row, failingSince, attemptedAt);
   });
+  webhookDeliveryOutcomes.inc({ outcome: success ? 'delivered' : disabled ? 'endpoint_disabled' : 'failed' });
   if (success) return { outcome: 'delivered', statusCode };
   return {
     outcome: disabled ? 'endpoint_disabled' : 'failed',

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { pingDatabase } from '../../activities/db/pool';
 import { AppError } from '../../shared/errors';
+import { collectInboxBacklog, httpMetrics, metricsText, startDefaultMetrics } from './metrics';
 
 /** Parses with zod, or throws a 400 naming every bad field. */
 export function parse<T extends z.ZodType>(
@@ -78,8 +79,31 @@ export function notFoundHandler(): RequestHandler {
   return (req, _res, next) => next(new AppError('not_found', `no route ${req.method} ${req.path}`));
 }
 
-/** `/healthz` (process up) and `/readyz` (Temporal and Postgres reachable). */
-export function mountHealth(app: Express, deps: { pool: pg.Pool; temporal: Client }): void {
+export interface HealthOptions {
+  /** Counts the app's requests in the HTTP metrics under this service name (api, ingest, worker). */
+  service?: string;
+  /** /metrics reads the ingest inbox backlog from Postgres at each scrape. */
+  inboxBacklog?: boolean;
+  /** More readiness checks beside Postgres and Temporal (e.g. the worker's own state). */
+  checks?: Record<string, () => boolean>;
+}
+
+/** `/healthz` (process up), `/readyz` (Temporal and Postgres reachable), `/metrics` (Prometheus). */
+export function mountHealth(
+  app: Express,
+  deps: { pool: pg.Pool; temporal: Client },
+  options: HealthOptions = {},
+): void {
+  if (options.service) app.use(httpMetrics(options.service));
+  startDefaultMetrics();
+  app.get(
+    '/metrics',
+    route(async (_req, res) => {
+      if (options.inboxBacklog) await collectInboxBacklog(deps.pool);
+      const { contentType, body } = await metricsText();
+      res.type(contentType).send(body);
+    }),
+  );
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -93,10 +117,10 @@ export function mountHealth(app: Express, deps: { pool: pg.Pool; temporal: Clien
           () => false,
         ),
       ]);
-      const ready = postgres && temporal;
-      res
-        .status(ready ? 200 : 503)
-        .json({ status: ready ? 'ready' : 'unavailable', checks: { postgres, temporal } });
+      const checks: Record<string, boolean> = { postgres, temporal };
+      for (const [name, check] of Object.entries(options.checks ?? {})) checks[name] = check();
+      const ready = Object.values(checks).every(Boolean);
+      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
     }),
   );
 }

@@ -5,6 +5,8 @@
 //   relay  (one relay pass now: delivers due pending events)
 import { parseArgs } from 'node:util';
 import { INBOX_STATUSES, listInboxEvents, type InboxStatus } from '../../activities/db/inbox';
+import { readLocalSecrets } from '../../infra/local/secrets';
+import { KeyRing } from '../../shared/crypto';
 import { createPool } from '../../activities/db/pool';
 import { loadConfigOrExit } from '../../shared/config';
 import { PARTNERS } from '../../shared/lifecycle';
@@ -148,7 +150,14 @@ async function main(): Promise<void> {
   const temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const databaseUrl =
     config.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${config.POSTGRES_PORT}/leadrelay`;
-  const temporal = await connectClient(temporalAddress, config.TEMPORAL_NAMESPACE);
+  // The same keys as the services: set in the environment, else the ones `npm start` generated.
+  const keys =
+    config.LEADRELAY_ENCRYPTION_KEYS ?? readLocalSecrets(config.LEADRELAY_DATA_DIR)?.encryptionKeys;
+  const temporal = await connectClient(
+    temporalAddress,
+    config.TEMPORAL_NAMESPACE,
+    keys ? KeyRing.parse(keys) : undefined,
+  );
   const pool = createPool(databaseUrl, 2);
   const journeys = new JourneyClient({ client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
   try {

@@ -13,10 +13,10 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   requireVariables(config, ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'LEADRELAY_ENCRYPTION_KEYS']);
   const logger = createLogger('ingest', config.LOG_LEVEL);
-  const temporal = await connectClient(config.TEMPORAL_ADDRESS!, config.TEMPORAL_NAMESPACE);
+  const keyRing = KeyRing.parse(config.LEADRELAY_ENCRYPTION_KEYS!);
+  const temporal = await connectClient(config.TEMPORAL_ADDRESS!, config.TEMPORAL_NAMESPACE, keyRing);
   const pool = createPool(config.DATABASE_URL!);
   const journeys = new JourneyClient({ client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
-  const keyRing = KeyRing.parse(config.LEADRELAY_ENCRYPTION_KEYS!);
   const deps = { pool, temporal, journeys, logger, keyRing, publicUrl: publicUrls(config).ingest };
   const app = createIngestApp(deps);
   const relay = startRelay(deps);

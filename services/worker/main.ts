@@ -1,45 +1,70 @@
 // The worker process: runs lead journeys and their activities.
 import { Connection, Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createPool } from '../../activities/db/pool';
+import { encryptedDataConverter } from '../../shared/codec';
 import { loadConfigOrExit, requireVariables } from '../../shared/config';
 import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
+import { ensurePollSchedules } from '../common/schedules';
 import { channelsFromConfig } from './channels';
+import { createWorkerHttpApp, startWorkerHttp, stopWorkerHttp } from './http';
 import { createWorker } from './worker';
 import { WebhookDispatcher } from './webhookDispatcher';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  requireVariables(config, ['TEMPORAL_ADDRESS', 'DATABASE_URL']);
+  requireVariables(config, ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'LEADRELAY_ENCRYPTION_KEYS']);
   const logger = createLogger('worker', config.LOG_LEVEL);
+  // The SDK's own metrics (task latencies, slots, polls, sticky cache) for Prometheus: once per process, before
+  // any connection.
+  Runtime.install({
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.TEMPORAL_METRICS_PORT}` } } },
+  });
+  const keyRing = KeyRing.parse(config.LEADRELAY_ENCRYPTION_KEYS!);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
   const pool = createPool(config.DATABASE_URL!);
+  // One client for the outbound webhook dispatcher and for activities that start journeys (partner polls).
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS! });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: encryptedDataConverter(keyRing),
+  });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     pool,
-    notify: {
-      ...channelsFromConfig(config),
-      keyRing: config.LEADRELAY_ENCRYPTION_KEYS ? KeyRing.parse(config.LEADRELAY_ENCRYPTION_KEYS) : undefined,
-    },
+    keyRing,
+    notify: { ...channelsFromConfig(config), keyRing, temporal: client },
   });
+  // Every pollable integration's schedule exists and polls this task queue (created while Temporal was down,
+  // or the task queue changed).
+  await ensurePollSchedules({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE, logger }).then(
+    (report) => logger.info(report, 'poll schedules reconciled'),
+    (error: unknown) => logger.warn({ err: error }, 'poll schedules not reconciled'),
+  );
   // Outbound webhooks: outbox events become one delivery workflow per message.
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS! });
   const dispatcher = new WebhookDispatcher({
     pool,
-    client: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
+    client,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     logger,
   });
   dispatcher.start();
+  const http = await startWorkerHttp(
+    createWorkerHttpApp({ pool, temporal: client, running: () => worker.getState() === 'RUNNING', logger }),
+    config.WORKER_PORT,
+    logger,
+  );
   // The Temporal runtime already turns SIGINT/SIGTERM into a graceful worker shutdown.
   logger.info(
     { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE },
     'worker started',
   );
   await worker.run();
+  await stopWorkerHttp(http);
   await dispatcher.stop();
   await clientConnection.close();
   await pool.end();

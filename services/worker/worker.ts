@@ -2,6 +2,9 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type pg from 'pg';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { encryptedDataConverter } from '../../shared/codec';
+import type { KeyRing } from '../../shared/crypto';
+import { partnerSyncOutcomes } from '../common/metrics';
 
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
 
@@ -15,6 +18,11 @@ export async function createWorker(options: {
   maxCachedWorkflows?: number;
   /** Notification channels and their defaults (see ActivityDeps). */
   notify?: Omit<ActivityDeps, 'pool'>;
+  /**
+   * Encrypts every payload the worker writes and decrypts what clients wrote (LEADRELAY_ENCRYPTION_KEYS). Every
+   * deployed worker has one; without it payloads are plain JSON (only the history-recording script does that).
+   */
+  keyRing?: KeyRing;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -23,7 +31,12 @@ export async function createWorker(options: {
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ pool: options.pool, ...options.notify }),
+    ...(options.keyRing ? { dataConverter: encryptedDataConverter(options.keyRing) } : {}),
+    activities: createActivities({
+      pool: options.pool,
+      onPartnerSyncOutcome: (partner, outcome) => partnerSyncOutcomes.inc({ partner, outcome }),
+      ...options.notify,
+    }),
     // In-flight activities get time to finish on shutdown instead of being cancelled at once.
     shutdownGraceTime: '10 seconds',
     maxCachedWorkflows: options.maxCachedWorkflows,
