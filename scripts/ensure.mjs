@@ -118,11 +118,40 @@ function ensureTestServer() {
   return found;
 }
 
+/** The browser tests drive Debian's Chromium: install it when missing and we may (root, apt), else say how. */
+function ensureChromium() {
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (executable(chromium)) return chromium;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && onPath('apt-get')) {
+    say('installing Debian chromium with apt-get (for the browser tests)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (
+      run('apt-get', ['update', '-qq'], { env }) &&
+      run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env }) &&
+      executable(chromium)
+    )
+      return chromium;
+  }
+  fail(
+    `Chromium is missing at ${chromium} (the dashboard's browser tests need it): install Debian's chromium ` +
+      '(`sudo apt-get install chromium`) or set CHROMIUM_PATH to a Chromium binary',
+  );
+}
+
+/** `npm start` serves the dashboard from web/dist: build it when missing or older than its sources. */
+function ensureWebBuild() {
+  if (!run(process.execPath, [join(root, 'web', 'build.mjs'), '--if-stale', '--quiet']))
+    fail('building the dashboard failed (npm run build:web shows why)');
+}
+
 const forTests = process.argv.includes('--test');
 mkdirSync(tools, { recursive: true });
 ensureNodeModules();
 const paths = { temporal: ensureTemporalCli() };
 if (forTests) paths.temporalTestServer = ensureTestServer();
+if (forTests) paths.chromium = ensureChromium();
+else ensureWebBuild();
 const file = join(tools, 'paths.json');
 const previous = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
 writeFileSync(file, JSON.stringify({ ...previous, ...paths }, null, 2));

@@ -1,0 +1,135 @@
+// The dashboard's only way to the server: the public REST API under /api/v1 with the user's API key.
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** An answer that was not 2xx, with the API's `{ error: { code, message, details } }` when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** The fields the server named as invalid (`details.fields`). */
+  get fields(): FieldError[] {
+    const fields = this.details.fields;
+    return Array.isArray(fields)
+      ? fields.filter((f): f is FieldError => typeof f?.field === 'string' && typeof f?.message === 'string')
+      : [];
+  }
+}
+
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  query?: Record<string, string | number | undefined | null | string[]>;
+  signal?: AbortSignal;
+}
+
+export const API_BASE = '/api/v1';
+
+/** `?a=1&b=x,y` from an object, leaving out empty values. */
+export function queryString(query: RequestOptions['query'] = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    if (Array.isArray(value)) {
+      if (value.length > 0) params.set(name, value.join(','));
+    } else params.set(name, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  let body: { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | undefined;
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    // Not JSON (a proxy's page): the status says enough.
+  }
+  const error = body?.error;
+  return new ApiError(
+    response.status,
+    error?.code ?? `http_${response.status}`,
+    error?.message ?? `${response.status} ${response.statusText || 'request failed'}`,
+    error?.details ?? {},
+  );
+}
+
+/** A client bound to one API key; `onUnauthorized` ends the session when the key stops working. */
+export function createApi(
+  key: string,
+  hooks: { onUnauthorized?: () => void; onRateLimit?: (state: RateLimitState) => void } = {},
+) {
+  const send = async (path: string, options: RequestOptions, accept: string): Promise<Response> => {
+    const response = await fetch(`${API_BASE}${path}${queryString(options.query)}`, {
+      method: options.method ?? 'GET',
+      headers: {
+        authorization: `Bearer ${key}`,
+        accept,
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+      signal: options.signal,
+    });
+    const limit = Number(response.headers.get('RateLimit-Limit'));
+    const remaining = Number(response.headers.get('RateLimit-Remaining'));
+    if (response.headers.has('RateLimit-Remaining') && Number.isFinite(remaining)) {
+      hooks.onRateLimit?.({ limit, remaining });
+    }
+    if (response.status === 401) hooks.onUnauthorized?.();
+    if (!response.ok) throw await errorFrom(response);
+    return response;
+  };
+
+  // Answers that rarely change (properties, template schemas), shared by pages for a minute: every request
+  // counts against the workspace's hourly limit.
+  const cache = new Map<string, { at: number; answer: Promise<unknown> }>();
+
+  return {
+    key,
+    async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+      const response = await send(path, options, 'application/json');
+      if (response.status === 204) return undefined as T;
+      return (await response.json()) as T;
+    },
+    get<T>(path: string, query?: RequestOptions['query'], signal?: AbortSignal): Promise<T> {
+      return this.request<T>(path, { query, signal });
+    },
+    /** A GET answered from a short-lived cache when a page asked the same less than `ttlMs` ago. */
+    cached<T>(path: string, ttlMs = 60_000): Promise<T> {
+      const hit = cache.get(path);
+      if (hit && Date.now() - hit.at < ttlMs) return hit.answer as Promise<T>;
+      const answer = this.request<T>(path);
+      cache.set(path, { at: Date.now(), answer });
+      answer.catch(() => cache.delete(path));
+      return answer;
+    },
+    /** A CSV export (`Accept: text/csv`) saved as a download: a link cannot carry the Authorization header. */
+    async download(path: string, query: RequestOptions['query'], filename: string): Promise<void> {
+      const response = await send(path, { query }, 'text/csv');
+      const url = URL.createObjectURL(await response.blob());
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = filename;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    },
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;

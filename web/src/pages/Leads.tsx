@@ -1,0 +1,148 @@
+// The workspace's leads: search and status filter, newest first, refreshed as the feed reports changes.
+import { useState, type FormEvent } from 'react';
+import { dateTime, label, relative, STATUSES } from '../format';
+import { useNow, useResource, useThrottled } from '../hooks';
+import { Link } from '../router';
+import { useFeed, useSession } from '../session';
+import type { Lead } from '../types';
+import { Empty, Loaded, PageHeader, Section, StatusBadge, TableWrap } from '../ui';
+
+export function leadName(lead: Pick<Lead, 'first_name' | 'last_name' | 'email' | 'phone' | 'id'>): string {
+  const name = [lead.first_name, lead.last_name].filter(Boolean).join(' ');
+  return name || lead.email || lead.phone || `Lead ${lead.id.slice(0, 8)}`;
+}
+
+export function Leads() {
+  const { api } = useSession();
+  const now = useNow();
+  const [draft, setDraft] = useState('');
+  const [q, setQ] = useState('');
+  const [status, setStatus] = useState('');
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const leads = useResource(
+    (signal) =>
+      api.get<{ leads: Lead[]; next_cursor: string | null }>(
+        '/leads',
+        { q, status, limit: 25, cursor },
+        signal,
+      ),
+    [q, status, cursor],
+  );
+  const refresh = useThrottled(leads.reload, 10_000);
+  useFeed((event) => {
+    if (event.type === 'status_changed' && !cursor) refresh();
+  });
+
+  const search = (event: FormEvent) => {
+    event.preventDefault();
+    setCursors([]);
+    setQ(draft.trim());
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Leads"
+        subtitle="Newest first. Open a lead for its journey, metadata and partner syncs."
+      />
+      <form className="filters" role="search" aria-label="Find leads" onSubmit={search}>
+        <label>
+          Search
+          <input
+            type="search"
+            value={draft}
+            placeholder="Name, email, phone or message"
+            onChange={(event) => setDraft(event.target.value)}
+          />
+        </label>
+        <label>
+          Status
+          <select
+            value={status}
+            onChange={(event) => {
+              setCursors([]);
+              setStatus(event.target.value);
+            }}
+          >
+            <option value="">Any status</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {label(s)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" className="button">
+          Search
+        </button>
+      </form>
+      <Section title="Leads">
+        <Loaded
+          resource={leads}
+          isEmpty={(data) => data.leads.length === 0}
+          empty={
+            <Empty title={q || status ? 'No lead matches.' : 'No leads yet.'}>
+              {q || status
+                ? 'Clear the search or pick another status.'
+                : 'Leads arrive from partner webhooks, web forms and POST /api/v1/leads.'}
+            </Empty>
+          }
+        >
+          {(data) => (
+            <>
+              <TableWrap label="Leads">
+                <table className="table" data-testid="leads-table">
+                  <thead>
+                    <tr>
+                      <th scope="col">Lead</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">Source</th>
+                      <th scope="col">Property</th>
+                      <th scope="col">Created</th>
+                      <th scope="col">Next follow-up</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.leads.map((lead) => (
+                      <tr key={lead.id} data-lead-id={lead.id}>
+                        <th scope="row">
+                          <Link to={`/leads/${lead.id}`}>{leadName(lead)}</Link>
+                        </th>
+                        <td>
+                          <StatusBadge status={lead.status} />
+                        </td>
+                        <td>{lead.source}</td>
+                        <td>{lead.property_id ?? '—'}</td>
+                        <td title={dateTime(lead.created_at)}>{relative(lead.created_at, now)}</td>
+                        <td>{lead.next_follow_up_at ? relative(lead.next_follow_up_at, now) : '—'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </TableWrap>
+              <div className="pager">
+                <button
+                  type="button"
+                  className="button small"
+                  disabled={cursors.length === 0}
+                  onClick={() => setCursors((c) => c.slice(0, -1))}
+                >
+                  Newer
+                </button>
+                <button
+                  type="button"
+                  className="button small"
+                  disabled={!data.next_cursor}
+                  onClick={() => data.next_cursor && setCursors((c) => [...c, data.next_cursor!])}
+                >
+                  Older
+                </button>
+              </div>
+            </>
+          )}
+        </Loaded>
+      </Section>
+    </>
+  );
+}
