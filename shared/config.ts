@@ -96,6 +96,18 @@ export const variables = {
     description: 'Port of the ingest service (partner webhooks).',
     default: '8081',
   },
+  WORKER_PORT: {
+    schema: port(8082),
+    expected: 'a TCP port number (1-65535)',
+    description: "Port of the worker's HTTP server: /healthz, /readyz and /metrics.",
+    default: '8082',
+  },
+  TEMPORAL_METRICS_PORT: {
+    schema: port(9464),
+    expected: 'a TCP port number (1-65535)',
+    description: "Port where the worker's Temporal SDK serves its Prometheus metrics (/metrics).",
+    default: '9464',
+  },
   PUBLIC_BASE_URL: {
     schema: optional(url('http', 'https')),
     expected: 'an http(s) URL without a trailing path, e.g. https://leads.example.com',
@@ -139,6 +151,16 @@ export const variables = {
     expected: 'a TCP port number (1-65535)',
     description: 'Port of the local Temporal Web UI.',
     default: '8233',
+  },
+  TEMPORAL_UI_URL: {
+    schema: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      url('http', 'https').default('http://localhost:8233'),
+    ),
+    expected: 'an http(s) URL of the Temporal Web UI, e.g. https://temporal.example.com',
+    description:
+      "Base URL of the Temporal Web UI, for the dashboard's links to a lead's run. The start command sets the local UI's.",
+    default: 'http://localhost:8233',
   },
   POSTGRES_PORT: {
     schema: port(5433),

@@ -1,10 +1,11 @@
 // `npm start`: the whole system on embedded defaults: Temporal dev server with its UI, embedded Postgres,
 // local mailbox, then worker, ingest and api. Data stays under LEADRELAY_DATA_DIR between starts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig, ConfigError, publicUrls, type Config } from '../../shared/config';
+import { startDemo, type Demo } from './demo';
+import { ensureLocalSecrets, type LocalSecrets } from './secrets';
 import { migrate } from '../db/migrate';
 import { PROJECT_ROOT } from './binaries';
 import { startMailbox, type Mailbox } from './mailbox';
@@ -16,15 +17,8 @@ import { startTemporalDevServer, type DevServer } from './temporal';
 const say = (line: string) => process.stdout.write(`leadrelay: ${line}\n`);
 
 /** Secrets the local stack needs and the user did not set: generated once, kept under the data dir. */
-function localSecrets(dataDir: string, config: Config): { adminToken: string; encryptionKeys: string } {
-  const file = join(dataDir, 'secrets.json');
-  const stored = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as { adminToken: string; encryptionKeys: string })
-    : {
-        adminToken: randomBytes(24).toString('base64url'),
-        encryptionKeys: `k1:${randomBytes(32).toString('base64')}`,
-      };
-  if (!existsSync(file)) writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+function localSecrets(dataDir: string, config: Config): LocalSecrets {
+  const stored = ensureLocalSecrets(dataDir);
   return {
     adminToken: config.LEADRELAY_ADMIN_TOKEN ?? stored.adminToken,
     encryptionKeys: config.LEADRELAY_ENCRYPTION_KEYS ?? stored.encryptionKeys,
@@ -63,6 +57,9 @@ async function waitForHttp(url: string, child: ChildProcess, name: string): Prom
   throw new Error(`${name} did not answer ${url} within 2 minutes`);
 }
 
+/** `npm start -- --demo`: partner sandboxes and a demo workspace connected to them (infra/local/demo.ts). */
+const DEMO = process.argv.includes('--demo');
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const dataDir = resolve(PROJECT_ROOT, config.LEADRELAY_DATA_DIR);
@@ -72,6 +69,8 @@ async function main(): Promise<void> {
   const ports: [number, string][] = [
     [config.API_PORT, 'API_PORT'],
     [config.INGEST_PORT, 'INGEST_PORT'],
+    [config.WORKER_PORT, 'WORKER_PORT'],
+    [config.TEMPORAL_METRICS_PORT, 'TEMPORAL_METRICS_PORT'],
   ];
   if (!config.TEMPORAL_ADDRESS)
     ports.push([config.TEMPORAL_PORT, 'TEMPORAL_PORT'], [config.TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT']);
@@ -83,6 +82,7 @@ async function main(): Promise<void> {
   let temporal: DevServer | undefined;
   let postgres: EmbeddedPostgres | undefined;
   let mailbox: Mailbox | undefined;
+  let demo: Demo | undefined;
   const services: ChildProcess[] = [];
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -90,6 +90,7 @@ async function main(): Promise<void> {
     stopping = true;
     say('stopping…');
     await Promise.all(services.map((child) => stopChild(child)));
+    await demo?.close();
     await mailbox?.stop();
     await postgres?.stop();
     await temporal?.stop();
@@ -108,6 +109,8 @@ async function main(): Promise<void> {
         uiPort: config.TEMPORAL_UI_PORT,
         dbFile: join(dataDir, 'temporal.db'),
         namespace: config.TEMPORAL_NAMESPACE,
+        // The UI decrypts payloads through the api's codec endpoint (operators sign in there: docs/codec.md).
+        uiCodecEndpoint: `${publicUrls(config).api}/codec`,
       });
     }
     const temporalAddress = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
@@ -137,6 +140,10 @@ async function main(): Promise<void> {
       SMTP_URL: config.SMTP_URL ?? mailbox!.smtpUrl,
       LEADRELAY_ADMIN_TOKEN: secrets.adminToken,
       LEADRELAY_ENCRYPTION_KEYS: secrets.encryptionKeys,
+      // The dashboard links runs to the UI of the dev server we started, unless told another.
+      TEMPORAL_UI_URL: process.env.TEMPORAL_UI_URL
+        ? config.TEMPORAL_UI_URL
+        : (temporal?.uiUrl ?? config.TEMPORAL_UI_URL),
     };
     for (const name of ['worker', 'ingest', 'api']) {
       const child = startService(name, env);
@@ -154,13 +161,17 @@ async function main(): Promise<void> {
     await Promise.all([
       waitForHttp(`http://127.0.0.1:${config.API_PORT}/healthz`, services[2]!, 'api'),
       waitForHttp(`http://127.0.0.1:${config.INGEST_PORT}/healthz`, services[1]!, 'ingest'),
+      waitForHttp(`http://127.0.0.1:${config.WORKER_PORT}/healthz`, services[0]!, 'worker'),
     ]);
     const lines = [
       '',
       'leadrelay is running:',
+      `  Dashboard        ${urls.api}/app   (log in with a workspace API key)`,
       `  API              ${urls.api}/api/v1   (health ${urls.api}/healthz)`,
       `  Ingest webhooks  ${urls.ingest}/webhooks/<partner>/<integrationId>`,
       `  Temporal UI      ${temporal?.uiUrl ?? '(external Temporal at ' + temporalAddress + ')'}`,
+      `  Codec endpoint   ${urls.api}/codec   (sign in there with the admin token to read payloads in the UI)`,
+      `  Worker           http://localhost:${config.WORKER_PORT}/healthz   (metrics /metrics; Temporal SDK metrics http://localhost:${config.TEMPORAL_METRICS_PORT}/metrics)`,
       `  Temporal gRPC    ${temporalAddress}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}`,
       `  Postgres         ${postgres ? postgres.url : '(DATABASE_URL)'}`,
       `  Mailbox          ${mailbox ? `${mailbox.pageUrl}  (SMTP ${mailbox.smtpUrl})` : '(SMTP_URL)'}`,
@@ -170,6 +181,10 @@ async function main(): Promise<void> {
       'Ctrl-C stops everything; the next start keeps all data.',
       '',
     ];
+    if (DEMO) {
+      demo = await startDemo({ apiUrl: urls.api, adminToken: secrets.adminToken, dataDir });
+      lines.splice(lines.length - 3, 0, 'Demo mode: every partner is a local sandbox.', ...demo.lines);
+    }
     process.stdout.write(lines.join('\n'));
   } catch (error) {
     process.stderr.write(`leadrelay: ${error instanceof Error ? error.message : String(error)}\n`);

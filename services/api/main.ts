@@ -12,17 +12,21 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   requireVariables(config, ['TEMPORAL_ADDRESS', 'DATABASE_URL', 'LEADRELAY_ENCRYPTION_KEYS']);
   const logger = createLogger('api', config.LOG_LEVEL);
-  const temporal = await connectClient(config.TEMPORAL_ADDRESS!, config.TEMPORAL_NAMESPACE);
+  const keyRing = KeyRing.parse(config.LEADRELAY_ENCRYPTION_KEYS!);
+  const temporal = await connectClient(config.TEMPORAL_ADDRESS!, config.TEMPORAL_NAMESPACE, keyRing);
   const pool = createPool(config.DATABASE_URL!);
   const journeys = new JourneyClient({ client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
   const app = createApiApp({
     pool,
     temporal,
     journeys,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
     logger,
     adminToken: config.LEADRELAY_ADMIN_TOKEN,
-    keyRing: KeyRing.parse(config.LEADRELAY_ENCRYPTION_KEYS!),
+    keyRing,
     publicIngestUrl: publicUrls(config).ingest,
+    // The UI's run links, and the origin allowed to call /codec with credentials (CORS).
+    temporalUiUrl: config.TEMPORAL_UI_URL,
   });
   await listen(app, config.API_PORT, 'api', logger, async () => {
     await pool.end();

@@ -56,6 +56,14 @@ beforeAll(async () => {
     [A.workspace, A.lead],
   );
   A.fee = fee.rows[0].id;
+  const notification = await harness.pool.query(
+    `INSERT INTO notification_deliveries (idempotency_key, notification_key, workspace_id, lead_id, channel, audience,
+                                          recipient, template, subject, body, priority, status, error)
+     VALUES ($1, $1, $2, $3, 'slack', 'staff', 'default', 'status_changed', 'Lead contacted', 'Lead contacted',
+             'normal', 'failed', 'channel_is_archived') RETURNING id`,
+    [randomUUID(), A.workspace, A.lead],
+  );
+  A.notification = notification.rows[0].id;
   const endpoint = await call(api('/webhook-endpoints'), 'POST', aKey, {
     name: 'A receiver',
     url: 'http://127.0.0.1:9/hook',
@@ -100,8 +108,14 @@ const CASES: Record<string, { id: () => string; body?: () => unknown }> = {
   'get /api/v1/leads/{id}': { id: () => A.lead! },
   'put /api/v1/leads/{id}/status': { id: () => A.lead!, body: () => ({ new_status: 'contacted' }) },
   'get /api/v1/leads/{id}/status-history': { id: () => A.lead! },
+  'get /api/v1/leads/{id}/syncs': { id: () => A.lead! },
+  // {syncId} stays unfilled: the lead is refused first.
+  'post /api/v1/leads/{id}/syncs/{syncId}/repush': { id: () => A.lead! },
   'get /api/v1/integrations/{id}': { id: () => A.integration! },
   'delete /api/v1/integrations/{id}': { id: () => A.integration! },
+  'patch /api/v1/integrations/{id}': { id: () => A.integration!, body: () => ({ status: 'paused' }) },
+  'post /api/v1/integrations/{id}/test': { id: () => A.integration! },
+  'post /api/v1/integrations/{id}/sync': { id: () => A.integration! },
   'get /api/v1/inbox/{id}': { id: () => A.inbox! },
   'post /api/v1/inbox/{id}/replay': { id: () => A.inbox! },
   'get /api/v1/conversions/{id}': { id: () => A.conversion! },
@@ -127,6 +141,7 @@ const CASES: Record<string, { id: () => string; body?: () => unknown }> = {
   'post /api/v1/webhook-endpoints/{id}/rotate-secret': { id: () => A.endpoint!, body: () => ({}) },
   'post /api/v1/webhook-endpoints/{id}/test': { id: () => A.endpoint! },
   'get /api/v1/webhook-endpoints/{id}/deliveries': { id: () => A.endpoint! },
+  'post /api/v1/notifications/{id}/resend': { id: () => A.notification! },
 };
 
 // Routes whose path names a workspace only through the admin token are not workspace-key routes, and
@@ -134,6 +149,8 @@ const CASES: Record<string, { id: () => string; body?: () => unknown }> = {
 const ADMIN_TOKEN_ONLY = new Set([
   'patch /api/v1/workspaces/{id}',
   'put /api/v1/referral-fee-terms/{partner}',
+  // A template is every workspace's; only its setup status is the caller's (checked below).
+  'get /api/v1/integration-templates/{partner}',
 ]);
 
 test('every route with a resource in its path has an isolation case', () => {
@@ -156,12 +173,22 @@ describe.each(Object.entries(CASES))('%s', (route, resource) => {
           ? `${harness.apiUrl}/api/v1/notification-preferences`
           : path.startsWith('/api/v1/workflow-rules')
             ? `${harness.apiUrl}/api/v1/properties/${A.property}/workflow-rules`
-            : url.replace(/\/(status|rotate-secret|test)$/, '');
+            : path.includes('/syncs/')
+              ? `${harness.apiUrl}/api/v1/leads/${A.lead}/syncs`
+              : path.startsWith('/api/v1/notifications')
+                ? `${harness.apiUrl}/api/v1/notifications?status=failed`
+                : url.replace(/\/(status|rotate-secret|test|sync)$/, '');
       const own = await call(readBack, 'GET', aKey);
       expect(own.status).toBe(200);
       if (path.startsWith('/api/v1/referral-fee-terms')) expect(own.body.terms).toHaveLength(1);
       if (path.startsWith('/api/v1/referral-fees')) expect(own.body.status).toBe('pending');
       if (path.startsWith('/api/v1/webhook-endpoints')) expect(own.body.status).toBe('active');
+      if (path.startsWith('/api/v1/integrations')) expect(own.body.status).toBe('active');
+      if (path.startsWith('/api/v1/notifications')) {
+        expect(own.body.notifications).toEqual([
+          expect.objectContaining({ id: A.notification, status: 'failed' }),
+        ]);
+      }
       if (path.startsWith('/api/v1/workflow-rules')) {
         expect(own.body.workflows).toEqual([expect.objectContaining({ id: A.rule, is_active: true })]);
       }
@@ -186,6 +213,13 @@ describe('collections', () => {
     expect(await ids('/conversions', 'conversions')).not.toContain(A.conversion);
     expect(await ids(`/conversions?contact_id=${A.lead}`, 'conversions')).toEqual([]);
     expect(await ids('/inbox', 'events')).not.toContain(A.inbox);
+  });
+
+  test('B’s integration templates show B’s setup, not A’s', async () => {
+    const theirs = await call(api('/integration-templates/webform'), 'GET', aKey);
+    expect(theirs.body).toMatchObject({ setup_status: 'active', integrations_count: 1 });
+    const mine = await call(api('/integration-templates/webform'), 'GET', bKey);
+    expect(mine.body).toMatchObject({ setup_status: 'not_configured', integrations_count: 0 });
   });
 
   test('B may not name A’s workspace in a query or body', async () => {

@@ -11,7 +11,14 @@ import { createActivities } from '../../activities';
 import { KeyRing } from '../../shared/crypto';
 import { WebhookDispatcher } from '../../services/worker/webhookDispatcher';
 import { testStack } from '../setup/stack';
-import { call, ENCRYPTION_KEYS, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import {
+  call,
+  dataConverter,
+  ENCRYPTION_KEYS,
+  registerWorkspace,
+  startHarness,
+  type Harness,
+} from '../support/harness';
 
 interface Received {
   path: string;
@@ -59,6 +66,8 @@ beforeAll(async () => {
     connection,
     taskQueue,
     workflowBundle: { codePath: stack.workflowBundlePath },
+    // The dispatcher starts deliveries with the harness's client, which encrypts payloads.
+    dataConverter,
     activities: createActivities({ pool: harness.pool, keyRing: KeyRing.parse(ENCRYPTION_KEYS) }),
   });
   running = worker.run();

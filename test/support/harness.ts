@@ -6,7 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type pg from 'pg';
+import type { ActivityDeps } from '../../activities';
 import { createPool } from '../../activities/db/pool';
+import { encryptedDataConverter } from '../../shared/codec';
 import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
 import { createApiApp } from '../../services/api/app';
@@ -18,6 +20,8 @@ import { testStack } from '../setup/stack';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 /** The test stack's LEADRELAY_ENCRYPTION_KEYS: a fixed key, so sealed secrets open across harnesses. */
 export const ENCRYPTION_KEYS = 'test1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+/** The payload codec of the harness's clients and workers, for workers and clients a test builds itself. */
+export const dataConverter = encryptedDataConverter(KeyRing.parse(ENCRYPTION_KEYS));
 
 export interface Harness {
   pool: pg.Pool;
@@ -55,13 +59,19 @@ function quietRuntime(): void {
   }
 }
 
-export async function startHarness(options: { worker?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  options: {
+    worker?: boolean;
+    /** Notification channels of the worker's activities (none by default). */
+    notify?: Omit<ActivityDeps, 'pool'>;
+  } = {},
+): Promise<Harness> {
   quietRuntime();
   const stack = testStack();
   const taskQueue = `test-${randomUUID()}`;
   const pool = createPool(stack.databaseUrl, 20);
   const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter });
   const journeys = new JourneyClient({ client, taskQueue });
   const logger = createLogger('test', 'silent');
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
@@ -71,6 +81,9 @@ export async function startHarness(options: { worker?: boolean } = {}): Promise<
     taskQueue,
     pool,
     workflowBundle: { codePath: stack.workflowBundlePath },
+    keyRing: KeyRing.parse(ENCRYPTION_KEYS),
+    // Partner polls open integration secrets and start journeys from the activity.
+    notify: { keyRing: KeyRing.parse(ENCRYPTION_KEYS), temporal: client, ...options.notify },
   });
   const running = options.worker === false ? undefined : worker.run();
   const keyRing = KeyRing.parse(ENCRYPTION_KEYS);
@@ -86,6 +99,7 @@ export async function startHarness(options: { worker?: boolean } = {}): Promise<
       adminToken: ADMIN_TOKEN,
       keyRing,
       publicIngestUrl: ingest.url,
+      taskQueue,
     }),
   );
   return {

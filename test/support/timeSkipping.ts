@@ -11,6 +11,8 @@ import { loadJourneyContext } from '../../activities/db/journey';
 import { createOrMatchLead } from '../../activities/db/leads';
 import { createPool } from '../../activities/db/pool';
 import { createProperty, createWorkspace } from '../../activities/db/workspaces';
+import { encryptedDataConverter } from '../../shared/codec';
+import { KeyRing } from '../../shared/crypto';
 import { leadWorkflowId } from '../../shared/ids';
 import type { JourneyView, LeadEvent, LeadJourneyInput } from '../../shared/journey/types';
 import { SEARCH_ATTRIBUTES } from '../../shared/searchAttributes';
@@ -62,8 +64,11 @@ export async function startTimeSkipping(
     // Installed by an earlier file in this process.
   }
   const stack = testStack();
+  // Payloads encrypted as in production, with a key of this environment's own.
+  const dataConverter = encryptedDataConverter(KeyRing.parse(KeyRing.generateSpec('ts')));
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: stack.testServerPath } },
+    client: { dataConverter },
   });
   // The time-skipping server, like any Temporal server, needs our search attributes registered first.
   await env.connection.operatorService.addSearchAttributes({
@@ -79,6 +84,7 @@ export async function startTimeSkipping(
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: { codePath: stack.workflowBundlePath },
+      dataConverter,
       activities: createActivities({ pool, ...options.notify }),
       ...(options.restartable ? { maxCachedWorkflows: 0 } : {}),
     });

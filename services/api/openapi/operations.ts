@@ -2,11 +2,22 @@
 // A test compares it with the routes the app really mounts, both ways, so a new route without an entry fails.
 import { z } from 'zod';
 import { ListInboxQuery, ReplayWindowBody } from '../routes/inbox';
-import { CreateIntegrationBody } from '../routes/integrations';
+import { RotateKeysBody, RotationReport } from '../routes/admin';
+import {
+  ConnectionTestAnswer,
+  CreateIntegrationBody,
+  IntegrationHealth,
+  IntegrationTemplate,
+  SyncStarted,
+  TemplatesQuery,
+  UpdateIntegrationBody,
+} from '../routes/integrations';
 import { CreateLeadBody, HistoryQuery, ListLeadsQuery, UpdateStatusBody } from '../routes/leads';
 import { AnalyticsQuery, TransitionsQuery } from '../routes/analytics';
+import { CodecBody, CodecSessionBody } from '../routes/codec';
 import { ContactConversionBody } from '../routes/contacts';
 import { CreatePreferenceBody, UpdatePreferenceBody } from '../routes/notifications';
+import { StreamQuery } from '../routes/events';
 import { CreateWorkflowRuleBody } from '../routes/workflowRules';
 import { FeeTermsBody, ListReferralFeesQuery, UpdateReferralFeeBody } from '../routes/referralFees';
 import {
@@ -48,6 +59,10 @@ const analytics = (
   responses: { 200: { description: summary, schema, csv: true } },
 });
 
+const IntegrationWithHealth = r.Integration.extend({ health: IntegrationHealth }).meta({
+  id: 'IntegrationWithHealth',
+});
+
 export const OPERATIONS: Operation[] = [
   // ---- service ----
   {
@@ -84,6 +99,117 @@ export const OPERATIONS: Operation[] = [
     summary: 'Interactive API documentation',
     auth: 'none',
     responses: { 200: { description: 'HTML page', html: true } },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    tag: 'service',
+    summary: 'Prometheus metrics of this process',
+    description:
+      'Prometheus text format: HTTP requests and latency by route and status, process metrics, and the worker-side counters when they run in this process. See docs/metrics.md. Keep it off the public proxy: scrape it on the service port.',
+    auth: 'none',
+    responses: { 200: { description: 'text/plain; version=0.0.4 (Prometheus exposition format)' } },
+  },
+
+  // ---- codec (operators: the Temporal Web UI and CLI decrypt payloads here) ----
+  {
+    method: 'get',
+    path: '/codec',
+    tag: 'codec',
+    summary: 'Operator sign-in page of the codec endpoint',
+    description:
+      'A form taking the admin token; signing in sets a 12-hour session cookie the Temporal Web UI sends when its codec setting "Include cross-origin credentials" is on. See docs/codec.md.',
+    auth: 'none',
+    responses: { 200: { description: 'HTML page', html: true } },
+  },
+  {
+    method: 'post',
+    path: '/codec/session',
+    tag: 'codec',
+    summary: 'Sign in to the codec endpoint (sets the session cookie)',
+    description:
+      'The admin token as the form field `token` (application/x-www-form-urlencoded or JSON) or as a bearer token. Answers an HTML page and `Set-Cookie: leadrelay_codec=…; Path=/codec; HttpOnly`.',
+    auth: 'admin_token',
+    body: CodecSessionBody,
+    responses: { 200: { description: 'signed in (HTML page)', html: true } },
+  },
+  {
+    method: 'post',
+    path: '/codec/decode',
+    tag: 'codec',
+    summary: 'Decrypt Temporal payloads (remote codec protocol)',
+    description:
+      'Temporal\'s codec server protocol: `{ payloads: [...] }` as proto3 JSON (metadata values and data base64), answered in the same shape. Encrypted payloads (`encoding: binary/encrypted`) come back as they were before encryption; others pass through. Auth: the admin token as a bearer token (CLI `--codec-auth "Bearer …"`) or the session cookie of POST /codec/session. CORS: the Temporal UI\'s origin (TEMPORAL_UI_URL) may call with credentials; the UI sends `X-Namespace`.',
+    auth: 'admin_token',
+    body: CodecBody,
+    responses: {
+      200: { description: 'the decoded payloads, in order', schema: CodecBody },
+    },
+  },
+  {
+    method: 'post',
+    path: '/codec/encode',
+    tag: 'codec',
+    summary: 'Encrypt Temporal payloads (remote codec protocol)',
+    description:
+      'The inverse of /codec/decode, for inputs the UI or CLI sends (start, signal): payloads come back encrypted with the first key of LEADRELAY_ENCRYPTION_KEYS.',
+    auth: 'admin_token',
+    body: CodecBody,
+    responses: { 200: { description: 'the encrypted payloads, in order', schema: CodecBody } },
+  },
+
+  // ---- dashboard ----
+  {
+    method: 'get',
+    path: '/app',
+    tag: 'dashboard',
+    summary: 'The staff dashboard (single-page app built from web/)',
+    description:
+      'Static files under /app; any other /app/… path without a file extension answers the same page (client-side routes). The page calls this API with the API key the user logs in with. Answers 503 with instructions when the app has not been built (`npm run build:web`).',
+    auth: 'none',
+    responses: {
+      200: { description: 'HTML page', html: true },
+      503: { description: 'not built yet: how to build it', html: true },
+    },
+  },
+  {
+    method: 'get',
+    path: '/app/config.json',
+    tag: 'dashboard',
+    summary: 'Runtime settings of the dashboard',
+    description:
+      'Where the Temporal Web UI is (TEMPORAL_UI_URL) and the namespace, for links to a lead’s run: `<temporal_ui_url>/namespaces/<namespace>/workflows/<url-encoded workflow_id>`.',
+    auth: 'none',
+    responses: {
+      200: {
+        description: 'settings',
+        schema: z.object({
+          temporal_ui_url: z.string(),
+          temporal_namespace: z.string(),
+          api_base: z.string(),
+        }),
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/events/stream',
+    tag: 'dashboard',
+    summary: 'Live feed: status changes and conversions as server-sent events',
+    description:
+      'A `text/event-stream` of the workspace’s events as they commit. First `event: ready` with `{ workspace_id, permissions, resumed, types }`; then `event: status_changed` (`{ id, type, lead_id, history_id, entry_type: applied|conflict, old_status, new_status, source, direction, journey, at }`) and `event: conversion_logged` (`{ id, type, lead_id, conversion_id, property_id, conversion_type, conversion_value, currency, at }`); no contact details. Each event has an `id`; reconnect with the `Last-Event-ID` header to resume after it, in order, with nothing missed (within the 7 days kept). A `: keep-alive` comment comes every `heartbeat` seconds. Browsers read it with fetch (EventSource cannot send the Authorization header).',
+    auth: 'api_key',
+    permission: 'read',
+    query: StreamQuery,
+    headers: [
+      {
+        name: 'Last-Event-ID',
+        description: 'The id of the last event received: the stream resumes after it.',
+      },
+    ],
+    responses: {
+      200: { description: 'the event stream (text/event-stream); it stays open' },
+    },
   },
 
   // ---- workspaces ----
@@ -219,6 +345,32 @@ export const OPERATIONS: Operation[] = [
     query: HistoryQuery,
     responses: { 200: { description: 'history', schema: r.StatusHistoryResponse } },
   },
+  {
+    method: 'get',
+    path: '/api/v1/leads/:id/syncs',
+    tag: 'leads',
+    summary: 'A lead’s partner pushes and their outcomes',
+    description:
+      'One row per status push to a partner: pending (queued or retrying), success (with read-back), failed ' +
+      '(final partner error or a write the partner ignored; a staff task is open), conflict, skipped.',
+    auth: 'api_key',
+    permission: 'read',
+    responses: { 200: { description: 'syncs', schema: r.PartnerSyncList } },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/leads/:id/syncs/:syncId/repush',
+    tag: 'leads',
+    summary: 'Push a failed or conflicting sync again',
+    description:
+      'Reopens the sync and hands it to the lead’s journey, which pushes it in order with that partner’s others.',
+    auth: 'api_key',
+    permission: 'update',
+    responses: {
+      202: { description: 'queued', schema: r.PartnerSyncRepushed },
+      409: { description: '`conflict`: the sync is pending, successful or skipped' },
+    },
+  },
 
   // ---- integrations ----
   {
@@ -236,29 +388,125 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/api/v1/integrations',
     tag: 'integrations',
-    summary: 'List integrations',
+    summary: 'List integrations with their health',
     auth: 'api_key',
     permission: 'read',
     query: z.object({ partner: CreateIntegrationBody.shape.partner.optional() }),
-    responses: { 200: { description: 'integrations', schema: r.IntegrationList } },
+    responses: {
+      200: {
+        description: 'integrations',
+        schema: z.object({ integrations: z.array(IntegrationWithHealth) }),
+      },
+    },
   },
   {
     method: 'get',
     path: '/api/v1/integrations/:id',
     tag: 'integrations',
-    summary: 'Get an integration',
+    summary: 'Get an integration with its health',
+    description:
+      'Health: healthy, degraded, failing or idle from the last 24 hours (partner_syncs by outcome, events received, polls failed in a row) and, for polled partners, the poll schedule. Never secrets or credentials.',
     auth: 'api_key',
     permission: 'read',
-    responses: { 200: { description: 'the integration', schema: r.Integration } },
+    responses: { 200: { description: 'the integration', schema: IntegrationWithHealth } },
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/integrations/:id',
+    tag: 'integrations',
+    summary: 'Change an integration (name, property, config, credentials, active/paused)',
+    description:
+      "`config` and `credentials` each replace the whole object and are validated by the partner's schemas (errors name fields as `config.base_url`). Credentials are write-only. Pausing pauses the poll schedule; new config or credentials (or `status: active`) lift an integration out of `error`. A config change other than `poll_interval_minutes` restarts polling from the configured look-back (already stored events are not stored twice).",
+    auth: 'api_key',
+    permission: 'admin',
+    body: UpdateIntegrationBody,
+    responses: { 200: { description: 'updated', schema: IntegrationWithHealth } },
   },
   {
     method: 'delete',
     path: '/api/v1/integrations/:id',
     tag: 'integrations',
-    summary: 'Delete an integration',
+    summary: 'Delete an integration (and its poll schedule)',
     auth: 'api_key',
     permission: 'admin',
     responses: { 204: { description: 'deleted' } },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/integrations/test',
+    tag: 'integrations',
+    summary: 'Test a connection before saving it',
+    description:
+      'The body of creating an integration; nothing is stored. A partner refusing us is an answer (`ok: false` with its own message and HTTP status), not an error of ours.',
+    auth: 'api_key',
+    permission: 'admin',
+    body: CreateIntegrationBody,
+    responses: {
+      200: { description: 'the test ran', schema: ConnectionTestAnswer },
+      409: { description: '`not_testable`: the partner only sends webhooks' },
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/integrations/:id/test',
+    tag: 'integrations',
+    summary: 'Test a saved connection',
+    description:
+      'Records last_test_at and, on failure, last_error. A passing test lifts an integration out of `error` and resumes its polls.',
+    auth: 'api_key',
+    permission: 'admin',
+    responses: {
+      200: { description: 'the test ran', schema: ConnectionTestAnswer },
+      409: { description: '`not_testable`: the partner only sends webhooks' },
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/integrations/:id/sync',
+    tag: 'integrations',
+    summary: 'Sync now: poll the partner through its schedule',
+    auth: 'api_key',
+    permission: 'admin',
+    responses: {
+      202: { description: 'started (or already running)', schema: SyncStarted },
+      409: {
+        description: '`not_pollable` (the partner sends webhooks), or `conflict` when paused or in error',
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/integration-templates',
+    tag: 'integrations',
+    summary: 'Integration templates: one per partner, with setup forms as JSON Schema',
+    description:
+      "config_schema and credentials_schema are JSON Schema (2020-12) generated from the partner adapter's own validation; credential fields are writeOnly. setup_status and integrations_count are the caller's.",
+    auth: 'api_key',
+    permission: 'read',
+    query: TemplatesQuery,
+    responses: {
+      200: { description: 'templates', schema: z.object({ templates: z.array(IntegrationTemplate) }) },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/integration-templates/:partner',
+    tag: 'integrations',
+    summary: 'One partner’s integration template',
+    auth: 'api_key',
+    permission: 'read',
+    responses: { 200: { description: 'the template', schema: IntegrationTemplate } },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/admin/rotate-keys',
+    tag: 'admin',
+    summary: 'Re-seal every stored secret with the first key of LEADRELAY_ENCRYPTION_KEYS',
+    description:
+      'Integration credentials and webhook secrets, outbound webhook signing secrets. Idempotent; counts per table; values no key opens are listed, not changed. Same as `npm run rotate-keys`.',
+    auth: 'admin_token',
+    body: RotateKeysBody,
+    responses: { 200: { description: 'the pass', schema: RotationReport } },
   },
 
   // ---- inbox ----
@@ -623,6 +871,24 @@ export const OPERATIONS: Operation[] = [
       limit: z.coerce.number().int().min(1).max(500).default(100),
     }),
     responses: { 200: { description: 'notifications', schema: z.object({}).loose() } },
+  },
+
+  {
+    method: 'post',
+    path: '/api/v1/notifications/:id/resend',
+    tag: 'notifications',
+    summary: 'Resend a failed or skipped notification',
+    description:
+      "The delivery goes back to `pending` and the lead's journey sends it again under the same idempotency key (email keeps its Message-ID); the inbox shows the outcome.",
+    auth: 'api_key',
+    permission: 'update',
+    responses: {
+      202: {
+        description: 'handed to the journey',
+        schema: z.object({ resent: z.literal(true), id: z.uuid(), status: z.literal('pending') }),
+      },
+      409: { description: '`conflict`: the notification is pending, sent or delivered' },
+    },
   },
 
   // ---- workflow rules ----

@@ -89,6 +89,12 @@ export const Lead = z
     updated_at: time,
     status_changed_at: time,
     next_follow_up_at: time.nullable(),
+    follow_ups: z
+      .array(z.object({ name: z.string(), fire_at: time }))
+      .nullable()
+      .meta({
+        description: 'pending follow-ups from the live journey, earliest first; null when it did not answer',
+      }),
     sms_opted_out: z.boolean().nullable(),
     allowed_next: z.array(status).nullable(),
     live: z.boolean(),
@@ -125,6 +131,28 @@ export const StatusHistoryResponse = z.object({
   ),
   total_count: z.number().int(),
 });
+
+const PartnerSync = z.object({
+  id: z.uuid(),
+  partner: z.string(),
+  integration_id: z.uuid().nullable(),
+  status: status.meta({ description: 'the canonical status pushed' }),
+  partner_value: z.string().nullable().meta({ description: 'the partner’s word for it' }),
+  outcome: z.enum(['pending', 'success', 'failed', 'conflict', 'skipped']),
+  response_code: z.number().int().nullable().meta({ description: 'the partner’s HTTP status' }),
+  error: z.string().nullable(),
+  attempts: z.number().int(),
+  origin: z.string().nullable().meta({ description: 'where the change came from (staff, partner:resman…)' }),
+  causation_id: z.string().meta({ description: 'the event that caused the push' }),
+  external_id: z.string().nullable().meta({ description: 'the partner’s id of the lead' }),
+  read_back: z.enum(['confirmed', 'not_supported']).nullable(),
+  created_at: time,
+  updated_at: time,
+  finished_at: time.nullable(),
+});
+
+export const PartnerSyncList = z.object({ syncs: z.array(PartnerSync) });
+export const PartnerSyncRepushed = z.object({ repushed: z.literal(true), sync: PartnerSync });
 
 export const Conversion = z
   .object({
