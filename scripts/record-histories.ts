@@ -14,6 +14,8 @@ import { createOrMatchLead } from '../activities/db/leads';
 import { createIntegration } from '../activities/db/integrations';
 import { createPool } from '../activities/db/pool';
 import { startHubSpotSandbox } from '../infra/sandbox/hubspot';
+import { startSlackSandbox } from '../infra/sandbox/slack';
+import { createSlackChannel } from '../activities/notify/slack';
 import { KeyRing } from '../shared/crypto';
 import { createProperty, createWorkspace } from '../activities/db/workspaces';
 import { migrate } from '../infra/db/migrate';
@@ -61,9 +63,10 @@ async function main(): Promise<void> {
       namespace: 'default',
       taskQueue,
       pool,
-      notify: { keyRing },
+      notify: { keyRing, channels: { slack: createSlackChannel() } },
     });
     const hubspot = await startHubSpotSandbox();
+    const slack = await startSlackSandbox();
     const { workspaceId } = await createWorkspace(pool, {
       name: 'record',
       permissions: ['admin'],
@@ -224,8 +227,43 @@ async function main(): Promise<void> {
       await c.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
       await c.handle.result();
       histories['partner-push'] = [{ workflowId: c.handle.workflowId }];
+
+      // A notification resent by an operator: Slack refuses the archived channel for good (failed); once it is
+      // back, the row is reopened and handed to the journey, which sends it.
+      slack.archived.add('sales');
+      await pool.query(
+        `INSERT INTO notification_preferences (workspace_id, status_type, notification_method, recipients)
+         VALUES ($1, 'contacted', 'slack', $2)`,
+        [workspaceId, JSON.stringify([slack.webhookUrl('sales')])],
+      );
+      const d = await newLead();
+      await d.handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
+      let failedDeliveries;
+      for (;;) {
+        await until(d.leadId, (s) => (s.pendingDeliveries ?? 0) === 0);
+        failedDeliveries = await pool.query<{ idempotency_key: string }>(
+          `SELECT idempotency_key FROM notification_deliveries WHERE lead_id = $1 AND status = 'failed'`,
+          [d.leadId],
+        );
+        if (failedDeliveries.rows.length > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      slack.archived.delete('sales');
+      for (const row of failedDeliveries.rows) {
+        await pool.query(
+          `UPDATE notification_deliveries SET status = 'pending', error = NULL WHERE idempotency_key = $1`,
+          [row.idempotency_key],
+        );
+        await journeys.resend(workspaceId, d.leadId, { deliveryKey: row.idempotency_key, channel: 'slack' });
+      }
+      await slack.posts.waitFor((post) => post.path === 'sales');
+      await until(d.leadId, (s) => (s.pendingDeliveries ?? 0) === 0);
+      await d.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
+      await d.handle.result();
+      histories['notification-resend'] = [{ workflowId: d.handle.workflowId }];
     });
     await hubspot.close();
+    await slack.close();
 
     mkdirSync(OUT, { recursive: true });
     for (const [name, runs] of Object.entries(histories)) {
