@@ -279,12 +279,13 @@ export async function sendDelivery(
   }
   const channel = delivery.channel === 'in_app' ? undefined : deps.channels[delivery.channel];
   if (!channel) return finish('skipped', { error: `channel ${delivery.channel} is not configured` });
+  let result: { providerId?: string };
   try {
     const unsubscribeUrl =
       delivery.channel === 'email' && delivery.audience === 'prospect' && deps.keyRing
         ? `${deps.apiUrl}/unsubscribe/${unsubscribeToken(deps.keyRing, delivery.workspace_id, delivery.lead_id)}`
         : undefined;
-    const result = await channel.send({
+    result = await channel.send({
       key: args.deliveryKey,
       to: delivery.recipient,
       subject: delivery.subject,
@@ -292,15 +293,6 @@ export async function sendDelivery(
       priority: delivery.priority,
       ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
     });
-    if (delivery.channel === 'sms' && result.providerId) {
-      // Twilio's status callbacks (ingest) find the lead and this delivery by the message SID.
-      await deps.pool.query(
-        `INSERT INTO sms_deliveries (message_sid, workspace_id, lead_id, status) VALUES ($1, $2, $3, 'queued')
-         ON CONFLICT (message_sid) DO NOTHING`,
-        [result.providerId, delivery.workspace_id, delivery.lead_id],
-      );
-    }
-    return finish('sent', { providerId: result.providerId });
   } catch (error) {
     if (error instanceof DeliveryError && !error.retryable) {
       await announceFailure(deps.pool, args.deliveryKey, delivery, error.code);
@@ -317,6 +309,36 @@ export async function sendDelivery(
         ? { nextRetryDelay: error.retryAfterMs }
         : {}),
     });
+  }
+  // The provider took the message. A retry of this activity from here on would send it a second time, so its
+  // record is written with patience: a Postgres restart costs a wait, not a duplicate.
+  const sent = result;
+  return withPatience(PERSIST_PATIENCE_MS, async () => {
+    if (delivery.channel === 'sms' && sent.providerId) {
+      // Twilio's status callbacks (ingest) find the lead and this delivery by the message SID.
+      await deps.pool.query(
+        `INSERT INTO sms_deliveries (message_sid, workspace_id, lead_id, status) VALUES ($1, $2, $3, 'queued')
+         ON CONFLICT (message_sid) DO NOTHING`,
+        [sent.providerId, delivery.workspace_id, delivery.lead_id],
+      );
+    }
+    return finish('sent', { providerId: sent.providerId });
+  });
+}
+
+/** How long a sent message's record is retried before the activity gives up (under its 1 minute timeout). */
+const PERSIST_PATIENCE_MS = 45_000;
+
+/** Runs `work` until it succeeds or `patienceMs` has passed, a second apart; then throws its last error. */
+async function withPatience<T>(patienceMs: number, work: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + patienceMs;
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      if (Date.now() + 1000 > deadline) throw error;
+      await new Promise((resolveLater) => setTimeout(resolveLater, 1000));
+    }
   }
 }
 
