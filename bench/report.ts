@@ -91,6 +91,8 @@ export interface BenchResults {
   machine: Machine;
   settings: BenchSettings;
   parts: Record<string, unknown>;
+  /** The arguments given to npm run bench. */
+  command?: string;
 }
 
 /** Writes the results as JSON under .data/bench/ (and as latest.json); answers the file. */
@@ -121,7 +123,7 @@ export async function writeDocs(results: BenchResults, tables: string[]): Promis
   const block = [
     START,
     '',
-    `Run ${results.startedAt}${results.quick ? ' (**--quick: smoke sizes, not results**)' : ''} with \`npm run bench -- all --write-docs\`.`,
+    `Run ${results.startedAt}${results.quick ? ' (**--quick: smoke sizes, not results**)' : ''} with \`npm run bench -- ${results.command ?? 'all --write-docs'}\`.`,
     '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM, ${m.os}; Node ${m.node}; ${m.temporal}; ${m.postgres}; load average at start ${m.loadAverageAtStart.join(' / ')}.`,
     '',

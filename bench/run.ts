@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     machine: machine(),
     settings,
     parts: {},
+    command: process.argv.slice(2).join(' '),
   };
   const m = results.machine;
   say(`# leadrelay bench${settings.quick ? ' (--quick: smoke sizes, the numbers mean nothing)' : ''}`);
@@ -89,7 +90,19 @@ async function main(): Promise<void> {
   const failed: string[] = [];
   for (const name of wanted) {
     const part = PARTS[name]!;
-    const result = await part.run(settings);
+    let result;
+    try {
+      result = await part.run(settings);
+    } catch (error) {
+      // A part that cannot finish (a drain that never completes under overload) is a result too: it is
+      // recorded and reported, and the other parts still run.
+      const message = error instanceof Error ? error.message : String(error);
+      results.parts[name] = { error: message };
+      tables.push(`**${name}: did not finish** — ${message}`);
+      say(`\n${name}: did not finish: ${message}`);
+      failed.push(name);
+      continue;
+    }
     results.parts[name] = result;
     if (part.table) {
       const table = part.table(result);
