@@ -59,6 +59,17 @@ async function killWorkers(context: FaultContext, downMs: number): Promise<void>
   context.note(`${workers.length} worker(s) started again after ${downMs} ms`);
 }
 
+/** The fault of a service killed with -9 a third of the way in, kept down `downMs`, then started again. */
+function killAndRestart(name: 'ingest' | 'api'): Scenario['fault'] {
+  return async (context) => {
+    await context.reached(1 / 3);
+    const service = context.stack.processes.find((p) => p.name === name)!;
+    context.note(`kill -9 ${name} (pid ${service.pid})`);
+    await context.stack.kill9AndRestart(service, context.sizes.downMs);
+    context.note(`${name} started again`);
+  };
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'duplicates',
@@ -93,13 +104,7 @@ export const SCENARIOS: Scenario[] = [
     workload: 'chatbot',
     full: { messages: 300, downMs: 3000 },
     quick: { messages: 40, concurrency: 4, downMs: 1000 },
-    async fault(context) {
-      await context.reached(1 / 3);
-      const ingest = context.stack.processes.find((p) => p.name === 'ingest')!;
-      context.note(`kill -9 ingest (pid ${ingest.pid})`);
-      await context.stack.kill9AndRestart(ingest, context.sizes.downMs);
-      context.note('ingest started again');
-    },
+    fault: killAndRestart('ingest'),
   },
   {
     name: 'api-kill',
@@ -107,13 +112,7 @@ export const SCENARIOS: Scenario[] = [
     workload: 'api',
     full: { messages: 200, downMs: 3000 },
     quick: { messages: 30, concurrency: 4, downMs: 1000 },
-    async fault(context) {
-      await context.reached(1 / 3);
-      const api = context.stack.processes.find((p) => p.name === 'api')!;
-      context.note(`kill -9 api (pid ${api.pid})`);
-      await context.stack.kill9AndRestart(api, context.sizes.downMs);
-      context.note('api started again');
-    },
+    fault: killAndRestart('api'),
   },
   {
     name: 'temporal-restart',

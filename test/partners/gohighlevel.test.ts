@@ -1,11 +1,8 @@
 // The GoHighLevel adapter's outbound side against its sandbox twin over real HTTP: contacts and pipeline
 // opportunities written and read back, contact protection, OAuth refresh on 401, GoHighLevel's error bodies,
 // rate limits and faults, and the connection test.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { GoHighLevelConfig, GoHighLevelFields, gohighlevel } from '../../activities/partners/gohighlevel';
-import { PartnerError } from '../../activities/partners/http';
 import type { PartnerConnection, PartnerLead, StatusPush } from '../../activities/partners/types';
 import {
   startGoHighLevelSandbox,
@@ -13,9 +10,10 @@ import {
   type GhlSandboxPipeline,
 } from '../../infra/sandbox/gohighlevel';
 import { fromCanonical, type LeadStatus } from '../../shared/lifecycle';
+import { fixture as partnerFixture } from '../support/fixtures';
+import { partnerError, statusPush } from './support';
 
-const FIXTURES = join(__dirname, '..', 'fixtures', 'gohighlevel');
-const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as T;
+const fixture = <T>(name: string): T => partnerFixture<T>('gohighlevel', name);
 
 const PIPELINES = fixture<{ pipelines: GhlSandboxPipeline[] }>('pipelines.json').pipelines;
 const LEASING = PIPELINES[0]!;
@@ -72,29 +70,14 @@ function lead(overrides: Partial<PartnerLead> = {}): PartnerLead {
   return { ...fixture<PartnerLead>('outbound-lead.json'), ...overrides };
 }
 
-let pushCount = 0;
 function push(status: LeadStatus, overrides: Partial<StatusPush> = {}): StatusPush {
-  pushCount += 1;
-  return {
-    lead: lead(),
+  return statusPush(
+    lead(),
     status,
-    value: fromCanonical('gohighlevel', status) ?? status,
-    occurredAt: '2025-03-06T16:30:00Z',
-    origin: 'staff',
-    causationId: `evt_${pushCount}`,
-    idempotencyKey: `sync_${pushCount}`,
-    ...overrides,
-  };
-}
-
-async function partnerError(promise: Promise<unknown>): Promise<PartnerError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PartnerError) return error;
-    throw error;
-  }
-  throw new Error('expected a PartnerError');
+    fromCanonical('gohighlevel', status) ?? status,
+    '2025-03-06T16:30:00Z',
+    overrides,
+  );
 }
 
 const writes = () => sandbox.requests.items.filter((r) => r.method === 'POST' || r.method === 'PUT');

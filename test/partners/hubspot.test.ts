@@ -1,14 +1,13 @@
 // The HubSpot adapter's outbound half against its sandbox twin over real HTTP: contact upsert, stage push with
 // origin and causation, read-back, and how every kind of HubSpot answer is sorted (final, retryable, not applied).
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { hubspot, HubSpotConfig, HubSpotCredentials } from '../../activities/partners/hubspot';
-import { PartnerError } from '../../activities/partners/http';
 import type { PartnerConnection, PartnerLead, StatusPush } from '../../activities/partners/types';
 import { fromCanonical, type LeadStatus } from '../../shared/lifecycle';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../infra/sandbox/hubspot';
+import { partnerError, statusPush } from './support';
+import { fixture as partnerFixture } from '../support/fixtures';
 
 const outbound = hubspot.outbound!;
 let sandbox: HubSpotSandbox;
@@ -28,9 +27,7 @@ afterEach(() => {
   sandbox.rateLimit = { max: 190, intervalMs: 10_000 };
 });
 
-function fixture(name: string): any {
-  return JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'hubspot', name), 'utf8'));
-}
+const fixture = (name: string): any => partnerFixture('hubspot', name);
 
 function connection(
   overrides: {
@@ -73,28 +70,13 @@ function push(
   status: LeadStatus = 'contacted',
   overrides: Partial<StatusPush> = {},
 ): StatusPush {
-  const causationId = randomUUID();
-  return {
-    lead: partnerLead,
+  return statusPush(
+    partnerLead,
     status,
-    value: fromCanonical('hubspot', status) ?? '',
-    occurredAt: '2025-03-04T15:30:00.000Z',
-    origin: 'staff',
-    causationId,
-    idempotencyKey: `push:${causationId}`,
-    ...overrides,
-  };
-}
-
-/** The PartnerError a call ends with; fails the test when it succeeds or throws something else. */
-async function partnerError(promise: Promise<unknown>): Promise<PartnerError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PartnerError) return error;
-    throw error;
-  }
-  throw new Error('expected a PartnerError');
+    fromCanonical('hubspot', status) ?? '',
+    '2025-03-04T15:30:00.000Z',
+    overrides,
+  );
 }
 
 const requestsSince = (start: number) => sandbox.requests.items.slice(start);

@@ -1,12 +1,9 @@
 // The referral adapters' outbound side (A Place for Mom and Caring.com, leadrelay's referral format) against
 // the referral sandbox over real HTTP: signed status and move-in reports read back, referral-only rules, the
 // format's errors and faults, and polling page by page.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { apfm } from '../../activities/partners/apfm';
 import { caring } from '../../activities/partners/caring';
-import { PartnerError } from '../../activities/partners/http';
 import type {
   FetchResult,
   PartnerAdapter,
@@ -20,19 +17,8 @@ import {
   type SandboxReferral,
 } from '../../infra/sandbox/referral';
 import { fromCanonical, type LeadStatus } from '../../shared/lifecycle';
-
-const fixture = <T>(partner: string, name: string): T =>
-  JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', partner, name), 'utf8')) as T;
-
-async function partnerError(promise: Promise<unknown>): Promise<PartnerError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PartnerError) return error;
-    throw error;
-  }
-  throw new Error('expected a PartnerError');
-}
+import { fixture } from '../support/fixtures';
+import { partnerError } from './support';
 
 const CASES: { partner: 'apfm' | 'caring'; adapter: PartnerAdapter; moveIn: string; tour: string }[] = [
   { partner: 'apfm', adapter: apfm, moveIn: 'move_in', tour: 'pre_tour' },

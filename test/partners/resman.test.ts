@@ -1,9 +1,6 @@
 // The ResMan adapter's outbound side against its sandbox twin over real HTTP: MITS prospect writes read back
 // with SearchProspects, contact protection, ResMan's errors and faults, polling by modified windows, and the
 // connection test.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PartnerError } from '../../activities/partners/http';
 import {
   RESMAN_WINDOW_MS,
   customerTypeFor,
@@ -15,10 +12,11 @@ import { parseResManAnswer, prospectsOf } from '../../activities/partners/resman
 import type { PartnerConnection, PartnerLead, StatusPush } from '../../activities/partners/types';
 import { startResManSandbox, type ResManSandbox } from '../../infra/sandbox/resman';
 import type { LeadStatus } from '../../shared/lifecycle';
+import { fixture as partnerFixture, fixtureText as partnerFixtureText } from '../support/fixtures';
+import { partnerError, statusPush } from './support';
 
-const FIXTURES = join(__dirname, '..', 'fixtures', 'resman');
-const fixtureText = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
-const fixture = <T>(name: string): T => JSON.parse(fixtureText(name)) as T;
+const fixtureText = (name: string) => partnerFixtureText('resman', name);
+const fixture = <T>(name: string): T => partnerFixture<T>('resman', name);
 
 const SOURCES = fixture<{ ProspectSources: { ID: string; Name: string }[] }>(
   'get-prospect-sources.json',
@@ -65,29 +63,8 @@ function lead(overrides: Partial<PartnerLead> = {}): PartnerLead {
   return { ...fixture<PartnerLead>('outbound-lead.json'), ...overrides };
 }
 
-let pushCount = 0;
 function push(status: LeadStatus, overrides: Partial<StatusPush> = {}): StatusPush {
-  pushCount += 1;
-  return {
-    lead: lead(),
-    status,
-    value: status,
-    occurredAt: '2025-03-06T16:30:00Z',
-    origin: 'staff',
-    causationId: `evt_${pushCount}`,
-    idempotencyKey: `sync_${pushCount}`,
-    ...overrides,
-  };
-}
-
-async function partnerError(promise: Promise<unknown>): Promise<PartnerError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PartnerError) return error;
-    throw error;
-  }
-  throw new Error('expected a PartnerError');
+  return statusPush(lead(), status, status, '2025-03-06T16:30:00Z', overrides);
 }
 
 const writes = () => sandbox.requests.items.filter((r) => r.url.includes('PostLeadManagement4_0'));

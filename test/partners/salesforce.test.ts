@@ -2,15 +2,14 @@
 // external id, Status push with origin and causation, read-back, refresh-once on 401, and how every kind of
 // Salesforce answer is sorted (final, retryable, conflict, not applied).
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { PartnerError } from '../../activities/partners/http';
 import { partnerAdapter } from '../../activities/partners';
 import { salesforce, SalesforceConfig, SalesforceCredentials } from '../../activities/partners/salesforce';
 import type { PartnerConnection, PartnerLead, StatusPush } from '../../activities/partners/types';
 import { fromCanonical, type LeadStatus } from '../../shared/lifecycle';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../infra/sandbox/salesforce';
+import { partnerError, statusPush } from './support';
+import { fixture as partnerFixture } from '../support/fixtures';
 
 const outbound = salesforce.outbound!;
 let sandbox: SalesforceSandbox;
@@ -30,9 +29,7 @@ afterEach(() => {
   sandbox.requiredFields = new Set(['LastName', 'Company']);
 });
 
-function fixture(name: string): any {
-  return JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'salesforce', name), 'utf8'));
-}
+const fixture = (name: string): any => partnerFixture('salesforce', name);
 
 function connection(
   overrides: {
@@ -71,27 +68,13 @@ function push(
   status: LeadStatus = 'contacted',
   overrides: Partial<StatusPush> = {},
 ): StatusPush {
-  const causationId = randomUUID();
-  return {
-    lead: partnerLead,
+  return statusPush(
+    partnerLead,
     status,
-    value: fromCanonical('salesforce', status) ?? '',
-    occurredAt: '2025-03-04T15:30:00.000Z',
-    origin: 'staff',
-    causationId,
-    idempotencyKey: `push:${causationId}`,
-    ...overrides,
-  };
-}
-
-async function partnerError(promise: Promise<unknown>): Promise<PartnerError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof PartnerError) return error;
-    throw error;
-  }
-  throw new Error('expected a PartnerError');
+    fromCanonical('salesforce', status) ?? '',
+    '2025-03-04T15:30:00.000Z',
+    overrides,
+  );
 }
 
 const requestsSince = (start: number) =>

@@ -1,7 +1,5 @@
 // Helpers for ingest tests: integrations through the API, fixtures, signed webhook posts (signed with the
 // partners' own libraries or exactly per their published algorithms), and waiting on journeys and rows.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import type { JourneyView } from '../../shared/journey/types';
 import { leadStateQuery } from '../../workflows/leadJourney';
@@ -29,22 +27,7 @@ export async function createIntegration(
   return answer.body as CreatedIntegration;
 }
 
-export function fixtureText(partner: string, name: string): string {
-  return readFileSync(join(__dirname, '..', 'fixtures', partner, name), 'utf8');
-}
-
-/** A JSON fixture with top-level (or nested, by dotted path) fields replaced. */
-export function fixture(partner: string, name: string, overrides: Record<string, unknown> = {}): any {
-  const value = JSON.parse(fixtureText(partner, name)) as Record<string, unknown>;
-  for (const [path, replacement] of Object.entries(overrides)) {
-    const parts = path.split('.');
-    let target: any = value;
-    for (const part of parts.slice(0, -1)) target = target[part];
-    if (replacement === undefined) delete target[parts[parts.length - 1]!];
-    else target[parts[parts.length - 1]!] = replacement;
-  }
-  return value;
-}
+export { fixture, fixtureText } from './fixtures';
 
 /** Standard Webhooks headers made by the `standardwebhooks` library itself. */
 export function standardWebhookHeaders(
