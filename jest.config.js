@@ -2,7 +2,8 @@
 // Postgres, time-skipping server) that test/setup/globalSetup.ts starts once per run.
 const base = {
   preset: 'ts-jest',
-  testEnvironment: 'node',
+  // The node environment, telling waits when the running test times out (test/support/wait.ts).
+  testEnvironment: '<rootDir>/test/setup/environment.js',
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 

@@ -14,6 +14,7 @@ import { startSalesforceSandbox, type SalesforceSandbox } from '../../infra/sand
 import { createApiApp } from '../../services/api/app';
 import { createLogger } from '../../shared/logger';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { within } from '../support/wait';
 
 const ROOT = join(__dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -123,17 +124,25 @@ class SseReader {
   }
 
   /** The first event (from `from` on) matching, waiting for it to arrive. */
-  async next(predicate: (event: SseEvent) => boolean, from = 0): Promise<SseEvent> {
-    for (;;) {
-      const found = this.events.slice(from).find(predicate);
-      if (found) return found;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
+  next(predicate: (event: SseEvent) => boolean, from = 0): Promise<SseEvent> {
+    const arrival = async () => {
+      for (;;) {
+        const found = this.events.slice(from).find(predicate);
+        if (found) return found;
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+      }
+    };
+    return within(`a feed event matching ${predicate.toString()}`, arrival(), {
+      seen: () => this.events.slice(from).slice(-5),
+    });
   }
 
-  async untilComment(): Promise<void> {
+  untilComment(): Promise<void> {
     const seen = this.comments;
-    while (this.comments === seen) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    const arrival = async () => {
+      while (this.comments === seen) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    };
+    return within('a keep-alive comment on the feed', arrival(), { seen: () => this.events.slice(-3) });
   }
 
   close(): void {
@@ -350,6 +359,12 @@ async function settled(page: Page, title: string | RegExp): Promise<void> {
   await page.locator('.state-loading').first().waitFor({ state: 'detached' });
 }
 
+/**
+ * How long a page waits for an element (Playwright's default is 30 s): well below jest's timeout, so a
+ * missing element fails with Playwright's message naming the locator, with room for a busy machine.
+ */
+const PAGE_WAIT_MS = 60_000;
+
 async function logIn(page: Page, key: string): Promise<void> {
   await page.goto(app('/'));
   await page.getByLabel('API key').fill(key);
@@ -363,6 +378,7 @@ describe('the dashboard in a browser', () => {
 
   beforeAll(async () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' });
+    page.setDefaultTimeout(PAGE_WAIT_MS);
   });
   afterAll(async () => {
     await page?.close();
@@ -583,6 +599,7 @@ describe('the dashboard in a browser', () => {
       hasTouch: true,
       timezoneId: 'UTC',
     });
+    phone.setDefaultTimeout(PAGE_WAIT_MS);
     try {
       await logIn(phone, workspace.apiKey);
       const pages: [string, string | RegExp, string][] = [

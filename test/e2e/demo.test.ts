@@ -58,10 +58,18 @@ test('a demo lead is pushed to HubSpot, Salesforce, ResMan and GoHighLevel sandb
     email: 'dana.demo@example.com',
   });
   expect(lead.status).toBe(201);
-  const syncs = await waitFor(async () => {
-    const rows = (await call(`${harness.apiUrl}/api/v1/leads/${lead.body.id}/syncs`, 'GET', key)).body.syncs;
-    return rows.length === 4 && rows.every((row: any) => row.outcome !== 'pending') ? rows : undefined;
-  });
+  // Wait on the database (waiting must not spend the demo workspace's API budget), then read the API once.
+  await waitFor(
+    'four settled partner syncs of the demo lead',
+    async () =>
+      (
+        await harness.pool.query('SELECT partner, outcome FROM partner_syncs WHERE lead_id = $1', [
+          lead.body.id,
+        ])
+      ).rows,
+    { until: (rows) => rows.length === 4 && rows.every((row) => row.outcome !== 'pending') },
+  );
+  const { syncs } = (await call(`${harness.apiUrl}/api/v1/leads/${lead.body.id}/syncs`, 'GET', key)).body;
   // APFM and Caring serve the senior-living property; this lead is at the apartments.
   expect(syncs.map((row: any) => [row.partner, row.outcome]).sort()).toEqual([
     ['gohighlevel', 'success'],

@@ -33,6 +33,8 @@ beforeAll(async () => {
     startHubSpotSandbox(),
     startSalesforceSandbox(),
   ]);
+  // Waits below read partner_syncs from the database; the API is read for assertions only, so the workspace
+  // has the default hourly budget.
   ({ apiKey: key, workspaceId } = await registerWorkspace(harness.apiUrl));
   const property = {
     property_id: 'maple',
@@ -83,13 +85,22 @@ async function syncs(leadId: string): Promise<any[]> {
   return answer.body.syncs;
 }
 
-/** The lead's syncs once none is pending and the journey has settled its queues. */
+/** The lead's sync rows straight from the database (waiting must not spend the workspace's API budget). */
+async function syncRows(leadId: string): Promise<{ partner: string; outcome: string; attempts: number }[]> {
+  const { rows } = await harness.pool.query(
+    'SELECT partner, outcome, attempts FROM partner_syncs WHERE lead_id = $1 ORDER BY created_at, id',
+    [leadId],
+  );
+  return rows;
+}
+
+/** The lead's syncs (over the API) once none is pending and the journey has settled its queues. */
 async function settledSyncs(leadId: string, count: number): Promise<any[]> {
-  await journeyWhere(harness, workspaceId, leadId, (s) => (s.pendingPushes ?? 0) === 0);
-  return waitFor(async () => {
-    const rows = await syncs(leadId);
-    return rows.length === count && rows.every((row) => row.outcome !== 'pending') ? rows : undefined;
+  await journeyWhere(harness, workspaceId, leadId, (s) => (s.pendingPushes ?? 0) === 0, 'no pushes pending');
+  await waitFor(`${count} settled syncs of lead ${leadId}`, () => syncRows(leadId), {
+    until: (rows) => rows.length === count && rows.every((row) => row.outcome !== 'pending'),
   });
+  return syncs(leadId);
 }
 
 const outcomes = (rows: any[]) =>
@@ -219,15 +230,22 @@ test('Salesforce down delays only Salesforce: HubSpot gets every change at once,
   await changeStatus(lead.id, 'lost');
 
   // HubSpot is done while Salesforce is still refusing.
-  const hubspotDone = await waitFor(async () => {
-    const rows = (await syncs(lead.id)).filter((row) => row.partner === 'hubspot');
-    return rows.length === 3 && rows.every((row) => row.outcome === 'success') ? rows : undefined;
+  await waitFor('three successful HubSpot pushes while Salesforce is down', () => syncRows(lead.id), {
+    until: (all) => {
+      const rows = all.filter((row) => row.partner === 'hubspot');
+      return rows.length === 3 && rows.every((row) => row.outcome === 'success');
+    },
   });
+  await waitFor('three Salesforce pushes, the first tried at least once', () => syncRows(lead.id), {
+    until: (all) => {
+      const rows = all.filter((row) => row.partner === 'salesforce');
+      return rows.length === 3 && rows[0]!.attempts >= 1;
+    },
+  });
+  const listed = await syncs(lead.id);
+  const hubspotDone = listed.filter((row) => row.partner === 'hubspot');
   expect(hubspotDone.map((row) => row.partner_value)).toEqual(['NEW', 'ATTEMPTED_TO_CONTACT', 'UNQUALIFIED']);
-  const waiting = await waitFor(async () => {
-    const rows = (await syncs(lead.id)).filter((row) => row.partner === 'salesforce');
-    return rows.length === 3 && rows[0].attempts >= 1 ? rows : undefined;
-  });
+  const waiting = listed.filter((row) => row.partner === 'salesforce');
   expect(waiting.map((row) => row.outcome)).toEqual(['pending', 'pending', 'pending']);
   expect(waiting[0]).toMatchObject({ response_code: 503 });
   expect(salesforceStatusWrites(lead.id)).toEqual([]);

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { temporalCli } from '../../infra/local/binaries';
 import { testStack } from '../setup/stack';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
 
 let harness: Harness;
 beforeAll(async () => {
@@ -13,27 +14,22 @@ afterAll(async () => {
   await harness?.stop();
 });
 
+/** Visibility is eventually consistent: ask the CLI until the workflow shows up with the status. */
 async function visibleWithStatus(workflowId: string, status: string): Promise<boolean> {
-  // Visibility is eventually consistent: ask until the workflow shows up, bounded by the test timeout.
-  for (;;) {
-    const out = execFileSync(
-      temporalCli(),
-      [
-        'workflow',
-        'list',
-        '--address',
-        testStack().temporalAddress,
-        '--query',
-        `LeadStatus="${status}" AND WorkflowId="${workflowId}"`,
-        '--output',
-        'json',
-      ],
-      { encoding: 'utf8' },
-    );
-    const rows = JSON.parse(out || '[]') as { execution: { workflowId: string } }[];
-    if (rows.some((row) => row.execution.workflowId === workflowId)) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const query = `LeadStatus="${status}" AND WorkflowId="${workflowId}"`;
+  const rows = await waitFor(
+    `the CLI to list ${workflowId} with LeadStatus ${status}`,
+    () => {
+      const out = execFileSync(
+        temporalCli(),
+        ['workflow', 'list', '--address', testStack().temporalAddress, '--query', query, '--output', 'json'],
+        { encoding: 'utf8' },
+      );
+      return JSON.parse(out || '[]') as { execution: { workflowId: string } }[];
+    },
+    { until: (found) => found.some((row) => row.execution.workflowId === workflowId) },
+  );
+  return rows.length > 0;
 }
 
 test('a lead created over HTTP is stored, journeys in Temporal, reads its status from the workflow and is found by LeadStatus', async () => {

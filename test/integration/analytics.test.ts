@@ -1,9 +1,8 @@
 // Analytics over a hand-made history with known times (funnel, time in status, transitions, speed-to-lead,
 // grouping, CSV), and once through the real journey.
 import { randomUUID } from 'node:crypto';
-import { leadWorkflowId } from '../../shared/ids';
-import { leadStateQuery } from '../../workflows/leadJourney';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { journeyWhere } from '../support/ingest';
 
 let harness: Harness;
 let key: string;
@@ -232,12 +231,13 @@ test('a lead moved through the real journey shows in the funnel and speed-to-lea
     source: 'webform',
     email: `${randomUUID()}@example.com`,
   });
-  const handle = harness.client.workflow.getHandle(leadWorkflowId(ws.workspaceId, created.body.id));
-  for (;;) {
-    const state = await handle.query(leadStateQuery).catch(() => undefined);
-    if (state && state.pendingEvents === 0 && state.pendingEffects === 0 && state.counters.events > 0) break;
-    await new Promise((r) => setImmediate(r));
-  }
+  await journeyWhere(
+    harness,
+    ws.workspaceId,
+    created.body.id,
+    (s) => s.counters.events > 0,
+    'its inquiry applied',
+  );
   const moved = await call(`${harness.apiUrl}/api/v1/leads/${created.body.id}/status`, 'PUT', ws.apiKey, {
     new_status: 'contacted',
   });

@@ -7,6 +7,7 @@ import { createSmsChannel } from '../../activities/notify/sms';
 import { startMailbox, type Mailbox } from '../../infra/local/mailbox';
 import { startSlackSandbox, type SlackSandbox } from '../../infra/sandbox/slack';
 import { startTwilioSandbox, type TwilioSandbox } from '../../infra/sandbox/twilio';
+import { recorded, remainingMs } from '../support/wait';
 
 let mailbox: Mailbox;
 let twilioSandbox: TwilioSandbox;
@@ -49,6 +50,7 @@ describe('email', () => {
     const result = await email.send(sent);
     const received = await mailbox.waitFor(
       (m) => m.subject === sent.subject && m.to.includes('ada@example.com'),
+      remainingMs(),
     );
     expect(received.text).toContain('Oak Apartments');
     expect(received.html).toContain('<b>Oak Apartments</b>');
@@ -79,7 +81,11 @@ describe('sms', () => {
 
   test('sends through the twilio package to the sandbox and returns the message SID', async () => {
     const result = await channel().send(message({ to: '+13035550100', text: 'Reminder: tour at 10:00' }));
-    const received = await twilioSandbox.messages.waitFor((m) => m.sid === result.providerId);
+    const received = await recorded(
+      'the SMS at the Twilio sandbox',
+      twilioSandbox.messages,
+      (m) => m.sid === result.providerId,
+    );
     expect(received).toMatchObject({
       to: '+13035550100',
       from: '+15005550006',
@@ -122,7 +128,7 @@ describe('slack', () => {
         link: 'http://localhost:8080/app/leads/1',
       }),
     );
-    const post = await slack.posts.waitFor((p) => p.path === 'leasing');
+    const post = await recorded('the Slack post to leasing', slack.posts, (p) => p.path === 'leasing');
     expect(post.text).toContain('Tour tomorrow at 10:00');
     expect(JSON.stringify(post.blocks)).toContain('priority *urgent*');
     expect(JSON.stringify(post.blocks)).toContain('http://localhost:8080/app/leads/1');

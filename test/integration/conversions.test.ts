@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { leadWorkflowId } from '../../shared/ids';
 import { leadStateQuery } from '../../workflows/leadJourney';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
 
 let harness: Harness;
 let key: string;
@@ -32,13 +33,11 @@ async function createLead(body: Record<string, unknown> = {}, apiKey = key): Pro
 /** Waits until the lead's journey has counted this many conversions (bounded by the test timeout). */
 async function journeyConversions(leadId: string, count: number): Promise<number> {
   const handle = harness.client.workflow.getHandle(leadWorkflowId(workspaceId, leadId));
-  for (;;) {
-    const state = await handle.query(leadStateQuery).catch(() => undefined);
-    if (state && state.pendingEvents === 0 && state.counters.conversions >= count) {
-      return state.counters.conversions;
-    }
-    await new Promise((r) => setImmediate(r));
-  }
+  const state = await waitFor(`journey of ${leadId} to count ${count} conversions`, async () => {
+    const state = await handle.query(leadStateQuery);
+    return state.pendingEvents === 0 && state.counters.conversions >= count ? state : undefined;
+  });
+  return state.counters.conversions;
 }
 
 const sale = (contactId: string, extra: Record<string, unknown> = {}) => ({

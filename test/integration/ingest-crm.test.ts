@@ -341,6 +341,7 @@ describe('Facebook Lead Ads', () => {
     const again = await postFacebook(payload);
     expect(again.body).toMatchObject({ duplicate: true, lead_id: answer.body.lead_id });
     await waitFor(
+      'one inbox row for the retried leadgen id',
       async () =>
         (await inboxRows(harness, facebook.id)).filter((r) => r.partner_event_id === leadgenId).length === 1,
     );

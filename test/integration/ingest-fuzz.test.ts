@@ -406,7 +406,10 @@ test(`${REQUESTS} malformed, truncated, oversized, wrongly signed, stale and rep
   const accepted = await post(targets.webform!.webhook_url, acceptedBody, acceptedHeaders);
   expect(accepted.status).toBe(200);
   // Its history row is written by the journey: wait for it so the counts below are settled.
-  await waitFor(async () => (await historyRows(harness, accepted.body.lead_id)).length > 0);
+  await waitFor(
+    'the accepted web form to reach history',
+    async () => (await historyRows(harness, accepted.body.lead_id)).length > 0,
+  );
   const before = await counts();
 
   const rng = prng(SEED);

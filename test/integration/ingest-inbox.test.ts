@@ -93,7 +93,7 @@ describe('the relay', () => {
     const row = await storedButNotSignalled(email);
     const relay = startRelay(deps, { intervalMs: 20, workspaceId });
     try {
-      const delivered = await waitFor(async () => {
+      const delivered = await waitFor(`the relay to deliver inbox row ${row.id}`, async () => {
         const { rows } = await harness.pool.query('SELECT status, lead_id FROM inbox_events WHERE id = $1', [
           row.id,
         ]);

@@ -168,7 +168,7 @@ describe('Standard Webhooks partners become journey events', () => {
       fixture('apfm', 'move-in.json', { referral_id: referralId }),
     );
     expect(moveIn.status).toBe(200);
-    const history = await waitFor(async () => {
+    const history = await waitFor('the APFM move-in to record placed', async () => {
       const rows = await historyRows(harness, leadId);
       return rows.some((r) => r.new_status === 'placed') ? rows : undefined;
     });
@@ -193,7 +193,7 @@ describe('Standard Webhooks partners become journey events', () => {
       integrations.caring!,
       fixture('caring', 'status-moved-in.json', { referral_id: referralId }),
     );
-    const rows = await waitFor(async () => {
+    const rows = await waitFor('the Caring.com moved_in report to record placed', async () => {
       const found = await historyRows(harness, leadId);
       return found.some((r) => r.new_status === 'placed') ? found : undefined;
     });
@@ -487,7 +487,7 @@ describe('backends unavailable', () => {
         email,
       ])
       .then((r) => r.rows);
-    const delivered = await waitFor(async () => {
+    const delivered = await waitFor(`the relay to deliver inbox row ${row.id}`, async () => {
       await relayOnce(
         { pool: harness.pool, temporal: harness.client, journeys: harness.journeys },
         { workspaceId },

@@ -18,6 +18,7 @@ import {
   ADMIN_TOKEN,
   call,
   ENCRYPTION_KEYS,
+  POLLING_RATE_LIMIT,
   registerWorkspace,
   startHarness,
   type Harness,
@@ -39,7 +40,10 @@ beforeAll(async () => {
   harness = await startHarness();
   resman = await startResManSandbox();
   hubspot = await startHubSpotSandbox();
-  ({ workspaceId, apiKey: key } = await registerWorkspace(harness.apiUrl));
+  // Health is awaited by polling the API.
+  ({ workspaceId, apiKey: key } = await registerWorkspace(harness.apiUrl, {
+    rate_limit_per_hour: POLLING_RATE_LIMIT,
+  }));
   ({ apiKey: readKey } = await registerWorkspace(harness.apiUrl, { permissions: ['read'] }));
   await call(api('/properties'), 'POST', key, {
     property_id: 'birch',
@@ -430,7 +434,7 @@ describe('health', () => {
       updated_at: new Date().toISOString(),
     });
     expect(answer.status).toBeLessThan(300);
-    const after = await waitFor(async () => {
+    const after = await waitFor('health to count the received event', async () => {
       const h = await health();
       return h.events_received_24h === 1 ? h : undefined;
     });

@@ -6,13 +6,9 @@ import { createOrMatchLead } from '../../activities/db/leads';
 import { createWorkspace } from '../../activities/db/workspaces';
 import { leadWorkflowId } from '../../shared/ids';
 import type { JourneyView, LeadEvent } from '../../shared/journey/types';
-import {
-  changeStatusUpdate,
-  leadEventSignal,
-  leadStateQuery,
-  type leadJourney,
-} from '../../workflows/leadJourney';
+import { changeStatusUpdate, leadEventSignal, type leadJourney } from '../../workflows/leadJourney';
 import { startHarness, type Harness } from '../support/harness';
+import { settledJourney } from '../support/ingest';
 
 let harness: Harness;
 beforeAll(async () => {
@@ -22,12 +18,8 @@ afterAll(async () => {
   await harness?.stop();
 });
 
-async function until(handle: WorkflowHandle<typeof leadJourney>, predicate: (s: JourneyView) => boolean) {
-  for (;;) {
-    const state = await handle.query(leadStateQuery).catch(() => undefined);
-    if (state && state.pendingEvents === 0 && state.pendingEffects === 0 && predicate(state)) return state;
-    await new Promise((r) => setImmediate(r));
-  }
+function until(handle: WorkflowHandle<typeof leadJourney>, predicate: (s: JourneyView) => boolean) {
+  return settledJourney(harness.client, handle.workflowId, predicate, predicate.toString());
 }
 
 test('a long journey continues as new carrying its state and remembered event ids', async () => {

@@ -1,8 +1,8 @@
 // The lead endpoints over HTTP against the real stack (dev server, Postgres, worker).
 import { randomUUID } from 'node:crypto';
 import { recordJourneyChange } from '../../activities/db/journey';
-import { leadStateQuery } from '../../workflows/leadJourney';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { journeyWhere } from '../support/ingest';
 
 let harness: Harness;
 let key: string;
@@ -35,14 +35,14 @@ async function createLead(body: Record<string, unknown> = {}) {
 }
 
 /** Waits until the journey has applied its first inquiry (the projection row exists from the start). */
-async function journeyReady(leadId: string) {
-  const handle = harness.client.workflow.getHandle(`lead/${workspaceId}/${leadId}`);
-  for (;;) {
-    const state = await handle.query(leadStateQuery).catch(() => undefined);
-    if (state && state.pendingEvents === 0 && state.pendingEffects === 0 && state.counters.events > 0)
-      return state;
-    await new Promise((r) => setImmediate(r));
-  }
+function journeyReady(leadId: string) {
+  return journeyWhere(
+    harness,
+    workspaceId,
+    leadId,
+    (s) => s.counters.events > 0,
+    'its first inquiry applied',
+  );
 }
 
 describe('POST /api/v1/leads', () => {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { startMailbox, type Mailbox } from '../../infra/local/mailbox';
+import { remainingMs } from '../support/wait';
 
 const SUBJECT = 'Tour booked <script>alert(1)</script> & confirmed';
 const HTML = '<p class="mail-body">See you <b>Tuesday</b> at 10:00</p>';
@@ -55,7 +56,7 @@ test('reports the ports it actually bound when started on port 0', () => {
 });
 
 test('receives a message sent over SMTP with its subject, sender, recipients, text and html', async () => {
-  const message = await mailbox.waitFor((m) => m.subject === SUBJECT);
+  const message = await mailbox.waitFor((m) => m.subject === SUBJECT, remainingMs());
 
   expect(message).toMatchObject({
     subject: SUBJECT,
@@ -69,7 +70,7 @@ test('receives a message sent over SMTP with its subject, sender, recipients, te
 });
 
 test('waitFor resolves with a message that arrives after it was called', async () => {
-  const waiting = mailbox.waitFor((m) => m.subject === 'Arrives later');
+  const waiting = mailbox.waitFor((m) => m.subject === 'Arrives later', remainingMs());
   await send(mailbox, { subject: 'Arrives later', to: 'later@example.com', text: 'hi' });
 
   await expect(waiting).resolves.toMatchObject({ subject: 'Arrives later', to: ['later@example.com'] });
@@ -82,8 +83,8 @@ test('waitFor rejects with an error naming what did arrive when nothing matches 
 });
 
 test('lists received mail newest first as JSON at /api/messages', async () => {
-  const first = await mailbox.waitFor((m) => m.subject === SUBJECT);
-  const later = await mailbox.waitFor((m) => m.subject === 'Arrives later');
+  const first = await mailbox.waitFor((m) => m.subject === SUBJECT, remainingMs());
+  const later = await mailbox.waitFor((m) => m.subject === 'Arrives later', remainingMs());
 
   const response = await fetch(new URL('/api/messages', mailbox.pageUrl));
   const body = (await response.json()) as { messages: { id: string; subject: string }[] };
@@ -94,7 +95,7 @@ test('lists received mail newest first as JSON at /api/messages', async () => {
 });
 
 test('lists received mail on the page with the untrusted subject escaped', async () => {
-  const message = await mailbox.waitFor((m) => m.subject === SUBJECT);
+  const message = await mailbox.waitFor((m) => m.subject === SUBJECT, remainingMs());
 
   const response = await fetch(mailbox.pageUrl);
   const page = await response.text();
@@ -107,7 +108,7 @@ test('lists received mail on the page with the untrusted subject escaped', async
 });
 
 test('shows a message page with its html part only inside a sandboxed iframe', async () => {
-  const message = await mailbox.waitFor((m) => m.subject === SUBJECT);
+  const message = await mailbox.waitFor((m) => m.subject === SUBJECT, remainingMs());
 
   const response = await fetch(new URL(`/messages/${message.id}`, mailbox.pageUrl));
   const page = await response.text();

@@ -18,6 +18,7 @@ import {
   waitFor,
   type CreatedIntegration,
 } from '../support/ingest';
+import { recorded } from '../support/wait';
 
 let harness: Harness;
 let slack: SlackSandbox;
@@ -198,9 +199,13 @@ test("worker: /metrics shows a notification's outcome once it is delivered; /rea
     status_reason: 'signed elsewhere',
   });
   expect(lost.status).toBe(200);
-  await slack.posts.waitFor((p) => p.path === 'staff' && p.text.includes(lead.body.id));
+  await recorded(
+    'the lost-lead Slack post to staff',
+    slack.posts,
+    (p) => p.path === 'staff' && p.text.includes(lead.body.id),
+  );
   // The counter moves when the delivery row is marked sent, just after Slack answered.
-  const after = await waitFor(async () => {
+  const after = await waitFor('leadrelay_notifications_total to count the sent Slack post', async () => {
     const text = await scrape(workerUrl);
     return value(text, 'leadrelay_notifications_total', sent) > before ? text : undefined;
   });

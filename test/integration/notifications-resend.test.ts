@@ -2,7 +2,7 @@
 // channel is back, POST /api/v1/notifications/:id/resend sends it through the lead's journey exactly once.
 import { createSlackChannel } from '../../activities/notify/slack';
 import { startSlackSandbox, type SlackSandbox } from '../../infra/sandbox/slack';
-import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { call, POLLING_RATE_LIMIT, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/ingest';
 
 let harness: Harness;
@@ -21,12 +21,15 @@ async function inbox(status?: string): Promise<any[]> {
 
 /** The lead's Slack delivery once it reaches `status` (the journey sends in the background). */
 const until = (status: string): Promise<any> =>
-  waitFor(async () => (await inbox()).find((n) => n.channel === 'slack' && n.status === status));
+  waitFor(`the lead's Slack delivery to be ${status}`, async () =>
+    (await inbox()).find((n) => n.channel === 'slack' && n.status === status),
+  );
 
 beforeAll(async () => {
   slack = await startSlackSandbox();
   harness = await startHarness({ notify: { channels: { slack: createSlackChannel() } } });
-  ({ apiKey: key } = await registerWorkspace(harness.apiUrl));
+  // Deliveries are awaited by polling the notifications API.
+  ({ apiKey: key } = await registerWorkspace(harness.apiUrl, { rate_limit_per_hour: POLLING_RATE_LIMIT }));
   slack.archived.add('sales');
   const preference = await call(api('/notification-preferences'), 'POST', key, {
     property_id: null,

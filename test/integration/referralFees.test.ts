@@ -3,9 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { recordReferralFee } from '../../activities/db/referralFees';
 import { withTransaction } from '../../activities/db/pool';
-import { leadWorkflowId } from '../../shared/ids';
-import { leadStateQuery } from '../../workflows/leadJourney';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { journeyWhere } from '../support/ingest';
 
 let harness: Harness;
 let key: string;
@@ -39,12 +38,13 @@ async function placedLead(source: string, options: { apiKey?: string; ws?: strin
   });
   expect(created.status).toBe(201);
   const id = created.body.id as string;
-  const handle = harness.client.workflow.getHandle(leadWorkflowId(options.ws ?? workspaceId, id));
-  for (;;) {
-    const state = await handle.query(leadStateQuery).catch(() => undefined);
-    if (state && state.pendingEvents === 0 && state.pendingEffects === 0 && state.counters.events > 0) break;
-    await new Promise((r) => setImmediate(r));
-  }
+  await journeyWhere(
+    harness,
+    options.ws ?? workspaceId,
+    id,
+    (s) => s.counters.events > 0,
+    'its inquiry applied',
+  );
   const toured = await call(api(`/leads/${id}/status`), 'PUT', apiKey, {
     new_status: 'tour_scheduled',
     tour_at: '2026-12-01T16:00:00Z',

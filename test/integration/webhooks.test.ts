@@ -2,6 +2,7 @@
 // fanned out from the outbox by the dispatcher loop (woken by NOTIFY), one delivery workflow per message,
 // Standard Webhooks signatures verified by the `standardwebhooks` library, per-lead order, test events,
 // secret rotation and the delivery log.
+import { inspect } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ import {
   startHarness,
   type Harness,
 } from '../support/harness';
+import { waitFor } from '../support/wait';
 
 interface Received {
   path: string;
@@ -95,22 +97,37 @@ afterAll(async () => {
   await harness?.stop();
 });
 
-/** Waits (bounded by the test timeout) until the receiver has requests matching the filter. */
-async function receivedWhere(filter: (r: Received) => boolean, count = 1): Promise<Received[]> {
-  for (;;) {
-    const found = received.filter(filter);
-    if (found.length >= count) return found;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** The receiver's requests matching the filter, once there are `count` of them. */
+function receivedWhere(filter: (r: Received) => boolean, count = 1): Promise<Received[]> {
+  return waitFor(`${count} matching request(s) at the receiver`, () => received.filter(filter), {
+    until: (found) => found.length >= count,
+    show: () =>
+      inspect(
+        received.slice(-5).map((r) => [r.path, r.payload?.type]),
+        { breakLength: 120 },
+      ),
+  });
 }
 
-/** The endpoint's delivery log once it has `count` attempts (rows are written after the receiver answers). */
+/**
+ * The endpoint's delivery log (over the API) once it has `count` attempts; rows are written after the receiver
+ * answers. The wait reads the table, so it does not spend the workspace's API budget.
+ */
 async function deliveriesOf(endpointId: string, count: number): Promise<any[]> {
-  for (;;) {
-    const answer = await call(api(`/webhook-endpoints/${endpointId}/deliveries?limit=500`), 'GET', key);
-    if (answer.body.deliveries.length >= count) return answer.body.deliveries;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(
+    `${count} delivery attempt(s) of endpoint ${endpointId}`,
+    async () =>
+      Number(
+        (
+          await harness.pool.query('SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = $1', [
+            endpointId,
+          ])
+        ).rows[0].n,
+      ),
+    { until: (n) => n >= count },
+  );
+  return (await call(api(`/webhook-endpoints/${endpointId}/deliveries?limit=500`), 'GET', key)).body
+    .deliveries;
 }
 
 async function register(path: string, events: string[], extra: Record<string, unknown> = {}) {
@@ -311,14 +328,13 @@ describe('operations', () => {
     expect((await call(api(`/webhook-endpoints/${endpoint.id}/test`), 'POST', key)).status).toBe(409);
     const missed = await createLead();
     // Its lead.created is fanned out while the endpoint is disabled.
-    for (;;) {
+    await waitFor(`the dispatcher to pass over lead.created of ${missed}`, async () => {
       const { rows } = await harness.pool.query(
         `SELECT dispatched_at FROM outbox_events WHERE lead_id = $1 AND event_type = 'lead.created'`,
         [missed],
       );
-      if (rows[0]?.dispatched_at) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return rows[0]?.dispatched_at;
+    });
     const resumed = await call(api(`/webhook-endpoints/${endpoint.id}`), 'PATCH', key, { enabled: true });
     expect(resumed.body).toMatchObject({ status: 'active', disabled_reason: null });
     const seen = await createLead();

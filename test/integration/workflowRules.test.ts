@@ -1,8 +1,8 @@
 // Workflow rules over HTTP: created with seed 001's CreateWorkflowRequest, listed with
 // GetWorkflowsResponse, and run by the journey on the status change that triggers them.
 import { randomUUID } from 'node:crypto';
-import { leadStateQuery } from '../../workflows/leadJourney';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { settledJourney } from '../support/ingest';
 
 let harness: Harness;
 let key: string;
@@ -57,12 +57,12 @@ test('a rule fires on its trigger status: actions reported, task opened, lead mo
     email: `${randomUUID()}@example.com`,
     property_id: 'pine',
   });
-  const handle = harness.client.workflow.getHandle(lead.body.workflow_id);
-  for (;;) {
-    const state = await handle.query(leadStateQuery).catch(() => undefined);
-    if (state && state.counters.events > 0 && state.pendingEffects === 0) break;
-    await new Promise((r) => setImmediate(r));
-  }
+  await settledJourney(
+    harness.client,
+    lead.body.workflow_id,
+    (s) => s.counters.events > 0,
+    'its inquiry applied',
+  );
   const changed = await call(api(`/leads/${lead.body.id}/status`), 'PUT', key, {
     new_status: 'contacted',
     updated_by: 'chatbot',

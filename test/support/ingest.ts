@@ -1,9 +1,12 @@
 // Helpers for ingest tests: integrations through the API, fixtures, signed webhook posts (signed with the
 // partners' own libraries or exactly per their published algorithms), and waiting on journeys and rows.
+import { inspect } from 'node:util';
+import type { Client } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import type { JourneyView } from '../../shared/journey/types';
 import { leadStateQuery } from '../../workflows/leadJourney';
 import { call, type Harness } from './harness';
+import { journeySummary, waitFor } from './wait';
 
 export interface CreatedIntegration {
   id: string;
@@ -82,27 +85,36 @@ export function postStandard(
   );
 }
 
-/** Polls `probe` until it returns something truthy; the jest timeout bounds the wait. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>): Promise<T> {
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((resolveLater) => setTimeout(resolveLater, 25));
-  }
+export { waitFor } from './wait';
+
+/** The live state of the journey `workflowId` once it has no work pending and `ready` holds for it. */
+export function settledJourney(
+  client: Client,
+  workflowId: string,
+  ready: (state: JourneyView) => boolean,
+  what = 'its condition',
+): Promise<JourneyView> {
+  const handle = client.workflow.getHandle(workflowId);
+  let last: JourneyView | undefined;
+  return waitFor(
+    `journey ${workflowId} to settle with ${what}`,
+    async () => {
+      last = await handle.query(leadStateQuery);
+      return (last.pendingEvents ?? 0) === 0 && last.pendingEffects === 0 && ready(last) ? last : undefined;
+    },
+    { show: () => inspect(journeySummary(last), { depth: 3, breakLength: 120 }) },
+  );
 }
 
-/** The journey's live state once `ready` holds for it. */
+/** The journey's live state once `ready` holds for it and nothing is pending. */
 export function journeyWhere(
   harness: Harness,
   workspaceId: string,
   leadId: string,
   ready: (state: JourneyView) => boolean,
+  what?: string,
 ): Promise<JourneyView> {
-  const handle = harness.client.workflow.getHandle(`lead/${workspaceId}/${leadId}`);
-  return waitFor(async () => {
-    const state = await handle.query(leadStateQuery).catch(() => undefined);
-    return state && state.pendingEffects === 0 && ready(state) ? state : undefined;
-  });
+  return settledJourney(harness.client, `lead/${workspaceId}/${leadId}`, ready, what ?? ready.toString());
 }
 
 export async function inboxRows(harness: Harness, integrationId: string): Promise<any[]> {

@@ -1,6 +1,7 @@
 // A time-skipping Temporal environment with a worker whose activities use the real test Postgres, a
 // workspace with one property, and helpers to start journeys and wait on their state.
 import { randomUUID } from 'node:crypto';
+import { inspect } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -18,6 +19,7 @@ import type { JourneyView, LeadEvent, LeadJourneyInput } from '../../shared/jour
 import { SEARCH_ATTRIBUTES } from '../../shared/searchAttributes';
 import { leadEventSignal, leadJourney, leadStateQuery } from '../../workflows/leadJourney';
 import { testStack } from '../setup/stack';
+import { journeySummary, waitFor } from './wait';
 
 export type JourneyHandle = WorkflowHandle<typeof leadJourney>;
 
@@ -103,16 +105,20 @@ export async function startTimeSkipping(
     vertical: 'multifamily',
   });
 
-  const until: TimeSkipping['until'] = async (handle, predicate) => {
-    for (;;) {
-      // A deadline per query: the time-skipping server can leave a query to a run that just continued as new
-      // unanswered, and the next query reaches the new run.
-      const state = await env.client.connection
-        .withDeadline(Date.now() + 1000, () => handle.query(leadStateQuery))
-        .catch(() => undefined);
-      if (state && state.pendingEvents === 0 && state.pendingEffects === 0 && predicate(state)) return state;
-      await new Promise((r) => setImmediate(r));
-    }
+  const until: TimeSkipping['until'] = (handle, predicate) => {
+    let last: JourneyView | undefined;
+    return waitFor(
+      `journey ${handle.workflowId} to settle with ${predicate.toString()}`,
+      async () => {
+        // A deadline per query: the time-skipping server can leave a query to a run that just continued as new
+        // unanswered, and the next query reaches the new run.
+        last = await env.client.connection.withDeadline(Date.now() + 1000, () =>
+          handle.query(leadStateQuery),
+        );
+        return last.pendingEvents === 0 && last.pendingEffects === 0 && predicate(last) ? last : undefined;
+      },
+      { show: () => inspect(journeySummary(last), { depth: 3, breakLength: 120 }) },
+    );
   };
 
   return {
@@ -147,12 +153,11 @@ export async function startTimeSkipping(
       await handle.signal(leadEventSignal, event);
       return until(handle, (state) => state.lastEventId === event.eventId);
     },
-    async rowsOf(sql, params) {
-      for (;;) {
+    rowsOf(sql, params) {
+      return waitFor(`rows of ${sql} ${JSON.stringify(params ?? [])}`, async () => {
         const { rows } = await pool.query(sql, params);
-        if (rows.length > 0) return rows;
-        await new Promise((r) => setImmediate(r));
-      }
+        return rows.length > 0 ? rows : undefined;
+      });
     },
     async restartWorker() {
       worker.shutdown();

@@ -13,6 +13,7 @@ import { startSlackSandbox, type SlackSandbox } from '../../infra/sandbox/slack'
 import { startTwilioSandbox, type TwilioSandbox } from '../../infra/sandbox/twilio';
 import { changeStatusUpdate, resendDeliverySignal } from '../../workflows/leadJourney';
 import { at, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
+import { recorded, remainingMs } from '../support/wait';
 
 let ts: TimeSkipping;
 let mailbox: Mailbox;
@@ -98,9 +99,9 @@ test('a status change reaches the preferred staff by email and Slack, and the re
   await handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
   const result = await handle.executeUpdate(changeStatusUpdate, { args: [change('qualified')] });
   expect(result.notifications_sent).toBe(2);
-  const mail = await mailbox.waitFor((m) => m.to.includes('leasing@oak.example'));
+  const mail = await mailbox.waitFor((m) => m.to.includes('leasing@oak.example'), remainingMs());
   expect(mail.subject).toBe('Lead Qualified - Grace');
-  const post = await slack.posts.waitFor((p) => p.path === 'leasing');
+  const post = await recorded('the Slack post to leasing', slack.posts, (p) => p.path === 'leasing');
   expect(post.text).toContain('Lead Qualified - Grace');
   await ts.until(handle, (s) => s.pendingDeliveries === 0);
   const sent = (await deliveries(leadId)).map((d) => [d.channel, d.recipient, d.status]);
@@ -119,7 +120,11 @@ test('without preferences staff hear on the default Slack channel', async () => 
     args: [change('lost', { reason: 'moved away' })],
   });
   expect(result.notifications_sent).toBe(1);
-  await slack.posts.waitFor((p) => p.path === 'default' && p.text.includes('moved from new to lost'));
+  await recorded(
+    'the lost-lead Slack post on the default channel',
+    slack.posts,
+    (p) => p.path === 'default' && p.text.includes('moved from new to lost'),
+  );
 });
 
 test('a prospect SMS at night waits for 08:00 local time, then goes exactly once even across a worker restart', async () => {
@@ -138,7 +143,7 @@ test('a prospect SMS at night waits for 08:00 local time, then goes exactly once
   // Decided, not sent: a new worker picks the waiting delivery up from history.
   await ts.restartWorker();
   await ts.env.sleep(6 * 60 * 60 * 1000);
-  await twilioSandbox.messages.waitFor((m) => m.to === '+13035550180');
+  await recorded('the SMS to +13035550180', twilioSandbox.messages, (m) => m.to === '+13035550180');
   await ts.until(handle, (s) => s.pendingDeliveries === 0);
   expect(twilioSandbox.messages.items.filter((m) => m.to === '+13035550180')).toHaveLength(1);
   expect((await deliveries(leadId)).find((d) => d.channel === 'sms')!.status).toBe('sent');
@@ -191,7 +196,7 @@ test('prospect email carries the signed one-click unsubscribe link; an unsubscri
   await handle.executeUpdate(changeStatusUpdate, {
     args: [change('lost', { reason: 'chose another place' })],
   });
-  const mail = await mailbox.waitFor((m) => m.to.includes(address));
+  const mail = await mailbox.waitFor((m) => m.to.includes(address), remainingMs());
   expect(mail.headers['list-unsubscribe']).toMatch(/^<http:\/\/localhost:8080\/unsubscribe\/[^>]+>$/);
   expect(mail.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
   expect(mail.text).toContain('Unsubscribe: http://localhost:8080/unsubscribe/');
