@@ -21,10 +21,16 @@ export interface ActivityDeps {
   fetch?: typeof fetch;
   /** Per-request timeout of partner API calls (ms, default 10 s). */
   partnerTimeoutMs?: number;
-  /** Counts finished partner pushes (metrics). */
-  onPartnerSyncOutcome?: push.PushDeps['onOutcome'];
+  /** Counters of finished effects (the worker passes its Prometheus counters; tests need none). */
+  metrics?: ActivityMetrics;
   /** Signal-with-start from activities (partner polls deliver new leads and events to journeys). */
   temporal?: Client;
+}
+
+export interface ActivityMetrics {
+  partnerSync: NonNullable<push.PushDeps['onOutcome']>;
+  notification: NonNullable<notify.DeliveryDeps['onOutcome']>;
+  webhookDelivery: NonNullable<webhooks.WebhookDeps['onOutcome']>;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -34,13 +40,14 @@ export function createActivities(deps: ActivityDeps) {
     defaultSlackWebhookUrl: deps.defaultSlackWebhookUrl,
     apiUrl: deps.apiUrl ?? 'http://localhost:8080',
     keyRing: deps.keyRing,
+    onOutcome: deps.metrics?.notification,
   };
   const pushDeps: push.PushDeps = {
     pool: deps.pool,
     keyRing: deps.keyRing,
     fetch: deps.fetch,
     partnerTimeoutMs: deps.partnerTimeoutMs,
-    onOutcome: deps.onPartnerSyncOutcome,
+    onOutcome: deps.metrics?.partnerSync,
   };
   return {
     loadJourneyContext: (args: { workspaceId: string; leadId: string }) =>
@@ -53,7 +60,15 @@ export function createActivities(deps: ActivityDeps) {
       notify.sendDelivery(delivery, args),
     abandonDelivery: (args: { deliveryKey: string; error: string }) => notify.abandonDelivery(delivery, args),
     attemptWebhookDelivery: (args: webhooks.AttemptArgs) =>
-      webhooks.attemptWebhookDelivery({ pool: deps.pool, keyRing: deps.keyRing, fetch: deps.fetch }, args),
+      webhooks.attemptWebhookDelivery(
+        {
+          pool: deps.pool,
+          keyRing: deps.keyRing,
+          fetch: deps.fetch,
+          onOutcome: deps.metrics?.webhookDelivery,
+        },
+        args,
+      ),
     pollIntegration: (args: poll.PollArgs) =>
       poll.pollIntegration(
         {

@@ -15,15 +15,15 @@ import {
   speedToLead,
   timeInStatus,
   transitions,
-} from '../activities/db/analytics';
-import { createPool } from '../activities/db/pool';
-import { createWorkspace } from '../activities/db/workspaces';
+} from '../data/analytics';
+import { createPool } from '../data/pool';
+import { createWorkspace } from '../data/workspaces';
 import { migrate } from '../infra/db/migrate';
 import { freePort } from '../infra/local/ports';
 import { startEmbeddedPostgres } from '../infra/local/postgres';
 import { startTemporalDevServer } from '../infra/local/temporal';
 import { createApiApp } from '../services/api/app';
-import { JourneyClient } from '../services/common/journeys';
+import { JourneyClient } from '../usecases/journeys';
 import { resolveRange } from '../shared/dateRange';
 import { createLogger } from '../shared/logger';
 

@@ -3,7 +3,7 @@
 // throughput closed-loop (autocannon for B2) and latency open-loop at fixed rates, each after a warm-up, median of 3.
 import type pg from 'pg';
 import { loadJourneyContext } from '../activities/db/journey';
-import { JourneyClient } from '../services/common/journeys';
+import { JourneyClient } from '../usecases/journeys';
 import type { JourneyContext, LeadEvent } from '../shared/journey/types';
 import { autocannonRun } from './autocannon';
 import { closedLoop, median, medianSummary, openLoop, round, type LatencySummary } from './load';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
-import { createPool } from '../activities/db/pool';
+import { createPool } from '../data/pool';
 import { PROJECT_ROOT } from '../infra/local/binaries';
 import { startMailbox, type Mailbox } from '../infra/local/mailbox';
 import { freePort } from '../infra/local/ports';

@@ -10,28 +10,24 @@ import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadJourneyContext } from '../activities/db/journey';
-import { createOrMatchLead } from '../activities/db/leads';
-import { createIntegration } from '../activities/db/integrations';
-import { createPool } from '../activities/db/pool';
+import { createOrMatchLead } from '../data/leads';
+import { createIntegration } from '../data/integrations';
+import { createPool } from '../data/pool';
 import { startHubSpotSandbox } from '../infra/sandbox/hubspot';
 import { startSlackSandbox } from '../infra/sandbox/slack';
 import { createSlackChannel } from '../activities/notify/slack';
 import { KeyRing } from '../shared/crypto';
-import { createProperty, createWorkspace } from '../activities/db/workspaces';
+import { createProperty, createWorkspace } from '../data/workspaces';
 import { migrate } from '../infra/db/migrate';
 import { freePort } from '../infra/local/ports';
 import { startEmbeddedPostgres } from '../infra/local/postgres';
 import { startTemporalDevServer } from '../infra/local/temporal';
-import { JourneyClient } from '../services/common/journeys';
+import { JourneyClient } from '../usecases/journeys';
 import { createWorker } from '../services/worker/worker';
 import type { LeadEvent } from '../shared/journey/types';
 import { leadWorkflowId } from '../shared/ids';
-import {
-  changeStatusUpdate,
-  leadEventSignal,
-  leadStateQuery,
-  type leadJourney,
-} from '../workflows/leadJourney';
+import { type leadJourney } from '../workflows/leadJourney';
+import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../shared/journey/messages';
 
 const OUT = join(__dirname, '..', 'test', 'histories');
 const PREFIX = process.argv[2] ?? 'new';

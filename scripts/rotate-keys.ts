@@ -3,8 +3,8 @@
 // on every process, restart them, run this, then drop the old key. Exit 1 when a value could not be opened.
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
-import { resealSecrets, type RotationReport } from '../activities/db/keyRotation';
-import { createPool } from '../activities/db/pool';
+import { resealSecrets, type RotationReport } from '../data/keyRotation';
+import { createPool } from '../data/pool';
 import { loadConfigOrExit, requireVariables } from '../shared/config';
 import { KeyRing } from '../shared/crypto';
 

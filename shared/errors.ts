@@ -41,3 +41,15 @@ export class AppError extends Error {
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_STATUS, value);
 }
+
+/** Errors that mean Temporal or Postgres cannot be reached right now: the caller should retry. */
+export function isUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; name?: string; message?: string } | undefined;
+  if (!e) return false;
+  if (e.name === 'ServiceError' || e.name === 'ConnectionError') return true;
+  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d{3})$/.test(e.code))
+    return true;
+  // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4).
+  if (e.code === 14 || e.code === 4) return true;
+  return /timeout exceeded when trying to connect|Connection terminated/i.test(e.message ?? '');
+}

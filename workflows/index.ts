@@ -1,4 +1,4 @@
 // Every workflow the worker registers; the bundle is built from this file.
-export { leadJourney, leadEventSignal, changeStatusUpdate, leadStateQuery } from './leadJourney';
+export { leadJourney } from './leadJourney';
 export { webhookDelivery } from './webhookDelivery';
 export { pollIntegration } from './pollIntegration';

@@ -5,9 +5,6 @@ import {
   condition,
   continueAsNew,
   patched,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -15,11 +12,17 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { isTerminal, type PartnerName } from '../shared/lifecycle';
+import {
+  changeStatusUpdate,
+  leadEventSignal,
+  leadStateQuery,
+  repushSyncSignal,
+  resendDeliverySignal,
+} from '../shared/journey/messages';
 import { decide, initialState, leadSourceLabel, validateStatusChange, view } from '../shared/journey/decide';
 import { dueDeadlines, planDeadlines } from '../shared/journey/followUps';
 import type {
   ChangeStatusRequest,
-  ChangeStatusResult,
   Decision,
   JourneyContext,
   JourneyPolicy,
@@ -36,15 +39,6 @@ import {
   PropertyIdAttribute,
   WorkspaceIdAttribute,
 } from '../shared/searchAttributes';
-
-export const leadEventSignal = defineSignal<[LeadEvent]>('leadEvent');
-export const changeStatusUpdate = defineUpdate<ChangeStatusResult, [ChangeStatusRequest]>('changeStatus');
-export const leadStateQuery = defineQuery<JourneyView>('leadState');
-/** Pushes a partner sync again (an operator's re-push of a failed one; the api has reset it to pending). */
-export const repushSyncSignal = defineSignal<[{ syncKey: string; partner: PartnerName }]>('repushSync');
-/** Sends a notification delivery again (an operator's resend of a failed one; the api has reset it to pending). */
-export const resendDeliverySignal =
-  defineSignal<[{ deliveryKey: string; channel: string }]>('resendDelivery');
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -4,13 +4,9 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { PollResult } from '../activities/partners/poll';
+import type { PollIntegrationInput } from '../shared/journey/messages';
 
 type Activities = ReturnType<typeof createActivities>;
-
-export interface PollIntegrationInput {
-  integrationId: string;
-  workspaceId: string;
-}
 
 export interface PollIntegrationResult {
   outcome: PollResult['outcome'];

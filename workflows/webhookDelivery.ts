@@ -4,17 +4,10 @@
 import { proxyActivities, sleep } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { AttemptResult } from '../activities/webhooks/deliver';
+import type { WebhookDeliveryInput, WebhookDeliveryOutcome } from '../shared/journey/messages';
 import { RETRY_SCHEDULE_SECONDS, retryDelaySeconds } from '../shared/webhooks';
 
 type Activities = ReturnType<typeof createActivities>;
-
-export interface WebhookDeliveryInput {
-  messageId: string;
-  /** Seconds before each retry; defaults to RETRY_SCHEDULE_SECONDS (tests shorten it). */
-  retryScheduleSeconds?: number[];
-}
-
-export type WebhookDeliveryOutcome = 'delivered' | 'failed' | 'cancelled';
 
 // HTTP failures are results, not errors: these retries only cover the worker's own trouble (Postgres down).
 const RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' } as const;

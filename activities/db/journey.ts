@@ -10,12 +10,12 @@ import {
   type Pipeline,
   type Vertical,
 } from '../../shared/lifecycle';
-import { DEFAULT_FOLLOW_UP_POLICY, type FollowUpPolicy } from '../../shared/journey/followUps';
+import { DEFAULT_FOLLOW_UP_POLICY } from '../../shared/journey/followUps';
 import type { WorkflowRule } from '../../shared/journey/rules';
-import type { Effect, JourneyContext } from '../../shared/journey/types';
+import type { Effect, FollowUpPolicy, JourneyContext } from '../../shared/journey/types';
 import { takesPushes } from '../partners';
-import { withTransaction } from './pool';
-import { recordReferralFee } from './referralFees';
+import { withTransaction } from '../../data/pool';
+import { recordReferralFee } from '../../data/referralFees';
 
 export interface ProjectionUpdate {
   status: LeadStatus;

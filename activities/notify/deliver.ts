@@ -6,7 +6,6 @@ import { idempotencyKey } from '../../shared/ids';
 import { nextAllowed, windowFor } from '../../shared/notifications/quietHours';
 import { render, TEMPLATES } from '../../shared/notifications/templates';
 import type { KeyRing } from '../../shared/crypto';
-import { notificationOutcomes } from '../../services/common/metrics';
 import { DeliveryError, type Channel, type ChannelName, type Priority } from './channel';
 import { unsubscribeToken } from './unsubscribe';
 
@@ -25,6 +24,8 @@ export interface DeliveryDeps {
   apiUrl: string;
   /** Signs unsubscribe links; without it prospect email goes without one. */
   keyRing?: KeyRing;
+  /** Called once per finished delivery (metrics). */
+  onOutcome?: (channel: string, outcome: string) => void;
 }
 
 export interface NotificationRequest {
@@ -271,7 +272,7 @@ export async function sendDelivery(
         WHERE idempotency_key = $1 AND status = 'pending'`,
       [args.deliveryKey, status, fields.providerId ?? null, fields.error ?? null],
     );
-    notificationOutcomes.inc({ channel: delivery.channel, outcome: status });
+    deps.onOutcome?.(delivery.channel, status);
     return { status, ...(fields.providerId ? { providerId: fields.providerId } : {}) };
   };
   if (delivery.channel === 'sms' && delivery.audience === 'prospect' && args.smsOptedOut) {
@@ -390,7 +391,7 @@ export async function abandonDelivery(
   );
   const delivery = rows[0];
   if (!delivery) return { status: 'unchanged' };
-  notificationOutcomes.inc({ channel: delivery.channel, outcome: 'failed' });
+  deps.onOutcome?.(delivery.channel, 'failed');
   await announceFailure(deps.pool, args.deliveryKey, delivery, 'retries_exhausted');
   return { status: 'failed' };
 }

@@ -7,10 +7,10 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { KeyRing } from '../../shared/crypto';
 import { idempotencyKey } from '../../shared/ids';
-import { deliverInboxEvent, type DeliveryDeps } from '../../services/common/inbox';
-import { JourneyClient } from '../../services/common/journeys';
-import { deletePollSchedule, pollScheduleId } from '../../services/common/schedules';
-import { storable, storeInboxEvent, type InboxStatus } from '../db/inbox';
+import { deliverInboxEvent, type DeliveryDeps } from '../../usecases/inbox';
+import { JourneyClient } from '../../usecases/journeys';
+import { deletePollSchedule, pollScheduleId } from '../../usecases/pollSchedules';
+import { storable, storeInboxEvent, type InboxStatus } from '../../data/inbox';
 import {
   loadIntegrationSecrets,
   readPollCursor,
@@ -19,8 +19,8 @@ import {
   recordPollSuccess,
   savePollCursor,
   type IntegrationWithSecrets,
-} from '../db/integrations';
-import { getProperty } from '../db/workspaces';
+} from '../../data/integrations';
+import { getProperty } from '../../data/workspaces';
 import { PartnerError } from './http';
 import { partnerAdapter } from './index';
 import type { FetchResult, InboundEvent, PartnerConnection } from './types';

@@ -5,9 +5,8 @@ import { Webhook } from 'standardwebhooks';
 import type { KeyRing } from '../../shared/crypto';
 import { idempotencyKey } from '../../shared/ids';
 import { DISABLE_AFTER_FAILING_MS, retryDelaySeconds } from '../../shared/webhooks';
-import { webhookDeliveryOutcomes } from '../../services/common/metrics';
-import { withTransaction } from '../db/pool';
-import { cancelQueued, secretContext } from './endpoints';
+import { withTransaction } from '../../data/pool';
+import { cancelQueued, secretContext } from '../../data/webhookEndpoints';
 
 export interface WebhookDeps {
   pool: pg.Pool;
@@ -17,6 +16,8 @@ export interface WebhookDeps {
   fetch?: typeof fetch;
   /** Per-attempt timeout of the POST. */
   timeoutMs?: number;
+  /** Called once per finished attempt (metrics). */
+  onOutcome?: (outcome: 'delivered' | 'failed' | 'endpoint_disabled') => void;
 }
 
 export interface AttemptArgs {
@@ -166,7 +167,7 @@ export async function attemptWebhookDelivery(deps: WebhookDeps, args: AttemptArg
       return false;
     return disableFailingEndpoint(client, row, failingSince, attemptedAt);
   });
-  webhookDeliveryOutcomes.inc({ outcome: success ? 'delivered' : disabled ? 'endpoint_disabled' : 'failed' });
+  deps.onOutcome?.(success ? 'delivered' : disabled ? 'endpoint_disabled' : 'failed');
   if (success) return { outcome: 'delivered', statusCode };
   return {
     outcome: disabled ? 'endpoint_disabled' : 'failed',

@@ -8,7 +8,7 @@ import type { TwilioSandbox } from '../../infra/sandbox/twilio';
 import { fromCanonical, type LeadStatus } from '../../shared/lifecycle';
 import { leadWorkflowId } from '../../shared/ids';
 import type { JourneyView } from '../../shared/journey/types';
-import { leadStateQuery } from '../../workflows/leadJourney';
+import { leadStateQuery } from '../../shared/journey/messages';
 import { STAFF_EMAIL, STAFF_PHONE } from '../../bench/workload';
 import type { DeliveryLog } from './driver';
 

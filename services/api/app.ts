@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { KeyRing } from '../../shared/crypto';
 import { errorHandler, mountHealth, notFoundHandler } from '../common/http';
-import type { JourneyClient } from '../common/journeys';
+import type { JourneyClient } from '../../usecases/journeys';
 import { authenticate } from './auth';
 import { openApiRouter } from './openapi';
 import { rateLimit } from './rateLimit';

@@ -2,7 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type pg from 'pg';
-import { findApiKey, type Permission } from '../../activities/db/workspaces';
+import { findApiKey, type Permission } from '../../data/workspaces';
 import { AppError } from '../../shared/errors';
 
 export interface Principal {

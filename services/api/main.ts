@@ -1,10 +1,10 @@
 // The api service: REST for staff and workspaces.
-import { createPool } from '../../activities/db/pool';
+import { createPool } from '../../data/pool';
 import { loadConfigOrExit, publicUrls, requireVariables } from '../../shared/config';
 import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
 import { listen } from '../common/listen';
-import { JourneyClient } from '../common/journeys';
+import { JourneyClient } from '../../usecases/journeys';
 import { connectClient } from '../common/temporal';
 import { createApiApp } from './app';
 

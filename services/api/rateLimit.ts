@@ -1,7 +1,7 @@
 // Per-workspace rate limit with the IETF RateLimit headers; 429 with Retry-After once the window is used up.
 import type { NextFunction, Request, Response } from 'express';
 import type pg from 'pg';
-import { countRequest, RATE_WINDOW_SECONDS } from '../../activities/db/rateLimits';
+import { countRequest, RATE_WINDOW_SECONDS } from '../../data/rateLimits';
 import { AppError } from '../../shared/errors';
 import { principal } from './auth';
 

@@ -4,8 +4,8 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { pingDatabase } from '../../activities/db/pool';
-import { AppError } from '../../shared/errors';
+import { pingDatabase } from '../../data/pool';
+import { AppError, isUnavailable } from '../../shared/errors';
 import { collectInboxBacklog, httpMetrics, metricsText, startDefaultMetrics } from './metrics';
 
 /** Parses with zod, or throws a 400 naming every bad field. */
@@ -29,18 +29,6 @@ export function route(handler: (req: Request, res: express.Response) => Promise<
   return (req, res, next) => {
     handler(req, res).catch(next);
   };
-}
-
-/** Errors that mean Temporal or Postgres cannot be reached right now: the caller should retry. */
-export function isUnavailable(error: unknown): boolean {
-  const e = error as { code?: unknown; name?: string; message?: string } | undefined;
-  if (!e) return false;
-  if (e.name === 'ServiceError' || e.name === 'ConnectionError') return true;
-  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d{3})$/.test(e.code))
-    return true;
-  // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4).
-  if (e.code === 14 || e.code === 4) return true;
-  return /timeout exceeded when trying to connect|Connection terminated/i.test(e.message ?? '');
 }
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {

@@ -30,7 +30,7 @@ export function listen(
       stopping = true;
       logger.info(`${name} stopping`);
       server.close(() => {
-        onClose().finally(() => process.exit(0));
+        void onClose().finally(() => process.exit(0));
       });
       server.closeAllConnections?.();
     };

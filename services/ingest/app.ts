@@ -5,16 +5,16 @@ import express, { type Express, type Request } from 'express';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { storable, storeInboxEvent, type InboxStatus } from '../../activities/db/inbox';
-import { loadIntegrationSecrets, type IntegrationWithSecrets } from '../../activities/db/integrations';
-import { getProperty } from '../../activities/db/workspaces';
+import { storable, storeInboxEvent, type InboxStatus } from '../../data/inbox';
+import { loadIntegrationSecrets, type IntegrationWithSecrets } from '../../data/integrations';
+import { getProperty } from '../../data/workspaces';
 import { inboundAdapter } from '../../activities/partners';
 import type { InboundAdapter, InboundEvent, InboundRequest } from '../../activities/partners/types';
 import type { KeyRing } from '../../shared/crypto';
 import { AppError } from '../../shared/errors';
 import { errorHandler, mountHealth, notFoundHandler, route } from '../common/http';
-import { deliverInboxEvent, type DeliveryDeps } from '../common/inbox';
-import type { JourneyClient } from '../common/journeys';
+import { deliverInboxEvent, type DeliveryDeps } from '../../usecases/inbox';
+import type { JourneyClient } from '../../usecases/journeys';
 import { webhookMetrics } from '../common/metrics';
 
 export interface IngestDeps {

@@ -4,14 +4,14 @@
 //   replay --from iso --to iso [--workspace ws] [--partner p] [--status s1,s2] [--limit n]
 //   relay  (one relay pass now: delivers due pending events)
 import { parseArgs } from 'node:util';
-import { INBOX_STATUSES, listInboxEvents, type InboxStatus } from '../../activities/db/inbox';
+import { INBOX_STATUSES, listInboxEvents, type InboxStatus } from '../../data/inbox';
 import { readLocalSecrets } from '../../infra/local/secrets';
 import { KeyRing } from '../../shared/crypto';
-import { createPool } from '../../activities/db/pool';
+import { createPool } from '../../data/pool';
 import { loadConfigOrExit } from '../../shared/config';
 import { PARTNERS } from '../../shared/lifecycle';
-import { replayInboxEvent, replayInboxWindow, type DeliveryDeps } from '../common/inbox';
-import { JourneyClient } from '../common/journeys';
+import { replayInboxEvent, replayInboxWindow, type DeliveryDeps } from '../../usecases/inbox';
+import { JourneyClient } from '../../usecases/journeys';
 import { connectClient } from '../common/temporal';
 import { relayOnce } from './relay';
 

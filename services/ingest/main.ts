@@ -1,9 +1,9 @@
 // The ingest service: partner webhooks become journey signals; the relay delivers what could not be at once.
-import { createPool } from '../../activities/db/pool';
+import { createPool } from '../../data/pool';
 import { loadConfigOrExit, publicUrls, requireVariables } from '../../shared/config';
 import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
-import { JourneyClient } from '../common/journeys';
+import { JourneyClient } from '../../usecases/journeys';
 import { listen } from '../common/listen';
 import { connectClient } from '../common/temporal';
 import { createIngestApp } from './app';

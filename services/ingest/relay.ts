@@ -2,9 +2,9 @@
 // between inbox and signal) until they are delivered. A loop in the ingest process rather than a Temporal
 // Schedule: it must keep trying exactly while Temporal is the thing that is down, and needs nothing but
 // Postgres and the client ingest already has. SKIP LOCKED lets several ingest replicas share the work.
-import { claimDueInboxEvents } from '../../activities/db/inbox';
-import { deliverInboxEvent, type DeliveryDeps } from '../common/inbox';
-import { isUnavailable } from '../common/http';
+import { claimDueInboxEvents } from '../../data/inbox';
+import { deliverInboxEvent, type DeliveryDeps } from '../../usecases/inbox';
+import { isUnavailable } from '../../shared/errors';
 
 export interface RelayResult {
   claimed: number;

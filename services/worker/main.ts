@@ -1,12 +1,12 @@
 // The worker process: runs lead journeys and their activities.
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
-import { createPool } from '../../activities/db/pool';
+import { createPool } from '../../data/pool';
 import { encryptedDataConverter } from '../../shared/codec';
 import { loadConfigOrExit, requireVariables } from '../../shared/config';
 import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
-import { ensurePollSchedules } from '../common/schedules';
+import { ensurePollSchedules } from '../../usecases/pollSchedules';
 import { channelsFromConfig } from './channels';
 import { createWorkerHttpApp, startWorkerHttp, stopWorkerHttp } from './http';
 import { createWorker } from './worker';

@@ -4,9 +4,9 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { claimStartable, fanOutOutbox, markStarted } from '../../activities/webhooks/outbox';
+import { claimStartable, fanOutOutbox, markStarted } from '../../data/outbox';
 import { webhookDeliveryWorkflowId } from '../../shared/ids';
-import type { webhookDelivery } from '../../workflows/webhookDelivery';
+import type { WebhookDeliveryWorkflow } from '../../shared/journey/messages';
 
 export interface DispatcherOptions {
   pool: pg.Pool;
@@ -55,7 +55,7 @@ export class WebhookDispatcher {
     await Promise.all(
       ids.map(async (messageId) => {
         try {
-          await this.options.client.workflow.start<typeof webhookDelivery>('webhookDelivery', {
+          await this.options.client.workflow.start<WebhookDeliveryWorkflow>('webhookDelivery', {
             workflowId: webhookDeliveryWorkflowId(messageId),
             taskQueue: this.options.taskQueue,
             args: [{ messageId, retryScheduleSeconds: this.options.retryScheduleSeconds }],

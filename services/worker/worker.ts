@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { encryptedDataConverter } from '../../shared/codec';
 import type { KeyRing } from '../../shared/crypto';
-import { partnerSyncOutcomes } from '../common/metrics';
+import { notificationOutcomes, partnerSyncOutcomes, webhookDeliveryOutcomes } from '../common/metrics';
 
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
 
@@ -34,7 +34,11 @@ export async function createWorker(options: {
     ...(options.keyRing ? { dataConverter: encryptedDataConverter(options.keyRing) } : {}),
     activities: createActivities({
       pool: options.pool,
-      onPartnerSyncOutcome: (partner, outcome) => partnerSyncOutcomes.inc({ partner, outcome }),
+      metrics: {
+        partnerSync: (partner, outcome) => partnerSyncOutcomes.inc({ partner, outcome }),
+        notification: (channel, outcome) => notificationOutcomes.inc({ channel, outcome }),
+        webhookDelivery: (outcome) => webhookDeliveryOutcomes.inc({ outcome }),
+      },
       ...options.notify,
     }),
     // In-flight activities get time to finish on shutdown instead of being cancelled at once.

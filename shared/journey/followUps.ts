@@ -1,25 +1,8 @@
 // Follow-up deadlines as a pure function of the journey's state: speed-to-lead, tour reminders, post-tour
 // outcome and no-show, stale nudge, auto-lost and referral-partner response deadlines. The workflow waits
 // for the earliest; a fired deadline comes back through decide() as a `deadline_fired` event.
-import { isTerminal, type PartnerName } from '../lifecycle';
-import type { JourneyState } from './types';
-
-export interface FollowUpPolicy {
-  /** No contact this long after the inquiry: the manager is alerted. */
-  speedToLeadMinutes: number;
-  /** Tour reminders, hours before the tour, to the prospect and the agent. */
-  tourReminderHours: number[];
-  /** After the tour's start: ask the agent for the outcome. */
-  postTourHours: number;
-  /** Still tour_scheduled this long after the tour's start: a no-show follow-up. */
-  noShowHours: number;
-  /** No activity this long: staff get a nudge. */
-  staleDays: number;
-  /** No activity this long: the lead is lost. */
-  autoLostDays: number;
-  /** Referral partners' answer-within contracts, minutes from the inquiry until the first contact. */
-  referralResponseMinutes: Partial<Record<PartnerName, number>>;
-}
+import { isTerminal } from '../lifecycle';
+import type { FollowUpPolicy, JourneyState } from './types';
 
 export const DEFAULT_FOLLOW_UP_POLICY: FollowUpPolicy = {
   speedToLeadMinutes: 15,

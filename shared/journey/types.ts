@@ -1,10 +1,26 @@
 // The journey's vocabulary: events in, state kept, effects out. Pure data shared by the reducer,
 // the workflow shell, the activities and the services.
 import type { LeadFacts, LeadStatus, PartnerName, Pipeline, Vertical } from '../lifecycle';
-import type { FollowUpPolicy } from './followUps';
 import type { WorkflowRule } from './rules';
 
 /** Who caused a change: staff, the chatbot, a partner, leadrelay itself, or an API client. */
+export interface FollowUpPolicy {
+  /** No contact this long after the inquiry: the manager is alerted. */
+  speedToLeadMinutes: number;
+  /** Tour reminders, hours before the tour, to the prospect and the agent. */
+  tourReminderHours: number[];
+  /** After the tour's start: ask the agent for the outcome. */
+  postTourHours: number;
+  /** Still tour_scheduled this long after the tour's start: a no-show follow-up. */
+  noShowHours: number;
+  /** No activity this long: staff get a nudge. */
+  staleDays: number;
+  /** No activity this long: the lead is lost. */
+  autoLostDays: number;
+  /** Referral partners' answer-within contracts, minutes from the inquiry until the first contact. */
+  referralResponseMinutes: Partial<Record<PartnerName, number>>;
+}
+
 export type Source = 'staff' | 'chatbot' | 'system' | 'api' | `partner:${PartnerName}`;
 
 export interface EventBase {

@@ -2,7 +2,7 @@
 // contact's conversion state, queries and analytics.
 import { randomUUID } from 'node:crypto';
 import { leadWorkflowId } from '../../shared/ids';
-import { leadStateQuery } from '../../workflows/leadJourney';
+import { leadStateQuery } from '../../shared/journey/messages';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 

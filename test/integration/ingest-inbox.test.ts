@@ -1,8 +1,8 @@
 // Operating the inbox: the relay delivers what was left pending, operators list events (partner, status,
 // time) and replay one or a time window, over the API (admin token or admin key) and the CLI.
-import { storeInboxEvent } from '../../activities/db/inbox';
+import { storeInboxEvent } from '../../data/inbox';
 import type { InboundEvent } from '../../activities/partners/types';
-import type { DeliveryDeps } from '../../services/common/inbox';
+import type { DeliveryDeps } from '../../usecases/inbox';
 import { runInboxCli, UsageError } from '../../services/ingest/cli';
 import { relayOnce, startRelay } from '../../services/ingest/relay';
 import { ADMIN_TOKEN, call, registerWorkspace, startHarness, type Harness } from '../support/harness';

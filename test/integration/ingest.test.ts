@@ -3,10 +3,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { createPool } from '../../activities/db/pool';
+import { createPool } from '../../data/pool';
 import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
-import { JourneyClient } from '../../services/common/journeys';
+import { JourneyClient } from '../../usecases/journeys';
 import { createIngestApp } from '../../services/ingest/app';
 import { relayOnce } from '../../services/ingest/relay';
 import { freePort } from '../../infra/local/ports';

@@ -4,13 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadIntegrationSecrets } from '../../activities/db/integrations';
-import { resealSecrets } from '../../activities/db/keyRotation';
+import { loadIntegrationSecrets } from '../../data/integrations';
+import { resealSecrets } from '../../data/keyRotation';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../infra/sandbox/hubspot';
 import { startResManSandbox, type ResManSandbox } from '../../infra/sandbox/resman';
 import { runRotateKeys } from '../../scripts/rotate-keys';
 import { createApiApp } from '../../services/api/app';
-import { pollScheduleId } from '../../services/common/schedules';
+import { pollScheduleId } from '../../usecases/pollSchedules';
 import { KeyRing } from '../../shared/crypto';
 import { PARTNERS } from '../../shared/lifecycle';
 import { createLogger } from '../../shared/logger';

@@ -2,11 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { loadJourneyContext } from '../../activities/db/journey';
-import { createOrMatchLead } from '../../activities/db/leads';
-import { createWorkspace } from '../../activities/db/workspaces';
+import { createOrMatchLead } from '../../data/leads';
+import { createWorkspace } from '../../data/workspaces';
 import { leadWorkflowId } from '../../shared/ids';
 import type { JourneyView, LeadEvent } from '../../shared/journey/types';
-import { changeStatusUpdate, leadEventSignal, type leadJourney } from '../../workflows/leadJourney';
+import { type leadJourney } from '../../workflows/leadJourney';
+import { changeStatusUpdate, leadEventSignal } from '../../shared/journey/messages';
 import { startHarness, type Harness } from '../support/harness';
 import { settledJourney } from '../support/ingest';
 

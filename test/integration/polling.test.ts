@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { RESMAN_OVERLAP_MS } from '../../activities/partners/resman';
-import { ensurePollSchedules, pollScheduleId } from '../../services/common/schedules';
+import { ensurePollSchedules, pollScheduleId } from '../../usecases/pollSchedules';
 import { createWorker } from '../../services/worker/worker';
 import { KeyRing } from '../../shared/crypto';
 import { startReferralSandbox } from '../../infra/sandbox/referral';

@@ -1,8 +1,8 @@
 // Referral fees against the real stack: a placed or leased lead owes its attributed partner a fee from the
 // partner's terms, once; reconciliation moves pending → reported → invoiced → paid (or disputed).
 import { randomUUID } from 'node:crypto';
-import { recordReferralFee } from '../../activities/db/referralFees';
-import { withTransaction } from '../../activities/db/pool';
+import { recordReferralFee } from '../../data/referralFees';
+import { withTransaction } from '../../data/pool';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import { journeyWhere } from '../support/ingest';
 

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPool } from '../../activities/db/pool';
+import { createPool } from '../../data/pool';
 import { createLogger } from '../../shared/logger';
 import { createApiApp } from '../../services/api/app';
 import { testStack } from '../setup/stack';

@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import type { JourneyView } from '../../shared/journey/types';
-import { leadStateQuery } from '../../workflows/leadJourney';
+import { leadStateQuery } from '../../shared/journey/messages';
 import { call, type Harness } from './harness';
 import { journeySummary, waitFor } from './wait';
 

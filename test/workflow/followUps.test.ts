@@ -1,7 +1,7 @@
 // Follow-up deadlines as durable timers, under time-skipping: each fires once at its time, the event that
 // makes it moot cancels it, and NextFollowUpAt (query, projection) follows the earliest one.
 import { randomUUID } from 'node:crypto';
-import { changeStatusUpdate } from '../../workflows/leadJourney';
+import { changeStatusUpdate } from '../../shared/journey/messages';
 import { at, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
 
 let ts: TimeSkipping;

@@ -6,7 +6,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { LeadEvent } from '../../shared/journey/types';
 import { loadJourneyContext } from '../../activities/db/journey';
-import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../../workflows/leadJourney';
+import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../../shared/journey/messages';
 import { at, inquiry, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
 
 let ts: TimeSkipping;

@@ -6,12 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { createEmailChannel } from '../../activities/notify/email';
 import { createSlackChannel } from '../../activities/notify/slack';
 import { createSmsChannel } from '../../activities/notify/sms';
-import { createProperty } from '../../activities/db/workspaces';
+import { createProperty } from '../../data/workspaces';
 import { KeyRing } from '../../shared/crypto';
 import { startMailbox, type Mailbox } from '../../infra/local/mailbox';
 import { startSlackSandbox, type SlackSandbox } from '../../infra/sandbox/slack';
 import { startTwilioSandbox, type TwilioSandbox } from '../../infra/sandbox/twilio';
-import { changeStatusUpdate, resendDeliverySignal } from '../../workflows/leadJourney';
+import { changeStatusUpdate, resendDeliverySignal } from '../../shared/journey/messages';
 import { at, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
 import { recorded, remainingMs } from '../support/wait';
 

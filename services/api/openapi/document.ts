@@ -1,7 +1,7 @@
 // Builds the OpenAPI 3.1 document from the operation catalogue: every schema is a zod schema turned into
 // JSON Schema by zod's own z.toJSONSchema (OpenAPI 3.1 schemas are JSON Schema 2020-12).
 import { z } from 'zod';
-import type { Permission } from '../../../activities/db/workspaces';
+import type { Permission } from '../../../data/workspaces';
 import { ErrorBody } from '../schemas';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { resealSecrets } from '../../../activities/db/keyRotation';
+import { resealSecrets } from '../../../data/keyRotation';
 import type { KeyRing } from '../../../shared/crypto';
 import { AppError } from '../../../shared/errors';
 import { parse, route } from '../../common/http';

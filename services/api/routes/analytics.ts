@@ -9,8 +9,8 @@ import {
   timeInStatus,
   transitions,
   type LeadScope,
-} from '../../../activities/db/analytics';
-import { getWorkspace } from '../../../activities/db/workspaces';
+} from '../../../data/analytics';
+import { getWorkspace } from '../../../data/workspaces';
 import { resolveRange, type Range } from '../../../shared/dateRange';
 import { parse, route } from '../../common/http';
 import { principal, requirePermission } from '../auth';

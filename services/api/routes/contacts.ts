@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { getContactConversion, updateContactConversion } from '../../../activities/db/conversions';
+import { getContactConversion, updateContactConversion } from '../../../data/conversions';
 import { CONVERSION_STATUSES } from '../../../shared/conversions';
 import { AppError } from '../../../shared/errors';
 import { parse, route } from '../../common/http';

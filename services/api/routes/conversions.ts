@@ -1,21 +1,21 @@
 // /api/v1/conversions (seed 004): log a conversion (also an event in the lead's journey), query, analytics.
 import { Router } from 'express';
 import { z } from 'zod';
-import { conversionAnalytics } from '../../../activities/db/analytics';
+import { conversionAnalytics } from '../../../data/analytics';
 import {
   conversionJson,
   getConversion,
   listConversions,
   logConversion,
   type ConversionRecord,
-} from '../../../activities/db/conversions';
+} from '../../../data/conversions';
 import { loadJourneyContext } from '../../../activities/db/journey';
-import { getLead, type LeadRecord } from '../../../activities/db/leads';
-import { getWorkspace } from '../../../activities/db/workspaces';
+import { getLead, type LeadRecord } from '../../../data/leads';
+import { getWorkspace } from '../../../data/workspaces';
 import { CONVERSION_TYPES } from '../../../shared/conversions';
 import { resolveRange } from '../../../shared/dateRange';
 import { AppError } from '../../../shared/errors';
-import type { IntakeDeps } from '../../common/intake';
+import type { IntakeDeps } from '../../../usecases/intake';
 import { parse, route } from '../../common/http';
 import { principal, requirePermission } from '../auth';
 import { sendTable } from '../csv';

@@ -4,11 +4,11 @@ import { isUuid } from '../../../shared/ids';
 import { timingSafeEqual } from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { getInboxEvent, INBOX_STATUSES, listInboxEvents, type InboxRow } from '../../../activities/db/inbox';
+import { getInboxEvent, INBOX_STATUSES, listInboxEvents, type InboxRow } from '../../../data/inbox';
 import { AppError } from '../../../shared/errors';
 import { PARTNERS } from '../../../shared/lifecycle';
 import { parse, route } from '../../common/http';
-import { replayInboxEvent, replayInboxWindow, type DeliveryDeps } from '../../common/inbox';
+import { replayInboxEvent, replayInboxWindow, type DeliveryDeps } from '../../../usecases/inbox';
 import { authenticate, requirePermission } from '../auth';
 
 export interface InboxDeps extends DeliveryDeps {

@@ -20,8 +20,8 @@ import {
   recordTestResult,
   updateIntegration,
   type IntegrationRecord,
-} from '../../../activities/db/integrations';
-import { getProperty } from '../../../activities/db/workspaces';
+} from '../../../data/integrations';
+import { getProperty } from '../../../data/workspaces';
 import { PartnerError } from '../../../activities/partners/http';
 import { partnerAdapter, takesPushes } from '../../../activities/partners';
 import {
@@ -37,8 +37,8 @@ import { AppError } from '../../../shared/errors';
 import { isUuid } from '../../../shared/ids';
 import { PARTNERS, type PartnerName } from '../../../shared/lifecycle';
 import { parse, route } from '../../common/http';
-import type { JourneyClient } from '../../common/journeys';
-import { repushSyncs } from '../../common/partnerSync';
+import type { JourneyClient } from '../../../usecases/journeys';
+import { repushSyncs } from '../../../usecases/partnerSyncs';
 import {
   deletePollSchedule,
   describePollSchedule,
@@ -47,7 +47,7 @@ import {
   syncPollSchedule,
   triggerPoll,
   type PollScheduleState,
-} from '../../common/schedules';
+} from '../../../usecases/pollSchedules';
 import { principal, requirePermission } from '../auth';
 
 export interface IntegrationsDeps {

@@ -9,16 +9,16 @@ import {
   recordRefusedAttempt,
   statusHistory,
   type LeadRecord,
-} from '../../../activities/db/leads';
-import { listLeadSyncs, syncJson } from '../../../activities/db/partnerSyncs';
+} from '../../../data/leads';
+import { listLeadSyncs, syncJson } from '../../../data/partnerSyncs';
 import { AppError } from '../../../shared/errors';
-import { repushSyncs } from '../../common/partnerSync';
+import { repushSyncs } from '../../../usecases/partnerSyncs';
 import { idempotencyKey, leadWorkflowId, isUuid } from '../../../shared/ids';
 import { allowedNext, isStatus, STATUSES, type LeadStatus } from '../../../shared/lifecycle';
 import type { JourneyView, Source } from '../../../shared/journey/types';
 import { phoneField } from '../../../shared/contact';
-import type { IntakeDeps } from '../../common/intake';
-import { receiveInquiry } from '../../common/intake';
+import type { IntakeDeps } from '../../../usecases/intake';
+import { receiveInquiry } from '../../../usecases/intake';
 import { parse, route } from '../../common/http';
 import { principal, requirePermission } from '../auth';
 

@@ -4,12 +4,12 @@ import { isUuid } from '../../../shared/ids';
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { getProperty } from '../../../activities/db/workspaces';
+import { getProperty } from '../../../data/workspaces';
 import { AppError } from '../../../shared/errors';
 import { STATUSES } from '../../../shared/lifecycle';
 import { TEMPLATES } from '../../../shared/notifications/templates';
 import { parse, route } from '../../common/http';
-import type { JourneyClient } from '../../common/journeys';
+import type { JourneyClient } from '../../../usecases/journeys';
 import { principal, requirePermission } from '../auth';
 
 const FOLLOW_UP_TOPICS = [

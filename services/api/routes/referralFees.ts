@@ -11,8 +11,8 @@ import {
   referralFeeJson,
   setFeeTerms,
   updateReferralFee,
-} from '../../../activities/db/referralFees';
-import { getWorkspace } from '../../../activities/db/workspaces';
+} from '../../../data/referralFees';
+import { getWorkspace } from '../../../data/workspaces';
 import { resolveRange } from '../../../shared/dateRange';
 import { AppError } from '../../../shared/errors';
 import { PARTNERS } from '../../../shared/lifecycle';

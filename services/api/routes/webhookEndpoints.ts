@@ -16,7 +16,7 @@ import {
   rotateSecret,
   updateEndpoint,
   type EndpointRecord,
-} from '../../../activities/webhooks/endpoints';
+} from '../../../data/webhookEndpoints';
 import type { KeyRing } from '../../../shared/crypto';
 import { AppError } from '../../../shared/errors';
 import { ALL_EVENTS, WEBHOOK_EVENT_TYPES } from '../../../shared/webhooks';

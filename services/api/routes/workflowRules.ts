@@ -4,7 +4,7 @@ import { isUuid } from '../../../shared/ids';
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { getProperty } from '../../../activities/db/workspaces';
+import { getProperty } from '../../../data/workspaces';
 import { AppError } from '../../../shared/errors';
 import { STATUSES } from '../../../shared/lifecycle';
 import { isTimeWindow, RULE_ACTION_TYPES } from '../../../shared/journey/rules';

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { workspaceActivity } from '../../../activities/db/analytics';
+import { workspaceActivity } from '../../../data/analytics';
 import {
   createProperty,
   createWorkspace,
@@ -12,7 +12,7 @@ import {
   PERMISSIONS,
   updateWorkspace,
   type WorkspaceRecord,
-} from '../../../activities/db/workspaces';
+} from '../../../data/workspaces';
 import { resolveRange } from '../../../shared/dateRange';
 import { AppError } from '../../../shared/errors';
 import { VERTICALS } from '../../../shared/lifecycle';

@@ -1,8 +1,8 @@
 // Leads in Postgres: create-or-match one person per workspace, reads, search and status history.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { normalizeEmail, toE164 } from '../../shared/contact';
-import { AppError } from '../../shared/errors';
+import { normalizeEmail, toE164 } from '../shared/contact';
+import { AppError } from '../shared/errors';
 import { withTransaction } from './pool';
 
 export interface LeadInput {

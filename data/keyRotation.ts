@@ -1,8 +1,8 @@
 // Key rotation: every sealed column re-sealed with the key ring's first key, so the keys after it can be retired.
 // Used by `npm run rotate-keys` and POST /api/v1/admin/rotate-keys. Idempotent: a second pass finds nothing stale.
 import type pg from 'pg';
-import type { KeyRing } from '../../shared/crypto';
-import { secretContext } from '../webhooks/endpoints';
+import type { KeyRing } from '../shared/crypto';
+import { secretContext } from './webhookEndpoints';
 import { credentialsContext, webhookSecretContext } from './integrations';
 
 interface SealedColumn {

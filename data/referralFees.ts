@@ -1,9 +1,9 @@
 // Referral fees in Postgres: the fee a won lead owes its attributed referral partner, recorded with the
 // history row that won it, and its reconciliation (pending → reported → invoiced → paid, or disputed).
 import type pg from 'pg';
-import { AppError } from '../../shared/errors';
-import { idempotencyKey } from '../../shared/ids';
-import { PARTNERS, type PartnerName } from '../../shared/lifecycle';
+import { AppError } from '../shared/errors';
+import { idempotencyKey } from '../shared/ids';
+import { PARTNERS, type PartnerName } from '../shared/lifecycle';
 import {
   feeAmount,
   FeeTermsSchema,
@@ -11,7 +11,7 @@ import {
   REFERRAL_PARTNERS,
   type FeeTerms,
   type ReconciliationStatus,
-} from '../../shared/referralFees';
+} from '../shared/referralFees';
 import { withTransaction } from './pool';
 
 export interface ReferralFeeRecord {

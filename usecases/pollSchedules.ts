@@ -13,17 +13,13 @@ import {
 } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import {
-  integrationStates,
-  listIntegrationsOfPartners,
-  type IntegrationRecord,
-} from '../../activities/db/integrations';
-import { partnerAdapter } from '../../activities/partners';
-import { isPollable, pollIntervalMinutes } from '../../activities/partners/templates';
-import { isUuid } from '../../shared/ids';
-import { PARTNERS } from '../../shared/lifecycle';
-import { WorkspaceIdAttribute } from '../../shared/searchAttributes';
-import type { PollIntegrationInput } from '../../workflows/pollIntegration';
+import { integrationStates, listIntegrationsOfPartners, type IntegrationRecord } from '../data/integrations';
+import { partnerAdapter } from '../activities/partners';
+import { isPollable, pollIntervalMinutes } from '../activities/partners/templates';
+import { isUuid } from '../shared/ids';
+import { PARTNERS } from '../shared/lifecycle';
+import { WorkspaceIdAttribute } from '../shared/searchAttributes';
+import type { PollIntegrationInput } from '../shared/journey/messages';
 
 export interface ScheduleDeps {
   client: Client;

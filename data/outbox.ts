@@ -1,8 +1,8 @@
 // The outbox side of outbound webhooks: fan each outbox event out to the endpoints subscribed to it, and
 // pick the messages whose delivery may start (the oldest open message of each endpoint and lead).
 import type pg from 'pg';
-import { ALL_EVENTS } from '../../shared/webhooks';
-import { withTransaction } from '../db/pool';
+import { ALL_EVENTS } from '../shared/webhooks';
+import { withTransaction } from './pool';
 
 /** One dispatcher at a time (across worker processes) fans out and claims, so order is decided once. */
 const DISPATCH_LOCK = `SELECT pg_try_advisory_xact_lock(hashtextextended('leadrelay:webhook-dispatch', 0)) AS locked`;

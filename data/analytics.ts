@@ -2,8 +2,8 @@
 // Funnel and speed-to-lead look at the cohort of leads created in the range; time in status and
 // transitions at history rows written in the range. docs/analytics.md has the queries' plans and indexes.
 import type pg from 'pg';
-import { PARTNERS, STAGE_RANK, STATUSES, TERMINAL_STATUSES, type LeadStatus } from '../../shared/lifecycle';
-import type { Range } from '../../shared/dateRange';
+import { PARTNERS, STAGE_RANK, STATUSES, TERMINAL_STATUSES, type LeadStatus } from '../shared/lifecycle';
+import type { Range } from '../shared/dateRange';
 
 export const GROUP_BY = ['source', 'partner', 'property'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];

@@ -2,8 +2,8 @@
 // poll cursor and the facts its health is read from.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { KeyRing } from '../../shared/crypto';
-import type { PartnerName } from '../../shared/lifecycle';
+import type { KeyRing } from '../shared/crypto';
+import type { PartnerName } from '../shared/lifecycle';
 import { withTransaction } from './pool';
 
 /** What a workspace may set; `error` is set by failures only, `deleted` by DELETE. */

@@ -16,14 +16,14 @@ import {
   type InboxFilter,
   type InboxRow,
   type InboxStatus,
-} from '../../activities/db/inbox';
-import { loadJourneyContext } from '../../activities/db/journey';
-import { createOrMatchLead, getLead, type LeadRecord } from '../../activities/db/leads';
-import type { InboundEvent } from '../../activities/partners/types';
-import { AppError } from '../../shared/errors';
-import type { PartnerName } from '../../shared/lifecycle';
-import type { LeadEvent, Source } from '../../shared/journey/types';
-import { isUnavailable } from './http';
+} from '../data/inbox';
+import { loadJourneyContext } from '../activities/db/journey';
+import { createOrMatchLead, getLead, type LeadRecord } from '../data/leads';
+import type { InboundEvent } from '../activities/partners/types';
+import { AppError } from '../shared/errors';
+import type { PartnerName } from '../shared/lifecycle';
+import type { LeadEvent, Source } from '../shared/journey/types';
+import { isUnavailable } from '../shared/errors';
 import type { JourneyClient } from './journeys';
 
 export interface DeliveryDeps {

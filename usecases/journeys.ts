@@ -1,30 +1,30 @@
-// How services talk to lead journeys: signal-with-start an event, run a status update, query state.
+// How services, the relay and activities talk to lead journeys: signal-with-start an event, run a status update, query state.
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { AppError, isErrorCode } from '../../shared/errors';
-import { leadWorkflowId } from '../../shared/ids';
+import { AppError, isErrorCode } from '../shared/errors';
+import { leadWorkflowId } from '../shared/ids';
 import type {
   ChangeStatusRequest,
   ChangeStatusResult,
   JourneyContext,
   JourneyView,
   LeadEvent,
-} from '../../shared/journey/types';
+} from '../shared/journey/types';
 import {
   LeadSourceAttribute,
   LeadStatusAttribute,
   PropertyIdAttribute,
   WorkspaceIdAttribute,
-} from '../../shared/searchAttributes';
-import type { leadJourney } from '../../workflows/leadJourney';
+} from '../shared/searchAttributes';
 import {
   changeStatusUpdate,
   leadEventSignal,
   leadStateQuery,
   repushSyncSignal,
   resendDeliverySignal,
-} from '../../workflows/leadJourney';
-import type { PartnerName } from '../../shared/lifecycle';
+  type LeadJourneyWorkflow,
+} from '../shared/journey/messages';
+import type { PartnerName } from '../shared/lifecycle';
 
 export interface JourneyClientOptions {
   client: Client;
@@ -34,8 +34,8 @@ export interface JourneyClientOptions {
 export class JourneyClient {
   constructor(private readonly options: JourneyClientOptions) {}
 
-  handle(workspaceId: string, leadId: string): WorkflowHandle<typeof leadJourney> {
-    return this.options.client.workflow.getHandle<typeof leadJourney>(leadWorkflowId(workspaceId, leadId));
+  handle(workspaceId: string, leadId: string): WorkflowHandle<LeadJourneyWorkflow> {
+    return this.options.client.workflow.getHandle<LeadJourneyWorkflow>(leadWorkflowId(workspaceId, leadId));
   }
 
   /** Delivers an event, starting the journey (or its next run) when none is running. */
@@ -45,7 +45,7 @@ export class JourneyClient {
     context?: JourneyContext,
   ): Promise<string> {
     const workflowId = leadWorkflowId(lead.workspaceId, lead.leadId);
-    await this.options.client.workflow.signalWithStart<typeof leadJourney, [LeadEvent]>('leadJourney', {
+    await this.options.client.workflow.signalWithStart<LeadJourneyWorkflow, [LeadEvent]>('leadJourney', {
       workflowId,
       taskQueue: this.options.taskQueue,
       args: [{ workspaceId: lead.workspaceId, leadId: lead.leadId, context }],
@@ -70,7 +70,7 @@ export class JourneyClient {
     leadId: string,
     sync: { syncKey: string; partner: PartnerName },
   ): Promise<void> {
-    await this.options.client.workflow.signalWithStart<typeof leadJourney, [typeof sync]>('leadJourney', {
+    await this.options.client.workflow.signalWithStart<LeadJourneyWorkflow, [typeof sync]>('leadJourney', {
       workflowId: leadWorkflowId(workspaceId, leadId),
       taskQueue: this.options.taskQueue,
       args: [{ workspaceId, leadId }],
@@ -83,15 +83,18 @@ export class JourneyClient {
 
   /** Hands a reopened notification delivery to the lead's journey (its next run when it had ended). */
   async resend(workspaceId: string, leadId: string, delivery: { deliveryKey: string; channel: string }) {
-    await this.options.client.workflow.signalWithStart<typeof leadJourney, [typeof delivery]>('leadJourney', {
-      workflowId: leadWorkflowId(workspaceId, leadId),
-      taskQueue: this.options.taskQueue,
-      args: [{ workspaceId, leadId }],
-      signal: resendDeliverySignal,
-      signalArgs: [delivery],
-      typedSearchAttributes: [{ key: WorkspaceIdAttribute, value: workspaceId }],
-      staticSummary: `Lead journey ${leadId}`,
-    });
+    await this.options.client.workflow.signalWithStart<LeadJourneyWorkflow, [typeof delivery]>(
+      'leadJourney',
+      {
+        workflowId: leadWorkflowId(workspaceId, leadId),
+        taskQueue: this.options.taskQueue,
+        args: [{ workspaceId, leadId }],
+        signal: resendDeliverySignal,
+        signalArgs: [delivery],
+        typedSearchAttributes: [{ key: WorkspaceIdAttribute, value: workspaceId }],
+        staticSummary: `Lead journey ${leadId}`,
+      },
+    );
   }
 
   /** Runs the changeStatus update; a refusal becomes the AppError its failure type names. */

@@ -1,7 +1,7 @@
 // Re-pushing partner syncs: reset the failed rows to pending, then hand each to its lead's journey, which
 // pushes it through that partner's ordered queue (starting the journey's run again if it had ended).
 import type pg from 'pg';
-import { reopenSyncs, type PartnerSyncRecord } from '../../activities/db/partnerSyncs';
+import { reopenSyncs, type PartnerSyncRecord } from '../data/partnerSyncs';
 import type { JourneyClient } from './journeys';
 
 export async function repushSyncs(

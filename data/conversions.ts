@@ -1,9 +1,9 @@
 // Conversions in Postgres (seed 004): logging one exactly once, the contact's conversion state, queries.
 import { createHash, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { ConversionStatus, ConversionType } from '../../shared/conversions';
-import { AppError } from '../../shared/errors';
-import { idempotencyKey } from '../../shared/ids';
+import type { ConversionStatus, ConversionType } from '../shared/conversions';
+import { AppError } from '../shared/errors';
+import { idempotencyKey } from '../shared/ids';
 import { withTransaction } from './pool';
 
 export interface ConversionInput {

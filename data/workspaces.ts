@@ -1,8 +1,8 @@
 // Workspaces, their hashed API keys, and properties.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { AppError } from '../../shared/errors';
-import type { Vertical } from '../../shared/lifecycle';
+import { AppError } from '../shared/errors';
+import type { Vertical } from '../shared/lifecycle';
 import { withTransaction } from './pool';
 
 export const PERMISSIONS = ['read', 'update', 'convert', 'admin'] as const;

@@ -1,12 +1,12 @@
 // Intake of an inquiry from any door (API, web form, partner): resolve the person to one lead, then
 // hand the inquiry to that lead's journey.
 import type pg from 'pg';
-import { createOrMatchLead, type LeadInput, type LeadRecord } from '../../activities/db/leads';
-import { loadJourneyContext } from '../../activities/db/journey';
-import { getProperty } from '../../activities/db/workspaces';
-import { AppError } from '../../shared/errors';
-import { PARTNERS, type PartnerName } from '../../shared/lifecycle';
-import type { LeadEvent, Source } from '../../shared/journey/types';
+import { createOrMatchLead, type LeadInput, type LeadRecord } from '../data/leads';
+import { loadJourneyContext } from '../activities/db/journey';
+import { getProperty } from '../data/workspaces';
+import { AppError } from '../shared/errors';
+import { PARTNERS, type PartnerName } from '../shared/lifecycle';
+import type { LeadEvent, Source } from '../shared/journey/types';
 import type { JourneyClient } from './journeys';
 
 export interface IntakeDeps {

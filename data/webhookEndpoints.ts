@@ -2,9 +2,9 @@
 // disabling, test messages and the delivery log.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { KeyRing } from '../../shared/crypto';
-import { PREVIOUS_SECRET_HOURS, TEST_EVENT_TYPE } from '../../shared/webhooks';
-import { withTransaction } from '../db/pool';
+import type { KeyRing } from '../shared/crypto';
+import { PREVIOUS_SECRET_HOURS, TEST_EVENT_TYPE } from '../shared/webhooks';
+import { withTransaction } from './pool';
 
 export interface EndpointRecord {
   id: string;

@@ -1,10 +1,10 @@
 // The ingest inbox in Postgres: every verified partner event stored once (unique per integration and partner
 // event id), the rows kept beside it (calls, SMS deliveries), lead lookups, delivery bookkeeping for the
 // relay, and the operators' list.
-import { isUuid } from '../../shared/ids';
+import { isUuid } from '../shared/ids';
 import type pg from 'pg';
-import type { InboundEvent, LeadLookup } from '../partners/types';
-import { normalizeEmail, toE164 } from '../../shared/contact';
+import type { InboundEvent, LeadLookup } from '../shared/inbound';
+import { normalizeEmail, toE164 } from '../shared/contact';
 import { withTransaction } from './pool';
 
 export const INBOX_STATUSES = ['pending', 'delivered', 'unmatched', 'ignored', 'failed'] as const;

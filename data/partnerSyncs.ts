@@ -1,6 +1,6 @@
 // Partner sync rows for readers (a lead's syncs, an integration's failures) and the re-push reset.
 import type pg from 'pg';
-import type { PartnerName } from '../../shared/lifecycle';
+import type { PartnerName } from '../shared/lifecycle';
 
 export interface PartnerSyncRecord {
   id: string;

@@ -1,0 +1,43 @@
+// The lead journey's messages (signals, update, query) and the shapes of the workflows services start: what a
+// client needs to talk to a workflow without importing workflow code.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PartnerName } from '../lifecycle';
+import type {
+  ChangeStatusRequest,
+  ChangeStatusResult,
+  JourneyView,
+  LeadEvent,
+  LeadJourneyInput,
+} from './types';
+
+/** An inbound event for the journey (inquiry, partner status, call, SMS, deadline...). */
+export const leadEventSignal = defineSignal<[LeadEvent]>('leadEvent');
+/** A staff, chatbot or API status change; the validator refuses invalid transitions before anything is written. */
+export const changeStatusUpdate = defineUpdate<ChangeStatusResult, [ChangeStatusRequest]>('changeStatus');
+export const leadStateQuery = defineQuery<JourneyView>('leadState');
+/** Pushes a partner sync again (an operator's re-push of a failed one; the api has reset it to pending). */
+export const repushSyncSignal = defineSignal<[{ syncKey: string; partner: PartnerName }]>('repushSync');
+/** Sends a notification delivery again (an operator's resend of a failed one; the api has reset it to pending). */
+export const resendDeliverySignal =
+  defineSignal<[{ deliveryKey: string; channel: string }]>('resendDelivery');
+
+/** The lead journey workflow's signature, for typed handles. */
+export type LeadJourneyWorkflow = (input: LeadJourneyInput) => Promise<JourneyView>;
+
+/** Input of one poll of a partner (`pollIntegration`, started by the integration's Schedule). */
+export interface PollIntegrationInput {
+  integrationId: string;
+  workspaceId: string;
+}
+
+/** Input of one outbound webhook message's delivery (`webhookDelivery`). */
+export interface WebhookDeliveryInput {
+  messageId: string;
+  /** Seconds before each retry; defaults to RETRY_SCHEDULE_SECONDS (tests shorten it). */
+  retryScheduleSeconds?: number[];
+}
+
+export type WebhookDeliveryOutcome = 'delivered' | 'failed' | 'cancelled';
+
+/** The webhook delivery workflow's signature, for typed starts. */
+export type WebhookDeliveryWorkflow = (input: WebhookDeliveryInput) => Promise<WebhookDeliveryOutcome>;
