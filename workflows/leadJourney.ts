@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { isTerminal, type PartnerName } from '../shared/lifecycle';
+import { isTerminal } from '../shared/lifecycle';
 import {
   changeStatusUpdate,
   leadEventSignal,
@@ -39,6 +39,7 @@ import {
   PropertyIdAttribute,
   WorkspaceIdAttribute,
 } from '../shared/searchAttributes';
+import { JourneyEffects } from './journeyEffects';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -50,62 +51,6 @@ const { loadJourneyContext } = proxyActivities<Activities>({
   // A lead that does not exist will not appear by retrying.
   retry: { ...RETRY, nonRetryableErrorTypes: ['lead_not_found'] },
 });
-
-const { prepareNotification } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  summary: 'plan notification deliveries',
-  retry: RETRY,
-});
-
-/** Sends one delivery; retries honour the provider's Retry-After, final failures are recorded, not retried. */
-const { sendDelivery } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  summary: 'send notification',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 minutes',
-    maximumAttempts: 30,
-  },
-});
-
-/**
- * One status push to one partner. 429, 5xx and timeouts come back as retryable failures (with the partner's
- * Retry-After as the next delay); other errors are recorded by the activity and answered, not thrown. A partner
- * down for a day gives up, recorded with a staff task.
- */
-const { pushStatusToPartner } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  scheduleToCloseTimeout: '24 hours',
-  summary: 'push status to partner',
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '5 minutes',
-    nonRetryableErrorTypes: ['sync_not_found'],
-  },
-});
-
-const { abandonDelivery } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  summary: 'record abandoned notification',
-  retry: RETRY,
-});
-
-const { abandonPartnerSync } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  summary: 'record abandoned partner push',
-  retry: RETRY,
-});
-
-/** Records a decision's effects, with a summary the Temporal UI shows (statuses and kinds only, no personal data). */
-function recordJourneyChange(summary: string, args: Parameters<Activities['recordJourneyChange']>[0]) {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
-    summary,
-    retry: RETRY,
-  }).recordJourneyChange(args);
-}
 
 function upsertAttributes(state: JourneyState): void {
   upsertSearchAttributes([
@@ -185,20 +130,26 @@ function freshState(
 }
 
 export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView> {
-  // Runs recorded before follow-up timers existed replay without them; every new run has them.
+  // Runs recorded before each change replay without it; every new run has them all.
   const followUpsEnabled = patched('follow-up-deadlines');
   const deliveriesEnabled = patched('notification-delivery');
   const pushesEnabled = patched('partner-push');
+  // Staff changes take their turn behind the events that arrived before them, and effects are recorded in
+  // the order they were decided.
+  const inArrivalOrder = patched('arrival-order');
+
+  // ---- set up: handlers first, so signals and queries that arrive during the load are kept or answered ----
   const pending: LeadEvent[] = [...(input.pending ?? [])];
-  let inFlight = 0;
-  let deliveriesInFlight = 0;
-  let pushesInFlight = 0;
-  // One queue per partner, drained in order by its own coroutine: a partner that is down delays only itself.
-  const pushQueues = new Map<PartnerName, string[]>();
+  /** Events ever queued, and taken from the queue to be decided: a staff change waits for those before it. */
+  let received = pending.length;
+  let taken = 0;
+  /** Turns of staff changes waiting to be decided (the count of events received before each). */
+  const waitingChanges: number[] = [];
+  const changeDue = () => waitingChanges.some((turn) => turn <= taken);
   let lastEventId: string | undefined;
-  // Signals that arrive before the state is ready wait in `pending` like any other.
   setHandler(leadEventSignal, (event) => {
     pending.push(event);
+    received += 1;
   });
 
   // Carried state keeps its place; a fresh run starts from the lead's projection, given by whoever started
@@ -211,6 +162,14 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     : undefined;
   const nextFollowUp = (state: JourneyState, policy: JourneyPolicy): string | undefined =>
     followUpsEnabled ? planDeadlines(state, policy.followUps)[0]?.fireAt : undefined;
+  // Effects run only after the load; until then the query reports nothing under way.
+  const work = new JourneyEffects({
+    current: () => current,
+    deliveries: deliveriesEnabled,
+    pushes: pushesEnabled,
+    followUps: followUpsEnabled,
+    ordered: inArrivalOrder,
+  });
   setHandler(leadStateQuery, () => {
     if (!loaded) {
       throw ApplicationFailure.create({
@@ -218,13 +177,14 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
         message: 'the journey is loading its state; ask again',
       });
     }
+    const inFlight = work.inFlight;
     return {
       ...view(loaded.state, loaded.policy, nextFollowUp(loaded.state, loaded.policy)),
       lastEventId,
       pendingEvents: pending.length,
-      pendingEffects: inFlight,
-      pendingDeliveries: deliveriesInFlight,
-      pendingPushes: pushesInFlight,
+      pendingEffects: inFlight.effects,
+      pendingDeliveries: inFlight.deliveries,
+      pendingPushes: inFlight.pushes,
       followUps: followUpsEnabled ? planDeadlines(loaded.state, loaded.policy.followUps) : [],
     };
   });
@@ -235,6 +195,8 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   const policy = loaded.policy;
   let current: JourneyState = loaded.state;
   let followUpAt = nextFollowUp(current, policy);
+  /** Nothing recording, sending or pushing, and no handler mid-way: the run may end or continue as new. */
+  const allWorkFinished = () => work.idle() && allHandlersFinished();
 
   const publish = (next: JourneyState) => {
     const previous = current;
@@ -251,136 +213,38 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   upsertAttributes(current);
   if (followUpAt) upsertSearchAttributes([{ key: NextFollowUpAtAttribute, value: new Date(followUpAt) }]);
 
-  /** Sends a planned delivery, after quiet hours when it must wait; an SMS opt-out cancels a waiting SMS. */
-  const sendPlanned = async (plan: { deliveryKey: string; channel: string; notBefore?: string }) => {
-    deliveriesInFlight += 1;
-    try {
-      const waitMs = plan.notBefore ? Date.parse(plan.notBefore) - Date.now() : 0;
-      if (waitMs > 0) {
-        await condition(() => plan.channel === 'sms' && current.smsOptedOut, waitMs, {
-          summary: 'quiet hours',
-        });
-      }
-      await sendDelivery({ deliveryKey: plan.deliveryKey, smsOptedOut: current.smsOptedOut });
-    } catch (error) {
-      // Retries are exhausted: the row becomes `failed` with its last error, for operators to resend. Runs from
-      // before resends left it pending; their replays must too.
-      if (patched('notification-resend')) {
-        await abandonDelivery({
-          deliveryKey: plan.deliveryKey,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-    } finally {
-      deliveriesInFlight -= 1;
-    }
-  };
-
   if (deliveriesEnabled) {
     setHandler(resendDeliverySignal, ({ deliveryKey, channel }) => {
       // Runs that took this signal before resends existed ignored it; their replays must too.
-      if (patched('notification-resend')) void sendPlanned({ deliveryKey, channel });
+      if (patched('notification-resend')) void work.send({ deliveryKey, channel });
     });
   }
+  if (pushesEnabled)
+    setHandler(repushSyncSignal, ({ syncKey, partner }) => work.enqueuePush(partner, syncKey));
 
-  const drainPushes = async (partner: PartnerName, queue: string[]) => {
-    while (queue.length > 0) {
-      const syncKey = queue[0]!;
-      const lead = { workspaceId: current.workspaceId, leadId: current.leadId };
-      try {
-        await pushStatusToPartner({ ...lead, syncKey });
-      } catch (error) {
-        await abandonPartnerSync({
-          ...lead,
-          syncKey,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      } finally {
-        queue.shift();
-        pushesInFlight -= 1;
-      }
-    }
-    pushQueues.delete(partner);
-  };
-  const enqueuePush = (partner: PartnerName, syncKey: string) => {
-    pushesInFlight += 1;
-    const queue = pushQueues.get(partner);
-    if (queue) {
-      queue.push(syncKey);
-      return;
-    }
-    const fresh = [syncKey];
-    pushQueues.set(partner, fresh);
-    void drainPushes(partner, fresh);
-  };
-  if (pushesEnabled) setHandler(repushSyncSignal, ({ syncKey, partner }) => enqueuePush(partner, syncKey));
-
-  /**
-   * Writes a decision's effects durably (the activity's idempotency keys make retries harmless), then plans
-   * its notifications and starts their deliveries. Answers how many deliveries were queued.
-   */
-  const execute = async (decision: Decision): Promise<number> => {
+  /** Moves NextFollowUpAt with the decision, then executes its effects; answers the deliveries queued. */
+  const execute = (decision: Decision): Promise<number> => {
     const next = nextFollowUp(decision.state, policy);
     const followUpChanged = next !== followUpAt;
     if (followUpChanged) {
       followUpAt = next;
       upsertSearchAttributes([{ key: NextFollowUpAtAttribute, value: next ? new Date(next) : null }]);
     }
-    if (decision.effects.length === 0 && !followUpChanged) return 0;
-    inFlight += 1;
-    try {
-      const entries = decision.effects.flatMap((e) => (e.kind === 'record_history' ? [e.entry] : []));
-      const summary = entries.length
-        ? `record ${entries.map((e) => `${e.type} ${e.oldStatus ?? '∅'}→${e.newStatus}`).join(', ')}`
-        : `record ${decision.effects.map((e) => (e.kind === 'notify' ? e.template : e.kind)).join(', ') || 'next follow-up'}`;
-      await recordJourneyChange(summary, {
-        workspaceId: decision.state.workspaceId,
-        leadId: decision.state.leadId,
-        journey: decision.state.journey,
-        effects: decision.effects,
-        projection: {
-          status: decision.state.status,
-          statusChangedAt: decision.state.statusChangedAt,
-          updatedAt: decision.state.updatedAt,
-          propertyId: decision.state.propertyId,
-          source: decision.state.source,
-          sources: decision.state.sources,
-          seq: decision.state.seq - 1,
-          ...(followUpsEnabled ? { nextFollowUpAt: next ?? null } : {}),
-        },
-      });
-      if (pushesEnabled) {
-        for (const effect of decision.effects) {
-          if (effect.kind === 'push_partner') enqueuePush(effect.partner, effect.key);
-        }
-      }
-      if (!deliveriesEnabled) return 0;
-      let queued = 0;
-      for (const effect of decision.effects) {
-        if (effect.kind !== 'notify') continue;
-        const plans = await prepareNotification({
-          workspaceId: decision.state.workspaceId,
-          leadId: decision.state.leadId,
-          key: effect.key,
-          audience: effect.audience,
-          topic: effect.topic,
-          template: effect.template,
-          priority: effect.priority,
-          data: effect.data,
-          ...(effect.recipients ? { recipients: effect.recipients } : {}),
-        });
-        queued += plans.length;
-        for (const plan of plans) if (plan.status === 'pending') void sendPlanned(plan);
-      }
-      return queued;
-    } finally {
-      inFlight -= 1;
-    }
+    if (decision.effects.length === 0 && !followUpChanged) return Promise.resolve(0);
+    return work.execute(decision, next);
   };
 
   setHandler(
     changeStatusUpdate,
     async (request) => {
+      if (inArrivalOrder) {
+        // Events that arrived first are decided first (an inquiry signalled just before this change is the
+        // lead's first event, not a later touch).
+        const turn = received;
+        waitingChanges.push(turn);
+        await condition(() => taken >= turn);
+        waitingChanges.splice(waitingChanges.indexOf(turn), 1);
+      }
       const decision = decide(current, statusChangeEvent(request), policy, now());
       lastEventId = request.requestId;
       // The validator saw an older state if another change landed in between: refuse with today's answer.
@@ -417,15 +281,20 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     return true;
   };
 
-  for (;;) {
+  /** Waits for the next event, the run's end, or the next follow-up, whichever comes first. */
+  const waitForWork = async () => {
     const wake = () =>
-      pending.length > 0 ||
-      (isTerminal(current.status) && inFlight === 0 && deliveriesInFlight === 0 && pushesInFlight === 0) ||
+      (pending.length > 0 && !changeDue()) ||
+      (isTerminal(current.status) && work.idle()) ||
       shouldContinueAsNew();
     const waitMs = followUpAt ? Date.parse(followUpAt) - Date.now() : undefined;
     if (waitMs === undefined) await condition(wake);
     // The follow-up timer: cancelled by whatever event arrives first, re-armed from the new state.
     else if (waitMs > 0) await condition(wake, waitMs, { summary: 'next follow-up' });
+  };
+
+  /** Fires the follow-ups that are due, each an event through the same reducer. */
+  const fireDueFollowUps = async () => {
     for (const deadline of followUpsEnabled ? dueDeadlines(current, policy.followUps, now()) : []) {
       await apply({
         kind: 'deadline_fired',
@@ -436,13 +305,20 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
         source: 'system',
       });
     }
-    while (pending.length > 0 && !shouldContinueAsNew()) {
+  };
+
+  // ---- run: apply events one at a time until the journey ends, continues as new, or opens the next one ----
+  for (;;) {
+    await waitForWork();
+    await fireDueFollowUps();
+    // A staff change whose turn has come is decided before the events that arrived after it; one still waiting
+    // for its turn gets it even when the run is about to continue as new (the run ends once it has finished).
+    while (pending.length > 0 && !changeDue() && (!shouldContinueAsNew() || waitingChanges.length > 0)) {
       const event = pending.shift()!;
+      taken += 1;
       if (!(await apply(event))) {
         // The journey ended; this inquiry opens the next one in a fresh run under the same workflow id.
-        await condition(
-          () => inFlight === 0 && deliveriesInFlight === 0 && pushesInFlight === 0 && allHandlersFinished(),
-        );
+        await condition(allWorkFinished);
         return continueAsNew<typeof leadJourney>({
           ...input,
           state: undefined,
@@ -453,9 +329,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       }
     }
     if (shouldContinueAsNew()) {
-      await condition(
-        () => inFlight === 0 && deliveriesInFlight === 0 && pushesInFlight === 0 && allHandlersFinished(),
-      );
+      await condition(allWorkFinished);
       return continueAsNew<typeof leadJourney>({
         ...input,
         state: current,
@@ -464,9 +338,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       });
     }
     if (isTerminal(current.status) && pending.length === 0) {
-      await condition(
-        () => inFlight === 0 && deliveriesInFlight === 0 && pushesInFlight === 0 && allHandlersFinished(),
-      );
+      await condition(allWorkFinished);
       if (pending.length === 0) return view(current, policy);
     }
   }

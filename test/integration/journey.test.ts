@@ -1,4 +1,5 @@
-// Journey behaviour that needs the real dev server: continue-as-new under a small history threshold.
+// Journey behaviour that needs the real dev server: continue-as-new under a small history threshold, and
+// effects recorded in the order they were decided.
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { loadJourneyContext } from '../../activities/db/journey';
@@ -93,4 +94,46 @@ test('a long journey continues as new carrying its state and remembered event id
     query: `WorkflowId = "${handle.workflowId}"`,
   });
   expect(runs.executions?.length).toBeGreaterThan(1);
+});
+
+test('a status change decided while the inquiry is still being recorded is recorded after it', async () => {
+  // The api answers an inquiry before the journey has written it; a staff change arriving at once is decided at
+  // once, and its outbox events must still follow the inquiry's (webhook receivers see them in that order).
+  const { workspaceId } = await createWorkspace(harness.pool, {
+    name: 'Order',
+    permissions: ['admin'],
+    timezone: 'UTC',
+  });
+  const leads = await Promise.all(
+    Array.from({ length: 30 }, async () => {
+      const { lead } = await createOrMatchLead(harness.pool, {
+        workspaceId,
+        source: 'website',
+        email: `${randomUUID()}@example.com`,
+      });
+      await harness.journeys.send(
+        { workspaceId, leadId: lead.id, source: 'website' },
+        { kind: 'inquiry', eventId: randomUUID(), occurredAt: new Date().toISOString(), source: 'api' },
+        await loadJourneyContext(harness.pool, { workspaceId, leadId: lead.id }),
+      );
+      await harness.journeys.changeStatus(workspaceId, lead.id, {
+        requestId: randomUUID(),
+        to: 'contacted',
+        source: 'staff',
+        occurredAt: new Date().toISOString(),
+      });
+      return lead.id;
+    }),
+  );
+  for (const leadId of leads) {
+    await until(harness.journeys.handle(workspaceId, leadId), (s) => s.status === 'contacted');
+  }
+  const { rows } = await harness.pool.query<{ lead_id: string; types: string[] }>(
+    `SELECT lead_id, array_agg(event_type ORDER BY seq) AS types FROM outbox_events
+      WHERE workspace_id = $1 GROUP BY lead_id`,
+    [workspaceId],
+  );
+  expect(rows).toHaveLength(leads.length);
+  const outOfOrder = rows.filter((row) => row.types.join(',') !== 'lead.created,lead.status_changed');
+  expect(outOfOrder).toEqual([]);
 });
