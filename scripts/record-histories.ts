@@ -2,7 +2,10 @@
 // and Postgres, then writes each run's history to test/histories/<scenario>.json.
 // Run it after a workflow change (guarded by patched()) so the new code path is covered too, with a new
 // prefix: `npx tsx scripts/record-histories.ts v3`. Older files stay: today's code must replay them all.
+// Scenarios may be named after the prefix to record only those: `... v6 webhook-delivery poll-integration`.
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +15,9 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { loadJourneyContext } from '../activities/db/journey';
 import { createOrMatchLead } from '../data/leads';
 import { createIntegration } from '../data/integrations';
+import { createEndpoint } from '../data/webhookEndpoints';
+import { startResManSandbox } from '../infra/sandbox/resman';
+import { WebhookDispatcher } from '../services/worker/webhookDispatcher';
 import { createPool } from '../data/pool';
 import { startHubSpotSandbox } from '../infra/sandbox/hubspot';
 import { startSlackSandbox } from '../infra/sandbox/slack';
@@ -25,12 +31,43 @@ import { startTemporalDevServer } from '../infra/local/temporal';
 import { JourneyClient } from '../usecases/journeys';
 import { createWorker } from '../services/worker/worker';
 import type { LeadEvent } from '../shared/journey/types';
-import { leadWorkflowId } from '../shared/ids';
+import { leadWorkflowId, webhookDeliveryWorkflowId } from '../shared/ids';
 import { type leadJourney } from '../workflows/leadJourney';
 import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../shared/journey/messages';
 
 const OUT = join(__dirname, '..', 'test', 'histories');
 const PREFIX = process.argv[2] ?? 'new';
+const ONLY = process.argv.slice(3);
+const SCENARIOS = [
+  'full-journey',
+  'new-journey',
+  'partner-push',
+  'notification-resend',
+  'webhook-delivery',
+  'poll-integration',
+];
+const wanted = (name: string) => ONLY.length === 0 || ONLY.includes(name);
+
+/** A webhook receiver on loopback that refuses the first request (500) and takes the rest. */
+function flakyReceiver(): Promise<{ url: string; close(): Promise<void> }> {
+  let seen = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      seen += 1;
+      res.writeHead(seen === 1 ? 500 : 200).end();
+    });
+  });
+  return new Promise((resolveReceiver) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolveReceiver({
+        url: `http://127.0.0.1:${port}/hook`,
+        close: () => new Promise((done) => server.close(() => done())),
+      });
+    });
+  });
+}
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -59,7 +96,8 @@ async function main(): Promise<void> {
       namespace: 'default',
       taskQueue,
       pool,
-      notify: { keyRing, channels: { slack: createSlackChannel() } },
+      // Polls open integration secrets and hand new leads to journeys with this client.
+      notify: { keyRing, temporal: client, channels: { slack: createSlackChannel() } },
     });
     const hubspot = await startHubSpotSandbox();
     const slack = await startSlackSandbox();
@@ -125,138 +163,227 @@ async function main(): Promise<void> {
     });
 
     const histories: Record<string, { workflowId: string; runId?: string }[]> = {};
+    for (const name of ONLY) {
+      if (!SCENARIOS.includes(name))
+        throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.join(', ')}`);
+    }
     await worker.runUntil(async () => {
-      // A full journey: staff changes, a partner jump forward, a refused change, a conflict, a duplicate, the end.
-      const a = await newLead();
-      await a.handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
-      await a.handle.executeUpdate(changeStatusUpdate, { args: [change('toured')] }).catch(() => undefined);
-      const jump: LeadEvent = {
-        kind: 'partner_status',
-        partner: 'resman',
-        value: 'application',
-        eventId: 'jump',
-        occurredAt: at(),
-        source: 'partner:resman',
-      };
-      await a.handle.signal(leadEventSignal, jump);
-      await a.handle.signal(leadEventSignal, jump);
-      await a.handle.signal(leadEventSignal, {
-        kind: 'partner_status',
-        partner: 'resman',
-        value: 'contacted',
-        eventId: 'back',
-        occurredAt: at(),
-        source: 'partner:resman',
-      });
-      await a.handle.signal(leadEventSignal, {
-        kind: 'call',
-        callId: 'c1',
-        direction: 'inbound',
-        answered: true,
-        eventId: 'call',
-        occurredAt: at(),
-        source: 'partner:callrail',
-      });
-      await until(a.leadId, (s) => s.lastEventId === 'call');
-      await a.handle.query(leadStateQuery);
-      await a.handle.executeUpdate(changeStatusUpdate, { args: [change('leased')] });
-      await a.handle.result();
-      histories['full-journey'] = [{ workflowId: a.handle.workflowId }];
-
-      // A journey that continues as new, then ends, then comes back as journey 2.
-      const b = await newLead(30);
-      for (let i = 0; i < 12; i++) {
-        await b.handle.signal(leadEventSignal, {
-          kind: 'note',
-          noteId: `n${i}`,
-          eventId: `note-${i}`,
+      if (wanted('full-journey')) {
+        // A full journey: staff changes, a partner jump forward, a refused change, a conflict, a duplicate, the end.
+        const a = await newLead();
+        await a.handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
+        await a.handle.executeUpdate(changeStatusUpdate, { args: [change('toured')] }).catch(() => undefined);
+        const jump: LeadEvent = {
+          kind: 'partner_status',
+          partner: 'resman',
+          value: 'application',
+          eventId: 'jump',
           occurredAt: at(),
-          source: 'staff',
+          source: 'partner:resman',
+        };
+        await a.handle.signal(leadEventSignal, jump);
+        await a.handle.signal(leadEventSignal, jump);
+        await a.handle.signal(leadEventSignal, {
+          kind: 'partner_status',
+          partner: 'resman',
+          value: 'contacted',
+          eventId: 'back',
+          occurredAt: at(),
+          source: 'partner:resman',
         });
-      }
-      await until(b.leadId, (s) => s.lastEventId === 'note-11');
-      await b.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
-      // As the services do: signal-with-start reaches the ending run or starts the next one.
-      await journeys.send(
-        { workspaceId, leadId: b.leadId, propertyId: 'p1', source: 'website' },
-        {
-          kind: 'inquiry',
-          eventId: 'again',
+        await a.handle.signal(leadEventSignal, {
+          kind: 'call',
+          callId: 'c1',
+          direction: 'inbound',
+          answered: true,
+          eventId: 'call',
           occurredAt: at(),
-          source: 'api',
-          channel: 'website',
-        },
-      );
-      await until(b.leadId, (s) => s.journey === 2);
-      const runs = await client.workflowService.listWorkflowExecutions({
-        namespace: 'default',
-        query: `WorkflowId = "${b.handle.workflowId}"`,
-      });
-      histories['new-journey'] = (runs.executions ?? []).map((e) => ({
-        workflowId: b.handle.workflowId,
-        runId: e.execution?.runId ?? undefined,
-      }));
+          source: 'partner:callrail',
+        });
+        await until(a.leadId, (s) => s.lastEventId === 'call');
+        await a.handle.query(leadStateQuery);
+        await a.handle.executeUpdate(changeStatusUpdate, { args: [change('leased')] });
+        await a.handle.result();
+        histories['full-journey'] = [{ workflowId: a.handle.workflowId }];
+      }
 
-      // Partner pushes: HubSpot connected; a 429 retried, a 400 failed, then re-pushed by an operator.
-      await createIntegration(pool, keyRing, {
-        workspaceId,
-        partner: 'hubspot',
-        name: 'HubSpot',
-        config: { base_url: hubspot.url },
-        credentials: { access_token: hubspot.accessToken },
-      });
-      hubspot.faults.push({ status: 429, retryAfterSeconds: 1 });
-      const c = await newLead();
-      await until(c.leadId, (s) => s.counters.events >= 1 && (s.pendingPushes ?? 0) === 0);
-      hubspot.faults.push({ status: 400, pathIncludes: '/crm/v3/objects/contacts' });
-      await c.handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
-      await until(c.leadId, (s) => (s.pendingPushes ?? 0) === 0);
-      const failed = await pool.query<{ idempotency_key: string }>(
-        `UPDATE partner_syncs SET outcome = 'pending' WHERE lead_id = $1 AND outcome = 'failed'
+      if (wanted('new-journey')) {
+        // A journey that continues as new, then ends, then comes back as journey 2.
+        const b = await newLead(30);
+        for (let i = 0; i < 12; i++) {
+          await b.handle.signal(leadEventSignal, {
+            kind: 'note',
+            noteId: `n${i}`,
+            eventId: `note-${i}`,
+            occurredAt: at(),
+            source: 'staff',
+          });
+        }
+        await until(b.leadId, (s) => s.lastEventId === 'note-11');
+        await b.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
+        // As the services do: signal-with-start reaches the ending run or starts the next one.
+        await journeys.send(
+          { workspaceId, leadId: b.leadId, propertyId: 'p1', source: 'website' },
+          {
+            kind: 'inquiry',
+            eventId: 'again',
+            occurredAt: at(),
+            source: 'api',
+            channel: 'website',
+          },
+        );
+        await until(b.leadId, (s) => s.journey === 2);
+        const runs = await client.workflowService.listWorkflowExecutions({
+          namespace: 'default',
+          query: `WorkflowId = "${b.handle.workflowId}"`,
+        });
+        histories['new-journey'] = (runs.executions ?? []).map((e) => ({
+          workflowId: b.handle.workflowId,
+          runId: e.execution?.runId ?? undefined,
+        }));
+      }
+
+      if (wanted('partner-push')) {
+        // Partner pushes: HubSpot connected; a 429 retried, a 400 failed, then re-pushed by an operator.
+        await createIntegration(pool, keyRing, {
+          workspaceId,
+          partner: 'hubspot',
+          name: 'HubSpot',
+          config: { base_url: hubspot.url },
+          credentials: { access_token: hubspot.accessToken },
+        });
+        hubspot.faults.push({ status: 429, retryAfterSeconds: 1 });
+        const c = await newLead();
+        await until(c.leadId, (s) => s.counters.events >= 1 && (s.pendingPushes ?? 0) === 0);
+        hubspot.faults.push({ status: 400, pathIncludes: '/crm/v3/objects/contacts' });
+        await c.handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
+        await until(c.leadId, (s) => (s.pendingPushes ?? 0) === 0);
+        const failed = await pool.query<{ idempotency_key: string }>(
+          `UPDATE partner_syncs SET outcome = 'pending' WHERE lead_id = $1 AND outcome = 'failed'
          RETURNING idempotency_key`,
-        [c.leadId],
-      );
-      for (const row of failed.rows) {
-        await journeys.repush(workspaceId, c.leadId, { syncKey: row.idempotency_key, partner: 'hubspot' });
+          [c.leadId],
+        );
+        for (const row of failed.rows) {
+          await journeys.repush(workspaceId, c.leadId, { syncKey: row.idempotency_key, partner: 'hubspot' });
+        }
+        await until(c.leadId, (s) => (s.pendingPushes ?? 0) === 0);
+        await c.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
+        await c.handle.result();
+        histories['partner-push'] = [{ workflowId: c.handle.workflowId }];
       }
-      await until(c.leadId, (s) => (s.pendingPushes ?? 0) === 0);
-      await c.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
-      await c.handle.result();
-      histories['partner-push'] = [{ workflowId: c.handle.workflowId }];
 
-      // A notification resent by an operator: Slack refuses the archived channel for good (failed); once it is
-      // back, the row is reopened and handed to the journey, which sends it.
-      slack.archived.add('sales');
-      await pool.query(
-        `INSERT INTO notification_preferences (workspace_id, status_type, notification_method, recipients)
-         VALUES ($1, 'contacted', 'slack', $2)`,
-        [workspaceId, JSON.stringify([slack.webhookUrl('sales')])],
-      );
-      const d = await newLead();
-      await d.handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
-      let failedDeliveries;
-      for (;;) {
-        await until(d.leadId, (s) => (s.pendingDeliveries ?? 0) === 0);
-        failedDeliveries = await pool.query<{ idempotency_key: string }>(
-          `SELECT idempotency_key FROM notification_deliveries WHERE lead_id = $1 AND status = 'failed'`,
-          [d.leadId],
-        );
-        if (failedDeliveries.rows.length > 0) break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      slack.archived.delete('sales');
-      for (const row of failedDeliveries.rows) {
+      if (wanted('notification-resend')) {
+        // A notification resent by an operator: Slack refuses the archived channel for good (failed); once it is
+        // back, the row is reopened and handed to the journey, which sends it.
+        slack.archived.add('sales');
         await pool.query(
-          `UPDATE notification_deliveries SET status = 'pending', error = NULL WHERE idempotency_key = $1`,
-          [row.idempotency_key],
+          `INSERT INTO notification_preferences (workspace_id, status_type, notification_method, recipients)
+         VALUES ($1, 'contacted', 'slack', $2)`,
+          [workspaceId, JSON.stringify([slack.webhookUrl('sales')])],
         );
-        await journeys.resend(workspaceId, d.leadId, { deliveryKey: row.idempotency_key, channel: 'slack' });
+        const d = await newLead();
+        await d.handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
+        let failedDeliveries;
+        for (;;) {
+          await until(d.leadId, (s) => (s.pendingDeliveries ?? 0) === 0);
+          failedDeliveries = await pool.query<{ idempotency_key: string }>(
+            `SELECT idempotency_key FROM notification_deliveries WHERE lead_id = $1 AND status = 'failed'`,
+            [d.leadId],
+          );
+          if (failedDeliveries.rows.length > 0) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        slack.archived.delete('sales');
+        for (const row of failedDeliveries.rows) {
+          await pool.query(
+            `UPDATE notification_deliveries SET status = 'pending', error = NULL WHERE idempotency_key = $1`,
+            [row.idempotency_key],
+          );
+          await journeys.resend(workspaceId, d.leadId, {
+            deliveryKey: row.idempotency_key,
+            channel: 'slack',
+          });
+        }
+        await slack.posts.waitFor((post) => post.path === 'sales');
+        await until(d.leadId, (s) => (s.pendingDeliveries ?? 0) === 0);
+        await d.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
+        await d.handle.result();
+        histories['notification-resend'] = [{ workflowId: d.handle.workflowId }];
       }
-      await slack.posts.waitFor((post) => post.path === 'sales');
-      await until(d.leadId, (s) => (s.pendingDeliveries ?? 0) === 0);
-      await d.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
-      await d.handle.result();
-      histories['notification-resend'] = [{ workflowId: d.handle.workflowId }];
+
+      if (wanted('webhook-delivery')) {
+        // One outbound webhook message: the receiver refuses the first attempt, the retry is delivered.
+        const receiver = await flakyReceiver();
+        const own = await createWorkspace(pool, {
+          name: 'record-webhooks',
+          permissions: ['admin'],
+          timezone: 'UTC',
+        });
+        await createEndpoint(pool, keyRing, {
+          workspaceId: own.workspaceId,
+          name: 'receiver',
+          url: receiver.url,
+          events: ['lead.created'],
+          secret: `whsec_${Buffer.alloc(24, 3).toString('base64')}`,
+        });
+        const dispatcher = new WebhookDispatcher({ pool, client, taskQueue, retryScheduleSeconds: [1] });
+        const { lead } = await createOrMatchLead(pool, {
+          workspaceId: own.workspaceId,
+          source: 'website',
+          email: `${randomUUID()}@example.com`,
+        });
+        await journeys.send(
+          { workspaceId: own.workspaceId, leadId: lead.id, source: 'website' },
+          { kind: 'inquiry', eventId: randomUUID(), occurredAt: at(), source: 'api', channel: 'website' },
+          await loadJourneyContext(pool, { workspaceId: own.workspaceId, leadId: lead.id }),
+        );
+        let messageId: string | undefined;
+        while (!messageId) {
+          await dispatcher.runOnce();
+          const { rows } = await pool.query<{ id: string }>(
+            `SELECT id FROM webhook_messages WHERE lead_id = $1 AND workflow_started_at IS NOT NULL`,
+            [lead.id],
+          );
+          messageId = rows[0]?.id;
+          if (!messageId) await new Promise((r) => setTimeout(r, 50));
+        }
+        const workflowId = webhookDeliveryWorkflowId(messageId);
+        await client.workflow.getHandle(workflowId).result();
+        await receiver.close();
+        histories['webhook-delivery'] = [{ workflowId }];
+      }
+
+      if (wanted('poll-integration')) {
+        // One poll of ResMan (its sandbox twin): a prospect entered there becomes a lead.
+        const resman = await startResManSandbox();
+        const integration = await createIntegration(pool, keyRing, {
+          workspaceId,
+          partner: 'resman',
+          name: 'ResMan',
+          propertyId: 'p1',
+          config: {
+            base_url: resman.url,
+            property_id: resman.propertyId,
+            default_source_id: resman.sources[0]!.ID,
+            poll_interval_minutes: 1440,
+          },
+          credentials: resman.credentials,
+        });
+        resman.seedProspect({
+          firstName: 'Ada',
+          lastName: 'Record',
+          email: `${randomUUID()}@example.com`,
+          createdAt: new Date(Date.now() - 3600_000).toISOString(),
+        });
+        const workflowId = `poll/${integration.id}-record`;
+        await client.workflow.execute('pollIntegration', {
+          workflowId,
+          taskQueue,
+          args: [{ integrationId: integration.id, workspaceId }],
+        });
+        await resman.close();
+        histories['poll-integration'] = [{ workflowId }];
+      }
     });
     await hubspot.close();
     await slack.close();

@@ -16,13 +16,18 @@ beforeAll(() => {
   }
 });
 
-test('every recorded journey history replays without nondeterminism', async () => {
+test('every recorded history of every workflow replays without nondeterminism', async () => {
   const files = readdirSync(DIR).filter((name) => name.endsWith('.json'));
   expect(files.length).toBeGreaterThanOrEqual(3);
   const histories = files.map((name) => ({
     workflowId: name.replace(/\.json$/, ''),
     history: historyFromJSON(JSON.parse(readFileSync(join(DIR, name), 'utf8'))),
   }));
+  // Every workflow the worker registers has recorded histories, so a change to any of them is checked.
+  const types = new Set(
+    histories.map((h) => h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name),
+  );
+  expect([...types].sort()).toEqual(['leadJourney', 'pollIntegration', 'webhookDelivery']);
   const results = [];
   for await (const result of Worker.runReplayHistories(
     { workflowBundle: { codePath: testStack().workflowBundlePath } },
