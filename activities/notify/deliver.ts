@@ -239,8 +239,16 @@ export async function prepareNotification(
 }
 
 /**
- * Sends one planned delivery unless it already went (or ended): the row's status is checked first, so a
- * retried activity or a restarted worker sends nothing twice.
+ * How long an attempt holds a delivery while it sends: longer than the activity's 1-minute start-to-close and
+ * every channel's own timeouts, so an attempt Temporal timed out but that is still sending ends (sent or not)
+ * before a retry may send. A worker killed mid-send leaves the claim to expire, and the retry then sends.
+ */
+const SEND_CLAIM_SECONDS = 300;
+
+/**
+ * Sends one planned delivery unless it already went (or ended): the row's status is checked and the row claimed
+ * first, so a retried activity, a timed-out attempt still running beside its retry, or a restarted worker sends
+ * nothing twice.
  */
 export async function sendDelivery(
   deps: DeliveryDeps,
@@ -268,7 +276,8 @@ export async function sendDelivery(
   const finish = async (status: string, fields: { providerId?: string; error?: string } = {}) => {
     await deps.pool.query(
       `UPDATE notification_deliveries
-          SET status = $2, provider_id = COALESCE($3, provider_id), error = $4, attempts = attempts + 1, updated_at = now()
+          SET status = $2, provider_id = COALESCE($3, provider_id), error = $4, attempts = attempts + 1,
+              claimed_until = NULL, updated_at = now()
         WHERE idempotency_key = $1 AND status = 'pending'`,
       [args.deliveryKey, status, fields.providerId ?? null, fields.error ?? null],
     );
@@ -280,6 +289,28 @@ export async function sendDelivery(
   }
   const channel = delivery.channel === 'in_app' ? undefined : deps.channels[delivery.channel];
   if (!channel) return finish('skipped', { error: `channel ${delivery.channel} is not configured` });
+  const claimed = await deps.pool.query<{ status: string; wait_ms: number | null }>(
+    `WITH claim AS (
+       UPDATE notification_deliveries SET claimed_until = now() + make_interval(secs => $2)
+        WHERE idempotency_key = $1 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
+        RETURNING status)
+     SELECT status, NULL::float8 AS wait_ms FROM claim
+     UNION ALL
+     SELECT status, GREATEST(0, EXTRACT(EPOCH FROM claimed_until - now()) * 1000)::float8
+       FROM notification_deliveries WHERE idempotency_key = $1 AND NOT EXISTS (SELECT 1 FROM claim)`,
+    [args.deliveryKey, SEND_CLAIM_SECONDS],
+  );
+  const claim = claimed.rows[0];
+  if (!claim) return { status: 'missing' };
+  if (claim.wait_ms !== null) {
+    // Another attempt holds it (sending now), or it ended meanwhile: never a second send.
+    if (claim.status !== 'pending') return { status: claim.status };
+    throw ApplicationFailure.create({
+      type: 'delivery_in_progress',
+      message: 'another attempt is sending this delivery; its outcome decides',
+      nextRetryDelay: Math.max(1000, Math.ceil(claim.wait_ms)),
+    });
+  }
   let result: { providerId?: string };
   try {
     const unsubscribeUrl =
@@ -299,8 +330,10 @@ export async function sendDelivery(
       await announceFailure(deps.pool, args.deliveryKey, delivery, error.code);
       return finish('failed', { error: error.message });
     }
+    // Not sent: the next attempt may send at once.
     await deps.pool.query(
-      'UPDATE notification_deliveries SET attempts = attempts + 1, error = $2, updated_at = now() WHERE idempotency_key = $1',
+      `UPDATE notification_deliveries SET attempts = attempts + 1, error = $2, claimed_until = NULL, updated_at = now()
+        WHERE idempotency_key = $1`,
       [args.deliveryKey, error instanceof Error ? error.message : String(error)],
     );
     throw ApplicationFailure.create({
@@ -384,7 +417,7 @@ export async function abandonDelivery(
     template: string;
     audience: string;
   }>(
-    `UPDATE notification_deliveries SET status = 'failed', error = COALESCE(error, $2), updated_at = now()
+    `UPDATE notification_deliveries SET status = 'failed', error = COALESCE(error, $2), claimed_until = NULL, updated_at = now()
       WHERE idempotency_key = $1 AND status = 'pending'
       RETURNING workspace_id, lead_id, channel, template, audience`,
     [args.deliveryKey, args.error],

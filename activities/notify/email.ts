@@ -5,7 +5,14 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { DeliveryError, type Channel, type OutboundMessage, type SendResult } from './channel';
 
 export function createEmailChannel(options: { smtpUrl: string; from: string }): Channel & { close(): void } {
-  const transport: Transporter = nodemailer.createTransport(options.smtpUrl);
+  // Bounded waits (nodemailer's defaults allow minutes): a send ends well within the activity's timeout and
+  // the delivery's claim (deliver.ts), so a timed-out attempt never sends beside its retry.
+  const transport: Transporter = nodemailer.createTransport({
+    url: options.smtpUrl,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
   return {
     name: 'email',
     async send(message: OutboundMessage): Promise<SendResult> {

@@ -14,7 +14,8 @@ export function createSmsChannel(options: {
   statusCallbackUrl?: string;
 }): Channel {
   const base = options.apiBaseUrl ? new URL(options.apiBaseUrl) : undefined;
-  const requestClient = new twilio.RequestClient();
+  // 30 s per request: a send ends well within the activity's timeout and the delivery's claim (deliver.ts).
+  const requestClient = new twilio.RequestClient({ timeout: 30_000 });
   const sender = options.from.startsWith('MG')
     ? { messagingServiceSid: options.from }
     : { from: options.from };

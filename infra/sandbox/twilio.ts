@@ -21,6 +21,8 @@ export interface TwilioSandbox extends SandboxServer {
   optedOut: Set<string>;
   /** Answers to give before the next successful ones, in order (e.g. a 429 with Retry-After). */
   failures: { status: number; code: number; message: string; retryAfterSeconds?: number }[];
+  /** While set, accepted messages wait for it before the answer (a slow provider). */
+  hold?: Promise<void>;
 }
 
 export async function startTwilioSandbox(
@@ -43,7 +45,8 @@ export async function startTwilioSandbox(
       JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }),
     );
   };
-  const server = await startSandboxServer((req, res, body) => {
+  const sandbox = { hold: undefined as Promise<void> | undefined };
+  const server = await startSandboxServer(async (req, res, body) => {
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !match)
       return error(res, 404, 20404, 'The requested resource was not found');
@@ -70,6 +73,7 @@ export async function startTwilioSandbox(
       return error(res, 400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required");
     if (!text) return error(res, 400, 21602, 'Message body is required.');
     if (optedOut.has(to)) return error(res, 400, 21610, 'Attempt to send to unsubscribed recipient');
+    await sandbox.hold;
     const sid = `SM${randomBytes(16).toString('hex')}`;
     messages.add({
       sid,
@@ -93,5 +97,5 @@ export async function startTwilioSandbox(
       }),
     );
   }, options.port);
-  return { ...server, accountSid, authToken, messages, optedOut, failures };
+  return Object.assign(sandbox, { ...server, accountSid, authToken, messages, optedOut, failures });
 }

@@ -1,13 +1,22 @@
 // Each notification channel against a real peer: email over SMTP to the local mailbox, SMS through the
-// twilio package to the Twilio sandbox, Slack through @slack/webhook to the Slack sandbox.
+// twilio package to the Twilio sandbox, Slack through @slack/webhook to the Slack sandbox; and a delivery
+// sent once however its activity attempts overlap.
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import type pg from 'pg';
 import { DeliveryError, type OutboundMessage } from '../../activities/notify/channel';
+import { sendDelivery, type DeliveryDeps } from '../../activities/notify/deliver';
 import { createEmailChannel } from '../../activities/notify/email';
 import { createSlackChannel } from '../../activities/notify/slack';
 import { createSmsChannel } from '../../activities/notify/sms';
 import { startMailbox, type Mailbox } from '../../infra/local/mailbox';
 import { startSlackSandbox, type SlackSandbox } from '../../infra/sandbox/slack';
 import { startTwilioSandbox, type TwilioSandbox } from '../../infra/sandbox/twilio';
-import { recorded, remainingMs } from '../support/wait';
+import { createOrMatchLead } from '../../data/leads';
+import { createPool } from '../../data/pool';
+import { createWorkspace } from '../../data/workspaces';
+import { testStack } from '../setup/stack';
+import { recorded, remainingMs, waitFor } from '../support/wait';
 
 let mailbox: Mailbox;
 let twilioSandbox: TwilioSandbox;
@@ -141,5 +150,90 @@ describe('slack', () => {
     slack.failures.push({ status: 429, body: 'rate_limited', retryAfterSeconds: 2 });
     const limited = await failureOf(createSlackChannel().send(message({ to: slack.webhookUrl('busy') })));
     expect(limited).toMatchObject({ retryable: true, retryAfterMs: 2000 });
+  });
+});
+
+describe('sending a delivery', () => {
+  let pool: pg.Pool;
+  let workspaceId: string;
+  let leadId: string;
+  const deps = (): DeliveryDeps => ({
+    pool,
+    apiUrl: 'http://127.0.0.1:9',
+    channels: {
+      sms: createSmsChannel({
+        accountSid: twilioSandbox.accountSid,
+        authToken: twilioSandbox.authToken,
+        from: '+15005550006',
+        apiBaseUrl: twilioSandbox.url,
+      }),
+    },
+  });
+
+  beforeAll(async () => {
+    pool = createPool(testStack().databaseUrl, 4);
+    ({ workspaceId } = await createWorkspace(pool, {
+      name: 'Claims',
+      permissions: ['admin'],
+      timezone: 'UTC',
+    }));
+    ({
+      lead: { id: leadId },
+    } = await createOrMatchLead(pool, {
+      workspaceId,
+      source: 'website',
+      email: `${randomUUID()}@example.com`,
+    }));
+  });
+  afterAll(async () => {
+    await pool?.end();
+  });
+
+  async function pendingSms(to: string): Promise<string> {
+    const key = randomUUID();
+    await pool.query(
+      `INSERT INTO notification_deliveries (idempotency_key, notification_key, workspace_id, lead_id, channel, audience,
+                                            recipient, template, subject, body, priority)
+       VALUES ($1, $1, $2, $3, 'sms', 'prospect', $4, 'tour_reminder_24h', '', 'Your tour is tomorrow.', 'normal')`,
+      [key, workspaceId, leadId, to],
+    );
+    return key;
+  }
+
+  test('an attempt still sending (timed out by Temporal) holds the delivery: its retry sends nothing', async () => {
+    const to = '+13035550181';
+    const deliveryKey = await pendingSms(to);
+    let release!: () => void;
+    twilioSandbox.hold = new Promise((resolve) => (release = resolve));
+    const first = sendDelivery(deps(), { deliveryKey, smsOptedOut: false });
+    await waitFor('the first attempt to claim the delivery', async () => {
+      const { rows } = await pool.query(
+        'SELECT claimed_until FROM notification_deliveries WHERE idempotency_key = $1',
+        [deliveryKey],
+      );
+      return rows[0]?.claimed_until;
+    });
+    const retry = await sendDelivery(deps(), { deliveryKey, smsOptedOut: false }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(retry).toBeInstanceOf(ApplicationFailure);
+    expect(retry).toMatchObject({ type: 'delivery_in_progress', nonRetryable: false });
+    release();
+    twilioSandbox.hold = undefined;
+    expect(await first).toMatchObject({ status: 'sent' });
+    expect(await sendDelivery(deps(), { deliveryKey, smsOptedOut: false })).toEqual({ status: 'sent' });
+    expect(twilioSandbox.messages.items.filter((m) => m.to === to)).toHaveLength(1);
+  });
+
+  test('a claim left by a worker that died mid-send expires, and the retry sends', async () => {
+    const to = '+13035550182';
+    const deliveryKey = await pendingSms(to);
+    await pool.query(
+      `UPDATE notification_deliveries SET claimed_until = now() - interval '1 second' WHERE idempotency_key = $1`,
+      [deliveryKey],
+    );
+    expect(await sendDelivery(deps(), { deliveryKey, smsOptedOut: false })).toMatchObject({ status: 'sent' });
+    expect(twilioSandbox.messages.items.filter((m) => m.to === to)).toHaveLength(1);
   });
 });
