@@ -15,6 +15,7 @@ import {
   retryAfterMs,
   type PartnerResponse,
 } from './http';
+import { TokenSession, type TokenSet } from './tokenSession';
 import { compact, id, isoTime, jsonBody, requireKnownStatus, text, validate } from './parsing';
 import { requireFresh, unauthorized } from './signatures';
 import type {
@@ -269,21 +270,18 @@ interface GhlSettings {
   config: GhlConfig;
   base: string;
   locationId: string;
-  credentials: Record<string, string>;
-  canRefresh: boolean;
-  /** Identifies these credentials in the token cache: changed credentials never reuse an old token. */
-  cacheKey: string;
+  tokens: TokenSession;
 }
 
 /** GoHighLevel's opportunity statuses; our words for them come from the partner vocabulary. */
 const GHL_STATUSES = ['open', 'won', 'lost', 'abandoned'];
 
 /**
- * Access tokens got by refreshing, per integration and credentials, for this process. GoHighLevel rotates the
- * refresh token on every refresh, so the newest one is kept here too (docs/partners/gohighlevel.md: persisting
- * it needs a credentials-update hook the adapter interface does not have yet).
+ * Tokens got by refreshing, per integration and credentials (changed credentials never reuse an old token), for
+ * this process. GoHighLevel rotates the refresh token on every refresh, so the newest one is kept here too
+ * (docs/partners/gohighlevel.md: persisting it needs a credentials-update hook the adapter interface lacks).
  */
-const refreshedTokens = new Map<string, { accessToken: string; refreshToken: string }>();
+const refreshedTokens = new Map<string, TokenSet>();
 
 function ghlSettings(connection: PartnerConnection, needs: { pipeline: boolean }): GhlSettings {
   const parsed = GoHighLevelFields.safeParse(connection.config);
@@ -294,16 +292,30 @@ function ghlSettings(connection: PartnerConnection, needs: { pipeline: boolean }
     });
   }
   const config = parsed.data;
-  const credentials = connection.credentials;
-  const canRefresh = Boolean(credentials.client_id && credentials.client_secret && credentials.refresh_token);
-  if (!credentials.access_token && !canRefresh) {
-    throw new PartnerError(
-      'gohighlevel',
-      'final',
-      'gohighlevel credentials missing: access_token, or client_id, client_secret and refresh_token',
-      { partnerCode: 'credentials_missing' },
-    );
-  }
+  const base = baseUrl({ ...connection, config }, GHL_BASE_URL);
+  const { access_token, client_id, client_secret, refresh_token } = connection.credentials;
+  const cacheKey = `${connection.integrationId}/${createHash('sha256')
+    .update([access_token, client_id, refresh_token].join('\n'))
+    .digest('base64url')}`;
+  const tokens = new TokenSession(
+    'gohighlevel',
+    {
+      accessToken: refreshedTokens.get(cacheKey)?.accessToken ?? access_token,
+      refresh:
+        client_id && client_secret && refresh_token
+          ? () =>
+              refreshAccessToken(connection, base, {
+                client_id,
+                client_secret,
+                refresh_token: refreshedTokens.get(cacheKey)?.refreshToken ?? refresh_token,
+              })
+          : undefined,
+      onRefreshed: (set) => {
+        refreshedTokens.set(cacheKey, set);
+      },
+    },
+    'gohighlevel credentials missing: access_token, or client_id, client_secret and refresh_token',
+  );
   const missing = [
     ...(config.location_id ? [] : ['location_id']),
     ...(needs.pipeline && !config.pipeline_id ? ['pipeline_id'] : []),
@@ -313,17 +325,7 @@ function ghlSettings(connection: PartnerConnection, needs: { pipeline: boolean }
       partnerCode: 'config_missing',
     });
   }
-  const fingerprint = createHash('sha256')
-    .update([credentials.access_token, credentials.client_id, credentials.refresh_token].join('\n'))
-    .digest('base64url');
-  return {
-    config,
-    base: baseUrl({ ...connection, config }, GHL_BASE_URL),
-    locationId: config.location_id!,
-    credentials,
-    canRefresh,
-    cacheKey: `${connection.integrationId}/${fingerprint}`,
-  };
+  return { config, base, locationId: config.location_id!, tokens };
 }
 
 /** GoHighLevel's error text: `message` (a string, or an array of field messages on 422), else OAuth's. */
@@ -340,21 +342,17 @@ function describeGhlError(response: PartnerResponse): { message: string; code?: 
   }
 }
 
-/** POST /oauth/token with the newest refresh token; the answer's tokens replace the cached ones. */
-async function refreshAccessToken(settings: GhlSettings, connection: PartnerConnection): Promise<string> {
-  const { credentials } = settings;
-  const refreshToken = refreshedTokens.get(settings.cacheKey)?.refreshToken ?? credentials.refresh_token!;
+/** POST /oauth/token with the newest refresh token: a new access token and the rotated refresh token. */
+async function refreshAccessToken(
+  connection: PartnerConnection,
+  base: string,
+  oauth: { client_id: string; client_secret: string; refresh_token: string },
+): Promise<TokenSet> {
   const response = await partnerRequest('gohighlevel', connection, {
     method: 'POST',
-    url: joinUrl(settings.base, 'oauth/token'),
+    url: joinUrl(base, 'oauth/token'),
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      client_id: credentials.client_id!,
-      client_secret: credentials.client_secret!,
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-      user_type: 'Location',
-    }).toString(),
+    body: new URLSearchParams({ ...oauth, grant_type: 'refresh_token', user_type: 'Location' }).toString(),
     describeError: describeGhlError,
   });
   const body = jsonOf<{ access_token?: string; refresh_token?: string }>('gohighlevel', response);
@@ -368,63 +366,43 @@ async function refreshAccessToken(settings: GhlSettings, connection: PartnerConn
       },
     );
   }
-  refreshedTokens.set(settings.cacheKey, {
-    accessToken: body.access_token,
-    refreshToken: body.refresh_token ?? refreshToken,
-  });
-  return body.access_token;
+  return { accessToken: body.access_token, refreshToken: body.refresh_token ?? oauth.refresh_token };
 }
 
 /**
- * One API call with the location's token: a 401 refreshes the token once (OAuth credentials) and tries again,
- * then fails with GoHighLevel's message; a 429 is retryable after Retry-After or the rate-limit interval.
+ * One API call with the location's token (a 401 refreshes it once, with OAuth credentials: `TokenSession`); a
+ * 429 is retryable after Retry-After or the rate-limit interval.
  */
 async function ghlRequest(
   settings: GhlSettings,
   connection: PartnerConnection,
   request: { method: 'GET' | 'POST' | 'PUT'; path: string; query?: Record<string, string>; body?: object },
 ): Promise<PartnerResponse> {
-  let token = refreshedTokens.get(settings.cacheKey)?.accessToken ?? settings.credentials.access_token;
-  let refreshed = false;
-  if (!token) {
-    token = await refreshAccessToken(settings, connection);
-    refreshed = true;
-  }
   const query = request.query ? `?${new URLSearchParams(request.query).toString()}` : '';
-  for (;;) {
+  return settings.tokens.call(async (token) => {
     const response = await partnerRequest('gohighlevel', connection, {
       method: request.method,
       url: joinUrl(settings.base, request.path) + query,
       headers: { authorization: `Bearer ${token}`, version: GHL_API_VERSION },
       body: request.body,
       describeError: describeGhlError,
-      accept: [401, 429],
+      accept: [429],
     });
-    if (response.status === 401 && settings.canRefresh && !refreshed) {
-      token = await refreshAccessToken(settings, connection);
-      refreshed = true;
-      continue;
-    }
-    if (response.status === 401 || response.status === 429) {
-      const described = describeGhlError(response);
-      const interval = Number(response.headers.get('x-ratelimit-interval-milliseconds'));
-      throw new PartnerError(
-        'gohighlevel',
-        response.status === 429 ? 'retryable' : 'final',
-        `gohighlevel answered ${response.status} to ${request.method} /${request.path}: ${described.message}`,
-        {
-          status: response.status,
-          partnerCode: described.code,
-          retryAfterMs:
-            response.status === 429
-              ? (retryAfterMs(response.headers.get('retry-after')) ??
-                (Number.isFinite(interval) && interval > 0 ? interval : undefined))
-              : undefined,
-        },
-      );
-    }
-    return response;
-  }
+    if (response.status !== 429) return response;
+    const described = describeGhlError(response);
+    const interval = Number(response.headers.get('x-ratelimit-interval-milliseconds'));
+    throw new PartnerError(
+      'gohighlevel',
+      'retryable',
+      `gohighlevel answered 429 to ${request.method} /${request.path}: ${described.message}`,
+      {
+        status: 429,
+        partnerCode: described.code,
+        retryAfterMs:
+          retryAfterMs(response.headers.get('retry-after')) ?? (interval > 0 ? interval : undefined),
+      },
+    );
+  });
 }
 
 const ghlNormalize = {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { STATUSES, fromCanonical } from '../../shared/lifecycle';
 import { PartnerError, joinUrl, jsonOf, partnerRequest, type PartnerResponse } from './http';
+import { TokenSession, type TokenSet } from './tokenSession';
 import type {
   OutboundAdapter,
   PartnerAdapter,
@@ -162,45 +163,39 @@ function settingsOf(connection: PartnerConnection): SalesforceSettings {
  */
 class SalesforceSession {
   readonly config: SalesforceSettings;
-  private token: string | undefined;
   private instanceUrl: string;
-  private refreshed = false;
+  private readonly tokens: TokenSession;
 
   constructor(private readonly connection: PartnerConnection) {
     this.config = settingsOf(connection);
-    this.token = connection.credentials.access_token || undefined;
     this.instanceUrl = this.config.base_url;
-    if (!this.token && !this.canFetchToken) {
-      throw new PartnerError(
-        'salesforce',
-        'final',
-        'the Salesforce integration has no access token and no client credentials ' +
-          '(credentials.client_id and credentials.client_secret)',
-        { partnerCode: 'credentials_missing' },
-      );
-    }
-  }
-
-  private get canFetchToken(): boolean {
-    return Boolean(this.connection.credentials.client_id && this.connection.credentials.client_secret);
+    const { access_token, client_id, client_secret } = connection.credentials;
+    this.tokens = new TokenSession(
+      'salesforce',
+      {
+        accessToken: access_token || undefined,
+        refresh: client_id && client_secret ? () => this.fetchToken(client_id, client_secret) : undefined,
+      },
+      'the Salesforce integration has no access token and no client credentials ' +
+        '(credentials.client_id and credentials.client_secret)',
+    );
   }
 
   /** Client credentials flow at the My Domain token endpoint; its instance_url is where the API lives. */
-  private async fetchToken(): Promise<string> {
-    const { client_id, client_secret } = this.connection.credentials;
+  private async fetchToken(id: string, secret: string): Promise<TokenSet> {
     const response = await partnerRequest('salesforce', this.connection, {
       method: 'POST',
       url: joinUrl(this.config.base_url, '/services/oauth2/token'),
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'client_credentials',
-        client_id: client_id ?? '',
-        client_secret: client_secret ?? '',
+        client_id: id,
+        client_secret: secret,
       }).toString(),
       describeError: oauthError,
     });
-    const answer = jsonOf<{ access_token?: string; instance_url?: string }>('salesforce', response);
-    if (!answer.access_token) {
+    const body = jsonOf<{ access_token?: string; instance_url?: string }>('salesforce', response);
+    if (!body.access_token) {
       throw new PartnerError(
         'salesforce',
         'retryable',
@@ -210,9 +205,8 @@ class SalesforceSession {
         },
       );
     }
-    this.token = answer.access_token;
-    if (answer.instance_url) this.instanceUrl = answer.instance_url;
-    return answer.access_token;
+    if (body.instance_url) this.instanceUrl = body.instance_url;
+    return { accessToken: body.access_token };
   }
 
   /** A REST call under /services/data/<version>. */
@@ -222,16 +216,7 @@ class SalesforceSession {
     body?: object,
     accept: number[] = [],
   ): Promise<PartnerResponse> {
-    const token = this.token ?? (await this.fetchToken());
-    try {
-      return await this.send(token, method, path, body, accept);
-    } catch (error) {
-      if (!(error instanceof PartnerError) || error.status !== 401 || this.refreshed || !this.canFetchToken) {
-        throw error;
-      }
-      this.refreshed = true;
-      return this.send(await this.fetchToken(), method, path, body, accept);
-    }
+    return this.tokens.call((token) => this.send(token, method, path, body, accept));
   }
 
   dataPath(path: string): string {
