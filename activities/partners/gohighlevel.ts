@@ -15,6 +15,13 @@ import {
   retryAfterMs,
   type PartnerResponse,
 } from './http';
+import {
+  contactConflictError,
+  matchContact,
+  pushToRecord,
+  type ContactConflict,
+  type ContactFields,
+} from './recordPush';
 import { TokenSession, type TokenSet } from './tokenSession';
 import { compact, id, isoTime, jsonBody, requireKnownStatus, text, validate } from './parsing';
 import { requireFresh, unauthorized } from './signatures';
@@ -28,6 +35,7 @@ import type {
   PartnerLead,
   PushResult,
   StatusPush,
+  Upserted,
 } from './types';
 
 export const GHL_TOLERANCE_MS = 5 * 60 * 1000;
@@ -242,13 +250,7 @@ interface GhlErrorBody {
   error_description?: string;
 }
 
-interface GhlContact {
-  id: string;
-  firstName?: string | null;
-  lastName?: string | null;
-  email?: string | null;
-  phone?: string | null;
-}
+type GhlContact = ContactFields & { id: string };
 
 interface GhlOpportunity {
   id: string;
@@ -405,23 +407,6 @@ async function ghlRequest(
   });
 }
 
-const ghlNormalize = {
-  name: (value?: string | null) => value?.trim().toLowerCase().replace(/\s+/g, ' ') || undefined,
-  email: (value?: string | null) => value?.trim().toLowerCase() || undefined,
-  phone: (value?: string | null) => value?.replace(/\D/g, '').slice(-10) || undefined,
-};
-
-/** Contact fields both records hold with different values (field names only). */
-function ghlMismatches(theirs: GhlContact, lead: PartnerLead): string[] {
-  const pairs: [string, string | undefined, string | undefined][] = [
-    ['firstName', ghlNormalize.name(theirs.firstName), ghlNormalize.name(lead.firstName)],
-    ['lastName', ghlNormalize.name(theirs.lastName), ghlNormalize.name(lead.lastName)],
-    ['email', ghlNormalize.email(theirs.email), ghlNormalize.email(lead.email)],
-    ['phone', ghlNormalize.phone(theirs.phone), ghlNormalize.phone(lead.phone)],
-  ];
-  return pairs.filter(([, a, b]) => a !== undefined && b !== undefined && a !== b).map(([field]) => field);
-}
-
 function contactFields(settings: GhlSettings, lead: PartnerLead) {
   return compact({
     locationId: settings.locationId,
@@ -433,35 +418,31 @@ function contactFields(settings: GhlSettings, lead: PartnerLead) {
   });
 }
 
-type ContactResolution =
-  | { kind: 'found'; contactId: string; created: boolean; code: number }
-  | { kind: 'conflict'; contactId: string; fields: string[] };
-
 /**
- * The lead's contact: by the id we know; else GoHighLevel's duplicate search (email, then phone), checked
- * field by field so a contact we did not create is linked only when it is the same person; else created.
+ * The lead's contact: by the id we know; else GoHighLevel's duplicate search (email, then phone), linked only
+ * when it is the same person (`matchContact`); else created.
  */
 async function resolveContact(
   settings: GhlSettings,
   connection: PartnerConnection,
   lead: PartnerLead,
-): Promise<ContactResolution> {
-  if (lead.externalId) return { kind: 'found', contactId: lead.externalId, created: false, code: 200 };
-  const lookups: Record<string, string>[] = [];
-  if (lead.email) lookups.push({ email: lead.email });
-  if (lead.phone) lookups.push({ number: lead.phone });
-  for (const lookup of lookups) {
-    const response = await ghlRequest(settings, connection, {
-      method: 'GET',
-      path: 'contacts/search/duplicate',
-      query: { locationId: settings.locationId, ...lookup },
-    });
-    const found = jsonOf<{ contact?: GhlContact | null }>('gohighlevel', response).contact;
-    if (!found?.id) continue;
-    const fields = ghlMismatches(found, lead);
-    if (fields.length > 0) return { kind: 'conflict', contactId: found.id, fields };
-    return { kind: 'found', contactId: found.id, created: false, code: response.status };
-  }
+): Promise<Upserted | ContactConflict> {
+  if (lead.externalId) return { externalId: lead.externalId, created: false, code: 200 };
+  const matched = await matchContact(
+    lead,
+    async (by, value) => {
+      const response = await ghlRequest(settings, connection, {
+        method: 'GET',
+        path: 'contacts/search/duplicate',
+        query: { locationId: settings.locationId, [by === 'email' ? 'email' : 'number']: value },
+      });
+      const found = jsonOf<{ contact?: GhlContact | null }>('gohighlevel', response).contact;
+      return found?.id ? [found] : [];
+    },
+    (contact) => contact.id,
+  );
+  if (matched && 'conflict' in matched) return matched;
+  if (matched) return { externalId: matched.match.id, created: false, code: 200 };
   const response = await ghlRequest(settings, connection, {
     method: 'POST',
     path: 'contacts/upsert',
@@ -473,7 +454,7 @@ async function resolveContact(
       status: response.status,
     });
   }
-  return { kind: 'found', contactId: body.contact.id, created: body.new === true, code: response.status };
+  return { externalId: body.contact.id, created: body.new === true, code: response.status };
 }
 
 /** The opportunity status a push sets: the partner word when it is one of GoHighLevel's, else still open. */
@@ -524,93 +505,72 @@ function opportunityName(lead: PartnerLead): string {
   return [lead.firstName, lead.lastName].filter(Boolean).join(' ') || `Lead ${lead.leadId.slice(0, 8)}`;
 }
 
+/**
+ * The lead's record is its contact (the id webhooks report); what is written and read back is the contact's
+ * opportunity in the configured pipeline, found by contact and pipeline on every push.
+ */
 async function ghlPushStatus(connection: PartnerConnection, push: StatusPush): Promise<PushResult> {
   const settings = ghlSettings(connection, { pipeline: true });
-  const contact = await resolveContact(settings, connection, push.lead);
-  if (contact.kind === 'conflict') {
-    return {
-      outcome: 'conflict',
-      code: 200,
-      externalId: contact.contactId,
-      detail:
-        `gohighlevel contact ${contact.contactId} has this lead's email or phone but a different ` +
-        `${contact.fields.join(', ')}: not linked, nothing written`,
-    };
-  }
+  const { pipeline_id: pipelineId, lost_reason_id: lostReasonId } = settings.config;
   const status = opportunityStatus(push);
   const stageId = stageFor(settings.config, push.status);
-  const existing = await findOpportunity(settings, connection, contact.contactId);
+  const lostReason = status === 'lost' ? lostReasonId : undefined;
   const applied = (o: GhlOpportunity | undefined) =>
     o !== undefined && o.status === status && (stageId === undefined || o.pipelineStageId === stageId);
-  const created = contact.created ? { createdRecord: true } : {};
-  // Already where this push puts it (a retry, or GoHighLevel moved it there first): nothing to write.
-  if (applied(existing)) {
-    return {
-      outcome: 'success',
-      code: 200,
-      externalId: contact.contactId,
-      ...created,
-      readBack: 'confirmed',
-    };
-  }
-  const lostReason = status === 'lost' ? settings.config.lost_reason_id : undefined;
-  let opportunityId: string;
-  let code: number;
-  if (existing) {
-    const response = await ghlRequest(settings, connection, {
-      method: 'PUT',
-      path: `opportunities/${encodeURIComponent(existing.id)}`,
-      body: compact({
-        pipelineId: settings.config.pipeline_id,
-        pipelineStageId: stageId,
-        status,
-        lostReasonId: lostReason,
-      }),
-    });
-    opportunityId = existing.id;
-    code = response.status;
-  } else {
-    const response = await ghlRequest(settings, connection, {
-      method: 'POST',
-      path: 'opportunities/',
-      body: compact({
-        pipelineId: settings.config.pipeline_id,
-        locationId: settings.locationId,
-        name: opportunityName(push.lead),
-        pipelineStageId: stageId,
-        status,
-        contactId: contact.contactId,
-        source: push.lead.source,
-        lostReasonId: lostReason,
-      }),
-    });
-    const body = jsonOf<{ opportunity?: GhlOpportunity }>('gohighlevel', response);
-    if (!body.opportunity?.id) {
-      throw new PartnerError('gohighlevel', 'retryable', 'gohighlevel answered without an opportunity id', {
-        status: response.status,
+  return pushToRecord(push.lead, {
+    partner: 'gohighlevel',
+    noun: 'contact',
+    async resolve(lead) {
+      const contact = await resolveContact(settings, connection, lead);
+      if ('conflict' in contact) return contact;
+      const opportunity = await findOpportunity(settings, connection, contact.externalId);
+      // Only a contact this push created is ours: `createdRecord` is left out otherwise.
+      return { externalId: contact.externalId, created: contact.created || undefined, opportunity };
+    },
+    applied: ({ opportunity }) => applied(opportunity),
+    async write({ externalId, opportunity }) {
+      if (opportunity) {
+        const response = await ghlRequest(settings, connection, {
+          method: 'PUT',
+          path: `opportunities/${encodeURIComponent(opportunity.id)}`,
+          body: compact({ pipelineId, pipelineStageId: stageId, status, lostReasonId: lostReason }),
+        });
+        return { code: response.status, externalId, opportunityId: opportunity.id };
+      }
+      const response = await ghlRequest(settings, connection, {
+        method: 'POST',
+        path: 'opportunities/',
+        body: compact({
+          pipelineId,
+          locationId: settings.locationId,
+          name: opportunityName(push.lead),
+          pipelineStageId: stageId,
+          status,
+          contactId: externalId,
+          source: push.lead.source,
+          lostReasonId: lostReason,
+        }),
       });
-    }
-    opportunityId = body.opportunity.id;
-    code = response.status;
-  }
-  const readBack = await readOpportunity(settings, connection, opportunityId);
-  if (!applied(readBack)) {
-    return {
-      outcome: 'not_applied',
-      code,
-      externalId: contact.contactId,
-      detail:
-        `gohighlevel opportunity ${opportunityId} shows status ${readBack?.status ?? '(none)'} and stage ` +
-        `${readBack?.pipelineStageId ?? '(none)'}, not ${status}${stageId ? ` and ${stageId}` : ''}`,
-    };
-  }
-  return { outcome: 'success', code, externalId: contact.contactId, ...created, readBack: 'confirmed' };
+      const body = jsonOf<{ opportunity?: GhlOpportunity }>('gohighlevel', response);
+      if (!body.opportunity?.id) {
+        throw new PartnerError('gohighlevel', 'retryable', 'gohighlevel answered without an opportunity id', {
+          status: response.status,
+        });
+      }
+      return { code: response.status, externalId, opportunityId: body.opportunity.id };
+    },
+    async readBack(_contact, { opportunityId }) {
+      const read = await readOpportunity(settings, connection, opportunityId);
+      if (applied(read)) return undefined;
+      return (
+        `gohighlevel opportunity ${opportunityId} shows status ${read?.status ?? '(none)'} and stage ` +
+        `${read?.pipelineStageId ?? '(none)'}, not ${status}${stageId ? ` and ${stageId}` : ''}`
+      );
+    },
+  });
 }
 
-async function ghlUpsertLead(
-  connection: PartnerConnection,
-  lead: PartnerLead,
-): Promise<{ externalId: string; created: boolean; code: number }> {
+async function ghlUpsertLead(connection: PartnerConnection, lead: PartnerLead): Promise<Upserted> {
   const settings = ghlSettings(connection, { pipeline: false });
   if (lead.externalId) {
     // Our contact fields go only onto a contact we created; GoHighLevel's own contacts stay as they are.
@@ -624,16 +584,8 @@ async function ghlUpsertLead(
     return { externalId: lead.externalId, created: false, code: response.status };
   }
   const contact = await resolveContact(settings, connection, lead);
-  if (contact.kind === 'conflict') {
-    throw new PartnerError(
-      'gohighlevel',
-      'final',
-      `gohighlevel contact ${contact.contactId} has this lead's email or phone but a different ` +
-        `${contact.fields.join(', ')}: not linked`,
-      { partnerCode: 'contact_conflict' },
-    );
-  }
-  return { externalId: contact.contactId, created: contact.created, code: contact.code };
+  if ('conflict' in contact) throw contactConflictError('gohighlevel', 'contact', contact);
+  return contact;
 }
 
 /** GET /opportunities/pipelines: proves token and location, and that the configured pipeline and stages exist. */

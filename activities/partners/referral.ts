@@ -27,6 +27,7 @@ import type {
   PartnerConnection,
   PushResult,
   StatusPush,
+  Upserted,
 } from './types';
 import { pollIntervalMinutes, pollLookbackHours } from './configFields';
 
@@ -329,10 +330,7 @@ function referralOutbound(partner: ReferralPartner, moveInWord: string): Outboun
   }
 
   /** Referrals are the partner's records: we never create one; a lead is linked only by its referral id. */
-  async function upsertLead(
-    connection: PartnerConnection,
-    lead: StatusPush['lead'],
-  ): Promise<{ externalId: string; created: boolean; code: number }> {
+  async function upsertLead(connection: PartnerConnection, lead: StatusPush['lead']): Promise<Upserted> {
     if (!lead.externalId) {
       throw new PartnerError(
         partner,

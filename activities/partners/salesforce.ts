@@ -12,8 +12,10 @@ import type {
   PartnerLead,
   PushResult,
   StatusPush,
+  Upserted,
 } from './types';
 import { perStatus } from './configFields';
+import { pushToRecord } from './recordPush';
 
 export const SALESFORCE_API_VERSION = 'v60.0';
 
@@ -89,12 +91,6 @@ interface SalesforceErrorItem {
   message?: string;
   errorCode?: string;
   fields?: string[];
-}
-
-interface Upserted {
-  externalId: string;
-  created: boolean;
-  code: number;
 }
 
 /** Salesforce's `[{message, errorCode, fields}]`: every error, the first code. A 300 lists the matching records. */
@@ -331,21 +327,6 @@ async function upsertRecord(session: SalesforceSession, lead: PartnerLead): Prom
   };
 }
 
-/** PATCHes a Lead: its status code, `missing` when it is gone, `converted` when Salesforce refuses to touch it. */
-async function writeLead(
-  session: SalesforceSession,
-  id: string,
-  fields: Record<string, string>,
-): Promise<number | 'missing' | 'converted'> {
-  const response = await session.request('PATCH', leadPath(id), fields, [400, 404]);
-  if (response.status === 404) return 'missing';
-  if (response.status === 400) {
-    if (salesforceError(response).code === 'CANNOT_UPDATE_CONVERTED_LEAD') return 'converted';
-    throw failure(response, 'PATCH', session.dataPath(leadPath(id)));
-  }
-  return response.status;
-}
-
 async function pushStatus(connection: PartnerConnection, push: StatusPush): Promise<PushResult> {
   const session = new SalesforceSession(connection);
   const { config } = session;
@@ -357,53 +338,36 @@ async function pushStatus(connection: PartnerConnection, push: StatusPush): Prom
     [config.causation_field]: push.causationId,
   };
 
-  let record: Omit<Upserted, 'code'> = push.lead.externalId
-    ? { externalId: push.lead.externalId, created: false }
-    : await upsertRecord(session, push.lead);
-  let written = await writeLead(session, record.externalId, fields);
-  if (written === 'missing' && push.lead.externalId) {
-    record = await upsertRecord(session, { ...push.lead, externalId: undefined });
-    written = await writeLead(session, record.externalId, fields);
-  }
-  if (written === 'missing') {
-    throw new PartnerError(
-      'salesforce',
-      'retryable',
-      `salesforce lost Lead ${record.externalId} while writing to it`,
-      {
-        status: 404,
-      },
-    );
-  }
-  if (written === 'converted') {
-    return {
-      outcome: 'conflict',
-      code: 400,
-      externalId: record.externalId,
-      detail: 'the Lead was converted in Salesforce; a converted Lead cannot be updated',
-    };
-  }
-
-  // Read after write: a 204 that changed nothing (a trigger or flow reverting it) is not success.
-  const read = jsonOf<{ Status?: string | null }>(
-    'salesforce',
-    await session.request('GET', `${leadPath(record.externalId)}?fields=Status`),
-  );
-  if (read.Status !== value) {
-    return {
-      outcome: 'not_applied',
-      code: written,
-      externalId: record.externalId,
-      detail: `Status reads "${read.Status ?? ''}" after writing "${value}"`,
-    };
-  }
-  return {
-    outcome: 'success',
-    code: written,
-    externalId: record.externalId,
-    createdRecord: record.created,
-    readBack: 'confirmed',
-  };
+  return pushToRecord(push.lead, {
+    partner: 'salesforce',
+    noun: 'Lead',
+    resolve: async (lead) =>
+      lead.externalId ? { externalId: lead.externalId, created: false } : upsertRecord(session, lead),
+    async write(record) {
+      const path = leadPath(record.externalId);
+      const response = await session.request('PATCH', path, fields, [400, 404]);
+      if (response.status === 404) return 'vanished';
+      if (response.status === 400 && salesforceError(response).code === 'CANNOT_UPDATE_CONVERTED_LEAD') {
+        return {
+          outcome: 'conflict',
+          code: 400,
+          externalId: record.externalId,
+          detail: 'the Lead was converted in Salesforce; a converted Lead cannot be updated',
+        };
+      }
+      if (response.status === 400) throw failure(response, 'PATCH', session.dataPath(path));
+      return { code: response.status, externalId: record.externalId };
+    },
+    async readBack(record) {
+      const read = jsonOf<{ Status?: string | null }>(
+        'salesforce',
+        await session.request('GET', `${leadPath(record.externalId)}?fields=Status`),
+      );
+      return read.Status === value
+        ? undefined
+        : `Status reads "${read.Status ?? ''}" after writing "${value}"`;
+    },
+  });
 }
 
 async function upsertLead(connection: PartnerConnection, lead: PartnerLead): Promise<Upserted> {
