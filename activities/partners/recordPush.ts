@@ -1,6 +1,6 @@
 // The partner push pattern: find or create the lead's record (a record of another person is a conflict), write
 // the status, find the record again once when the id we knew vanished, read back. Adapters supply the steps.
-import { normalizeEmail } from '../../shared/contact';
+import { normalizeEmail, toE164 } from '../../shared/contact';
 import type { PartnerName } from '../../shared/lifecycle';
 import { PartnerError } from './http';
 import type { PartnerLead, PushResult } from './types';
@@ -89,8 +89,9 @@ export interface ContactFields {
 const normalize = {
   name: (value?: string | null) => value?.trim().toLowerCase().replace(/\s+/g, ' ') || undefined,
   email: normalizeEmail,
-  // Last ten digits: "+1 (303) 555-0190" and "3035550190" are the same line.
-  phone: (value?: string | null) => value?.replace(/\D/g, '').slice(-10) || undefined,
+  // E.164, so "(303) 555-0147" is "+13035550147" but "+44 303 555 0147" is not. A number libphonenumber cannot
+  // read is compared by its digits: it never passes for a valid one.
+  phone: (value?: string | null) => toE164(value) ?? (value?.replace(/\D/g, '') || undefined),
 };
 
 /** Contact fields both hold with different values (field names only, never the values). */
