@@ -15,6 +15,7 @@ import {
   retryAfterMs,
   type PartnerResponse,
 } from './http';
+import { configOf, requireFields } from './configFields';
 import {
   contactConflictError,
   matchContact,
@@ -286,14 +287,7 @@ const GHL_STATUSES = ['open', 'won', 'lost', 'abandoned'];
 const refreshedTokens = new Map<string, TokenSet>();
 
 function ghlSettings(connection: PartnerConnection, needs: { pipeline: boolean }): GhlSettings {
-  const parsed = GoHighLevelFields.safeParse(connection.config);
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ');
-    throw new PartnerError('gohighlevel', 'final', `gohighlevel config invalid: ${fields}`, {
-      partnerCode: 'config',
-    });
-  }
-  const config = parsed.data;
+  const config = configOf('gohighlevel', GoHighLevelFields, connection);
   const base = baseUrl({ ...connection, config }, GHL_BASE_URL);
   const { access_token, client_id, client_secret, refresh_token } = connection.credentials;
   const cacheKey = `${connection.integrationId}/${createHash('sha256')
@@ -318,15 +312,10 @@ function ghlSettings(connection: PartnerConnection, needs: { pipeline: boolean }
     },
     'gohighlevel credentials missing: access_token, or client_id, client_secret and refresh_token',
   );
-  const missing = [
+  requireFields('gohighlevel', 'config', [
     ...(config.location_id ? [] : ['location_id']),
     ...(needs.pipeline && !config.pipeline_id ? ['pipeline_id'] : []),
-  ];
-  if (missing.length > 0) {
-    throw new PartnerError('gohighlevel', 'final', `gohighlevel config missing: ${missing.join(', ')}`, {
-      partnerCode: 'config_missing',
-    });
-  }
+  ]);
   return { config, base, locationId: config.location_id!, tokens };
 }
 

@@ -29,7 +29,7 @@ import type {
   StatusPush,
   Upserted,
 } from './types';
-import { pollIntervalMinutes, pollLookbackHours } from './configFields';
+import { configOf, pollIntervalMinutes, pollLookbackHours, requireFields } from './configFields';
 
 export type ReferralPartner = PartnerName & ('apfm' | 'caring');
 
@@ -193,28 +193,13 @@ function settingsOf(
   connection: PartnerConnection,
   needs: { secret: boolean },
 ): ReferralSettings {
-  const parsed = ReferralConfig.safeParse(connection.config);
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ');
-    throw new PartnerError(partner, 'final', `${partner} config invalid: ${fields}`, {
-      partnerCode: 'config',
-    });
-  }
-  const missing = [
+  const config = configOf(partner, ReferralConfig, connection);
+  requireFields(partner, 'credentials', [
     ...(connection.credentials.api_key ? [] : ['api_key']),
     ...(needs.secret && !connection.credentials.api_secret ? ['api_secret'] : []),
-  ];
-  if (missing.length > 0) {
-    throw new PartnerError(partner, 'final', `${partner} credentials missing: ${missing.join(', ')}`, {
-      partnerCode: 'credentials_missing',
-    });
-  }
-  if (!parsed.data.base_url) {
-    throw new PartnerError(partner, 'final', `${partner} config missing: base_url`, {
-      partnerCode: 'config_missing',
-    });
-  }
-  return { config: parsed.data, base: parsed.data.base_url, apiKey: connection.credentials.api_key! };
+  ]);
+  requireFields(partner, 'config', config.base_url ? [] : ['base_url']);
+  return { config, base: config.base_url!, apiKey: connection.credentials.api_key! };
 }
 
 /** Our error shape `{ error: { code, message, details } }` as the partner answers it. */

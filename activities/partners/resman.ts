@@ -38,7 +38,7 @@ import type {
   StatusPush,
   Upserted,
 } from './types';
-import { pollIntervalMinutes, pollLookbackHours } from './configFields';
+import { configOf, pollIntervalMinutes, pollLookbackHours, requireFields } from './configFields';
 import { contactConflictError, matchContact, pushToRecord, type ContactConflict } from './recordPush';
 
 export const RESMAN_BASE_URL = 'https://api.myresman.com';
@@ -165,24 +165,11 @@ interface Settings {
 
 /** The integration's config with defaults, and the four auth fields: a final error names what is missing. */
 function settingsOf(connection: PartnerConnection): Settings {
-  const parsed = ResManConfig.safeParse(connection.config);
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ');
-    throw new PartnerError('resman', 'final', `resman config invalid: ${fields}`, { partnerCode: 'config' });
-  }
-  const config = parsed.data;
+  const config = configOf('resman', ResManConfig, connection);
   const credentials = connection.credentials;
   const missing = ['integration_partner_id', 'api_key', 'account_id'].filter((name) => !credentials[name]);
-  if (missing.length > 0) {
-    throw new PartnerError('resman', 'final', `resman credentials missing: ${missing.join(', ')}`, {
-      partnerCode: 'credentials_missing',
-    });
-  }
-  if (!config.property_id) {
-    throw new PartnerError('resman', 'final', 'resman config missing: property_id', {
-      partnerCode: 'config_missing',
-    });
-  }
+  requireFields('resman', 'credentials', missing);
+  requireFields('resman', 'config', config.property_id ? [] : ['property_id']);
   return {
     config,
     base: baseUrl({ ...connection, config }, RESMAN_BASE_URL),
@@ -190,7 +177,7 @@ function settingsOf(connection: PartnerConnection): Settings {
       IntegrationPartnerID: credentials.integration_partner_id!,
       ApiKey: credentials.api_key!,
       AccountID: credentials.account_id!,
-      PropertyID: config.property_id,
+      PropertyID: config.property_id!,
     },
   };
 }
