@@ -50,8 +50,15 @@ export async function analyticsQuery<T extends pg.QueryResultRow>(
   }
 }
 
+/** Numbered parameters of one analytics statement; the workspace and the range are always $1, $2 and $3. */
 class Params {
-  readonly values: unknown[] = [];
+  readonly values: unknown[];
+  readonly ws = '$1';
+  readonly from = '$2';
+  readonly to = '$3';
+  constructor(workspaceId: string, range: Range) {
+    this.values = [workspaceId, range.from, range.to];
+  }
   add(value: unknown): string {
     this.values.push(value);
     return `$${this.values.length}`;
@@ -61,30 +68,38 @@ class Params {
 const NONE = '(none)';
 
 /**
- * `SELECT lead_id, grp, created_at` of the workspace's leads in scope. With group_by=partner a lead appears
- * once per partner that touched it (or once as `(none)`).
+ * What every lead analytics statement starts from: the leads in scope, `scoped (lead_id, grp, created_at)`, always
+ * for a cohort (leads created in the range), for a history query only when filtered or grouped (else it reads
+ * status_history alone). With group_by=partner a lead is in scope once per partner that touched it, or as `(none)`.
  */
-function scopedLeads(p: Params, workspace: string, scope: LeadScope, created?: Range): string {
-  const where = [`l.workspace_id = ${workspace}`];
-  if (created) where.push(`l.created_at >= ${p.add(created.from)}`, `l.created_at < ${p.add(created.to)}`);
-  if (scope.propertyId) where.push(`l.property_id = ${p.add(scope.propertyId)}`);
-  if (scope.source) where.push(`l.source = ${p.add(scope.source)}`);
-  if (scope.partner) where.push(`${p.add(scope.partner)} = ANY(l.sources)`);
-  let grp = `'all'::text`;
-  let join = '';
-  if (scope.groupBy === 'source') grp = 'l.source';
-  if (scope.groupBy === 'property') grp = `COALESCE(l.property_id, '${NONE}')`;
-  if (scope.groupBy === 'partner') {
-    const partners = p.add([...PARTNERS]);
-    join = `CROSS JOIN LATERAL (SELECT s FROM unnest(l.sources) s WHERE s = ANY(${partners}::text[])
-                                UNION ALL SELECT '${NONE}' WHERE NOT (l.sources && ${partners}::text[])) g(grp)`;
-    grp = 'g.grp';
-  }
-  return `SELECT l.id AS lead_id, ${grp} AS grp, l.created_at FROM leads l ${join} WHERE ${where.join(' AND ')}`;
-}
+class LeadQuery extends Params {
+  /** `scoped AS (…),` opening the statement's WITH; empty when unscoped. */
+  readonly scoped: string = '';
+  /** A row's group: its lead's when scoped, else the one group `all`. */
+  readonly key: string = `'all'::text`;
 
-function hasLeadFilter(scope: LeadScope): boolean {
-  return Boolean(scope.propertyId || scope.source || scope.partner || scope.groupBy);
+  constructor(workspaceId: string, range: Range, scope: LeadScope, cohort: boolean) {
+    super(workspaceId, range);
+    if (!cohort && !(scope.propertyId || scope.source || scope.partner || scope.groupBy)) return;
+    const where = [`l.workspace_id = ${this.ws}`];
+    if (cohort) where.push(`l.created_at >= ${this.from}`, `l.created_at < ${this.to}`);
+    if (scope.propertyId) where.push(`l.property_id = ${this.add(scope.propertyId)}`);
+    if (scope.source) where.push(`l.source = ${this.add(scope.source)}`);
+    if (scope.partner) where.push(`${this.add(scope.partner)} = ANY(l.sources)`);
+    let grp = `'all'::text`;
+    let join = '';
+    if (scope.groupBy === 'source') grp = 'l.source';
+    if (scope.groupBy === 'property') grp = `COALESCE(l.property_id, '${NONE}')`;
+    if (scope.groupBy === 'partner') {
+      const partners = this.add([...PARTNERS]);
+      join = `CROSS JOIN LATERAL (SELECT s FROM unnest(l.sources) s WHERE s = ANY(${partners}::text[])
+                                  UNION ALL SELECT '${NONE}' WHERE NOT (l.sources && ${partners}::text[])) g(grp)`;
+      grp = 'g.grp';
+    }
+    this.scoped = `scoped AS (SELECT l.id AS lead_id, ${grp} AS grp, l.created_at FROM leads l ${join}
+                               WHERE ${where.join(' AND ')}),`;
+    this.key = 's.grp';
+  }
 }
 
 const rankCase = (column: string) =>
@@ -124,18 +139,16 @@ export async function funnel(
   range: Range,
   scope: LeadScope,
 ): Promise<FunnelGroup[]> {
-  const p = new Params();
-  const ws = p.add(workspaceId);
-  const scoped = scopedLeads(p, ws, scope, range);
+  const q = new LeadQuery(workspaceId, range, scope, true);
   const { rows } = await analyticsQuery<FunnelRow>(
     pool,
-    `WITH scoped AS (${scoped}),
+    `WITH ${q.scoped}
           reach AS (
             SELECT h.lead_id, max(${rankCase('h.new_status')}) AS rank,
                    bool_or(h.new_status = 'lost') AS lost, bool_or(h.new_status = 'leased') AS leased,
                    bool_or(h.new_status = 'placed') AS placed
               FROM (SELECT DISTINCT lead_id FROM scoped) s
-              JOIN status_history h ON h.workspace_id = ${ws} AND h.lead_id = s.lead_id
+              JOIN status_history h ON h.workspace_id = ${q.ws} AND h.lead_id = s.lead_id
              WHERE h.entry_type IN ('applied', 'skipped')
              GROUP BY h.lead_id)
      SELECT s.grp, count(*)::int AS total,
@@ -144,7 +157,7 @@ export async function funnel(
             count(*) FILTER (WHERE r.placed)::int AS placed
        FROM scoped s LEFT JOIN reach r ON r.lead_id = s.lead_id
       GROUP BY s.grp ORDER BY total DESC, s.grp`,
-    p.values,
+    q.values,
   );
   return rows.map((row) => {
     const counts = FUNNEL_STAGES.map((f) => row[`reached_${f.rank}`] ?? 0);
@@ -186,32 +199,27 @@ export async function timeInStatus(
   range: Range,
   scope: LeadScope,
 ): Promise<TimeInStatusRow[]> {
-  const p = new Params();
-  const ws = p.add(workspaceId);
-  const from = p.add(range.from);
-  const to = p.add(range.to);
-  const filtered = hasLeadFilter(scope);
-  const scoped = filtered ? scopedLeads(p, ws, scope) : '';
-  const terminal = p.add([...TERMINAL_STATUSES]);
+  const q = new LeadQuery(workspaceId, range, scope, false);
+  const terminal = q.add([...TERMINAL_STATUSES]);
   const seconds = 'extract(epoch FROM st.left_at - st.entered_at)';
   const { rows } = await analyticsQuery<TimeInStatusRow & { grp: string }>(
     pool,
-    `WITH ${filtered ? `scoped AS (${scoped}),` : ''}
+    `WITH ${q.scoped}
           stays AS (
             SELECT h.lead_id, h.new_status AS status, h.created_at AS entered_at,
                    lead(h.created_at) OVER (PARTITION BY h.lead_id, h.journey ORDER BY h.seq) AS left_at
               FROM status_history h
-             WHERE h.workspace_id = ${ws} AND h.entry_type = 'applied' AND h.created_at >= ${from}
-               ${filtered ? 'AND h.lead_id IN (SELECT lead_id FROM scoped)' : ''})
-     SELECT ${filtered ? 's.grp' : `'all'`} AS key, st.status,
+             WHERE h.workspace_id = ${q.ws} AND h.entry_type = 'applied' AND h.created_at >= ${q.from}
+               ${q.scoped ? 'AND h.lead_id IN (SELECT lead_id FROM scoped)' : ''})
+     SELECT ${q.key} AS key, st.status,
             count(st.left_at)::int AS stays, (count(*) - count(st.left_at))::int AS open,
             avg(${seconds})::float8 AS average_seconds,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY ${seconds}) AS median_seconds,
             percentile_cont(0.9) WITHIN GROUP (ORDER BY ${seconds}) AS p90_seconds
-       FROM stays st ${filtered ? 'JOIN scoped s ON s.lead_id = st.lead_id' : ''}
-      WHERE st.entered_at < ${to} AND st.status <> ALL(${terminal}::text[])
+       FROM stays st ${q.scoped ? 'JOIN scoped s ON s.lead_id = st.lead_id' : ''}
+      WHERE st.entered_at < ${q.to} AND st.status <> ALL(${terminal}::text[])
       GROUP BY 1, 2`,
-    p.values,
+    q.values,
   );
   const order = (s: string) => STATUSES.indexOf(s as LeadStatus);
   return rows
@@ -244,29 +252,22 @@ export async function transitions(
   scope: LeadScope,
   limit: number,
 ): Promise<{ rows: TransitionRow[]; totals: Record<string, number> }> {
-  const p = new Params();
-  const ws = p.add(workspaceId);
-  const from = p.add(range.from);
-  const to = p.add(range.to);
-  const filtered = hasLeadFilter(scope);
-  const scoped = filtered ? scopedLeads(p, ws, scope) : '';
-  const top = p.add(limit);
+  const q = new LeadQuery(workspaceId, range, scope, false);
   const { rows } = await analyticsQuery<TransitionRow & { total: number }>(
     pool,
-    `WITH ${filtered ? `scoped AS (${scoped}),` : ''}
+    `WITH ${q.scoped}
           counted AS (
-            SELECT ${filtered ? 's.grp' : `'all'::text`} AS key, h.old_status AS "from", h.new_status AS "to",
-                   count(*)::int AS count
-              FROM status_history h ${filtered ? 'JOIN scoped s ON s.lead_id = h.lead_id' : ''}
-             WHERE h.workspace_id = ${ws} AND h.entry_type = 'applied' AND h.old_status IS NOT NULL
-               AND h.created_at >= ${from} AND h.created_at < ${to}
+            SELECT ${q.key} AS key, h.old_status AS "from", h.new_status AS "to", count(*)::int AS count
+              FROM status_history h ${q.scoped ? 'JOIN scoped s ON s.lead_id = h.lead_id' : ''}
+             WHERE h.workspace_id = ${q.ws} AND h.entry_type = 'applied' AND h.old_status IS NOT NULL
+               AND h.created_at >= ${q.from} AND h.created_at < ${q.to}
              GROUP BY 1, 2, 3),
           ranked AS (
             SELECT *, row_number() OVER (PARTITION BY key ORDER BY count DESC, "from", "to") AS n,
                    sum(count) OVER (PARTITION BY key)::int AS total
               FROM counted)
-     SELECT key, "from", "to", count, total FROM ranked WHERE n <= ${top} ORDER BY key, n`,
-    p.values,
+     SELECT key, "from", "to", count, total FROM ranked WHERE n <= ${q.add(limit)} ORDER BY key, n`,
+    q.values,
   );
   const totals: Record<string, number> = {};
   for (const row of rows) totals[row.key] = row.total;
@@ -295,17 +296,15 @@ export async function speedToLead(
   range: Range,
   scope: LeadScope,
 ): Promise<SpeedToLeadRow[]> {
-  const p = new Params();
-  const ws = p.add(workspaceId);
-  const scoped = scopedLeads(p, ws, scope, range);
+  const q = new LeadQuery(workspaceId, range, scope, true);
   const seconds = 'extract(epoch FROM fc.at - s.created_at)';
   const { rows } = await analyticsQuery<Omit<SpeedToLeadRow, 'not_contacted'> & { grp: string }>(
     pool,
-    `WITH scoped AS (${scoped}),
+    `WITH ${q.scoped}
           first_contact AS (
             SELECT h.lead_id, min(h.created_at) AS at
               FROM (SELECT DISTINCT lead_id FROM scoped) s
-              JOIN status_history h ON h.workspace_id = ${ws} AND h.lead_id = s.lead_id
+              JOIN status_history h ON h.workspace_id = ${q.ws} AND h.lead_id = s.lead_id
              WHERE h.entry_type = 'applied' AND h.journey = 1 AND h.new_status NOT IN ('new', 'lost')
              GROUP BY h.lead_id)
      SELECT s.grp AS key, count(*)::int AS leads, count(fc.at)::int AS contacted,
@@ -314,7 +313,7 @@ export async function speedToLead(
             percentile_cont(0.9) WITHIN GROUP (ORDER BY ${seconds}) AS p90_seconds
        FROM scoped s LEFT JOIN first_contact fc ON fc.lead_id = s.lead_id
       GROUP BY s.grp ORDER BY leads DESC, s.grp`,
-    p.values,
+    q.values,
   );
   return rows.map((row) => ({
     key: row.key,
@@ -370,15 +369,12 @@ export async function conversionAnalytics(
   zone: string,
   scope: ConversionScope,
 ): Promise<ConversionAnalytics> {
-  const p = new Params();
-  const ws = p.add(workspaceId);
-  const from = p.add(range.from);
-  const to = p.add(range.to);
-  const where = [`c.workspace_id = ${ws}`, `c.converted_at >= ${from}`, `c.converted_at < ${to}`];
+  const p = new Params(workspaceId, range);
+  const where = [`c.workspace_id = ${p.ws}`, `c.converted_at >= ${p.from}`, `c.converted_at < ${p.to}`];
   if (scope.propertyId) where.push(`c.property_id = ${p.add(scope.propertyId)}`);
   if (scope.types?.length) where.push(`c.conversion_type = ANY(${p.add(scope.types)}::text[])`);
   const tz = p.add(zone);
-  const leadWhere = [`l.workspace_id = ${ws}`, `l.created_at >= ${from}`, `l.created_at < ${to}`];
+  const leadWhere = [`l.workspace_id = ${p.ws}`, `l.created_at >= ${p.from}`, `l.created_at < ${p.to}`];
   if (scope.propertyId) leadWhere.push(`l.property_id = ${p.add(scope.propertyId)}`);
   const { rows } = await analyticsQuery<{
     section: string;

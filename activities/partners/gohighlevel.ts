@@ -15,6 +15,15 @@ import {
   retryAfterMs,
   type PartnerResponse,
 } from './http';
+import { configOf, requireFields } from './configFields';
+import {
+  contactConflictError,
+  matchContact,
+  pushToRecord,
+  type ContactConflict,
+  type ContactFields,
+} from './recordPush';
+import { TokenSession, type TokenSet } from './tokenSession';
 import { compact, id, isoTime, jsonBody, requireKnownStatus, text, validate } from './parsing';
 import { requireFresh, unauthorized } from './signatures';
 import type {
@@ -27,6 +36,7 @@ import type {
   PartnerLead,
   PushResult,
   StatusPush,
+  Upserted,
 } from './types';
 
 export const GHL_TOLERANCE_MS = 5 * 60 * 1000;
@@ -241,13 +251,7 @@ interface GhlErrorBody {
   error_description?: string;
 }
 
-interface GhlContact {
-  id: string;
-  firstName?: string | null;
-  lastName?: string | null;
-  email?: string | null;
-  phone?: string | null;
-}
+type GhlContact = ContactFields & { id: string };
 
 interface GhlOpportunity {
   id: string;
@@ -269,61 +273,50 @@ interface GhlSettings {
   config: GhlConfig;
   base: string;
   locationId: string;
-  credentials: Record<string, string>;
-  canRefresh: boolean;
-  /** Identifies these credentials in the token cache: changed credentials never reuse an old token. */
-  cacheKey: string;
+  tokens: TokenSession;
 }
 
 /** GoHighLevel's opportunity statuses; our words for them come from the partner vocabulary. */
 const GHL_STATUSES = ['open', 'won', 'lost', 'abandoned'];
 
 /**
- * Access tokens got by refreshing, per integration and credentials, for this process. GoHighLevel rotates the
- * refresh token on every refresh, so the newest one is kept here too (docs/partners/gohighlevel.md: persisting
- * it needs a credentials-update hook the adapter interface does not have yet).
+ * Tokens got by refreshing, per integration and credentials (changed credentials never reuse an old token), for
+ * this process. GoHighLevel rotates the refresh token on every refresh, so the newest one is kept here too
+ * (docs/partners/gohighlevel.md: persisting it needs a credentials-update hook the adapter interface lacks).
  */
-const refreshedTokens = new Map<string, { accessToken: string; refreshToken: string }>();
+const refreshedTokens = new Map<string, TokenSet>();
 
 function ghlSettings(connection: PartnerConnection, needs: { pipeline: boolean }): GhlSettings {
-  const parsed = GoHighLevelFields.safeParse(connection.config);
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ');
-    throw new PartnerError('gohighlevel', 'final', `gohighlevel config invalid: ${fields}`, {
-      partnerCode: 'config',
-    });
-  }
-  const config = parsed.data;
-  const credentials = connection.credentials;
-  const canRefresh = Boolean(credentials.client_id && credentials.client_secret && credentials.refresh_token);
-  if (!credentials.access_token && !canRefresh) {
-    throw new PartnerError(
-      'gohighlevel',
-      'final',
-      'gohighlevel credentials missing: access_token, or client_id, client_secret and refresh_token',
-      { partnerCode: 'credentials_missing' },
-    );
-  }
-  const missing = [
+  const config = configOf('gohighlevel', GoHighLevelFields, connection);
+  const base = baseUrl({ ...connection, config }, GHL_BASE_URL);
+  const { access_token, client_id, client_secret, refresh_token } = connection.credentials;
+  const cacheKey = `${connection.integrationId}/${createHash('sha256')
+    .update([access_token, client_id, refresh_token].join('\n'))
+    .digest('base64url')}`;
+  const tokens = new TokenSession(
+    'gohighlevel',
+    {
+      accessToken: refreshedTokens.get(cacheKey)?.accessToken ?? access_token,
+      refresh:
+        client_id && client_secret && refresh_token
+          ? () =>
+              refreshAccessToken(connection, base, {
+                client_id,
+                client_secret,
+                refresh_token: refreshedTokens.get(cacheKey)?.refreshToken ?? refresh_token,
+              })
+          : undefined,
+      onRefreshed: (set) => {
+        refreshedTokens.set(cacheKey, set);
+      },
+    },
+    'gohighlevel credentials missing: access_token, or client_id, client_secret and refresh_token',
+  );
+  requireFields('gohighlevel', 'config', [
     ...(config.location_id ? [] : ['location_id']),
     ...(needs.pipeline && !config.pipeline_id ? ['pipeline_id'] : []),
-  ];
-  if (missing.length > 0) {
-    throw new PartnerError('gohighlevel', 'final', `gohighlevel config missing: ${missing.join(', ')}`, {
-      partnerCode: 'config_missing',
-    });
-  }
-  const fingerprint = createHash('sha256')
-    .update([credentials.access_token, credentials.client_id, credentials.refresh_token].join('\n'))
-    .digest('base64url');
-  return {
-    config,
-    base: baseUrl({ ...connection, config }, GHL_BASE_URL),
-    locationId: config.location_id!,
-    credentials,
-    canRefresh,
-    cacheKey: `${connection.integrationId}/${fingerprint}`,
-  };
+  ]);
+  return { config, base, locationId: config.location_id!, tokens };
 }
 
 /** GoHighLevel's error text: `message` (a string, or an array of field messages on 422), else OAuth's. */
@@ -340,21 +333,17 @@ function describeGhlError(response: PartnerResponse): { message: string; code?: 
   }
 }
 
-/** POST /oauth/token with the newest refresh token; the answer's tokens replace the cached ones. */
-async function refreshAccessToken(settings: GhlSettings, connection: PartnerConnection): Promise<string> {
-  const { credentials } = settings;
-  const refreshToken = refreshedTokens.get(settings.cacheKey)?.refreshToken ?? credentials.refresh_token!;
+/** POST /oauth/token with the newest refresh token: a new access token and the rotated refresh token. */
+async function refreshAccessToken(
+  connection: PartnerConnection,
+  base: string,
+  oauth: { client_id: string; client_secret: string; refresh_token: string },
+): Promise<TokenSet> {
   const response = await partnerRequest('gohighlevel', connection, {
     method: 'POST',
-    url: joinUrl(settings.base, 'oauth/token'),
+    url: joinUrl(base, 'oauth/token'),
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      client_id: credentials.client_id!,
-      client_secret: credentials.client_secret!,
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-      user_type: 'Location',
-    }).toString(),
+    body: new URLSearchParams({ ...oauth, grant_type: 'refresh_token', user_type: 'Location' }).toString(),
     describeError: describeGhlError,
   });
   const body = jsonOf<{ access_token?: string; refresh_token?: string }>('gohighlevel', response);
@@ -368,80 +357,43 @@ async function refreshAccessToken(settings: GhlSettings, connection: PartnerConn
       },
     );
   }
-  refreshedTokens.set(settings.cacheKey, {
-    accessToken: body.access_token,
-    refreshToken: body.refresh_token ?? refreshToken,
-  });
-  return body.access_token;
+  return { accessToken: body.access_token, refreshToken: body.refresh_token ?? oauth.refresh_token };
 }
 
 /**
- * One API call with the location's token: a 401 refreshes the token once (OAuth credentials) and tries again,
- * then fails with GoHighLevel's message; a 429 is retryable after Retry-After or the rate-limit interval.
+ * One API call with the location's token (a 401 refreshes it once, with OAuth credentials: `TokenSession`); a
+ * 429 is retryable after Retry-After or the rate-limit interval.
  */
 async function ghlRequest(
   settings: GhlSettings,
   connection: PartnerConnection,
   request: { method: 'GET' | 'POST' | 'PUT'; path: string; query?: Record<string, string>; body?: object },
 ): Promise<PartnerResponse> {
-  let token = refreshedTokens.get(settings.cacheKey)?.accessToken ?? settings.credentials.access_token;
-  let refreshed = false;
-  if (!token) {
-    token = await refreshAccessToken(settings, connection);
-    refreshed = true;
-  }
   const query = request.query ? `?${new URLSearchParams(request.query).toString()}` : '';
-  for (;;) {
+  return settings.tokens.call(async (token) => {
     const response = await partnerRequest('gohighlevel', connection, {
       method: request.method,
       url: joinUrl(settings.base, request.path) + query,
       headers: { authorization: `Bearer ${token}`, version: GHL_API_VERSION },
       body: request.body,
       describeError: describeGhlError,
-      accept: [401, 429],
+      accept: [429],
     });
-    if (response.status === 401 && settings.canRefresh && !refreshed) {
-      token = await refreshAccessToken(settings, connection);
-      refreshed = true;
-      continue;
-    }
-    if (response.status === 401 || response.status === 429) {
-      const described = describeGhlError(response);
-      const interval = Number(response.headers.get('x-ratelimit-interval-milliseconds'));
-      throw new PartnerError(
-        'gohighlevel',
-        response.status === 429 ? 'retryable' : 'final',
-        `gohighlevel answered ${response.status} to ${request.method} /${request.path}: ${described.message}`,
-        {
-          status: response.status,
-          partnerCode: described.code,
-          retryAfterMs:
-            response.status === 429
-              ? (retryAfterMs(response.headers.get('retry-after')) ??
-                (Number.isFinite(interval) && interval > 0 ? interval : undefined))
-              : undefined,
-        },
-      );
-    }
-    return response;
-  }
-}
-
-const ghlNormalize = {
-  name: (value?: string | null) => value?.trim().toLowerCase().replace(/\s+/g, ' ') || undefined,
-  email: (value?: string | null) => value?.trim().toLowerCase() || undefined,
-  phone: (value?: string | null) => value?.replace(/\D/g, '').slice(-10) || undefined,
-};
-
-/** Contact fields both records hold with different values (field names only). */
-function ghlMismatches(theirs: GhlContact, lead: PartnerLead): string[] {
-  const pairs: [string, string | undefined, string | undefined][] = [
-    ['firstName', ghlNormalize.name(theirs.firstName), ghlNormalize.name(lead.firstName)],
-    ['lastName', ghlNormalize.name(theirs.lastName), ghlNormalize.name(lead.lastName)],
-    ['email', ghlNormalize.email(theirs.email), ghlNormalize.email(lead.email)],
-    ['phone', ghlNormalize.phone(theirs.phone), ghlNormalize.phone(lead.phone)],
-  ];
-  return pairs.filter(([, a, b]) => a !== undefined && b !== undefined && a !== b).map(([field]) => field);
+    if (response.status !== 429) return response;
+    const described = describeGhlError(response);
+    const interval = Number(response.headers.get('x-ratelimit-interval-milliseconds'));
+    throw new PartnerError(
+      'gohighlevel',
+      'retryable',
+      `gohighlevel answered 429 to ${request.method} /${request.path}: ${described.message}`,
+      {
+        status: 429,
+        partnerCode: described.code,
+        retryAfterMs:
+          retryAfterMs(response.headers.get('retry-after')) ?? (interval > 0 ? interval : undefined),
+      },
+    );
+  });
 }
 
 function contactFields(settings: GhlSettings, lead: PartnerLead) {
@@ -455,35 +407,31 @@ function contactFields(settings: GhlSettings, lead: PartnerLead) {
   });
 }
 
-type ContactResolution =
-  | { kind: 'found'; contactId: string; created: boolean; code: number }
-  | { kind: 'conflict'; contactId: string; fields: string[] };
-
 /**
- * The lead's contact: by the id we know; else GoHighLevel's duplicate search (email, then phone), checked
- * field by field so a contact we did not create is linked only when it is the same person; else created.
+ * The lead's contact: by the id we know; else GoHighLevel's duplicate search (email, then phone), linked only
+ * when it is the same person (`matchContact`); else created.
  */
 async function resolveContact(
   settings: GhlSettings,
   connection: PartnerConnection,
   lead: PartnerLead,
-): Promise<ContactResolution> {
-  if (lead.externalId) return { kind: 'found', contactId: lead.externalId, created: false, code: 200 };
-  const lookups: Record<string, string>[] = [];
-  if (lead.email) lookups.push({ email: lead.email });
-  if (lead.phone) lookups.push({ number: lead.phone });
-  for (const lookup of lookups) {
-    const response = await ghlRequest(settings, connection, {
-      method: 'GET',
-      path: 'contacts/search/duplicate',
-      query: { locationId: settings.locationId, ...lookup },
-    });
-    const found = jsonOf<{ contact?: GhlContact | null }>('gohighlevel', response).contact;
-    if (!found?.id) continue;
-    const fields = ghlMismatches(found, lead);
-    if (fields.length > 0) return { kind: 'conflict', contactId: found.id, fields };
-    return { kind: 'found', contactId: found.id, created: false, code: response.status };
-  }
+): Promise<Upserted | ContactConflict> {
+  if (lead.externalId) return { externalId: lead.externalId, created: false, code: 200 };
+  const matched = await matchContact(
+    lead,
+    async (by, value) => {
+      const response = await ghlRequest(settings, connection, {
+        method: 'GET',
+        path: 'contacts/search/duplicate',
+        query: { locationId: settings.locationId, [by === 'email' ? 'email' : 'number']: value },
+      });
+      const found = jsonOf<{ contact?: GhlContact | null }>('gohighlevel', response).contact;
+      return found?.id ? [found] : [];
+    },
+    (contact) => contact.id,
+  );
+  if (matched && 'conflict' in matched) return matched;
+  if (matched) return { externalId: matched.match.id, created: false, code: 200 };
   const response = await ghlRequest(settings, connection, {
     method: 'POST',
     path: 'contacts/upsert',
@@ -495,7 +443,7 @@ async function resolveContact(
       status: response.status,
     });
   }
-  return { kind: 'found', contactId: body.contact.id, created: body.new === true, code: response.status };
+  return { externalId: body.contact.id, created: body.new === true, code: response.status };
 }
 
 /** The opportunity status a push sets: the partner word when it is one of GoHighLevel's, else still open. */
@@ -546,93 +494,72 @@ function opportunityName(lead: PartnerLead): string {
   return [lead.firstName, lead.lastName].filter(Boolean).join(' ') || `Lead ${lead.leadId.slice(0, 8)}`;
 }
 
+/**
+ * The lead's record is its contact (the id webhooks report); what is written and read back is the contact's
+ * opportunity in the configured pipeline, found by contact and pipeline on every push.
+ */
 async function ghlPushStatus(connection: PartnerConnection, push: StatusPush): Promise<PushResult> {
   const settings = ghlSettings(connection, { pipeline: true });
-  const contact = await resolveContact(settings, connection, push.lead);
-  if (contact.kind === 'conflict') {
-    return {
-      outcome: 'conflict',
-      code: 200,
-      externalId: contact.contactId,
-      detail:
-        `gohighlevel contact ${contact.contactId} has this lead's email or phone but a different ` +
-        `${contact.fields.join(', ')}: not linked, nothing written`,
-    };
-  }
+  const { pipeline_id: pipelineId, lost_reason_id: lostReasonId } = settings.config;
   const status = opportunityStatus(push);
   const stageId = stageFor(settings.config, push.status);
-  const existing = await findOpportunity(settings, connection, contact.contactId);
+  const lostReason = status === 'lost' ? lostReasonId : undefined;
   const applied = (o: GhlOpportunity | undefined) =>
     o !== undefined && o.status === status && (stageId === undefined || o.pipelineStageId === stageId);
-  const created = contact.created ? { createdRecord: true } : {};
-  // Already where this push puts it (a retry, or GoHighLevel moved it there first): nothing to write.
-  if (applied(existing)) {
-    return {
-      outcome: 'success',
-      code: 200,
-      externalId: contact.contactId,
-      ...created,
-      readBack: 'confirmed',
-    };
-  }
-  const lostReason = status === 'lost' ? settings.config.lost_reason_id : undefined;
-  let opportunityId: string;
-  let code: number;
-  if (existing) {
-    const response = await ghlRequest(settings, connection, {
-      method: 'PUT',
-      path: `opportunities/${encodeURIComponent(existing.id)}`,
-      body: compact({
-        pipelineId: settings.config.pipeline_id,
-        pipelineStageId: stageId,
-        status,
-        lostReasonId: lostReason,
-      }),
-    });
-    opportunityId = existing.id;
-    code = response.status;
-  } else {
-    const response = await ghlRequest(settings, connection, {
-      method: 'POST',
-      path: 'opportunities/',
-      body: compact({
-        pipelineId: settings.config.pipeline_id,
-        locationId: settings.locationId,
-        name: opportunityName(push.lead),
-        pipelineStageId: stageId,
-        status,
-        contactId: contact.contactId,
-        source: push.lead.source,
-        lostReasonId: lostReason,
-      }),
-    });
-    const body = jsonOf<{ opportunity?: GhlOpportunity }>('gohighlevel', response);
-    if (!body.opportunity?.id) {
-      throw new PartnerError('gohighlevel', 'retryable', 'gohighlevel answered without an opportunity id', {
-        status: response.status,
+  return pushToRecord(push.lead, {
+    partner: 'gohighlevel',
+    noun: 'contact',
+    async resolve(lead) {
+      const contact = await resolveContact(settings, connection, lead);
+      if ('conflict' in contact) return contact;
+      const opportunity = await findOpportunity(settings, connection, contact.externalId);
+      // Only a contact this push created is ours: `createdRecord` is left out otherwise.
+      return { externalId: contact.externalId, created: contact.created || undefined, opportunity };
+    },
+    applied: ({ opportunity }) => applied(opportunity),
+    async write({ externalId, opportunity }) {
+      if (opportunity) {
+        const response = await ghlRequest(settings, connection, {
+          method: 'PUT',
+          path: `opportunities/${encodeURIComponent(opportunity.id)}`,
+          body: compact({ pipelineId, pipelineStageId: stageId, status, lostReasonId: lostReason }),
+        });
+        return { code: response.status, externalId, opportunityId: opportunity.id };
+      }
+      const response = await ghlRequest(settings, connection, {
+        method: 'POST',
+        path: 'opportunities/',
+        body: compact({
+          pipelineId,
+          locationId: settings.locationId,
+          name: opportunityName(push.lead),
+          pipelineStageId: stageId,
+          status,
+          contactId: externalId,
+          source: push.lead.source,
+          lostReasonId: lostReason,
+        }),
       });
-    }
-    opportunityId = body.opportunity.id;
-    code = response.status;
-  }
-  const readBack = await readOpportunity(settings, connection, opportunityId);
-  if (!applied(readBack)) {
-    return {
-      outcome: 'not_applied',
-      code,
-      externalId: contact.contactId,
-      detail:
-        `gohighlevel opportunity ${opportunityId} shows status ${readBack?.status ?? '(none)'} and stage ` +
-        `${readBack?.pipelineStageId ?? '(none)'}, not ${status}${stageId ? ` and ${stageId}` : ''}`,
-    };
-  }
-  return { outcome: 'success', code, externalId: contact.contactId, ...created, readBack: 'confirmed' };
+      const body = jsonOf<{ opportunity?: GhlOpportunity }>('gohighlevel', response);
+      if (!body.opportunity?.id) {
+        throw new PartnerError('gohighlevel', 'retryable', 'gohighlevel answered without an opportunity id', {
+          status: response.status,
+        });
+      }
+      return { code: response.status, externalId, opportunityId: body.opportunity.id };
+    },
+    async readBack(_contact, { opportunityId }) {
+      const read = await readOpportunity(settings, connection, opportunityId);
+      if (applied(read)) return undefined;
+      return (
+        `gohighlevel opportunity ${opportunityId} shows status ${read?.status ?? '(none)'} and stage ` +
+        `${read?.pipelineStageId ?? '(none)'}, not ${status}${stageId ? ` and ${stageId}` : ''}`
+      );
+    },
+  });
 }
 
-async function ghlUpsertLead(
-  connection: PartnerConnection,
-  lead: PartnerLead,
-): Promise<{ externalId: string; created: boolean; code: number }> {
+async function ghlUpsertLead(connection: PartnerConnection, lead: PartnerLead): Promise<Upserted> {
   const settings = ghlSettings(connection, { pipeline: false });
   if (lead.externalId) {
     // Our contact fields go only onto a contact we created; GoHighLevel's own contacts stay as they are.
@@ -646,16 +573,8 @@ async function ghlUpsertLead(
     return { externalId: lead.externalId, created: false, code: response.status };
   }
   const contact = await resolveContact(settings, connection, lead);
-  if (contact.kind === 'conflict') {
-    throw new PartnerError(
-      'gohighlevel',
-      'final',
-      `gohighlevel contact ${contact.contactId} has this lead's email or phone but a different ` +
-        `${contact.fields.join(', ')}: not linked`,
-      { partnerCode: 'contact_conflict' },
-    );
-  }
-  return { externalId: contact.contactId, created: contact.created, code: contact.code };
+  if ('conflict' in contact) throw contactConflictError('gohighlevel', 'contact', contact);
+  return contact;
 }
 
 /** GET /opportunities/pipelines: proves token and location, and that the configured pipeline and stages exist. */

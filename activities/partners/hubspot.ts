@@ -16,8 +16,10 @@ import type {
   PartnerLead,
   PushResult,
   StatusPush,
+  Upserted,
 } from './types';
 import { perStatus } from './configFields';
+import { pushToRecord } from './recordPush';
 
 export const HUBSPOT_TOLERANCE_MS = 300_000;
 
@@ -202,12 +204,6 @@ interface HubSpotProperty {
 interface BatchUpsertAnswer {
   results?: (HubSpotContact & { new?: boolean })[];
   errors?: { message?: string; category?: string }[];
-}
-
-interface Upserted {
-  externalId: string;
-  created: boolean;
-  code: number;
 }
 
 function hubspotContext(connection: PartnerConnection): HubSpotContext {
@@ -414,52 +410,27 @@ async function pushStatus(connection: PartnerConnection, push: StatusPush): Prom
     [config.causation_property]: push.causationId,
   };
 
-  let contact: Omit<Upserted, 'code'> = push.lead.externalId
-    ? { externalId: push.lead.externalId, created: false }
-    : await upsertContact(context, push.lead);
-  let written = await writeContact(context, contact.externalId, properties);
-  if (!written && push.lead.externalId) {
-    // The contact we knew was deleted or merged away: find or create the lead's contact again.
-    contact = await upsertContact(context, { ...push.lead, externalId: undefined });
-    written = await writeContact(context, contact.externalId, properties);
-  }
-  if (!written) {
-    throw new PartnerError(
-      'hubspot',
-      'retryable',
-      `hubspot lost contact ${contact.externalId} while writing to it`,
-      {
-        status: 404,
-      },
-    );
-  }
-
-  // Read after write: a 200 that changed nothing (a workflow reverting it, a read-only property) is not success.
-  const read = await readContact(context, written.externalId, [
-    config.stage_property,
-    'lifecyclestage',
-    config.causation_property,
-  ]);
-  const seen = read.properties?.[config.stage_property] ?? '';
-  const seenLifecycle = read.properties?.lifecyclestage ?? '';
-  if (seen !== value || (lifecycle !== undefined && seenLifecycle !== lifecycle)) {
-    return {
-      outcome: 'not_applied',
-      code: written.code,
-      externalId: written.externalId,
-      detail:
-        seen !== value
-          ? `${config.stage_property} reads "${seen}" after writing "${value}"`
-          : `lifecyclestage reads "${seenLifecycle}" after writing "${lifecycle}"`,
-    };
-  }
-  return {
-    outcome: 'success',
-    code: written.code,
-    externalId: written.externalId,
-    createdRecord: contact.created,
-    readBack: 'confirmed',
-  };
+  return pushToRecord(push.lead, {
+    partner: 'hubspot',
+    noun: 'contact',
+    resolve: async (lead) =>
+      lead.externalId ? { externalId: lead.externalId, created: false } : upsertContact(context, lead),
+    write: async (contact) => (await writeContact(context, contact.externalId, properties)) ?? 'vanished',
+    async readBack(_contact, written) {
+      const read = await readContact(context, written.externalId, [
+        config.stage_property,
+        'lifecyclestage',
+        config.causation_property,
+      ]);
+      const seen = read.properties?.[config.stage_property] ?? '';
+      const seenLifecycle = read.properties?.lifecyclestage ?? '';
+      if (seen !== value) return `${config.stage_property} reads "${seen}" after writing "${value}"`;
+      if (lifecycle !== undefined && seenLifecycle !== lifecycle) {
+        return `lifecyclestage reads "${seenLifecycle}" after writing "${lifecycle}"`;
+      }
+      return undefined;
+    },
+  });
 }
 
 async function upsertLead(connection: PartnerConnection, lead: PartnerLead): Promise<Upserted> {

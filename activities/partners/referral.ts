@@ -27,8 +27,9 @@ import type {
   PartnerConnection,
   PushResult,
   StatusPush,
+  Upserted,
 } from './types';
-import { pollIntervalMinutes, pollLookbackHours } from './configFields';
+import { configOf, pollIntervalMinutes, pollLookbackHours, requireFields } from './configFields';
 
 export type ReferralPartner = PartnerName & ('apfm' | 'caring');
 
@@ -192,28 +193,13 @@ function settingsOf(
   connection: PartnerConnection,
   needs: { secret: boolean },
 ): ReferralSettings {
-  const parsed = ReferralConfig.safeParse(connection.config);
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ');
-    throw new PartnerError(partner, 'final', `${partner} config invalid: ${fields}`, {
-      partnerCode: 'config',
-    });
-  }
-  const missing = [
+  const config = configOf(partner, ReferralConfig, connection);
+  requireFields(partner, 'credentials', [
     ...(connection.credentials.api_key ? [] : ['api_key']),
     ...(needs.secret && !connection.credentials.api_secret ? ['api_secret'] : []),
-  ];
-  if (missing.length > 0) {
-    throw new PartnerError(partner, 'final', `${partner} credentials missing: ${missing.join(', ')}`, {
-      partnerCode: 'credentials_missing',
-    });
-  }
-  if (!parsed.data.base_url) {
-    throw new PartnerError(partner, 'final', `${partner} config missing: base_url`, {
-      partnerCode: 'config_missing',
-    });
-  }
-  return { config: parsed.data, base: parsed.data.base_url, apiKey: connection.credentials.api_key! };
+  ]);
+  requireFields(partner, 'config', config.base_url ? [] : ['base_url']);
+  return { config, base: config.base_url!, apiKey: connection.credentials.api_key! };
 }
 
 /** Our error shape `{ error: { code, message, details } }` as the partner answers it. */
@@ -329,10 +315,7 @@ function referralOutbound(partner: ReferralPartner, moveInWord: string): Outboun
   }
 
   /** Referrals are the partner's records: we never create one; a lead is linked only by its referral id. */
-  async function upsertLead(
-    connection: PartnerConnection,
-    lead: StatusPush['lead'],
-  ): Promise<{ externalId: string; created: boolean; code: number }> {
+  async function upsertLead(connection: PartnerConnection, lead: StatusPush['lead']): Promise<Upserted> {
     if (!lead.externalId) {
       throw new PartnerError(
         partner,

@@ -36,8 +36,10 @@ import type {
   PartnerLead,
   PushResult,
   StatusPush,
+  Upserted,
 } from './types';
-import { pollIntervalMinutes, pollLookbackHours } from './configFields';
+import { configOf, pollIntervalMinutes, pollLookbackHours, requireFields } from './configFields';
+import { contactConflictError, matchContact, pushToRecord, type ContactConflict } from './recordPush';
 
 export const RESMAN_BASE_URL = 'https://api.myresman.com';
 
@@ -163,24 +165,11 @@ interface Settings {
 
 /** The integration's config with defaults, and the four auth fields: a final error names what is missing. */
 function settingsOf(connection: PartnerConnection): Settings {
-  const parsed = ResManConfig.safeParse(connection.config);
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ');
-    throw new PartnerError('resman', 'final', `resman config invalid: ${fields}`, { partnerCode: 'config' });
-  }
-  const config = parsed.data;
+  const config = configOf('resman', ResManConfig, connection);
   const credentials = connection.credentials;
   const missing = ['integration_partner_id', 'api_key', 'account_id'].filter((name) => !credentials[name]);
-  if (missing.length > 0) {
-    throw new PartnerError('resman', 'final', `resman credentials missing: ${missing.join(', ')}`, {
-      partnerCode: 'credentials_missing',
-    });
-  }
-  if (!config.property_id) {
-    throw new PartnerError('resman', 'final', 'resman config missing: property_id', {
-      partnerCode: 'config_missing',
-    });
-  }
+  requireFields('resman', 'credentials', missing);
+  requireFields('resman', 'config', config.property_id ? [] : ['property_id']);
   return {
     config,
     base: baseUrl({ ...connection, config }, RESMAN_BASE_URL),
@@ -188,7 +177,7 @@ function settingsOf(connection: PartnerConnection): Settings {
       IntegrationPartnerID: credentials.integration_partner_id!,
       ApiKey: credentials.api_key!,
       AccountID: credentials.account_id!,
-      PropertyID: config.property_id,
+      PropertyID: config.property_id!,
     },
   };
 }
@@ -250,55 +239,6 @@ async function prospectById(
 ): Promise<ResManProspect | undefined> {
   const found = await searchProspects(settings, connection, { ProspectID: prospectId });
   return found.find((p) => p.prospectId === prospectId);
-}
-
-const normalize = {
-  name: (value?: string) => value?.trim().toLowerCase().replace(/\s+/g, ' ') || undefined,
-  email: (value?: string) => value?.trim().toLowerCase() || undefined,
-  // Last ten digits: "+1 (303) 555-0190" and "3035550190" are the same line.
-  phone: (value?: string) => value?.replace(/\D/g, '').slice(-10) || undefined,
-};
-
-/** Contact fields both sides hold with different values (names only, never the values themselves). */
-export function contactMismatches(theirs: ResManContact, ours: ResManContact): string[] {
-  const fields: [keyof ResManContact, (v?: string) => string | undefined][] = [
-    ['firstName', normalize.name],
-    ['lastName', normalize.name],
-    ['email', normalize.email],
-    ['phone', normalize.phone],
-  ];
-  return fields
-    .filter(([field, norm]) => {
-      const a = norm(theirs[field]);
-      const b = norm(ours[field]);
-      return a !== undefined && b !== undefined && a !== b;
-    })
-    .map(([field]) => field);
-}
-
-type ContactMatch =
-  | { kind: 'none' }
-  | { kind: 'match'; prospect: ResManProspect }
-  | { kind: 'conflict'; prospect: ResManProspect; fields: string[] };
-
-/** A ResMan record for a lead we have no prospect id for: by email, then phone, checked field by field. */
-async function matchByContact(
-  settings: Settings,
-  connection: PartnerConnection,
-  lead: PartnerLead,
-): Promise<ContactMatch> {
-  const ours = contactOf(lead);
-  const searches: Record<string, string>[] = [];
-  if (lead.email) searches.push({ Email: lead.email });
-  if (lead.phone) searches.push({ Phone: lead.phone });
-  for (const criteria of searches) {
-    const found = await searchProspects(settings, connection, criteria);
-    if (found.length === 0) continue;
-    const exact = found.find((p) => contactMismatches(p, ours).length === 0);
-    if (exact) return { kind: 'match', prospect: exact };
-    return { kind: 'conflict', prospect: found[0]!, fields: contactMismatches(found[0]!, ours) };
-  }
-  return { kind: 'none' };
 }
 
 function contactOf(lead: PartnerLead): ResManContact {
@@ -372,137 +312,126 @@ async function postProspect(
   }
 }
 
+interface ProspectRecord {
+  /** Undefined for a lead ResMan has no record of: the write creates one. */
+  externalId?: string;
+  created?: true;
+  prospect?: ResManProspect;
+}
+
+/**
+ * The lead's prospect: by the id we know (ResMan not knowing it is final), else by contact (`matchContact`, a
+ * conflict when another person's); none found, the write creates it.
+ */
+async function resolveProspect(
+  settings: Settings,
+  connection: PartnerConnection,
+  lead: PartnerLead,
+): Promise<ProspectRecord | ContactConflict> {
+  if (lead.externalId) {
+    const prospect = await prospectById(settings, connection, lead.externalId);
+    if (!prospect) {
+      throw new PartnerError(
+        'resman',
+        'final',
+        `resman has no prospect ${lead.externalId} at this property`,
+        {
+          partnerCode: 'prospect_not_found',
+        },
+      );
+    }
+    return { externalId: prospect.prospectId, prospect };
+  }
+  const matched = await matchContact(
+    lead,
+    (by, value) =>
+      searchProspects(settings, connection, by === 'email' ? { Email: value } : { Phone: value }),
+    (prospect) => prospect.prospectId,
+  );
+  if (!matched) return { created: true };
+  if ('conflict' in matched) return matched;
+  return { externalId: matched.match.prospectId, prospect: matched.match };
+}
+
 async function pushStatus(connection: PartnerConnection, push: StatusPush): Promise<PushResult> {
   const settings = settingsOf(connection);
   const { lead } = push;
   const customerType = customerTypeFor(push.status);
-  let existing: ResManProspect | undefined;
-  if (lead.externalId) {
-    existing = await prospectById(settings, connection, lead.externalId);
-    if (!existing) {
-      throw new PartnerError(
-        'resman',
-        'final',
-        `resman has no prospect ${lead.externalId} at this property`,
-        {
-          partnerCode: 'prospect_not_found',
-        },
-      );
-    }
-  } else {
-    const match = await matchByContact(settings, connection, lead);
-    if (match.kind === 'conflict') {
-      return {
-        outcome: 'conflict',
-        code: 200,
-        externalId: match.prospect.prospectId,
-        detail:
-          `resman prospect ${match.prospect.prospectId} has this lead's email or phone but a different ` +
-          `${match.fields.join(', ')}: not linked, nothing written`,
-      };
-    }
-    if (match.kind === 'match') existing = match.prospect;
-  }
-  // Our own earlier write of this very push (a retry after a lost answer): done, nothing written twice.
-  if (existing && existing.type === customerType && hasOurWrite(existing, push.idempotencyKey)) {
-    return { outcome: 'success', code: 200, externalId: existing.prospectId, readBack: 'confirmed' };
-  }
-  const creating = !existing;
-  // Contact fields only on a record we create or created: never over ResMan's own records.
-  const writeContact = creating || (lead.createdByUs && lead.externalId !== undefined);
-  const event: ResManEvent = compact({
-    type: eventTypeFor(settings.config, push.status),
-    date: push.occurredAt,
-    agentId: settings.config.agent_id,
-    firstContact: creating || undefined,
-    transactionSource: creating ? sourceIdFor(settings.config, lead.source) : undefined,
-    reasonId: push.status === 'lost' ? settings.config.lost_reason_id : undefined,
-    comments: commentFor(
-      {
-        status: push.status,
-        origin: push.origin,
-        causation: push.causationId,
-        key: push.idempotencyKey,
-        lead: lead.leadId,
-      },
-      push.reason,
-    ),
+  const eventType = eventTypeFor(settings.config, push.status);
+  return pushToRecord(lead, {
+    partner: 'resman',
+    noun: 'prospect',
+    resolve: (lead) => resolveProspect(settings, connection, lead),
+    // Our own earlier write of this very push (a retry after a lost answer): done, nothing written twice.
+    applied: ({ prospect }) => prospect?.type === customerType && hasOurWrite(prospect, push.idempotencyKey),
+    async write({ externalId, created }) {
+      const written = await postProspect(settings, connection, {
+        prospectId: externalId,
+        customerType,
+        // Contact fields only on a record we create or created: never over ResMan's own records.
+        contact: created || (lead.createdByUs && lead.externalId !== undefined) ? contactOf(lead) : undefined,
+        event: compact({
+          type: eventType,
+          date: push.occurredAt,
+          agentId: settings.config.agent_id,
+          firstContact: created,
+          transactionSource: created ? sourceIdFor(settings.config, lead.source) : undefined,
+          reasonId: push.status === 'lost' ? settings.config.lost_reason_id : undefined,
+          comments: commentFor(
+            {
+              status: push.status,
+              origin: push.origin,
+              causation: push.causationId,
+              key: push.idempotencyKey,
+              lead: lead.leadId,
+            },
+            push.reason,
+          ),
+        }),
+      });
+      return { code: written.code, externalId: written.prospectId };
+    },
+    async readBack({ created }, written) {
+      const prospectId = written.externalId;
+      const readBack = prospectId ? await prospectById(settings, connection, prospectId) : undefined;
+      if (!readBack) {
+        // Not kept as the lead's id: the next push looks the lead up by contact again.
+        return {
+          outcome: 'not_applied',
+          code: written.code,
+          detail: created
+            ? `resman answered Success but prospect ${prospectId ?? '(no id)'} cannot be found`
+            : `resman answered Success but prospect ${prospectId} is gone`,
+        };
+      }
+      if (readBack.type !== customerType) {
+        return `resman still shows customer type ${readBack.type}, not ${customerType}`;
+      }
+      if (readBack.events !== undefined && !hasOurWrite(readBack, push.idempotencyKey)) {
+        return `resman shows no ${eventType} event of this push`;
+      }
+      return undefined;
+    },
   });
-  const written = await postProspect(settings, connection, {
-    prospectId: existing?.prospectId,
-    customerType,
-    contact: writeContact ? contactOf(lead) : undefined,
-    event,
-  });
-  const prospectId = written.prospectId;
-  const readBack = prospectId ? await prospectById(settings, connection, prospectId) : undefined;
-  if (!readBack) {
-    return {
-      outcome: 'not_applied',
-      code: written.code,
-      detail: creating
-        ? `resman answered Success but prospect ${prospectId ?? '(no id)'} cannot be found`
-        : `resman answered Success but prospect ${prospectId} is gone`,
-    };
-  }
-  const eventSeen = readBack.events === undefined || hasOurWrite(readBack, push.idempotencyKey);
-  if (readBack.type !== customerType || !eventSeen) {
-    return {
-      outcome: 'not_applied',
-      code: written.code,
-      externalId: readBack.prospectId,
-      detail:
-        readBack.type !== customerType
-          ? `resman still shows customer type ${readBack.type}, not ${customerType}`
-          : `resman shows no ${event.type} event of this push`,
-    };
-  }
-  return {
-    outcome: 'success',
-    code: written.code,
-    externalId: readBack.prospectId,
-    ...(creating ? { createdRecord: true } : {}),
-    readBack: 'confirmed',
-  };
 }
 
-async function upsertLead(
-  connection: PartnerConnection,
-  lead: PartnerLead,
-): Promise<{ externalId: string; created: boolean; code: number }> {
+async function upsertLead(connection: PartnerConnection, lead: PartnerLead): Promise<Upserted> {
   const settings = settingsOf(connection);
-  if (lead.externalId) {
-    const existing = await prospectById(settings, connection, lead.externalId);
-    if (!existing) {
-      throw new PartnerError(
-        'resman',
-        'final',
-        `resman has no prospect ${lead.externalId} at this property`,
-        {
-          partnerCode: 'prospect_not_found',
-        },
-      );
-    }
+  const record = await resolveProspect(settings, connection, lead);
+  if ('conflict' in record) throw contactConflictError('resman', 'prospect', record);
+  const { prospect } = record;
+  if (prospect) {
     // Only a record we created gets our contact fields; ResMan's own records are left as they are.
-    if (!lead.createdByUs) return { externalId: existing.prospectId, created: false, code: 200 };
+    if (!lead.externalId || !lead.createdByUs) {
+      return { externalId: prospect.prospectId, created: false, code: 200 };
+    }
     const { code } = await postProspect(settings, connection, {
-      prospectId: existing.prospectId,
-      customerType: existing.type as CustomerType,
+      prospectId: prospect.prospectId,
+      customerType: prospect.type as CustomerType,
       contact: contactOf(lead),
     });
-    return { externalId: existing.prospectId, created: false, code };
+    return { externalId: prospect.prospectId, created: false, code };
   }
-  const match = await matchByContact(settings, connection, lead);
-  if (match.kind === 'conflict') {
-    throw new PartnerError(
-      'resman',
-      'final',
-      `resman prospect ${match.prospect.prospectId} has this lead's email or phone but a different ` +
-        `${match.fields.join(', ')}: not linked`,
-      { partnerCode: 'contact_conflict' },
-    );
-  }
-  if (match.kind === 'match') return { externalId: match.prospect.prospectId, created: false, code: 200 };
   const written = await postProspect(settings, connection, {
     customerType: 'prospect',
     contact: contactOf(lead),

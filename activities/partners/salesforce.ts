@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { STATUSES, fromCanonical } from '../../shared/lifecycle';
 import { PartnerError, joinUrl, jsonOf, partnerRequest, type PartnerResponse } from './http';
+import { TokenSession, type TokenSet } from './tokenSession';
 import type {
   OutboundAdapter,
   PartnerAdapter,
@@ -11,8 +12,10 @@ import type {
   PartnerLead,
   PushResult,
   StatusPush,
+  Upserted,
 } from './types';
 import { perStatus } from './configFields';
+import { pushToRecord } from './recordPush';
 
 export const SALESFORCE_API_VERSION = 'v60.0';
 
@@ -90,12 +93,6 @@ interface SalesforceErrorItem {
   fields?: string[];
 }
 
-interface Upserted {
-  externalId: string;
-  created: boolean;
-  code: number;
-}
-
 /** Salesforce's `[{message, errorCode, fields}]`: every error, the first code. A 300 lists the matching records. */
 function salesforceError(response: PartnerResponse): { message: string; code?: string } {
   let body: unknown;
@@ -162,45 +159,39 @@ function settingsOf(connection: PartnerConnection): SalesforceSettings {
  */
 class SalesforceSession {
   readonly config: SalesforceSettings;
-  private token: string | undefined;
   private instanceUrl: string;
-  private refreshed = false;
+  private readonly tokens: TokenSession;
 
   constructor(private readonly connection: PartnerConnection) {
     this.config = settingsOf(connection);
-    this.token = connection.credentials.access_token || undefined;
     this.instanceUrl = this.config.base_url;
-    if (!this.token && !this.canFetchToken) {
-      throw new PartnerError(
-        'salesforce',
-        'final',
-        'the Salesforce integration has no access token and no client credentials ' +
-          '(credentials.client_id and credentials.client_secret)',
-        { partnerCode: 'credentials_missing' },
-      );
-    }
-  }
-
-  private get canFetchToken(): boolean {
-    return Boolean(this.connection.credentials.client_id && this.connection.credentials.client_secret);
+    const { access_token, client_id, client_secret } = connection.credentials;
+    this.tokens = new TokenSession(
+      'salesforce',
+      {
+        accessToken: access_token || undefined,
+        refresh: client_id && client_secret ? () => this.fetchToken(client_id, client_secret) : undefined,
+      },
+      'the Salesforce integration has no access token and no client credentials ' +
+        '(credentials.client_id and credentials.client_secret)',
+    );
   }
 
   /** Client credentials flow at the My Domain token endpoint; its instance_url is where the API lives. */
-  private async fetchToken(): Promise<string> {
-    const { client_id, client_secret } = this.connection.credentials;
+  private async fetchToken(id: string, secret: string): Promise<TokenSet> {
     const response = await partnerRequest('salesforce', this.connection, {
       method: 'POST',
       url: joinUrl(this.config.base_url, '/services/oauth2/token'),
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         grant_type: 'client_credentials',
-        client_id: client_id ?? '',
-        client_secret: client_secret ?? '',
+        client_id: id,
+        client_secret: secret,
       }).toString(),
       describeError: oauthError,
     });
-    const answer = jsonOf<{ access_token?: string; instance_url?: string }>('salesforce', response);
-    if (!answer.access_token) {
+    const body = jsonOf<{ access_token?: string; instance_url?: string }>('salesforce', response);
+    if (!body.access_token) {
       throw new PartnerError(
         'salesforce',
         'retryable',
@@ -210,9 +201,8 @@ class SalesforceSession {
         },
       );
     }
-    this.token = answer.access_token;
-    if (answer.instance_url) this.instanceUrl = answer.instance_url;
-    return answer.access_token;
+    if (body.instance_url) this.instanceUrl = body.instance_url;
+    return { accessToken: body.access_token };
   }
 
   /** A REST call under /services/data/<version>. */
@@ -222,16 +212,7 @@ class SalesforceSession {
     body?: object,
     accept: number[] = [],
   ): Promise<PartnerResponse> {
-    const token = this.token ?? (await this.fetchToken());
-    try {
-      return await this.send(token, method, path, body, accept);
-    } catch (error) {
-      if (!(error instanceof PartnerError) || error.status !== 401 || this.refreshed || !this.canFetchToken) {
-        throw error;
-      }
-      this.refreshed = true;
-      return this.send(await this.fetchToken(), method, path, body, accept);
-    }
+    return this.tokens.call((token) => this.send(token, method, path, body, accept));
   }
 
   dataPath(path: string): string {
@@ -346,21 +327,6 @@ async function upsertRecord(session: SalesforceSession, lead: PartnerLead): Prom
   };
 }
 
-/** PATCHes a Lead: its status code, `missing` when it is gone, `converted` when Salesforce refuses to touch it. */
-async function writeLead(
-  session: SalesforceSession,
-  id: string,
-  fields: Record<string, string>,
-): Promise<number | 'missing' | 'converted'> {
-  const response = await session.request('PATCH', leadPath(id), fields, [400, 404]);
-  if (response.status === 404) return 'missing';
-  if (response.status === 400) {
-    if (salesforceError(response).code === 'CANNOT_UPDATE_CONVERTED_LEAD') return 'converted';
-    throw failure(response, 'PATCH', session.dataPath(leadPath(id)));
-  }
-  return response.status;
-}
-
 async function pushStatus(connection: PartnerConnection, push: StatusPush): Promise<PushResult> {
   const session = new SalesforceSession(connection);
   const { config } = session;
@@ -372,53 +338,36 @@ async function pushStatus(connection: PartnerConnection, push: StatusPush): Prom
     [config.causation_field]: push.causationId,
   };
 
-  let record: Omit<Upserted, 'code'> = push.lead.externalId
-    ? { externalId: push.lead.externalId, created: false }
-    : await upsertRecord(session, push.lead);
-  let written = await writeLead(session, record.externalId, fields);
-  if (written === 'missing' && push.lead.externalId) {
-    record = await upsertRecord(session, { ...push.lead, externalId: undefined });
-    written = await writeLead(session, record.externalId, fields);
-  }
-  if (written === 'missing') {
-    throw new PartnerError(
-      'salesforce',
-      'retryable',
-      `salesforce lost Lead ${record.externalId} while writing to it`,
-      {
-        status: 404,
-      },
-    );
-  }
-  if (written === 'converted') {
-    return {
-      outcome: 'conflict',
-      code: 400,
-      externalId: record.externalId,
-      detail: 'the Lead was converted in Salesforce; a converted Lead cannot be updated',
-    };
-  }
-
-  // Read after write: a 204 that changed nothing (a trigger or flow reverting it) is not success.
-  const read = jsonOf<{ Status?: string | null }>(
-    'salesforce',
-    await session.request('GET', `${leadPath(record.externalId)}?fields=Status`),
-  );
-  if (read.Status !== value) {
-    return {
-      outcome: 'not_applied',
-      code: written,
-      externalId: record.externalId,
-      detail: `Status reads "${read.Status ?? ''}" after writing "${value}"`,
-    };
-  }
-  return {
-    outcome: 'success',
-    code: written,
-    externalId: record.externalId,
-    createdRecord: record.created,
-    readBack: 'confirmed',
-  };
+  return pushToRecord(push.lead, {
+    partner: 'salesforce',
+    noun: 'Lead',
+    resolve: async (lead) =>
+      lead.externalId ? { externalId: lead.externalId, created: false } : upsertRecord(session, lead),
+    async write(record) {
+      const path = leadPath(record.externalId);
+      const response = await session.request('PATCH', path, fields, [400, 404]);
+      if (response.status === 404) return 'vanished';
+      if (response.status === 400 && salesforceError(response).code === 'CANNOT_UPDATE_CONVERTED_LEAD') {
+        return {
+          outcome: 'conflict',
+          code: 400,
+          externalId: record.externalId,
+          detail: 'the Lead was converted in Salesforce; a converted Lead cannot be updated',
+        };
+      }
+      if (response.status === 400) throw failure(response, 'PATCH', session.dataPath(path));
+      return { code: response.status, externalId: record.externalId };
+    },
+    async readBack(record) {
+      const read = jsonOf<{ Status?: string | null }>(
+        'salesforce',
+        await session.request('GET', `${leadPath(record.externalId)}?fields=Status`),
+      );
+      return read.Status === value
+        ? undefined
+        : `Status reads "${read.Status ?? ''}" after writing "${value}"`;
+    },
+  });
 }
 
 async function upsertLead(connection: PartnerConnection, lead: PartnerLead): Promise<Upserted> {

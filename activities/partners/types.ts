@@ -142,6 +142,13 @@ export type PushResult =
   /** Nothing to write (e.g. the partner has no field for this stage). */
   | { outcome: 'skipped'; detail: string };
 
+/** The partner's record of a lead as `upsertLead` found or created it. */
+export interface Upserted {
+  externalId: string;
+  created: boolean;
+  code: number;
+}
+
 /** One page of changes fetched from a partner since a cursor. */
 export interface FetchResult {
   /** Each a would-be webhook: it goes through the same inbox (dedupe by `partnerEventId`) and pipeline. */
@@ -160,10 +167,7 @@ export interface OutboundAdapter {
   /** Writes the lead's status, creating or finding the partner's record first when `externalId` is unknown. */
   pushStatus(connection: PartnerConnection, push: StatusPush): Promise<PushResult>;
   /** Creates or updates the partner's record of the lead; answers its id. */
-  upsertLead(
-    connection: PartnerConnection,
-    lead: PartnerLead,
-  ): Promise<{ externalId: string; created: boolean; code: number }>;
+  upsertLead(connection: PartnerConnection, lead: PartnerLead): Promise<Upserted>;
   /** Changes since `cursor` (undefined: the configured look-back), for partners polled by a Schedule. */
   fetchNew?(connection: PartnerConnection, cursor: string | undefined, now: Date): Promise<FetchResult>;
   /** A cheap authenticated read proving base URL and credentials work; throws a PartnerError otherwise. */

@@ -11,7 +11,7 @@ import {
 } from '../../infra/sandbox/gohighlevel';
 import { fromCanonical, type LeadStatus } from '../../shared/lifecycle';
 import { fixture as partnerFixture } from '../support/fixtures';
-import { partnerError, statusPush } from './support';
+import { contactConflict, partnerError, statusPush } from './support';
 
 const fixture = <T>(name: string): T => partnerFixture<T>('gohighlevel', name);
 
@@ -181,12 +181,21 @@ describe('pushStatus', () => {
       email: 'tessa.lindqvist@example.com',
     });
     const result = await outbound.pushStatus(connection(), push('contacted'));
-    expect(result).toEqual({
-      outcome: 'conflict',
-      code: 200,
-      externalId: other.id,
-      detail: expect.stringContaining('different firstName'),
-    });
+    expect(result).toEqual(contactConflict(other.id, 'firstName'));
+    expect(writes()).toHaveLength(0);
+  });
+
+  test('phones match as E.164: another format of the number links, the same ten digits abroad do not', async () => {
+    // No email on GoHighLevel's contacts: the duplicate search by number finds them (by its last ten digits).
+    const same = sandbox.seedContact({ ...lead(), email: undefined, phone: '720.555.0163' });
+    const linked = await outbound.pushStatus(connection(), push('contacted'));
+    expect(linked).toMatchObject({ outcome: 'success', externalId: same.id });
+    expect(linked).not.toHaveProperty('createdRecord');
+
+    sandbox.reset();
+    const abroad = sandbox.seedContact({ ...lead(), email: undefined, phone: '+44 7205 550163' });
+    const result = await outbound.pushStatus(connection(), push('contacted'));
+    expect(result).toEqual(contactConflict(abroad.id, 'phone'));
     expect(writes()).toHaveLength(0);
   });
 

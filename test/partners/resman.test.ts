@@ -13,7 +13,7 @@ import type { PartnerConnection, PartnerLead, StatusPush } from '../../activitie
 import { startResManSandbox, type ResManSandbox } from '../../infra/sandbox/resman';
 import type { LeadStatus } from '../../shared/lifecycle';
 import { fixture as partnerFixture, fixtureText as partnerFixtureText } from '../support/fixtures';
-import { partnerError, statusPush } from './support';
+import { contactConflict, partnerError, statusPush } from './support';
 
 const fixtureText = (name: string) => partnerFixtureText('resman', name);
 const fixture = <T>(name: string): T => partnerFixture<T>('resman', name);
@@ -189,14 +189,23 @@ describe('pushStatus', () => {
       type: 'current_resident',
     });
     const result = await outbound.pushStatus(connection(), push('contacted'));
-    expect(result).toEqual({
-      outcome: 'conflict',
-      code: 200,
-      externalId: resident.prospectId,
-      detail: expect.stringContaining('different firstName'),
-    });
+    expect(result).toEqual(contactConflict(resident.prospectId, 'firstName'));
     expect(writes()).toHaveLength(0);
     expect(resident).toMatchObject({ firstName: 'Robert', type: 'current_resident' });
+  });
+
+  test('phones match as E.164: another format of the number links, the same ten digits abroad do not', async () => {
+    // No email on ResMan's records: the phone search finds them (ResMan matches its last ten digits).
+    const same = sandbox.seedProspect({ ...lead(), email: undefined, phone: '1 (303) 555-0147' });
+    const linked = await outbound.pushStatus(connection(), push('contacted'));
+    expect(linked).toMatchObject({ outcome: 'success', externalId: same.prospectId });
+    expect(linked).not.toHaveProperty('createdRecord');
+
+    sandbox.reset();
+    const abroad = sandbox.seedProspect({ ...lead(), email: undefined, phone: '+44 303 555 0147' });
+    const result = await outbound.pushStatus(connection(), push('contacted'));
+    expect(result).toEqual(contactConflict(abroad.prospectId, 'phone'));
+    expect(writes()).toHaveLength(0);
   });
 
   test('a source ResMan does not know is retried once with the default source', async () => {

@@ -1,4 +1,5 @@
-// What the partner adapter tests share: the PartnerError a call ends with, and status pushes to send.
+// What the partner adapter tests share: the PartnerError a call ends with, status pushes to send, and the
+// conflict a push answers over another person's record.
 import { PartnerError } from '../../activities/partners/http';
 import type { PartnerLead, StatusPush } from '../../activities/partners/types';
 import type { LeadStatus } from '../../shared/lifecycle';
@@ -34,5 +35,15 @@ export function statusPush(
     causationId: `evt_${sequence}`,
     idempotencyKey: `sync_${sequence}`,
     ...overrides,
+  };
+}
+
+/** A push's answer when the partner's record holds the lead's email or phone but a different `field`. */
+export function contactConflict(externalId: string, field: string) {
+  return {
+    outcome: 'conflict',
+    code: 200,
+    externalId,
+    detail: expect.stringContaining(`different ${field}`),
   };
 }
