@@ -20,6 +20,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { constants as os } from 'node:os';
+import { clearInterval, setInterval } from 'node:timers';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -228,13 +229,21 @@ function runAfter(command) {
   });
   // Ctrl-C reaches the child from the terminal too; a SIGTERM sent to us alone must reach it once.
   const relayed = new Set();
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(signal, () => {
-      if (relayed.has(signal)) return;
-      relayed.add(signal);
-      child.kill(signal);
-    });
-  }
+  const relay = (signal) => {
+    if (relayed.has(signal)) return;
+    relayed.add(signal);
+    child.kill(signal);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => relay(signal));
+  // npm passes a SIGTERM on to its script's shell, which dies without passing it on to us: a parent gone (we were
+  // handed to init) means we were asked to stop.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    relay('SIGTERM');
+  }, 500);
+  watch.unref();
   child.once('error', (error) => fail(`cannot run ${command[0]}: ${error.message}`));
   child.once('exit', (code, signal) => process.exit(code ?? 128 + (os.signals[signal] ?? 1)));
 }
