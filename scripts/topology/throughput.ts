@@ -11,6 +11,8 @@ import { count, mismatches, settle, type ChaosCounts } from '../chaos/reconcile'
 
 export interface ThroughputResult {
   workers: number;
+  /** A summary row: the median of this worker count's drains. */
+  median?: boolean;
   journeys: number;
   acknowledged: number;
   /** From starting the workers until every journey is applied and notified. */
