@@ -5,6 +5,8 @@ const base = {
   // The node environment, telling waits when the running test times out (test/support/wait.ts).
   testEnvironment: '<rootDir>/test/setup/environment.js',
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // The production build (npm run build) is a copy of the sources, package.json included: not a module root.
+  modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };
 
 module.exports = {

@@ -1,5 +1,6 @@
-// Our services as real child processes (`node --import tsx services/<name>/main.ts`), for the bench and the
-// chaos runs: started with an environment, waited on until they serve, killed with SIGKILL, started again.
+// Our services as real child processes (`node --import tsx services/<name>/main.ts`, or the production build's
+// `node dist/services/<name>/main.js`), for the bench, the chaos and topology runs and the tests: started with an
+// environment, waited on until they serve, killed with SIGKILL, started again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,6 +31,8 @@ export interface ServiceProcess {
 
 export interface StartServiceOptions {
   label?: string;
+  /** The TypeScript sources through tsx (default), or the compiled output of `npm run build` in dist/. */
+  from?: 'source' | 'build';
   /** Ready when this answers 200 (api, ingest); the worker is ready when it logs that it started. */
   healthUrl?: string;
   timeoutMs?: number;
@@ -46,7 +49,9 @@ export async function startService(
   const label = options.label ?? name;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(PROJECT_ROOT, 'services', name, 'main.ts')],
+    options.from === 'build'
+      ? [join(PROJECT_ROOT, 'dist', 'services', name, 'main.js')]
+      : ['--import', 'tsx', join(PROJECT_ROOT, 'services', name, 'main.ts')],
     {
       cwd: PROJECT_ROOT,
       env,

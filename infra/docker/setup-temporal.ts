@@ -1,7 +1,7 @@
 // One-shot job of the production stacks (docker-compose `temporal-setup`, Kubernetes `leadrelay-temporal-setup`):
 // waits for the Temporal frontend, registers the namespace if it is missing, and adds our search attributes
 // (SPEC section 4) that are missing. Idempotent: run it on every deploy.
-//   TEMPORAL_ADDRESS=temporal:7233 TEMPORAL_NAMESPACE=default node --import tsx infra/docker/setup-temporal.ts
+//   TEMPORAL_ADDRESS=temporal:7233 TEMPORAL_NAMESPACE=default node infra/docker/setup-temporal.js   (the build)
 import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { SEARCH_ATTRIBUTES } from '../../shared/searchAttributes';

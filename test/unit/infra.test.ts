@@ -1,10 +1,14 @@
 // The production manifests (infra/k8s, infra/docker) checked offline: they parse, every variable they set is one
-// shared/config.ts knows, probes and ports match the services, and the HPAs, jobs and codec wiring are there.
+// shared/config.ts knows, probes and ports match the services, the processes run the production build (no tsx),
+// workers scale on the task queue's backlog, and the autoscalers, jobs, drain times and codec wiring are there.
 // (No cluster and no Docker daemon here: `kubectl kustomize infra/k8s` and `docker compose config` are the
 // checks to run where those exist — docs/operations.md.)
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
+import { temporalCli } from '../../infra/local/binaries';
+import { DRAIN_MS } from '../../services/common/listen';
 import { variables } from '../../shared/config';
 
 const ROOT = join(__dirname, '..', '..');
@@ -20,6 +24,14 @@ const SERVICE_PORTS: Record<string, string> = {
 };
 
 type Doc = Record<string, any>;
+
+/** The TypeScript source a production command (`node <file>.js`, run from the build output) is compiled from. */
+function sourceOf(command: string[]): string {
+  expect(command).toHaveLength(2);
+  expect(command[0]).toBe('node');
+  expect(command[1]).toMatch(/\.js$/);
+  return join(ROOT, command[1]!.replace(/\.js$/, '.ts'));
+}
 
 function manifests(file: string): Doc[] {
   return yaml.loadAll(readFileSync(join(K8S, file), 'utf8')).filter(Boolean) as Doc[];
@@ -74,8 +86,8 @@ describe('Kubernetes manifests', () => {
         expect.objectContaining({ 'app.kubernetes.io/name': pod.metadata.labels['app.kubernetes.io/name'] }),
       );
       const [container] = pod.spec.containers;
-      expect(container.command).toEqual(['node', '--import', 'tsx', `services/${service}/main.ts`]);
-      expect(existsSync(join(ROOT, 'services', service, 'main.ts'))).toBe(true);
+      expect(container.command).toEqual(['node', `services/${service}/main.js`]);
+      expect(existsSync(sourceOf(container.command))).toBe(true);
       const http = container.ports.find((p: Doc) => p.name === 'http');
       expect(String(http.containerPort)).toBe(configMap.data[SERVICE_PORTS[service]!]);
       expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
@@ -102,26 +114,57 @@ describe('Kubernetes manifests', () => {
     expect(pod.containers[0].resources.limits.memory).toBe('1536Mi');
   });
 
-  test('the worker and ingest scale horizontally on an HPA targeting their Deployments', () => {
-    const targets = byKind('HorizontalPodAutoscaler').map((h) => h.spec.scaleTargetRef.name);
-    expect(targets.sort()).toEqual(['leadrelay-ingest', 'leadrelay-worker']);
-    for (const hpa of byKind('HorizontalPodAutoscaler')) {
+  test('api and ingest scale on CPU with an HPA each', () => {
+    const hpas = byKind('HorizontalPodAutoscaler');
+    expect(hpas.map((h) => h.spec.scaleTargetRef.name).sort()).toEqual(['leadrelay-api', 'leadrelay-ingest']);
+    for (const hpa of hpas) {
       expect(named('Deployment', hpa.spec.scaleTargetRef.name)).toBeDefined();
       expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
       expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
+      expect(hpa.spec.metrics.map((m: Doc) => m.resource.name)).toEqual(['cpu']);
     }
   });
 
-  test('the migration and Temporal setup Jobs run files that exist, with variables that exist', () => {
+  test("workers scale on the task queue's backlog (KEDA's Temporal scaler), never on memory", () => {
+    const [scaler, ...others] = byKind('ScaledObject');
+    expect(others).toEqual([]);
+    expect(scaler!.apiVersion).toBe('keda.sh/v1alpha1');
+    expect(scaler!.spec.scaleTargetRef.name).toBe('leadrelay-worker');
+    expect(named('Deployment', 'leadrelay-worker')).toBeDefined();
+    expect(scaler!.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
+    expect(scaler!.spec.maxReplicaCount).toBeGreaterThan(scaler!.spec.minReplicaCount);
+    const [trigger, ...more] = scaler!.spec.triggers;
+    expect(more).toEqual([]);
+    expect(trigger.type).toBe('temporal');
+    // The same frontend, namespace and task queue the worker itself uses.
+    expect(trigger.metadata).toMatchObject({
+      endpointFromEnv: 'TEMPORAL_ADDRESS',
+      namespace: configMap.data.TEMPORAL_NAMESPACE,
+      taskQueue: configMap.data.TEMPORAL_TASK_QUEUE,
+    });
+    expect(trigger.metadata.queueTypes.split(',').sort()).toEqual(['activity', 'workflow']);
+    expect(Number(trigger.metadata.targetQueueSize)).toBeGreaterThan(0);
+    const scaled = byKind('HorizontalPodAutoscaler').map((h) => h.spec.scaleTargetRef.name);
+    expect(scaled).not.toContain('leadrelay-worker');
+    expect(JSON.stringify(docs)).not.toMatch(/"name":"memory","target"/);
+  });
+
+  test.each(['api', 'ingest'])(
+    'the %s pod keeps serving while it leaves the Service, then has time to drain requests in flight',
+    (service) => {
+      const pod = named('Deployment', `leadrelay-${service}`)!.spec.template.spec;
+      const preStop = pod.containers[0].lifecycle.preStop.sleep.seconds;
+      expect(preStop).toBeGreaterThan(0);
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(preStop + DRAIN_MS / 1000);
+    },
+  );
+
+  test('the migration and Temporal setup Jobs run compiled files of sources that exist, with variables that exist', () => {
     const commands = byKind('Job').map((job) => job.spec.template.spec.containers[0].command.join(' '));
-    expect(commands).toEqual([
-      'node --import tsx infra/db/migrate.ts',
-      'node --import tsx infra/docker/setup-temporal.ts',
-    ]);
+    expect(commands).toEqual(['node infra/db/migrate.js', 'node infra/docker/setup-temporal.js']);
     for (const job of byKind('Job')) {
       const container = job.spec.template.spec.containers[0];
-      const script = container.command[3];
-      expect(existsSync(join(ROOT, script))).toBe(true);
+      expect(existsSync(sourceOf(container.command))).toBe(true);
       for (const env of container.env) {
         expect(CONFIG_NAMES).toContain(env.name);
         const secretRef = env.valueFrom?.secretKeyRef;
@@ -148,7 +191,7 @@ describe('docker-compose stack', () => {
 
   test('has Postgres, Temporal on Postgres, the UI, the one-shot jobs, api, ingest and scalable workers', () => {
     expect(Object.keys(services)).toEqual(
-      expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', ...ours]),
+      expect.arrayContaining(['postgres', 'temporal-schema', 'temporal', 'temporal-ui', ...ours]),
     );
     expect(services.temporal!.environment.DB).toBe('postgres12');
     expect(services.worker!.deploy.replicas).toMatch(/WORKER_REPLICAS/);
@@ -159,11 +202,41 @@ describe('docker-compose stack', () => {
       });
   });
 
-  test('our services are built from infra/docker/Dockerfile and set only known variables', () => {
+  test("Temporal is the server image at development's version, its schema made by the admin tools' SQL tool", () => {
+    // The dev server `npm start` and the tests run: `temporal version 1.9.1 (Server 1.32.0, UI 2.54.1)`.
+    const reported = execFileSync(temporalCli(), ['--version']).toString();
+    const [, server, ui] = /\(Server ([\d.]+), UI ([\d.]+)\)/.exec(reported)!;
+    expect(services.temporal!.image).toBe(`temporalio/server:\${TEMPORAL_VERSION:-${server}}`);
+    expect(services['temporal-schema']!.image).toBe(`temporalio/admin-tools:\${TEMPORAL_VERSION:-${server}}`);
+    expect(services['temporal-ui']!.image).toBe(`temporalio/ui:\${TEMPORAL_UI_VERSION:-${ui}}`);
+    expect(readFileSync(join(DOCKER, 'docker-compose.yml'), 'utf8')).not.toMatch(/auto-setup/);
+    // The schema job runs our script (the one `npm run topology` runs) with Temporal's tool, before the server.
+    const schema = services['temporal-schema']!;
+    expect(schema.command).toEqual(['/scripts/temporal-schema.sh']);
+    expect(schema.volumes).toEqual(['./temporal-schema.sh:/scripts/temporal-schema.sh:ro']);
+    expect(readFileSync(join(DOCKER, 'temporal-schema.sh'), 'utf8')).toMatch(/temporal-sql-tool/);
+    expect(services.temporal!.depends_on).toEqual({
+      'temporal-schema': { condition: 'service_completed_successfully' },
+    });
+  });
+
+  test('api and ingest get longer than their drain to stop, the worker longer than its shutdown grace time', () => {
+    for (const name of ['api', 'ingest'])
+      expect(parseInt(services[name]!.stop_grace_period, 10)).toBeGreaterThan(DRAIN_MS / 1000);
+    expect(parseInt(services.worker!.stop_grace_period, 10)).toBeGreaterThan(10);
+  });
+
+  test('every published port is bound to 127.0.0.1', () => {
+    const published = Object.values(services).flatMap((service) => (service.ports ?? []) as string[]);
+    expect(published.length).toBeGreaterThanOrEqual(5);
+    for (const port of published) expect(port).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+  });
+
+  test('our services are built from infra/docker/Dockerfile, run the build with node, set only known variables', () => {
     for (const name of ours) {
       const service = services[name]!;
       expect(service.build).toEqual({ context: '../..', dockerfile: 'infra/docker/Dockerfile' });
-      expect(existsSync(join(ROOT, service.command[3]))).toBe(true);
+      expect(existsSync(sourceOf(service.command))).toBe(true);
       for (const variable of Object.keys(service.environment))
         expect(CONFIG_NAMES.has(variable) || RUNTIME_NAMES.has(variable)).toBe(true);
     }
@@ -182,10 +255,18 @@ describe('docker-compose stack', () => {
     expect(ui.TEMPORAL_CODEC_INCLUDE_CREDENTIALS).toBe('true');
   });
 
-  test('the Dockerfile builds on node:20-slim and runs as a non-root user', () => {
+  test('the Dockerfile builds the production output on the Node that development installs, runs it as non-root', () => {
     const dockerfile = readFileSync(join(DOCKER, 'Dockerfile'), 'utf8');
     const stages = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
-    expect(stages.every((image) => image === 'node:20-slim')).toBe(true);
+    expect(stages).toEqual(['node:${NODE_VERSION}-slim', 'node:${NODE_VERSION}-slim']);
+    const ensure = readFileSync(join(ROOT, 'scripts', 'ensure.mjs'), 'utf8');
+    const installed = /const NODE_VERSION = '(24\.[\d.]+)'/.exec(ensure)![1];
+    expect(dockerfile).toContain(`ARG NODE_VERSION=${installed}`);
+    expect(dockerfile).toMatch(/^RUN npm run build:web && npm run build$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "services\/api\/main\.js"\]$/m);
+    const instructions = dockerfile.split('\n').filter((line) => !line.startsWith('#'));
+    expect(instructions.filter((line) => line.includes('tsx'))).toEqual([]);
     expect(dockerfile).toMatch(/^USER node$/m);
     for (const [, from] of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) {
       expect(existsSync(join(ROOT, from!))).toBe(true);

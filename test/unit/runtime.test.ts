@@ -1,0 +1,14 @@
+// The test command runs on a supported Node: the one scripts/ensure.mjs picked (this machine's when recent enough,
+// else the Node 24 LTS it installed under .tools/), never an end-of-life one.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+  engines: { node: string };
+};
+
+test("the tests run on a Node that package.json's engines accepts, a maintained LTS (22 or later)", () => {
+  const minimum = Number(/^>=(\d+)$/.exec(pkg.engines.node)?.[1]);
+  expect(minimum).toBeGreaterThanOrEqual(22);
+  expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(minimum);
+});
