@@ -65,7 +65,8 @@ export interface Definition<
   tag: string;
   summary: string;
   description?: string;
-  auth: Auth;
+  /** Who may call; an API key unless said otherwise. */
+  auth?: Auth;
   permission?: Permission;
   params?: P;
   query?: Q;
@@ -92,7 +93,7 @@ export type Endpoint = Definition<
   z.ZodObject | undefined,
   z.ZodObject | undefined,
   z.ZodType | undefined
->;
+> & { auth: Auth };
 
 /** Types the handler's input from the schemas given. */
 export function endpoint<
@@ -101,7 +102,7 @@ export function endpoint<
   Q extends z.ZodObject | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
 >(definition: Definition<Path, P, Q, B>): Endpoint {
-  return definition as unknown as Endpoint;
+  return { auth: 'api_key', ...definition } as unknown as Endpoint;
 }
 
 class Reply {

@@ -87,7 +87,6 @@ const shared = (summary: string, description: string, schema: z.ZodType) => ({
   tag: 'analytics',
   summary,
   description: `${description} \`from_date\` defaults to 90 days before \`to_date\` (default now); a bare date is a whole day in the workspace's time zone. \`group_by\`: source (attributed), partner (every partner that touched the lead) or property. Send \`Accept: text/csv\` for CSV.`,
-  auth: 'api_key' as const,
   permission: 'read' as const,
   responses: { 200: { description: summary, schema, csv: true } },
 });

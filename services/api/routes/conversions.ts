@@ -171,7 +171,6 @@ export function conversionEndpoints(deps: IntakeDeps) {
       summary: 'Log a conversion (seed 004 POST /conversions/log)',
       description:
         'contact_id is the lead id. Idempotent by `conversion_id` or the Idempotency-Key header: a repeat answers 200 with the first conversion; the same key with another body is 409. The conversion is also an event in the lead’s journey and a `conversion.logged` webhook.',
-      auth: 'api_key',
       permission: 'convert',
       body: LogConversionBody,
       headers: [IDEMPOTENCY_KEY],
@@ -205,7 +204,6 @@ export function conversionEndpoints(deps: IntakeDeps) {
       tag: 'conversions',
       summary: 'Query conversions',
       description: '`workspace_id` may only be the caller’s own. Newest first; page with `next_cursor`.',
-      auth: 'api_key',
       permission: 'read',
       query: ListConversionsQuery,
       responses: {
@@ -250,7 +248,6 @@ export function conversionEndpoints(deps: IntakeDeps) {
       summary: 'Conversion analytics (seed 004)',
       description:
         'Summary, by workspace, by type and daily/weekly/monthly trends in the workspace’s time zone. `from_date` defaults to 90 days before `to_date`. Send `Accept: text/csv` for CSV.',
-      auth: 'api_key',
       permission: 'read',
       query: z.object({
         workspace_id: slug.optional(),
@@ -304,7 +301,6 @@ export function conversionEndpoints(deps: IntakeDeps) {
       path: '/api/v1/conversions/:id',
       tag: 'conversions',
       summary: 'Get a conversion',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'the conversion', schema: Conversion } },
       async handler({ params, req }) {
@@ -319,7 +315,6 @@ export function conversionEndpoints(deps: IntakeDeps) {
       path: '/api/v1/contacts/:id/conversion',
       tag: 'conversions',
       summary: 'A contact’s (lead’s) conversion state',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'conversion state', schema: ContactConversion } },
       handler: ({ params, req }) =>
@@ -331,7 +326,6 @@ export function conversionEndpoints(deps: IntakeDeps) {
       tag: 'conversions',
       summary: 'Update a contact’s conversion status (seed 004)',
       description: '`custom_metadata` is merged key by key; a key set to null is removed.',
-      auth: 'api_key',
       permission: 'convert',
       body: ContactConversionBody,
       responses: { 200: { description: 'updated', schema: ContactConversion } },

@@ -176,7 +176,6 @@ export function eventEndpoints(pool: pg.Pool) {
       summary: 'Live feed: status changes and conversions as server-sent events',
       description:
         'A `text/event-stream` of the workspace’s events as they commit. First `event: ready` with `{ workspace_id, permissions, resumed, types }`; then `event: status_changed` (`{ id, type, lead_id, history_id, entry_type: applied|conflict, old_status, new_status, source, direction, journey, at }`) and `event: conversion_logged` (`{ id, type, lead_id, conversion_id, property_id, conversion_type, conversion_value, currency, at }`); no contact details. Each event has an `id`; reconnect with the `Last-Event-ID` header to resume after it, in order, with nothing missed (within the 7 days kept). A `: keep-alive` comment comes every `heartbeat` seconds. Browsers read it with fetch (EventSource cannot send the Authorization header).',
-      auth: 'api_key',
       permission: 'read',
       query: StreamQuery,
       headers: [

@@ -220,7 +220,6 @@ export function integrationEndpoints(deps: IntegrationsDeps & { publicIngestUrl?
       tag: 'integrations',
       summary: 'Connect a partner',
       description: 'Answers the webhook URL and, once, the webhook secret.',
-      auth: 'api_key',
       permission: 'admin',
       body: CreateIntegrationBody,
       responses: {
@@ -243,7 +242,6 @@ export function integrationEndpoints(deps: IntegrationsDeps & { publicIngestUrl?
       summary: 'Test a connection before saving it',
       description:
         'The body of creating an integration; nothing is stored. A partner refusing us is an answer (`ok: false` with its own message and HTTP status), not an error of ours.',
-      auth: 'api_key',
       permission: 'admin',
       body: CreateIntegrationBody,
       responses: testResponses,
@@ -254,7 +252,6 @@ export function integrationEndpoints(deps: IntegrationsDeps & { publicIngestUrl?
       path: '/api/v1/integrations',
       tag: 'integrations',
       summary: 'List integrations with their health',
-      auth: 'api_key',
       permission: 'read',
       query: z.object({ partner: z.enum(PARTNERS).optional() }),
       responses: {
@@ -275,7 +272,6 @@ export function integrationEndpoints(deps: IntegrationsDeps & { publicIngestUrl?
       summary: 'Get an integration with its health',
       description:
         'Health: healthy, degraded, failing or idle from the last 24 hours (partner_syncs by outcome, events received, polls failed in a row) and, for polled partners, the poll schedule. Never secrets or credentials.',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'the integration', schema: IntegrationWithHealth } },
       handler: async ({ params, req }) =>
@@ -288,7 +284,6 @@ export function integrationEndpoints(deps: IntegrationsDeps & { publicIngestUrl?
       summary: 'Change an integration (name, property, config, credentials, active/paused)',
       description:
         "`config` and `credentials` each replace the whole object and are validated by the partner's schemas (errors name fields as `config.base_url`). Credentials are write-only. Pausing pauses the poll schedule; new config or credentials (or `status: active`) lift an integration out of `error`. A config change other than `poll_interval_minutes` restarts polling from the configured look-back (already stored events are not stored twice).",
-      auth: 'api_key',
       permission: 'admin',
       body: UpdateIntegrationBody,
       responses: { 200: { description: 'updated', schema: IntegrationWithHealth } },
@@ -308,7 +303,6 @@ export function integrationEndpoints(deps: IntegrationsDeps & { publicIngestUrl?
       path: '/api/v1/integrations/:id',
       tag: 'integrations',
       summary: 'Delete an integration (and its poll schedule)',
-      auth: 'api_key',
       permission: 'admin',
       responses: { 204: { description: 'deleted' } },
       handler: ({ params, req }) => removeIntegration(deps, principal(req).workspaceId, params.id),
@@ -320,7 +314,6 @@ export function integrationEndpoints(deps: IntegrationsDeps & { publicIngestUrl?
       summary: 'Test a saved connection',
       description:
         'Records last_test_at and, on failure, last_error. A passing test lifts an integration out of `error` and resumes its polls.',
-      auth: 'api_key',
       permission: 'admin',
       responses: testResponses,
       handler: ({ params, req }) => testSavedConnection(deps, principal(req).workspaceId, params.id),
@@ -330,7 +323,6 @@ export function integrationEndpoints(deps: IntegrationsDeps & { publicIngestUrl?
       path: '/api/v1/integrations/:id/sync',
       tag: 'integrations',
       summary: 'Sync now: poll the partner through its schedule',
-      auth: 'api_key',
       permission: 'admin',
       responses: {
         202: { description: 'started (or already running)', schema: SyncStarted },
@@ -350,7 +342,6 @@ export function integrationEndpoints(deps: IntegrationsDeps & { publicIngestUrl?
       summary: 'Integration templates: one per partner, with setup forms as JSON Schema',
       description:
         "config_schema and credentials_schema are JSON Schema (2020-12) generated from the partner adapter's own validation; credential fields are writeOnly. setup_status and integrations_count are the caller's.",
-      auth: 'api_key',
       permission: 'read',
       query: z.object({ category: z.enum(TEMPLATE_CATEGORIES).optional() }),
       responses: {
@@ -368,7 +359,6 @@ export function integrationEndpoints(deps: IntegrationsDeps & { publicIngestUrl?
       path: '/api/v1/integration-templates/:partner',
       tag: 'integrations',
       summary: 'One partner’s integration template',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'the template', schema: IntegrationTemplate } },
       async handler({ params, req }) {

@@ -202,7 +202,6 @@ export function leadEndpoints(deps: IntakeDeps) {
       summary: 'Create a lead or match an existing one',
       description:
         'Matched by partner external id, then normalized email, then E.164 phone: 201 new, 200 matched.',
-      auth: 'api_key',
       permission: 'update',
       body: CreateLeadBody,
       headers: [IDEMPOTENCY_KEY],
@@ -243,7 +242,6 @@ export function leadEndpoints(deps: IntakeDeps) {
       path: '/api/v1/leads',
       tag: 'leads',
       summary: 'Search leads',
-      auth: 'api_key',
       permission: 'read',
       query: ListLeadsQuery,
       responses: {
@@ -275,7 +273,6 @@ export function leadEndpoints(deps: IntakeDeps) {
       path: '/api/v1/leads/:id',
       tag: 'leads',
       summary: 'A lead with its live journey state',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'the lead', schema: Lead } },
       async handler({ params, req }) {
@@ -288,7 +285,6 @@ export function leadEndpoints(deps: IntakeDeps) {
       path: '/api/v1/leads/:id/status',
       tag: 'leads',
       summary: 'Change a lead’s status (seed 001 UpdateStatusRequest)',
-      auth: 'api_key',
       permission: 'update',
       body: UpdateStatusBody,
       headers: [IDEMPOTENCY_KEY],
@@ -315,7 +311,6 @@ export function leadEndpoints(deps: IntakeDeps) {
       path: '/api/v1/leads/:id/status-history',
       tag: 'leads',
       summary: 'A lead’s status history (seed 001 StatusHistoryResponse)',
-      auth: 'api_key',
       permission: 'read',
       query: HistoryQuery,
       responses: { 200: { description: 'history', schema: StatusHistoryResponse } },
@@ -352,7 +347,6 @@ export function leadEndpoints(deps: IntakeDeps) {
       description:
         'One row per status push to a partner: pending (queued or retrying), success (with read-back), failed ' +
         '(final partner error or a write the partner ignored; a staff task is open), conflict, skipped.',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'syncs', schema: z.object({ syncs: z.array(PartnerSync) }) } },
       async handler({ params, req }) {
@@ -367,7 +361,6 @@ export function leadEndpoints(deps: IntakeDeps) {
       summary: 'Push a failed or conflicting sync again',
       description:
         'Reopens the sync and hands it to the lead’s journey, which pushes it in order with that partner’s others.',
-      auth: 'api_key',
       permission: 'update',
       responses: {
         202: {

@@ -115,7 +115,6 @@ export function notificationEndpoints(deps: IntakeDeps) {
       summary: 'Create a notification preference (seed 001 status_notification_preferences)',
       description:
         'Recipients: emails, E.164 phones, Slack webhook URLs or `default`, user ids; `prospect` means the lead.',
-      auth: 'api_key',
       permission: 'admin',
       body: CreatePreferenceBody,
       responses: { 201: { description: 'created', schema: NotificationPreference } },
@@ -136,7 +135,6 @@ export function notificationEndpoints(deps: IntakeDeps) {
       path: '/api/v1/notification-preferences',
       tag: 'notifications',
       summary: 'List notification preferences',
-      auth: 'api_key',
       permission: 'read',
       responses: {
         200: {
@@ -153,7 +151,6 @@ export function notificationEndpoints(deps: IntakeDeps) {
       path: '/api/v1/notification-preferences/:id',
       tag: 'notifications',
       summary: 'Change a notification preference',
-      auth: 'api_key',
       permission: 'admin',
       body: UpdatePreferenceBody,
       responses: { 200: { description: 'updated', schema: NotificationPreference } },
@@ -173,7 +170,6 @@ export function notificationEndpoints(deps: IntakeDeps) {
       path: '/api/v1/notification-preferences/:id',
       tag: 'notifications',
       summary: 'Delete a notification preference',
-      auth: 'api_key',
       permission: 'admin',
       responses: { 204: { description: 'deleted' } },
       async handler({ params, req }) {
@@ -187,7 +183,6 @@ export function notificationEndpoints(deps: IntakeDeps) {
       path: '/api/v1/notifications',
       tag: 'notifications',
       summary: 'Notifications sent for the workspace, newest first, with the delivery rate',
-      auth: 'api_key',
       permission: 'read',
       query: z.object({
         status: z.enum(['pending', 'sent', 'delivered', 'failed', 'skipped']).optional(),
@@ -211,7 +206,6 @@ export function notificationEndpoints(deps: IntakeDeps) {
       summary: 'Resend a failed or skipped notification',
       description:
         "The delivery goes back to `pending` and the lead's journey sends it again under the same idempotency key (email keeps its Message-ID); the inbox shows the outcome.",
-      auth: 'api_key',
       permission: 'update',
       responses: {
         202: {

@@ -127,7 +127,6 @@ export function referralFeeEndpoints(pool: pg.Pool) {
       summary: 'Referral fees owed per partner, with reconciliation status',
       description:
         'A fee is recorded when a lead whose attributed (first) source is a partner is placed or leased, from the terms in that partner’s integration config (`referral_fee`), else the workspace’s referral fee terms. Send `Accept: text/csv` for CSV.',
-      auth: 'api_key',
       permission: 'read',
       query: ListReferralFeesQuery,
       responses: {
@@ -165,7 +164,6 @@ export function referralFeeEndpoints(pool: pg.Pool) {
       path: '/api/v1/referral-fees/:id',
       tag: 'referral fees',
       summary: 'Get a referral fee',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'the fee', schema: ReferralFee } },
       async handler({ params, req }) {
@@ -182,7 +180,6 @@ export function referralFeeEndpoints(pool: pg.Pool) {
       summary: 'Reconcile a referral fee (status, amount, invoice number)',
       description:
         'Status moves: pending → reported → invoiced → paid; any of them → disputed; disputed → back. Setting `monthly_rent` computes a percentage fee.',
-      auth: 'api_key',
       permission: 'update',
       body: UpdateReferralFeeBody,
       responses: {
@@ -207,7 +204,6 @@ export function referralFeeEndpoints(pool: pg.Pool) {
       path: '/api/v1/referral-fee-terms',
       tag: 'referral fees',
       summary: 'The workspace’s referral fee terms per partner',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'terms', schema: z.object({ terms: z.array(FeeTerms) }) } },
       async handler({ req }) {
@@ -222,7 +218,6 @@ export function referralFeeEndpoints(pool: pg.Pool) {
       summary: 'Set a partner’s referral fee terms',
       description:
         'flat: `amount` in `currency`; percent_of_monthly_rent: `amount` percent of the monthly rent.',
-      auth: 'api_key',
       permission: 'admin',
       params: z.object({ partner: z.enum(PARTNERS) }),
       body: FeeTermsSchema,
@@ -236,7 +231,6 @@ export function referralFeeEndpoints(pool: pg.Pool) {
       path: '/api/v1/referral-fee-terms/:partner',
       tag: 'referral fees',
       summary: 'Remove a partner’s referral fee terms',
-      auth: 'api_key',
       permission: 'admin',
       responses: { 204: { description: 'removed' } },
       async handler({ params, req }) {

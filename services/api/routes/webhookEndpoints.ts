@@ -122,7 +122,6 @@ export function webhookEndpointEndpoints(deps: WebhookEndpointsDeps) {
       summary: 'Register an outbound webhook endpoint (seed 002)',
       description:
         'Deliveries are signed with Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`) using the endpoint’s secret, shown once here. Payload: `{ type, timestamp, data }`. Failed attempts retry after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; a lead’s events arrive in order. An endpoint failing for 5 days is disabled and a staff task opened. `events` may be `*`.',
-      auth: 'api_key',
       permission: 'admin',
       body: CreateEndpointBody,
       responses: { 201: { description: 'registered', schema: WebhookEndpointWithSecret } },
@@ -140,7 +139,6 @@ export function webhookEndpointEndpoints(deps: WebhookEndpointsDeps) {
       path: '/api/v1/webhook-endpoints',
       tag: 'webhooks',
       summary: 'List webhook endpoints and the event types',
-      auth: 'api_key',
       permission: 'read',
       responses: {
         200: {
@@ -161,7 +159,6 @@ export function webhookEndpointEndpoints(deps: WebhookEndpointsDeps) {
       path: '/api/v1/webhook-endpoints/:id',
       tag: 'webhooks',
       summary: 'Get a webhook endpoint',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'the endpoint', schema: WebhookEndpoint } },
       handler: async ({ params, req }) =>
@@ -172,7 +169,6 @@ export function webhookEndpointEndpoints(deps: WebhookEndpointsDeps) {
       path: '/api/v1/webhook-endpoints/:id',
       tag: 'webhooks',
       summary: 'Change an endpoint; `enabled: true` re-enables a disabled one',
-      auth: 'api_key',
       permission: 'admin',
       body: UpdateEndpointBody,
       responses: { 200: { description: 'updated', schema: WebhookEndpoint } },
@@ -188,7 +184,6 @@ export function webhookEndpointEndpoints(deps: WebhookEndpointsDeps) {
       path: '/api/v1/webhook-endpoints/:id',
       tag: 'webhooks',
       summary: 'Delete an endpoint (its queued messages are cancelled)',
-      auth: 'api_key',
       permission: 'admin',
       responses: { 204: { description: 'deleted' } },
       async handler({ params, req }) {
@@ -204,7 +199,6 @@ export function webhookEndpointEndpoints(deps: WebhookEndpointsDeps) {
       summary: 'Rotate the signing secret',
       description:
         'The new secret is shown once; for 24 hours deliveries carry signatures with both secrets.',
-      auth: 'api_key',
       permission: 'admin',
       body: z.object({ secret: signingSecret.optional() }).strict(),
       bodyOptional: true,
@@ -220,7 +214,6 @@ export function webhookEndpointEndpoints(deps: WebhookEndpointsDeps) {
       path: '/api/v1/webhook-endpoints/:id/test',
       tag: 'webhooks',
       summary: 'Send a webhook.test event to this endpoint',
-      auth: 'api_key',
       permission: 'update',
       responses: {
         202: {
@@ -239,7 +232,6 @@ export function webhookEndpointEndpoints(deps: WebhookEndpointsDeps) {
       path: '/api/v1/webhook-endpoints/:id/deliveries',
       tag: 'webhooks',
       summary: 'Delivery log: one row per attempt',
-      auth: 'api_key',
       permission: 'read',
       query: z.object({
         success: z.enum(['true', 'false']).optional(),

@@ -63,7 +63,6 @@ export function workflowRuleEndpoints(pool: pg.Pool) {
       summary: 'Create a workflow rule (seed 001 CreateWorkflowRequest)',
       description:
         'Trigger status and conditions → actions; journeys load the active rules when a run starts.',
-      auth: 'api_key',
       permission: 'admin',
       body: CreateWorkflowRuleBody,
       responses: { 201: { description: 'created', schema: WorkflowRule } },
@@ -84,7 +83,6 @@ export function workflowRuleEndpoints(pool: pg.Pool) {
       path: '/api/v1/properties/:id/workflow-rules',
       tag: 'workflow rules',
       summary: 'A property’s workflow rules (seed 001 GetWorkflowsResponse)',
-      auth: 'api_key',
       permission: 'read',
       responses: {
         200: { description: 'rules', schema: z.object({ workflows: z.array(z.object(ruleFields).loose()) }) },
@@ -100,7 +98,6 @@ export function workflowRuleEndpoints(pool: pg.Pool) {
       path: '/api/v1/workflow-rules/:id',
       tag: 'workflow rules',
       summary: 'Activate or deactivate a workflow rule',
-      auth: 'api_key',
       permission: 'admin',
       body: z.object({ is_active: z.boolean() }).strict(),
       responses: { 200: { description: 'updated', schema: WorkflowRule } },
@@ -116,7 +113,6 @@ export function workflowRuleEndpoints(pool: pg.Pool) {
       path: '/api/v1/workflow-rules/:id',
       tag: 'workflow rules',
       summary: 'Delete a workflow rule',
-      auth: 'api_key',
       permission: 'admin',
       responses: { 204: { description: 'deleted' } },
       async handler({ params, req }) {

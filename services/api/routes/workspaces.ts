@@ -168,7 +168,6 @@ export function workspaceEndpoints(pool: pg.Pool) {
       path: '/api/v1/workspaces/:id',
       tag: 'workspaces',
       summary: 'The caller’s workspace',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'the workspace', schema: Workspace } },
       async handler({ params, req }) {
@@ -183,7 +182,6 @@ export function workspaceEndpoints(pool: pg.Pool) {
       summary: 'Workspace activity (seed 004)',
       description:
         'Contacts received (leads created) and sent (marked with sent_from_workspace), conversions, the conversion rate and the latest actions. Range defaults to all time.',
-      auth: 'api_key',
       permission: 'read',
       query: z.object({
         from_date: isoDate.optional(),
@@ -203,7 +201,6 @@ export function workspaceEndpoints(pool: pg.Pool) {
       path: '/api/v1/properties',
       tag: 'properties',
       summary: 'Create a property (time zone, vertical)',
-      auth: 'api_key',
       permission: 'admin',
       body: CreatePropertyBody,
       responses: { 201: { description: 'created', schema: Property } },
@@ -224,7 +221,6 @@ export function workspaceEndpoints(pool: pg.Pool) {
       path: '/api/v1/properties',
       tag: 'properties',
       summary: 'List properties',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'properties', schema: z.object({ properties: z.array(Property) }) } },
       async handler({ req }) {
@@ -237,7 +233,6 @@ export function workspaceEndpoints(pool: pg.Pool) {
       path: '/api/v1/properties/:id',
       tag: 'properties',
       summary: 'Get a property',
-      auth: 'api_key',
       permission: 'read',
       responses: { 200: { description: 'the property', schema: Property } },
       async handler({ params, req }) {
