@@ -158,6 +158,22 @@ export default tseslint.config(
     },
   },
   {
+    // One description of the API: its routes are mounted through Endpoints (services/common/endpoints.ts), whose
+    // definitions /openapi.json is built from. A route registered on Express directly would be undocumented.
+    files: ['services/api/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'CallExpression[callee.property.name=/^(get|post|put|patch|delete|all|route)$/][arguments.0.value=/^\\//]',
+          message:
+            'Define the route with endpoint() and mount it through Endpoints, so /openapi.json has it.',
+        },
+      ],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no I/O modules, no wall clock.
     files: ['workflows/**/*.ts'],
     rules: {

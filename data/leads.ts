@@ -1,4 +1,4 @@
-// Leads in Postgres: create-or-match one person per workspace, reads, search and status history.
+// Leads in Postgres: create-or-match one person per workspace, reads, search, status history, email opt-out.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { normalizeEmail, toE164 } from '../shared/contact';
@@ -320,4 +320,16 @@ export async function recordRefusedAttempt(
       JSON.stringify(args.context),
     ],
   );
+}
+
+/** Opts the lead out of prospect email (its unsubscribe link); repeating it changes nothing. */
+export async function optOutOfEmail(
+  pool: pg.Pool,
+  lead: { workspaceId: string; leadId: string },
+): Promise<boolean> {
+  const { rowCount } = await pool.query(
+    'UPDATE leads SET email_opted_out_at = COALESCE(email_opted_out_at, now()) WHERE workspace_id = $1 AND id = $2',
+    [lead.workspaceId, lead.leadId],
+  );
+  return (rowCount ?? 0) > 0;
 }

@@ -41,16 +41,21 @@ export async function createWorkspace(
   return { workspaceId, apiKey };
 }
 
-export async function findApiKey(
-  pool: pg.Pool,
-  apiKey: string,
-): Promise<{ workspaceId: string; permissions: Permission[] } | undefined> {
-  const { rows } = await pool.query<{ workspace_id: string; permissions: Permission[] }>(
-    'SELECT workspace_id, permissions FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+/** Who holds an API key: its workspace (with the time zone bare dates are read in) and permissions. */
+export interface ApiKeyOwner {
+  workspaceId: string;
+  permissions: Permission[];
+  timezone: string;
+}
+
+export async function findApiKey(pool: pg.Pool, apiKey: string): Promise<ApiKeyOwner | undefined> {
+  const { rows } = await pool.query<ApiKeyOwner>(
+    `SELECT k.workspace_id AS "workspaceId", k.permissions, w.timezone
+       FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
+      WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
     [hashApiKey(apiKey)],
   );
-  const row = rows[0];
-  return row ? { workspaceId: row.workspace_id, permissions: row.permissions } : undefined;
+  return rows[0];
 }
 
 export interface WorkspaceRecord {

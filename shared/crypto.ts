@@ -8,6 +8,7 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
+import { AppError } from './errors';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
@@ -101,4 +102,11 @@ export class KeyRing {
 
 function b64(bytes: Buffer): string {
   return bytes.toString('base64url');
+}
+
+/** The server's key ring, or 503: without LEADRELAY_ENCRYPTION_KEYS nothing is sealed or opened. */
+export function requireKeyRing(keyRing: KeyRing | undefined): KeyRing {
+  if (!keyRing)
+    throw new AppError('unavailable', 'LEADRELAY_ENCRYPTION_KEYS is not configured on this server');
+  return keyRing;
 }

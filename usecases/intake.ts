@@ -3,11 +3,10 @@
 import type pg from 'pg';
 import { createOrMatchLead, type LeadInput, type LeadRecord } from '../data/leads';
 import { loadJourneyContext } from '../activities/db/journey';
-import { getProperty } from '../data/workspaces';
-import { AppError } from '../shared/errors';
 import { PARTNERS, type PartnerName } from '../shared/lifecycle';
 import type { LeadEvent, Source } from '../shared/journey/types';
 import type { JourneyClient } from './journeys';
+import { requireProperty } from './properties';
 
 export interface IntakeDeps {
   pool: pg.Pool;
@@ -23,11 +22,7 @@ export async function receiveInquiry(
   input: LeadInput,
   event: { eventId: string; occurredAt: string; actor?: string; source?: Source },
 ): Promise<{ lead: LeadRecord; matched: boolean; workflowId: string }> {
-  if (input.propertyId && !(await getProperty(deps.pool, input.workspaceId, input.propertyId))) {
-    throw new AppError('validation_failed', `property ${input.propertyId} does not exist in this workspace`, {
-      fields: [{ field: 'property_id', message: 'unknown property' }],
-    });
-  }
+  await requireProperty(deps.pool, input.workspaceId, input.propertyId);
   const { lead, matched } = await createOrMatchLead(deps.pool, input);
   const inquiry: LeadEvent = {
     kind: 'inquiry',

@@ -1,6 +1,5 @@
 // Signed one-click unsubscribe links for prospect email (RFC 8058): the token names the workspace and the
 // lead and is signed with the encryption key ring, so it cannot be forged or pointed at another lead.
-import type pg from 'pg';
 import type { KeyRing } from '../../shared/crypto';
 
 const PURPOSE = 'unsubscribe';
@@ -31,16 +30,4 @@ export function readUnsubscribeToken(
   } catch {
     return undefined;
   }
-}
-
-/** Opts the lead out of prospect email; repeating it changes nothing. */
-export async function optOutOfEmail(
-  pool: pg.Pool,
-  lead: { workspaceId: string; leadId: string },
-): Promise<boolean> {
-  const { rowCount } = await pool.query(
-    'UPDATE leads SET email_opted_out_at = COALESCE(email_opted_out_at, now()) WHERE workspace_id = $1 AND id = $2',
-    [lead.workspaceId, lead.leadId],
-  );
-  return (rowCount ?? 0) > 0;
 }

@@ -1,30 +1,29 @@
-// The api service's HTTP app: routes under /api/v1, health, JSON errors.
+// The api service's HTTP app: every route is mounted through one table that /openapi.json describes.
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { KeyRing } from '../../shared/crypto';
-import { errorHandler, mountHealth, notFoundHandler } from '../common/http';
 import type { JourneyClient } from '../../usecases/journeys';
-import { authenticate } from './auth';
-import { openApiRouter } from './openapi';
-import { rateLimit } from './rateLimit';
-import { adminRouter } from './routes/admin';
-import { analyticsRouter } from './routes/analytics';
-import { codecRouter, uiOrigins } from './routes/codec';
-import { contactsRouter } from './routes/contacts';
-import { inboxRouter } from './routes/inbox';
-import { integrationsRouter, integrationTemplatesRouter } from './routes/integrations';
-import { conversionsRouter } from './routes/conversions';
-import { eventsRouter } from './routes/events';
-import { leadsRouter } from './routes/leads';
-import { notificationPreferencesRouter, notificationsRouter } from './routes/notifications';
-import { unsubscribeRouter } from './routes/unsubscribe';
-import { workflowRulesRouter } from './routes/workflowRules';
-import { feeTermsRouter, referralFeesRouter } from './routes/referralFees';
-import { webhookEndpointsRouter } from './routes/webhookEndpoints';
-import { propertiesRouter, workspaceRouter, workspacesRouter } from './routes/workspaces';
-import { webAppRouter } from './static';
+import { Endpoints } from '../common/endpoints';
+import { errorHandler, mountHealth, notFoundHandler } from '../common/http';
+import { apiKeyFallback, guard } from './auth';
+import { openApiEndpoints } from './openapi';
+import { adminEndpoints } from './routes/admin';
+import { analyticsEndpoints } from './routes/analytics';
+import { codecCors, codecEndpoints, uiOrigins } from './routes/codec';
+import { conversionEndpoints } from './routes/conversions';
+import { eventEndpoints } from './routes/events';
+import { inboxEndpoints } from './routes/inbox';
+import { integrationEndpoints } from './routes/integrations';
+import { leadEndpoints } from './routes/leads';
+import { notificationEndpoints } from './routes/notifications';
+import { referralFeeEndpoints } from './routes/referralFees';
+import { unsubscribeEndpoints } from './routes/unsubscribe';
+import { webhookEndpointEndpoints } from './routes/webhookEndpoints';
+import { workflowRuleEndpoints } from './routes/workflowRules';
+import { workspaceEndpoints } from './routes/workspaces';
+import { webAppEndpoints, webAppFiles } from './static';
 
 export interface ApiDeps {
   pool: pg.Pool;
@@ -47,56 +46,37 @@ export interface ApiDeps {
 export function createApiApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  mountHealth(app, deps, { service: 'api' });
+  const endpoints = new Endpoints(guard(deps));
+  mountHealth(app, deps, { service: 'api', endpoints });
   // Operators' codec endpoint for the Temporal UI and CLI; before the JSON parser, as it takes larger bodies.
-  app.use(
-    '/codec',
-    codecRouter({
-      keyRing: deps.keyRing,
-      adminToken: deps.adminToken,
-      origins: uiOrigins(deps.temporalUiUrl ?? 'http://localhost:8233'),
-    }),
-  );
+  app.use('/codec', codecCors(uiOrigins(deps.temporalUiUrl ?? 'http://localhost:8233')));
+  endpoints.mount(app, codecEndpoints(deps));
   app.use(express.json({ limit: '1mb' }));
-  app.use(openApiRouter());
-  // The staff dashboard: static files; it calls the API below with the user's own key.
-  app.use(
-    '/app',
-    webAppRouter({
+  endpoints.mount(app, [
+    ...openApiEndpoints(endpoints),
+    // The staff dashboard: it calls the API below with the user's own key.
+    ...webAppEndpoints({
+      ...deps,
       distDir: deps.webDist,
-      temporalUiUrl: deps.temporalUiUrl,
       temporalNamespace: deps.temporal.options.namespace,
     }),
-  );
-
-  // Registering a workspace is the one route authenticated by the admin token instead of an API key.
-  // Prospects follow this link from email: signed, no API key.
-  app.use('/unsubscribe', unsubscribeRouter(deps.pool, deps.keyRing));
-  app.use('/api/v1/workspaces', workspacesRouter(deps.pool, deps.adminToken));
-  // The inbox is for operators: the admin token, or a workspace key with the admin permission.
-  app.use('/api/v1/inbox', inboxRouter(deps));
-  // Operator actions across workspaces (key rotation): the admin token only.
-  app.use('/api/v1/admin', adminRouter(deps));
-  const v1 = express.Router();
-  v1.use(authenticate(deps.pool));
-  v1.use(rateLimit(deps.pool));
-  v1.use('/workspaces', workspaceRouter(deps.pool));
-  v1.use('/properties', propertiesRouter(deps.pool));
-  v1.use('/leads', leadsRouter(deps));
-  v1.use('/notification-preferences', notificationPreferencesRouter(deps.pool));
-  v1.use('/notifications', notificationsRouter(deps));
-  v1.use(workflowRulesRouter(deps.pool));
-  v1.use('/integrations', integrationsRouter(deps));
-  v1.use('/integration-templates', integrationTemplatesRouter(deps));
-  v1.use('/conversions', conversionsRouter(deps));
-  v1.use('/contacts', contactsRouter(deps.pool));
-  v1.use('/analytics', analyticsRouter(deps.pool));
-  v1.use('/referral-fees', referralFeesRouter(deps.pool));
-  v1.use('/referral-fee-terms', feeTermsRouter(deps.pool));
-  v1.use('/webhook-endpoints', webhookEndpointsRouter(deps));
-  v1.use('/events', eventsRouter(deps.pool));
-  app.use('/api/v1', v1);
-
+    ...eventEndpoints(deps.pool),
+    ...workspaceEndpoints(deps.pool),
+    ...leadEndpoints(deps),
+    ...integrationEndpoints(deps),
+    ...adminEndpoints(deps),
+    ...inboxEndpoints(deps),
+    ...conversionEndpoints(deps),
+    ...analyticsEndpoints(deps.pool),
+    ...referralFeeEndpoints(deps.pool),
+    ...webhookEndpointEndpoints(deps),
+    // Prospects follow this link from email: signed, no API key.
+    ...unsubscribeEndpoints(deps.pool, deps.keyRing),
+    ...notificationEndpoints(deps),
+    ...workflowRuleEndpoints(deps.pool),
+  ]);
+  app.use('/app', webAppFiles(deps.webDist));
+  app.use('/api/v1', ...apiKeyFallback(deps.pool));
   app.use(notFoundHandler());
   app.use(errorHandler(deps.logger));
   return app;

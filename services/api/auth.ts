@@ -1,14 +1,14 @@
-// Bearer authentication: workspace API keys (hashed in Postgres) with permissions, and the admin token.
+// Who may call a route: workspace API keys (hashed in Postgres) with permissions and the per-workspace rate
+// limit, the operator's admin token, or either; a route's `auth` picks the checks here.
 import { timingSafeEqual } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type pg from 'pg';
-import { findApiKey, type Permission } from '../../data/workspaces';
+import { countRequest, RATE_WINDOW_SECONDS } from '../../data/rateLimits';
+import { findApiKey, type ApiKeyOwner, type Permission } from '../../data/workspaces';
 import { AppError } from '../../shared/errors';
+import type { Endpoint } from '../common/endpoints';
 
-export interface Principal {
-  workspaceId: string;
-  permissions: Permission[];
-}
+export type Principal = ApiKeyOwner;
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -22,9 +22,15 @@ function bearer(req: Request): string | undefined {
   return match?.[1];
 }
 
+function isAdminToken(req: Request, adminToken: string | undefined): boolean {
+  const given = Buffer.from(bearer(req) ?? '');
+  const expected = Buffer.from(adminToken ?? '');
+  return adminToken !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
+}
+
 /** Resolves the API key to its workspace; 401 without a valid key. */
-export function authenticate(pool: pg.Pool) {
-  return (req: Request, _res: Response, next: NextFunction) => {
+function authenticate(pool: pg.Pool): RequestHandler {
+  return (req, _res, next) => {
     const key = bearer(req);
     if (!key) return next(new AppError('unauthorized', 'missing Authorization: Bearer <api key>'));
     findApiKey(pool, key).then((found) => {
@@ -35,9 +41,32 @@ export function authenticate(pool: pg.Pool) {
   };
 }
 
+/** Counts the request against the workspace's hourly limit, with the IETF RateLimit headers; 429 past it. */
+function rateLimit(pool: pg.Pool): RequestHandler {
+  return (req, res, next) => {
+    const { workspaceId } = principal(req);
+    countRequest(pool, workspaceId).then(({ limit, requests, resetSeconds }) => {
+      if (!Number.isFinite(limit)) return next();
+      res.setHeader('RateLimit-Limit', String(limit));
+      res.setHeader('RateLimit-Remaining', String(Math.max(0, limit - requests)));
+      res.setHeader('RateLimit-Reset', String(resetSeconds));
+      res.setHeader('RateLimit-Policy', `${limit};w=${RATE_WINDOW_SECONDS}`);
+      if (requests <= limit) return next();
+      res.setHeader('Retry-After', String(resetSeconds));
+      next(
+        new AppError('rate_limited', `rate limit of ${limit} requests per hour reached; retry later`, {
+          limit,
+          window_seconds: RATE_WINDOW_SECONDS,
+          retry_after: resetSeconds,
+        }),
+      );
+    }, next);
+  };
+}
+
 /** 403 unless the key carries the permission (`admin` implies every other). */
-export function requirePermission(permission: Permission) {
-  return (req: Request, _res: Response, next: NextFunction) => {
+function requirePermission(permission: Permission): RequestHandler {
+  return (req, _res, next) => {
     const granted = req.principal?.permissions ?? [];
     if (granted.includes(permission) || granted.includes('admin')) return next();
     next(
@@ -48,23 +77,55 @@ export function requirePermission(permission: Permission) {
   };
 }
 
+/** The caller of a route behind an API key. */
 export function principal(req: Request): Principal {
   if (!req.principal) throw new AppError('unauthorized', 'not authenticated');
   return req.principal;
 }
 
 /** The LEADRELAY_ADMIN_TOKEN check for operator routes. */
-export function requireAdminToken(adminToken: string | undefined) {
-  return (req: Request, _res: Response, next: NextFunction) => {
+function requireAdminToken(adminToken: string | undefined): RequestHandler {
+  return (req, _res, next) => {
     if (!adminToken)
       return next(new AppError('unauthorized', 'LEADRELAY_ADMIN_TOKEN is not configured on this server'));
-    const given = Buffer.from(bearer(req) ?? '');
-    const expected = Buffer.from(adminToken);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!isAdminToken(req, adminToken)) {
       return next(
         new AppError('unauthorized', 'admin token required: Authorization: Bearer $LEADRELAY_ADMIN_TOKEN'),
       );
     }
     next();
   };
+}
+
+/** The admin token (every workspace), or an API key with the permission (its own workspace: `req.principal`). */
+function adminTokenOrKey(pool: pg.Pool, adminToken: string | undefined, permission: Permission) {
+  const keyAuth = authenticate(pool);
+  const permitted = requirePermission(permission);
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (isAdminToken(req, adminToken)) return next();
+    keyAuth(req, res, (error?: unknown) => (error ? next(error) : permitted(req, res, next)));
+  };
+}
+
+/** The checks each route's `auth` and `permission` stand for, run before it parses and answers. */
+export function guard(deps: { pool: pg.Pool; adminToken?: string }) {
+  const apiKey = [authenticate(deps.pool), rateLimit(deps.pool)];
+  const adminToken = [requireAdminToken(deps.adminToken)];
+  return (route: Endpoint): RequestHandler[] => {
+    switch (route.auth) {
+      case 'api_key':
+        return route.permission ? [...apiKey, requirePermission(route.permission)] : apiKey;
+      case 'admin_token':
+        return adminToken;
+      case 'admin_token_or_key':
+        return [adminTokenOrKey(deps.pool, deps.adminToken, route.permission ?? 'admin')];
+      case 'none':
+        return [];
+    }
+  };
+}
+
+/** Unknown paths under /api/v1 answer 401 without a key, as every route there does, before the 404. */
+export function apiKeyFallback(pool: pg.Pool): RequestHandler[] {
+  return [authenticate(pool), rateLimit(pool)];
 }

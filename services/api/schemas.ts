@@ -1,6 +1,8 @@
-// zod pieces shared by the api's routes: ids, dates, comma-separated lists, the error body.
+// zod pieces shared by the api's routes: ids, dates, comma-separated lists, the error body, pages, not found.
 import { z } from 'zod';
 import { AppError } from '../../shared/errors';
+import { isUuid } from '../../shared/ids';
+import { STATUSES } from '../../shared/lifecycle';
 
 export const uuid = z.uuid();
 
@@ -38,6 +40,16 @@ export const ErrorBody = z
   })
   .meta({ id: 'Error' });
 
+// Pieces of answer shapes.
+export const time = z.iso.datetime({ offset: true });
+export const json = z.record(z.string(), z.unknown());
+export const status = z.enum(STATUSES);
+
+export const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  description: 'Repeating a request with the same key applies it once and answers the first result.',
+};
+
 /** A workspace id in a body or query may only name the caller's own workspace; any other is not found. */
 export function ownWorkspace(callerWorkspaceId: string, named: string | undefined): void {
   if (named !== undefined && named !== callerWorkspaceId) {
@@ -45,22 +57,45 @@ export function ownWorkspace(callerWorkspaceId: string, named: string | undefine
   }
 }
 
-export function encodeCursor(parts: Record<string, string>): string {
-  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+/** The value, or a 404 naming what was asked for (`lead 123`) when there is none (or a delete found none). */
+export function found<T>(value: T | undefined | false, what: string): T {
+  if (value === undefined || value === false) throw new AppError('not_found', `${what} not found`);
+  return value;
 }
 
-export function decodeCursor<K extends string>(cursor: string, keys: K[]): Record<K, string> {
+/** The row a path id names (an id that is no UUID names none), or a 404 naming what was asked for. */
+export async function byId<T>(
+  id: string,
+  what: string,
+  load: (id: string) => Promise<T | undefined | false>,
+): Promise<T> {
+  return found(isUuid(id) ? await load(id) : undefined, `${what} ${id}`);
+}
+
+/** Keyset pages: the rows fetched with limit + 1, cut to the limit, and the cursor of the next page. */
+export function paged<T>(rows: T[], limit: number, cursorOf: (last: T) => Record<string, string>) {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const next = rows.length > limit && last ? cursorOf(last) : undefined;
+  return { page, next_cursor: next ? Buffer.from(JSON.stringify(next)).toString('base64url') : null };
+}
+
+/** A cursor `paged` gave out, over (a time, a row id); a forged or damaged one is a field error. */
+export function readCursor<K extends string>(
+  cursor: string | undefined,
+  timeKey: K,
+): Record<K | 'id', string> | undefined {
+  if (cursor === undefined) return undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Record<string, unknown>;
-    if (keys.every((key) => typeof value[key] === 'string')) return value as Record<K, string>;
+    const at = value[timeKey];
+    if (typeof at === 'string' && !Number.isNaN(Date.parse(at)) && uuid.safeParse(value.id).success) {
+      return value as Record<K | 'id', string>;
+    }
   } catch {
     // Reported below as a field error.
   }
-  throw invalidCursor();
-}
-
-export function invalidCursor(): AppError {
-  return new AppError('validation_failed', 'invalid query: cursor', {
+  throw new AppError('validation_failed', 'invalid query: cursor', {
     fields: [{ field: 'cursor', message: 'not a cursor returned by this API' }],
   });
 }

@@ -3,10 +3,12 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import express, { Router, type Response } from 'express';
+import { z } from 'zod';
 import { variables } from '../../shared/config';
+import { endpoint } from '../common/endpoints';
 
 /** Where `npm run build:web` writes the dashboard. */
-export const WEB_DIST = resolve(__dirname, '../../web/dist');
+const WEB_DIST = resolve(__dirname, '../../web/dist');
 
 export interface WebAppOptions {
   /** The built dashboard (default web/dist). */
@@ -49,48 +51,89 @@ function temporalUiUrl(given: string | undefined): string {
   );
 }
 
-export function webAppRouter(options: WebAppOptions): Router {
-  const dist = options.distDir ?? WEB_DIST;
-  const index = join(dist, 'index.html');
+/** The dashboard's page and settings: documented routes. Its files are served by `webAppFiles`. */
+export function webAppEndpoints(options: WebAppOptions) {
   const settings = {
     temporal_ui_url: temporalUiUrl(options.temporalUiUrl),
     temporal_namespace: options.temporalNamespace,
     api_base: '/api/v1',
   };
-  const router = Router();
+  return [
+    endpoint({
+      method: 'get',
+      path: '/app',
+      tag: 'dashboard',
+      summary: 'The staff dashboard (single-page app built from web/)',
+      description:
+        'Static files under /app; any other /app/… path without a file extension answers the same page (client-side routes). The page calls this API with the API key the user logs in with. Answers 503 with instructions when the app has not been built (`npm run build:web`).',
+      auth: 'none',
+      responses: {
+        200: { description: 'HTML page', html: true },
+        503: { description: 'not built yet: how to build it', html: true },
+      },
+      handler: ({ res }) => sendIndex(res, options.distDir ?? WEB_DIST),
+    }),
+    endpoint({
+      method: 'get',
+      path: '/app/config.json',
+      tag: 'dashboard',
+      summary: 'Runtime settings of the dashboard',
+      description:
+        'Where the Temporal Web UI is (TEMPORAL_UI_URL) and the namespace, for links to a lead’s run: `<temporal_ui_url>/namespaces/<namespace>/workflows/<url-encoded workflow_id>`.',
+      auth: 'none',
+      responses: {
+        200: {
+          description: 'settings',
+          schema: z.object({
+            temporal_ui_url: z.string(),
+            temporal_namespace: z.string(),
+            api_base: z.string(),
+          }),
+        },
+      },
+      handler({ res }) {
+        res.setHeader('Cache-Control', 'no-cache');
+        return settings;
+      },
+    }),
+  ];
+}
 
-  const sendIndex = (res: Response) => {
-    res.setHeader('Content-Security-Policy', CSP);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    // Always revalidated, so a new build is picked up at once; the hashed assets it names are cached for good.
-    res.setHeader('Cache-Control', 'no-cache');
-    if (!existsSync(index)) {
-      res.status(503).type('html').send(NOT_BUILT);
-      return;
-    }
-    res.sendFile(index);
-  };
-
-  router.get('/', (_req, res) => sendIndex(res));
-  router.get('/config.json', (_req, res) => {
-    res.setHeader('Cache-Control', 'no-cache');
-    res.json(settings);
+/** Resolves once the page (or the 503 saying it is not built) is sent. */
+function sendIndex(res: Response, dist: string): Promise<void> {
+  const index = join(dist, 'index.html');
+  res.setHeader('Content-Security-Policy', CSP);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  // Always revalidated, so a new build is picked up at once; the hashed assets it names are cached for good.
+  res.setHeader('Cache-Control', 'no-cache');
+  if (!existsSync(index)) {
+    res.status(503).type('html').send(NOT_BUILT);
+    return Promise.resolve();
+  }
+  return new Promise((resolveSent, reject) => {
+    // An error after the headers (the browser went away) has no one left to answer.
+    res.sendFile(index, (error) => (error && !res.headersSent ? reject(error) : resolveSent()));
   });
+}
+
+/** The dashboard's files under /app, and its page for client-side routes (/app/leads/<id>, …). */
+export function webAppFiles(distDir = WEB_DIST): Router {
+  const router = Router();
   router.use(
     '/assets',
-    express.static(join(dist, 'assets'), {
+    express.static(join(distDir, 'assets'), {
       index: false,
       fallthrough: true,
       immutable: true,
       maxAge: '365d',
     }),
   );
-  router.use(express.static(dist, { index: false, fallthrough: true, maxAge: 0 }));
-  // Client-side routes (/app/leads/<id>, …) get the page; a missing file (a path with an extension) stays a 404.
+  router.use(express.static(distDir, { index: false, fallthrough: true, maxAge: 0 }));
+  // A missing file (a path with an extension) stays a 404.
   router.use((req, res, next) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || /\.[A-Za-z0-9]+$/.test(req.path)) return next();
-    sendIndex(res);
+    sendIndex(res, distDir).catch(next);
   });
   return router;
 }

@@ -1,4 +1,4 @@
-// HTTP plumbing shared by the api and ingest services: zod parsing, JSON errors, health and readiness.
+// HTTP plumbing shared by the api and ingest services: JSON errors, health and readiness.
 import type { Client } from '@temporalio/client';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
 import type pg from 'pg';
@@ -6,23 +6,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { pingDatabase } from '../../data/pool';
 import { AppError, isUnavailable } from '../../shared/errors';
+import { endpoint, Endpoints } from './endpoints';
 import { collectInboxBacklog, httpMetrics, metricsText, startDefaultMetrics } from './metrics';
-
-/** Parses with zod, or throws a 400 naming every bad field. */
-export function parse<T extends z.ZodType>(
-  schema: T,
-  value: unknown,
-  where: 'body' | 'query' | 'params' = 'body',
-): z.output<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const fields = result.error.issues.map((issue) => ({
-    field: issue.path.length ? issue.path.join('.') : where,
-    message: issue.message,
-  }));
-  const named = [...new Set(fields.map((f) => f.field))].join(', ');
-  throw new AppError('validation_failed', `invalid ${where}: ${named}`, { fields });
-}
 
 /** Wraps an async handler so a rejection reaches the error middleware. */
 export function route(handler: (req: Request, res: express.Response) => Promise<unknown>): RequestHandler {
@@ -74,7 +59,14 @@ export interface HealthOptions {
   inboxBacklog?: boolean;
   /** More readiness checks beside Postgres and Temporal (e.g. the worker's own state). */
   checks?: Record<string, () => boolean>;
+  /** Where the routes are kept for a service that documents them (the api's OpenAPI). */
+  endpoints?: Endpoints;
 }
+
+const Ready = z.object({
+  status: z.enum(['ready', 'unavailable']),
+  checks: z.object({ postgres: z.boolean(), temporal: z.boolean() }),
+});
 
 /** `/healthz` (process up), `/readyz` (Temporal and Postgres reachable), `/metrics` (Prometheus). */
 export function mountHealth(
@@ -84,33 +76,56 @@ export function mountHealth(
 ): void {
   if (options.service) app.use(httpMetrics(options.service));
   startDefaultMetrics();
-  app.get(
-    '/metrics',
-    route(async (_req, res) => {
-      if (options.inboxBacklog) await collectInboxBacklog(deps.pool);
-      const { contentType, body } = await metricsText();
-      res.type(contentType).send(body);
+  (options.endpoints ?? new Endpoints()).mount(app, [
+    endpoint({
+      method: 'get',
+      path: '/metrics',
+      tag: 'service',
+      summary: 'Prometheus metrics of this process',
+      description:
+        'Prometheus text format: HTTP requests and latency by route and status, process metrics, and the worker-side counters when they run in this process. See docs/metrics.md. Keep it off the public proxy: scrape it on the service port.',
+      auth: 'none',
+      responses: { 200: { description: 'text/plain; version=0.0.4 (Prometheus exposition format)' } },
+      async handler({ res }) {
+        if (options.inboxBacklog) await collectInboxBacklog(deps.pool);
+        const { contentType, body } = await metricsText();
+        res.type(contentType).send(body);
+      },
     }),
-  );
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get(
-    '/readyz',
-    route(async (_req, res) => {
-      const [postgres, temporal] = await Promise.all([
-        pingDatabase(deps.pool),
-        withTimeout(deps.temporal.workflowService.getSystemInfo({}), 3000).then(
-          () => true,
-          () => false,
-        ),
-      ]);
-      const checks: Record<string, boolean> = { postgres, temporal };
-      for (const [name, check] of Object.entries(options.checks ?? {})) checks[name] = check();
-      const ready = Object.values(checks).every(Boolean);
-      res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
+    endpoint({
+      method: 'get',
+      path: '/healthz',
+      tag: 'service',
+      summary: 'Process is up',
+      auth: 'none',
+      responses: { 200: { description: 'up', schema: z.object({ status: z.literal('ok') }) } },
+      handler: () => ({ status: 'ok' }),
     }),
-  );
+    endpoint({
+      method: 'get',
+      path: '/readyz',
+      tag: 'service',
+      summary: 'Temporal and Postgres are reachable',
+      auth: 'none',
+      responses: {
+        200: { description: 'ready', schema: Ready },
+        503: { description: 'a dependency is unreachable', schema: Ready },
+      },
+      async handler({ res }) {
+        const [postgres, temporal] = await Promise.all([
+          pingDatabase(deps.pool),
+          withTimeout(deps.temporal.workflowService.getSystemInfo({}), 3000).then(
+            () => true,
+            () => false,
+          ),
+        ]);
+        const checks: Record<string, boolean> = { postgres, temporal };
+        for (const [name, check] of Object.entries(options.checks ?? {})) checks[name] = check();
+        const ready = Object.values(checks).every(Boolean);
+        res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', checks });
+      },
+    }),
+  ]);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -1,44 +1,15 @@
-// Builds the OpenAPI 3.1 document from the operation catalogue: every schema is a zod schema turned into
+// Builds the OpenAPI 3.1 document from the routes the app mounted: every schema is a zod schema turned into
 // JSON Schema by zod's own z.toJSONSchema (OpenAPI 3.1 schemas are JSON Schema 2020-12).
 import { z } from 'zod';
-import type { Permission } from '../../../data/workspaces';
+import type { Auth, Endpoint } from '../../common/endpoints';
 import { ErrorBody } from '../schemas';
-
-export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-
-/** Who may call: a workspace API key, the operator's admin token, either, or anyone. */
-export type Auth = 'api_key' | 'admin_token' | 'admin_token_or_key' | 'none';
-
-export interface ResponseSpec {
-  description: string;
-  schema?: z.ZodType;
-  /** Also answers text/csv when asked with Accept: text/csv. */
-  csv?: boolean;
-  /** The body is an HTML page. */
-  html?: boolean;
-}
-
-export interface Operation {
-  method: Method;
-  /** Express-style path, e.g. /api/v1/leads/:id */
-  path: string;
-  tag: string;
-  summary: string;
-  description?: string;
-  auth: Auth;
-  permission?: Permission;
-  query?: z.ZodObject;
-  body?: z.ZodType;
-  headers?: { name: string; description: string }[];
-  responses: Record<number, ResponseSpec>;
-}
 
 type JsonSchema = Record<string, unknown>;
 
 const DEFS = '#/$defs/';
 const COMPONENTS = '#/components/schemas/';
 
-export function toOpenApiPath(path: string): string {
+function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
@@ -80,7 +51,10 @@ const RATE_LIMIT_HEADERS = {
   'RateLimit-Policy': { description: 'The policy, e.g. `1000;w=3600`.', schema: { type: 'string' } },
 };
 
-export function buildDocument(operations: Operation[], info: { version: string }): Record<string, unknown> {
+export function buildDocument(
+  operations: readonly Endpoint[],
+  info: { version: string },
+): Record<string, unknown> {
   const schemas = new SchemaSet();
   const error = schemas.convert(ErrorBody, 'output');
   const errorResponse = (description: string) => ({
@@ -91,8 +65,11 @@ export function buildDocument(operations: Operation[], info: { version: string }
 
   for (const op of operations) {
     const parameters: unknown[] = [];
+    const named = op.params
+      ? (schemas.convert(op.params, 'input').properties as Record<string, JsonSchema>)
+      : {};
     for (const [, name] of op.path.matchAll(/:([A-Za-z0-9_]+)/g)) {
-      parameters.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+      parameters.push({ name, in: 'path', required: true, schema: named[name!] ?? { type: 'string' } });
     }
     if (op.query) {
       const query = schemas.convert(op.query, 'input');
@@ -168,7 +145,7 @@ export function buildDocument(operations: Operation[], info: { version: string }
       ...(op.body
         ? {
             requestBody: {
-              required: true,
+              required: !op.bodyOptional,
               content: { 'application/json': { schema: schemas.convert(op.body, 'input') } },
             },
           }

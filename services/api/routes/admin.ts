@@ -1,36 +1,9 @@
 // /api/v1/admin: operator actions behind LEADRELAY_ADMIN_TOKEN, across every workspace.
-import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import { resealSecrets } from '../../../data/keyRotation';
-import type { KeyRing } from '../../../shared/crypto';
-import { AppError } from '../../../shared/errors';
-import { parse, route } from '../../common/http';
-import { requireAdminToken } from '../auth';
-
-export const RotateKeysBody = z
-  .object({
-    dry_run: z.boolean().default(false).meta({ description: 'count what would be resealed, write nothing' }),
-  })
-  .strict();
-
-export function adminRouter(deps: { pool: pg.Pool; keyRing?: KeyRing; adminToken?: string }): Router {
-  const router = Router();
-  router.use(requireAdminToken(deps.adminToken));
-
-  // The api's own key ring decides: deploy the new key first (in front) to every process, then call this.
-  router.post(
-    '/rotate-keys',
-    route(async (req, res) => {
-      const body = parse(RotateKeysBody, req.body ?? {});
-      if (!deps.keyRing) {
-        throw new AppError('unavailable', 'LEADRELAY_ENCRYPTION_KEYS is not configured on this server');
-      }
-      res.json(await resealSecrets(deps.pool, deps.keyRing, { dryRun: body.dry_run }));
-    }),
-  );
-  return router;
-}
+import { requireKeyRing, type KeyRing } from '../../../shared/crypto';
+import { endpoint } from '../../common/endpoints';
 
 const tableCounts = z.object({
   checked: z.number().int(),
@@ -39,7 +12,7 @@ const tableCounts = z.object({
   failed: z.number().int(),
 });
 
-export const RotationReport = z
+const RotationReport = z
   .object({
     primary_key_id: z.string(),
     dry_run: z.boolean(),
@@ -47,3 +20,29 @@ export const RotationReport = z
     failures: z.array(z.object({ table: z.string(), column: z.string(), id: z.string(), error: z.string() })),
   })
   .meta({ id: 'KeyRotationReport' });
+
+export function adminEndpoints(deps: { pool: pg.Pool; keyRing?: KeyRing }) {
+  return [
+    endpoint({
+      method: 'post',
+      path: '/api/v1/admin/rotate-keys',
+      tag: 'admin',
+      summary: 'Re-seal every stored secret with the first key of LEADRELAY_ENCRYPTION_KEYS',
+      description:
+        'Integration credentials and webhook secrets, outbound webhook signing secrets. Idempotent; counts per table; values no key opens are listed, not changed. Same as `npm run rotate-keys`.',
+      auth: 'admin_token',
+      body: z
+        .object({
+          dry_run: z
+            .boolean()
+            .default(false)
+            .meta({ description: 'count what would be resealed, write nothing' }),
+        })
+        .strict(),
+      bodyOptional: true,
+      responses: { 200: { description: 'the pass', schema: RotationReport } },
+      // The api's own key ring decides: deploy the new key first (in front) to every process, then call this.
+      handler: ({ body }) => resealSecrets(deps.pool, requireKeyRing(deps.keyRing), { dryRun: body.dry_run }),
+    }),
+  ];
+}

@@ -3,7 +3,7 @@
 // only, with CORS for the UI's origin. Operators prove themselves with the admin token, as a bearer token
 // (CLI: --codec-auth) or as a session cookie set by signing in at GET /codec (the UI: "include credentials").
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import {
   EncryptionCodec,
@@ -12,16 +12,14 @@ import {
   payloadToJson,
   type JsonPayload,
 } from '../../../shared/codec';
-import type { KeyRing } from '../../../shared/crypto';
+import { requireKeyRing, type KeyRing } from '../../../shared/crypto';
 import { AppError } from '../../../shared/errors';
-import { parse, route } from '../../common/http';
+import { endpoint } from '../../common/endpoints';
 
 export interface CodecDeps {
   keyRing?: KeyRing;
   /** LEADRELAY_ADMIN_TOKEN: the operator token. Unset, nobody may decode. */
   adminToken?: string;
-  /** Browser origins allowed to call the endpoint (the Temporal UI's). */
-  origins: string[];
 }
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'base64');
@@ -31,14 +29,14 @@ const JsonPayloadSchema = z
     data: base64.optional().describe('payload bytes, base64'),
   })
   .meta({ id: 'CodecPayload' });
-export const CodecBody = z
+const CodecBody = z
   .object({ payloads: z.array(JsonPayloadSchema).max(10_000) })
   .meta({ id: 'CodecPayloads' });
-export const CodecSessionBody = z.object({
+const CodecSessionBody = z.object({
   token: z.string().min(1).max(1000).optional().describe('the admin token (or send it as a bearer token)'),
 });
 
-export const SESSION_COOKIE = 'leadrelay_codec';
+const SESSION_COOKIE = 'leadrelay_codec';
 const SESSION_SECONDS = 12 * 60 * 60;
 /** The UI asks for these in its preflight: JSON, the namespace, and (over https) its access token. */
 const ALLOWED_HEADERS = 'Authorization, Content-Type, X-Namespace';
@@ -87,11 +85,29 @@ export function uiOrigins(uiUrl: string): string[] {
   return origins;
 }
 
-export function codecRouter(deps: CodecDeps): Router {
-  const router = Router();
-  const origins = new Set(deps.origins);
-  const codec = deps.keyRing ? new EncryptionCodec(deps.keyRing) : undefined;
+/** CORS: the UI's origins may call with credentials; a preflight is answered before any auth (it has none). */
+export function codecCors(origins: string[]): RequestHandler {
+  const allowedOrigins = new Set(origins);
+  // Other origins get no CORS headers, so their browsers refuse the answer.
+  return (req, res, next) => {
+    res.vary('Origin');
+    const origin = req.headers.origin;
+    const allowed = origin !== undefined && allowedOrigins.has(origin);
+    if (allowed) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+    }
+    if (req.method !== 'OPTIONS') return next();
+    if (allowed) {
+      res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
+    res.status(204).end();
+  };
+}
 
+export function codecEndpoints(deps: CodecDeps) {
   const bearer = (req: Request) => /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
   const validSession = (value: string | undefined) => {
     if (!value || !deps.adminToken) return false;
@@ -115,100 +131,120 @@ export function codecRouter(deps: CodecDeps): Router {
     );
   };
 
-  // CORS: the UI's origin may call with credentials; a preflight is answered here, before any auth (browsers
-  // send no credentials with it). Other origins get no CORS headers, so their browsers refuse the answer.
-  router.use((req, res, next) => {
-    res.vary('Origin');
-    const origin = req.headers.origin;
-    const allowed = origin !== undefined && origins.has(origin);
-    if (allowed) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Allow-Credentials', 'true');
-    }
-    if (req.method !== 'OPTIONS') return next();
-    if (allowed) {
-      res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
-      res.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
-      res.setHeader('Access-Control-Max-Age', '600');
-    }
-    res.status(204).end();
-  });
-
-  router.get('/', (req, res) => {
-    // Relative, so the page works behind a proxy that mounts the api under a prefix.
-    const action = req.originalUrl.split('?')[0]!.endsWith('/') ? 'session' : 'codec/session';
-    res
-      .type('html')
-      .setHeader('Content-Security-Policy', PAGE_POLICY)
-      .send(
-        page(
-          'leadrelay codec: operator sign-in',
-          '<p>Signing in lets the Temporal Web UI in this browser decrypt lead payloads through this endpoint ' +
-            'for 12 hours. Paste the operator token (<code>LEADRELAY_ADMIN_TOKEN</code>; <code>npm start</code> ' +
-            `prints it).</p><form method="post" action="${action}"><label>Operator token ` +
-            '<input type="password" name="token" autocomplete="off" required></label>' +
-            '<button type="submit">Sign in</button></form>',
-        ),
-      );
-  });
-
-  router.post(
-    '/session',
-    express.urlencoded({ extended: false, limit: '4kb' }),
-    express.json({ limit: '4kb' }),
-    route(async (req, res) => {
-      const body = parse(CodecSessionBody, req.body ?? {});
-      const token = body.token ?? bearer(req);
-      if (!deps.adminToken)
-        throw new AppError('unauthorized', 'LEADRELAY_ADMIN_TOKEN is not configured on this server');
-      if (!token || !equal(token, deps.adminToken))
-        throw new AppError('unauthorized', 'that is not the operator token (LEADRELAY_ADMIN_TOKEN)', {
-          fields: [{ field: 'token', message: 'wrong or missing operator token' }],
-        });
-      const expires = Math.floor(Date.now() / 1000) + SESSION_SECONDS;
-      // Same-site (the local UI on :8233 and the api on :8080 are one site) over http; over https the UI may sit
-      // on another site, and CORS decides which origins may read the answers.
-      const site = isHttps(req) ? 'SameSite=None; Secure' : 'SameSite=Strict';
-      res.setHeader(
-        'Set-Cookie',
-        `${SESSION_COOKIE}=${expires}.${sessionMac(deps.adminToken, expires)}; Path=/codec; HttpOnly; Max-Age=${SESSION_SECONDS}; ${site}`,
-      );
-      res
-        .type('html')
-        .setHeader('Content-Security-Policy', PAGE_POLICY)
-        .send(
-          page(
-            'Signed in',
-            `<p>Until ${new Date(expires * 1000).toISOString()}. In the Temporal Web UI open the codec settings ` +
-              '(the data encoder icon), use this endpoint and tick <b>Include cross-origin credentials</b>.</p>',
-          ),
-        );
-    }),
-  );
-
   // Payloads can be large (Temporal allows 2 MB each, a third more in base64): a parser of its own.
   const json = express.json({ limit: '8mb', type: () => true });
   const convert = (direction: 'encode' | 'decode') =>
-    route(async (req: Request, res: Response) => {
-      const body = parse(CodecBody, req.body);
-      if (!codec)
-        throw new AppError('unavailable', 'LEADRELAY_ENCRYPTION_KEYS is not configured on this server');
-      const payloads = body.payloads.map((p) => payloadFromJson(p as JsonPayload));
-      let converted;
-      try {
-        converted = direction === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);
-      } catch (error) {
-        if (!(error instanceof PayloadDecryptionError)) throw error;
-        const index = await firstFailure(codec, payloads);
-        throw new AppError('validation_failed', `payloads.${index}: ${error.message}`, {
-          fields: [{ field: `payloads.${index}`, message: error.message }],
-        });
-      }
-      res.json({ payloads: converted.map(payloadToJson) });
+    endpoint({
+      method: 'post',
+      path: `/codec/${direction}`,
+      tag: 'codec',
+      ...(direction === 'decode'
+        ? {
+            summary: 'Decrypt Temporal payloads (remote codec protocol)',
+            description:
+              'Temporal\'s codec server protocol: `{ payloads: [...] }` as proto3 JSON (metadata values and data base64), answered in the same shape. Encrypted payloads (`encoding: binary/encrypted`) come back as they were before encryption; others pass through. Auth: the admin token as a bearer token (CLI `--codec-auth "Bearer …"`) or the session cookie of POST /codec/session. CORS: the Temporal UI\'s origin (TEMPORAL_UI_URL) may call with credentials; the UI sends `X-Namespace`.',
+            responses: { 200: { description: 'the decoded payloads, in order', schema: CodecBody } },
+          }
+        : {
+            summary: 'Encrypt Temporal payloads (remote codec protocol)',
+            description:
+              'The inverse of /codec/decode, for inputs the UI or CLI sends (start, signal): payloads come back encrypted with the first key of LEADRELAY_ENCRYPTION_KEYS.',
+            responses: { 200: { description: 'the encrypted payloads, in order', schema: CodecBody } },
+          }),
+      auth: 'admin_token',
+      guard: [operatorOnly],
+      before: [json],
+      body: CodecBody,
+      async handler({ body }) {
+        const codec = new EncryptionCodec(requireKeyRing(deps.keyRing));
+        const payloads = body.payloads.map((p) => payloadFromJson(p as JsonPayload));
+        let converted;
+        try {
+          converted = direction === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);
+        } catch (error) {
+          if (!(error instanceof PayloadDecryptionError)) throw error;
+          const index = await firstFailure(codec, payloads);
+          throw new AppError('validation_failed', `payloads.${index}: ${error.message}`, {
+            fields: [{ field: `payloads.${index}`, message: error.message }],
+          });
+        }
+        return { payloads: converted.map(payloadToJson) };
+      },
     });
-  router.post('/decode', operatorOnly, json, convert('decode'));
-  router.post('/encode', operatorOnly, json, convert('encode'));
-  return router;
+
+  return [
+    endpoint({
+      method: 'get',
+      path: '/codec',
+      tag: 'codec',
+      summary: 'Operator sign-in page of the codec endpoint',
+      description:
+        'A form taking the admin token; signing in sets a 12-hour session cookie the Temporal Web UI sends when its codec setting "Include cross-origin credentials" is on. See docs/codec.md.',
+      auth: 'none',
+      responses: { 200: { description: 'HTML page', html: true } },
+      handler({ req, res }) {
+        // Relative, so the page works behind a proxy that mounts the api under a prefix.
+        const action = req.originalUrl.split('?')[0]!.endsWith('/') ? 'session' : 'codec/session';
+        res
+          .type('html')
+          .setHeader('Content-Security-Policy', PAGE_POLICY)
+          .send(
+            page(
+              'leadrelay codec: operator sign-in',
+              '<p>Signing in lets the Temporal Web UI in this browser decrypt lead payloads through this endpoint ' +
+                'for 12 hours. Paste the operator token (<code>LEADRELAY_ADMIN_TOKEN</code>; <code>npm start</code> ' +
+                `prints it).</p><form method="post" action="${action}"><label>Operator token ` +
+                '<input type="password" name="token" autocomplete="off" required></label>' +
+                '<button type="submit">Sign in</button></form>',
+            ),
+          );
+      },
+    }),
+    endpoint({
+      method: 'post',
+      path: '/codec/session',
+      tag: 'codec',
+      summary: 'Sign in to the codec endpoint (sets the session cookie)',
+      description:
+        'The admin token as the form field `token` (application/x-www-form-urlencoded or JSON) or as a bearer token. Answers an HTML page and `Set-Cookie: leadrelay_codec=…; Path=/codec; HttpOnly`.',
+      auth: 'admin_token',
+      // The token may come in the body: checked by the handler.
+      guard: [],
+      before: [express.urlencoded({ extended: false, limit: '4kb' }), express.json({ limit: '4kb' })],
+      body: CodecSessionBody,
+      bodyOptional: true,
+      responses: { 200: { description: 'signed in (HTML page)', html: true } },
+      handler({ body, req, res }) {
+        const token = body.token ?? bearer(req);
+        if (!deps.adminToken)
+          throw new AppError('unauthorized', 'LEADRELAY_ADMIN_TOKEN is not configured on this server');
+        if (!token || !equal(token, deps.adminToken))
+          throw new AppError('unauthorized', 'that is not the operator token (LEADRELAY_ADMIN_TOKEN)', {
+            fields: [{ field: 'token', message: 'wrong or missing operator token' }],
+          });
+        const expires = Math.floor(Date.now() / 1000) + SESSION_SECONDS;
+        // Same-site (the local UI on :8233 and the api on :8080 are one site) over http; over https the UI may sit
+        // on another site, and CORS decides which origins may read the answers.
+        const site = isHttps(req) ? 'SameSite=None; Secure' : 'SameSite=Strict';
+        res.setHeader(
+          'Set-Cookie',
+          `${SESSION_COOKIE}=${expires}.${sessionMac(deps.adminToken, expires)}; Path=/codec; HttpOnly; Max-Age=${SESSION_SECONDS}; ${site}`,
+        );
+        res
+          .type('html')
+          .setHeader('Content-Security-Policy', PAGE_POLICY)
+          .send(
+            page(
+              'Signed in',
+              `<p>Until ${new Date(expires * 1000).toISOString()}. In the Temporal Web UI open the codec settings ` +
+                '(the data encoder icon), use this endpoint and tick <b>Include cross-origin credentials</b>.</p>',
+            ),
+          );
+      },
+    }),
+    convert('decode'),
+    convert('encode'),
+  ];
 }
 
 /** Which payload of a batch failed, for the error (the codec decodes a batch at once). */

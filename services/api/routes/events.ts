@@ -1,16 +1,25 @@
 // GET /api/v1/events/stream: the workspace's live feed (status changes, partner conflicts, conversions) as
-// server-sent events, read from the live_feed table (migration 1700000000016) with Last-Event-ID resume.
-import { Router, type Response } from 'express';
+// server-sent events, read from the live_feed table with Last-Event-ID resume.
+import type { Response } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
+import {
+  FEED_PAGE,
+  feedAfter,
+  feedBefore,
+  feedHead,
+  FeedListener,
+  type FeedCursor,
+  type FeedRow,
+} from '../../../data/liveFeed';
 import { AppError } from '../../../shared/errors';
-import { parse, route } from '../../common/http';
-import { principal, requirePermission } from '../auth';
+import { endpoint } from '../../common/endpoints';
+import { principal } from '../auth';
 import { csvList } from '../schemas';
 
-export const FEED_EVENT_TYPES = ['status_changed', 'conversion_logged'] as const;
+const FEED_EVENT_TYPES = ['status_changed', 'conversion_logged'] as const;
 
-export const StreamQuery = z.object({
+const StreamQuery = z.object({
   types: csvList(FEED_EVENT_TYPES).optional(),
   backlog: z.coerce
     .number()
@@ -29,166 +38,20 @@ export const StreamQuery = z.object({
 });
 
 /** Event ids are `<xid>.<id>`: the writing transaction, then the row (see the migration for why). */
-export const LastEventIdHeader = z
-  .string()
-  .regex(/^\d{1,20}\.\d{1,19}$/, 'an event id received from this stream');
+const LastEventIdHeader = z.string().regex(/^\d{1,20}\.\d{1,19}$/, 'an event id received from this stream');
 
-interface Cursor {
-  xid: string;
-  id: number;
-}
-
-interface FeedRow {
-  id: number;
-  xid: string;
-  kind: string;
-  data: Record<string, unknown>;
-  created_at: Date;
-}
-
-const CHANNEL = 'leadrelay_live_feed';
 /** Without a notification a stream still looks every so often (a lost notification, a held-back row). */
 const POLL_MS = 2000;
 /** A notified row may wait for an older transaction to finish: look again soon rather than at the next poll. */
 const RECHECK_MS = 200;
-const PAGE = 200;
 /** Open streams per workspace and api process: a dashboard holds one; a runaway client cannot hold thousands. */
-export const MAX_STREAMS_PER_WORKSPACE = 50;
+const MAX_STREAMS_PER_WORKSPACE = 50;
 
 const eventId = (row: { xid: string; id: number }) => `${row.xid}.${row.id}`;
 
-function parseCursor(value: string): Cursor {
+function parseCursor(value: string): FeedCursor {
   const [xid, id] = value.split('.') as [string, string];
   return { xid, id: Number(id) };
-}
-
-/**
- * One LISTEN connection per api process, opened while at least one stream is open and shared by all of them:
- * a notification names a workspace, and wakes that workspace's streams.
- */
-class FeedListener {
-  private readonly streams = new Map<string, Set<() => void>>();
-  private client?: pg.PoolClient;
-  private connecting?: Promise<void>;
-
-  constructor(private readonly pool: pg.Pool) {}
-
-  open(workspaceId: string): number {
-    return this.streams.get(workspaceId)?.size ?? 0;
-  }
-
-  subscribe(workspaceId: string, wake: () => void): () => void {
-    let set = this.streams.get(workspaceId);
-    if (!set) this.streams.set(workspaceId, (set = new Set()));
-    set.add(wake);
-    this.ensure();
-    return () => {
-      set.delete(wake);
-      if (set.size === 0) this.streams.delete(workspaceId);
-      if (this.streams.size === 0) this.close();
-    };
-  }
-
-  /** Listens unless it already does; streams call this on every poll, so a dropped connection comes back. */
-  ensure(): void {
-    if (this.client || this.connecting || this.streams.size === 0) return;
-    this.connecting = this.connect().finally(() => {
-      this.connecting = undefined;
-    });
-  }
-
-  private async connect(): Promise<void> {
-    let client: pg.PoolClient | undefined;
-    let released = false;
-    const drop = () => {
-      if (this.client === client) this.client = undefined;
-      if (client && !released) {
-        released = true;
-        client.release(true);
-      }
-    };
-    try {
-      client = await this.pool.connect();
-      client.on('notification', (message) => {
-        for (const wake of this.streams.get(message.payload ?? '') ?? []) wake();
-      });
-      // Postgres went away: drop this connection; the next poll listens again.
-      client.on('error', drop);
-      await client.query(`LISTEN ${CHANNEL}`);
-      this.client = client;
-      this.release = (destroy) => {
-        if (released) return;
-        released = true;
-        client!.removeListener('error', drop);
-        client!.release(destroy);
-      };
-      // Every stream left while we were connecting.
-      if (this.streams.size === 0) this.close();
-    } catch {
-      // Streams keep polling without the wake-ups; the next poll tries again.
-      drop();
-    }
-  }
-
-  private release?: (destroy: boolean) => void;
-
-  private close(): void {
-    const client = this.client;
-    const release = this.release;
-    this.client = undefined;
-    this.release = undefined;
-    if (!client || !release) return;
-    client.removeAllListeners('notification');
-    client.query(`UNLISTEN ${CHANNEL}`).then(
-      () => release(false),
-      () => release(true),
-    );
-  }
-}
-
-/** Where a fresh stream starts: just below the oldest transaction in flight (nothing at or above it is handed out yet). */
-async function head(pool: pg.Pool): Promise<Cursor> {
-  const { rows } = await pool.query<{ xid: string }>(
-    'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xid',
-  );
-  return { xid: rows[0]!.xid, id: 0 };
-}
-
-const SELECT = 'SELECT id, xid::text AS xid, kind, data, created_at FROM live_feed';
-
-/** The latest `count` events before the cursor, oldest first. */
-async function backlog(
-  pool: pg.Pool,
-  workspaceId: string,
-  before: Cursor,
-  kinds: readonly string[],
-  count: number,
-): Promise<FeedRow[]> {
-  const { rows } = await pool.query<FeedRow>(
-    `${SELECT} WHERE workspace_id = $1 AND (xid, id) < ($2::xid8, $3::bigint) AND kind = ANY($4)
-      ORDER BY xid DESC, id DESC LIMIT $5`,
-    [workspaceId, before.xid, before.id, kinds, count],
-  );
-  return rows.reverse();
-}
-
-/**
- * Events after the cursor whose transactions are all finished: any transaction that might still commit a row
- * has an xid at or above the snapshot's xmin, so everything below it is final and can be handed out in order.
- */
-async function after(
-  pool: pg.Pool,
-  workspaceId: string,
-  cursor: Cursor,
-  kinds: readonly string[],
-): Promise<FeedRow[]> {
-  const { rows } = await pool.query<FeedRow>(
-    `${SELECT} WHERE workspace_id = $1 AND (xid, id) > ($2::xid8, $3::bigint) AND kind = ANY($4)
-        AND xid < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY xid, id LIMIT ${PAGE}`,
-    [workspaceId, cursor.xid, cursor.id, kinds],
-  );
-  return rows;
 }
 
 /** The SSE frame of one feed row: `data` holds ids, statuses and amounts, never contact details. */
@@ -203,7 +66,7 @@ async function serveStream(
   pool: pg.Pool,
   listener: FeedListener,
   res: Response,
-  options: { workspaceId: string; permissions: string[]; resume?: Cursor } & z.output<typeof StreamQuery>,
+  options: { workspaceId: string; permissions: string[]; resume?: FeedCursor } & z.output<typeof StreamQuery>,
 ): Promise<void> {
   const kinds = options.types ?? [...FEED_EVENT_TYPES];
   // The client may leave at any moment, even before the first await below returns: watch from the start.
@@ -221,10 +84,10 @@ async function serveStream(
   const gone = () => !open || !res.socket || res.socket.destroyed;
 
   // Read before answering: an unreachable Postgres is still a plain JSON 503.
-  let cursor = options.resume ?? (await head(pool));
+  let cursor = options.resume ?? (await feedHead(pool));
   const first = options.resume
     ? []
-    : await backlog(pool, options.workspaceId, cursor, kinds, options.backlog);
+    : await feedBefore(pool, options.workspaceId, cursor, kinds, options.backlog);
   if (gone()) return stop();
 
   res.status(200);
@@ -274,11 +137,11 @@ async function serveStream(
       listener.ensure();
       const woken = notified;
       notified = false;
-      const rows = await after(pool, options.workspaceId, cursor, kinds);
+      const rows = await feedAfter(pool, options.workspaceId, cursor, kinds);
       if (!open) break;
       for (const row of rows) await write(frame(row));
       if (rows.length > 0) cursor = rows[rows.length - 1]!;
-      if (rows.length === PAGE) continue;
+      if (rows.length === FEED_PAGE) continue;
       if (Date.now() - lastWrite >= heartbeatMs) await write(': keep-alive\n\n');
       if (notified) continue;
       const delay = Math.min(
@@ -303,37 +166,47 @@ async function serveStream(
   }
 }
 
-export function eventsRouter(pool: pg.Pool): Router {
-  const router = Router();
+export function eventEndpoints(pool: pg.Pool) {
   const listener = new FeedListener(pool);
-
-  router.get(
-    '/stream',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const query = parse(StreamQuery, req.query, 'query');
-      const header = req.get('Last-Event-ID');
-      let resume: Cursor | undefined;
-      if (header !== undefined && header !== '') {
-        const checked = LastEventIdHeader.safeParse(header);
-        if (!checked.success) {
-          throw new AppError('validation_failed', 'invalid header: Last-Event-ID', {
-            fields: [{ field: 'Last-Event-ID', message: 'an event id received from this stream' }],
-          });
+  return [
+    endpoint({
+      method: 'get',
+      path: '/api/v1/events/stream',
+      tag: 'dashboard',
+      summary: 'Live feed: status changes and conversions as server-sent events',
+      description:
+        'A `text/event-stream` of the workspace’s events as they commit. First `event: ready` with `{ workspace_id, permissions, resumed, types }`; then `event: status_changed` (`{ id, type, lead_id, history_id, entry_type: applied|conflict, old_status, new_status, source, direction, journey, at }`) and `event: conversion_logged` (`{ id, type, lead_id, conversion_id, property_id, conversion_type, conversion_value, currency, at }`); no contact details. Each event has an `id`; reconnect with the `Last-Event-ID` header to resume after it, in order, with nothing missed (within the 7 days kept). A `: keep-alive` comment comes every `heartbeat` seconds. Browsers read it with fetch (EventSource cannot send the Authorization header).',
+      permission: 'read',
+      query: StreamQuery,
+      headers: [
+        {
+          name: 'Last-Event-ID',
+          description: 'The id of the last event received: the stream resumes after it.',
+        },
+      ],
+      responses: { 200: { description: 'the event stream (text/event-stream); it stays open' } },
+      async handler({ query, req, res }) {
+        const header = req.get('Last-Event-ID');
+        let resume: FeedCursor | undefined;
+        if (header !== undefined && header !== '') {
+          const checked = LastEventIdHeader.safeParse(header);
+          if (!checked.success) {
+            throw new AppError('validation_failed', 'invalid header: Last-Event-ID', {
+              fields: [{ field: 'Last-Event-ID', message: 'an event id received from this stream' }],
+            });
+          }
+          resume = parseCursor(checked.data);
         }
-        resume = parseCursor(checked.data);
-      }
-      const { workspaceId, permissions } = principal(req);
-      if (listener.open(workspaceId) >= MAX_STREAMS_PER_WORKSPACE) {
-        throw new AppError(
-          'rate_limited',
-          `this workspace already has ${MAX_STREAMS_PER_WORKSPACE} live feeds open on this server; close one`,
-          { limit: MAX_STREAMS_PER_WORKSPACE },
-        );
-      }
-      await serveStream(pool, listener, res, { ...query, workspaceId, permissions, resume });
+        const { workspaceId, permissions } = principal(req);
+        if (listener.open(workspaceId) >= MAX_STREAMS_PER_WORKSPACE) {
+          throw new AppError(
+            'rate_limited',
+            `this workspace already has ${MAX_STREAMS_PER_WORKSPACE} live feeds open on this server; close one`,
+            { limit: MAX_STREAMS_PER_WORKSPACE },
+          );
+        }
+        await serveStream(pool, listener, res, { ...query, workspaceId, permissions, resume });
+      },
     }),
-  );
-
-  return router;
+  ];
 }

@@ -1,30 +1,22 @@
 // /api/v1/inbox: operators list the ingest inbox and replay one event or a time window. Authenticated by the
 // admin token (every workspace; `workspace_id` narrows) or a workspace key with the admin permission (its own).
-import { isUuid } from '../../../shared/ids';
-import { timingSafeEqual } from 'node:crypto';
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
 import { getInboxEvent, INBOX_STATUSES, listInboxEvents, type InboxRow } from '../../../data/inbox';
 import { AppError } from '../../../shared/errors';
 import { PARTNERS } from '../../../shared/lifecycle';
-import { parse, route } from '../../common/http';
 import { replayInboxEvent, replayInboxWindow, type DeliveryDeps } from '../../../usecases/inbox';
-import { authenticate, requirePermission } from '../auth';
+import { endpoint } from '../../common/endpoints';
+import { byId, isoDate, paged, readCursor, time } from '../schemas';
 
-export interface InboxDeps extends DeliveryDeps {
-  adminToken?: string;
-}
-
-const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
-const statusList = z
-  .string()
-  .transform((value) => value.split(',').filter(Boolean))
-  .pipe(z.array(z.enum(INBOX_STATUSES)).min(1));
-
-export const ListInboxQuery = z.object({
+const ListInboxQuery = z.object({
   workspace_id: z.string().min(1).max(64).optional(),
   partner: z.enum(PARTNERS).optional(),
-  status: statusList.optional(),
+  status: z
+    .string()
+    .transform((value) => value.split(',').filter(Boolean))
+    .pipe(z.array(z.enum(INBOX_STATUSES)).min(1))
+    .optional(),
   integration_id: z.uuid().optional(),
   received_from: isoDate.optional(),
   received_to: isoDate.optional(),
@@ -32,7 +24,7 @@ export const ListInboxQuery = z.object({
   cursor: z.string().max(500).optional(),
 });
 
-export const ReplayWindowBody = z
+const ReplayWindowBody = z
   .object({
     workspace_id: z.string().min(1).max(64).optional(),
     partner: z.enum(PARTNERS).optional(),
@@ -44,9 +36,27 @@ export const ReplayWindowBody = z
   })
   .strict();
 
+const InboxEvent = z
+  .object({
+    id: z.uuid(),
+    workspace_id: z.string(),
+    integration_id: z.string().nullable(),
+    partner: z.string(),
+    partner_event_id: z.string(),
+    event_type: z.string().nullable(),
+    status: z.string(),
+    lead_id: z.string().nullable(),
+    attempts: z.number().int(),
+    last_error: z.string().nullable(),
+    received_at: time,
+    delivered_at: time.nullable(),
+  })
+  .loose()
+  .meta({ id: 'InboxEvent' });
+
 /** Which workspace a caller may see: all (admin token, optionally narrowed) or its own (admin key). */
-function scope(res: Response, requested: string | undefined): string | undefined {
-  const own = res.locals.inboxWorkspaceId as string | undefined;
+function scope(req: Request, requested: string | undefined): string | undefined {
+  const own = req.principal?.workspaceId;
   if (own === undefined) return requested;
   if (requested !== undefined && requested !== own) {
     throw new AppError('forbidden', 'a workspace key sees only its own workspace');
@@ -54,47 +64,7 @@ function scope(res: Response, requested: string | undefined): string | undefined
   return own;
 }
 
-function adminTokenOrAdminKey(deps: InboxDeps) {
-  const keyAuth = authenticate(deps.pool);
-  const admin = requirePermission('admin');
-  return (req: Request, res: Response, next: NextFunction) => {
-    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    const given = Buffer.from(match?.[1] ?? '');
-    const expected = Buffer.from(deps.adminToken ?? '');
-    if (deps.adminToken && given.length === expected.length && timingSafeEqual(given, expected)) {
-      res.locals.inboxWorkspaceId = undefined;
-      return next();
-    }
-    keyAuth(req, res, (error?: unknown) => {
-      if (error) return next(error);
-      admin(req, res, (denied?: unknown) => {
-        if (denied) return next(denied);
-        res.locals.inboxWorkspaceId = req.principal!.workspaceId;
-        next();
-      });
-    });
-  };
-}
-
-function encodeCursor(row: InboxRow): string {
-  return Buffer.from(JSON.stringify({ r: row.received_at.toISOString(), id: row.id })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { receivedAt: string; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { r?: unknown; id?: unknown };
-    if (typeof value.r === 'string' && typeof value.id === 'string' && isUuid(value.id)) {
-      return { receivedAt: value.r, id: value.id };
-    }
-  } catch {
-    // Reported below.
-  }
-  throw new AppError('validation_failed', 'invalid query: cursor', {
-    fields: [{ field: 'cursor', message: 'not a cursor returned by this API' }],
-  });
-}
-
-export function inboxEventJson(row: InboxRow) {
+function inboxEventJson(row: InboxRow) {
   return {
     id: row.id,
     workspace_id: row.workspace_id,
@@ -116,76 +86,97 @@ export function inboxEventJson(row: InboxRow) {
   };
 }
 
-export function inboxRouter(deps: InboxDeps): Router {
-  const router = Router();
-  router.use(adminTokenOrAdminKey(deps));
-
-  router.get(
-    '/',
-    route(async (req, res) => {
-      const query = parse(ListInboxQuery, req.query, 'query');
-      const rows = await listInboxEvents(deps.pool, {
-        workspaceId: scope(res, query.workspace_id),
-        partner: query.partner,
-        status: query.status,
-        integrationId: query.integration_id,
-        receivedFrom: query.received_from,
-        receivedTo: query.received_to,
-        limit: query.limit + 1,
-        cursor: query.cursor ? decodeCursor(query.cursor) : undefined,
-      });
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      res.json({
-        events: page.map(inboxEventJson),
-        next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null,
-      });
+export function inboxEndpoints(deps: DeliveryDeps) {
+  const operators = { tag: 'inbox', auth: 'admin_token_or_key', permission: 'admin' } as const;
+  return [
+    endpoint({
+      ...operators,
+      method: 'get',
+      path: '/api/v1/inbox',
+      summary: 'List ingest inbox events',
+      query: ListInboxQuery,
+      responses: {
+        200: {
+          description: 'a page of events',
+          schema: z.object({ events: z.array(InboxEvent), next_cursor: z.string().nullable() }),
+        },
+      },
+      async handler({ query, req }) {
+        const cursor = readCursor(query.cursor, 'r');
+        const rows = await listInboxEvents(deps.pool, {
+          workspaceId: scope(req, query.workspace_id),
+          partner: query.partner,
+          status: query.status,
+          integrationId: query.integration_id,
+          receivedFrom: query.received_from,
+          receivedTo: query.received_to,
+          limit: query.limit + 1,
+          cursor: cursor && { receivedAt: cursor.r, id: cursor.id },
+        });
+        const { page, next_cursor } = paged(rows, query.limit, (last) => ({
+          r: last.received_at.toISOString(),
+          id: last.id,
+        }));
+        return { events: page.map(inboxEventJson), next_cursor };
+      },
     }),
-  );
-
-  router.post(
-    '/replay',
-    route(async (req, res) => {
-      const body = parse(ReplayWindowBody, req.body);
-      const results = await replayInboxWindow(deps, {
-        workspaceId: scope(res, body.workspace_id),
-        partner: body.partner,
-        status: body.status,
-        integrationId: body.integration_id,
-        receivedFrom: body.received_from,
-        receivedTo: body.received_to,
-        limit: body.limit,
-      });
-      const counts: Record<string, number> = {};
-      for (const result of results) counts[result.status] = (counts[result.status] ?? 0) + 1;
-      res.json({ replayed: results.length, counts, results });
+    endpoint({
+      ...operators,
+      method: 'post',
+      path: '/api/v1/inbox/replay',
+      summary: 'Replay the inbox events of a time window',
+      body: ReplayWindowBody,
+      responses: {
+        200: {
+          description: 'replayed',
+          schema: z.object({
+            replayed: z.number().int(),
+            counts: z.record(z.string(), z.number().int()),
+            results: z.array(z.object({}).loose()),
+          }),
+        },
+      },
+      async handler({ body, req }) {
+        const results = await replayInboxWindow(deps, {
+          workspaceId: scope(req, body.workspace_id),
+          partner: body.partner,
+          status: body.status,
+          integrationId: body.integration_id,
+          receivedFrom: body.received_from,
+          receivedTo: body.received_to,
+          limit: body.limit,
+        });
+        const counts: Record<string, number> = {};
+        for (const result of results) counts[result.status] = (counts[result.status] ?? 0) + 1;
+        return { replayed: results.length, counts, results };
+      },
     }),
-  );
-
-  router.get(
-    '/:id',
-    route(async (req, res) => {
-      const id = String(req.params.id);
-      const row = isUuid(id) ? await getInboxEvent(deps.pool, id, scope(res, undefined)) : undefined;
-      if (!row) throw new AppError('not_found', `inbox event ${id} not found`);
-      res.json({
-        ...inboxEventJson(row),
-        headers: row.headers,
-        raw_body: row.raw_body.toString('utf8'),
-        normalized: row.normalized,
-      });
+    endpoint({
+      ...operators,
+      method: 'get',
+      path: '/api/v1/inbox/:id',
+      summary: 'An inbox event with its raw body',
+      responses: { 200: { description: 'the event', schema: InboxEvent } },
+      async handler({ params, req }) {
+        const event = await byId(params.id, 'inbox event', (id) =>
+          getInboxEvent(deps.pool, id, scope(req, undefined)),
+        );
+        return {
+          ...inboxEventJson(event),
+          headers: event.headers,
+          raw_body: event.raw_body.toString('utf8'),
+          normalized: event.normalized,
+        };
+      },
     }),
-  );
-
-  router.post(
-    '/:id/replay',
-    route(async (req, res) => {
-      const id = String(req.params.id);
-      const result = isUuid(id) ? await replayInboxEvent(deps, id, scope(res, undefined)) : undefined;
-      if (!result) throw new AppError('not_found', `inbox event ${id} not found`);
-      res.json(result);
+    endpoint({
+      ...operators,
+      method: 'post',
+      path: '/api/v1/inbox/:id/replay',
+      summary: 'Replay one inbox event',
+      responses: { 200: { description: 'replayed', schema: z.object({}).loose() } },
+      handler: ({ params, req }) =>
+        byId(params.id, 'inbox event', (id) => replayInboxEvent(deps, id, scope(req, undefined))),
     }),
-  );
-
-  return router;
+  ];
 }

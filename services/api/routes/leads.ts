@@ -1,36 +1,22 @@
-// /api/v1/leads: create-or-match, read with live journey state, search, status changes and history.
+// /api/v1/leads: create-or-match, read with live journey state, search, status changes, history and syncs.
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { Router } from 'express';
 import { z } from 'zod';
-import {
-  getLead,
-  listLeads,
-  recordRefusedAttempt,
-  statusHistory,
-  type LeadRecord,
-} from '../../../data/leads';
-import { listLeadSyncs, syncJson } from '../../../data/partnerSyncs';
-import { AppError } from '../../../shared/errors';
-import { repushSyncs } from '../../../usecases/partnerSyncs';
-import { idempotencyKey, leadWorkflowId, isUuid } from '../../../shared/ids';
-import { allowedNext, isStatus, STATUSES, type LeadStatus } from '../../../shared/lifecycle';
-import type { JourneyView, Source } from '../../../shared/journey/types';
+import { listLeads, type LeadRecord } from '../../../data/leads';
+import { syncJson } from '../../../data/partnerSyncs';
 import { phoneField } from '../../../shared/contact';
-import type { IntakeDeps } from '../../../usecases/intake';
-import { receiveInquiry } from '../../../usecases/intake';
-import { parse, route } from '../../common/http';
-import { principal, requirePermission } from '../auth';
+import { leadWorkflowId } from '../../../shared/ids';
+import type { JourneyView, Source } from '../../../shared/journey/types';
+import { STATUSES } from '../../../shared/lifecycle';
+import { receiveInquiry, type IntakeDeps } from '../../../usecases/intake';
+import { changeLeadStatus, leadHistory, leadSyncs, leadWithJourney } from '../../../usecases/leads';
+import { repushLeadSync } from '../../../usecases/partnerSyncs';
+import { endpoint, reply } from '../../common/endpoints';
+import { principal } from '../auth';
+import { IDEMPOTENCY_KEY, isoDate, json, paged, readCursor, resourceId, status, time } from '../schemas';
 
-const id = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
-
-export const CreateLeadBody = z
+const CreateLeadBody = z
   .object({
-    property_id: id.optional(),
+    property_id: resourceId.optional(),
     source: z.string().min(1).max(100),
     first_name: z.string().max(200).optional(),
     last_name: z.string().max(200).optional(),
@@ -47,7 +33,7 @@ export const CreateLeadBody = z
   });
 
 // Seed 001 UpdateStatusRequest; updated_by gains 'staff' and 'api' beside the seed's values.
-export const UpdateStatusBody = z
+const UpdateStatusBody = z
   .object({
     new_status: z.enum(STATUSES),
     status_reason: z.string().max(2000).optional(),
@@ -60,16 +46,14 @@ export const UpdateStatusBody = z
   })
   .strict();
 
-const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
-
-export const ListLeadsQuery = z.object({
+const ListLeadsQuery = z.object({
   status: z
     .string()
     .transform((value) => value.split(',').filter(Boolean))
     .pipe(z.array(z.enum(STATUSES)))
     .optional(),
   source: z.string().max(100).optional(),
-  property_id: id.optional(),
+  property_id: resourceId.optional(),
   created_from: isoDate.optional(),
   created_to: isoDate.optional(),
   q: z.string().min(1).max(200).optional(),
@@ -77,7 +61,7 @@ export const ListLeadsQuery = z.object({
   cursor: z.string().max(500).optional(),
 });
 
-export const HistoryQuery = z.object({
+const HistoryQuery = z.object({
   date_from: isoDate.optional(),
   date_to: isoDate.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -96,32 +80,89 @@ const UPDATED_BY_SOURCE: Record<z.output<typeof UpdateStatusBody>['updated_by'],
   api: 'api',
 };
 
-function encodeCursor(lead: LeadRecord): string {
-  return Buffer.from(JSON.stringify({ createdAt: lead.created_at.toISOString(), id: lead.id })).toString(
-    'base64url',
-  );
-}
+const LeadCreated = z.object({ id: z.uuid(), workflow_id: z.string(), status, matched: z.boolean() });
 
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as {
-      createdAt?: unknown;
-      id?: unknown;
-    };
-    if (
-      typeof value.createdAt === 'string' &&
-      typeof value.id === 'string' &&
-      /^[0-9a-f-]{36}$/.test(value.id)
-    ) {
-      return { createdAt: value.createdAt, id: value.id };
-    }
-  } catch {
-    // Reported below as a field error.
-  }
-  throw new AppError('validation_failed', 'invalid query: cursor', {
-    fields: [{ field: 'cursor', message: 'not a cursor returned by this API' }],
-  });
-}
+const Lead = z
+  .object({
+    id: z.uuid(),
+    workflow_id: z.string(),
+    workspace_id: z.string(),
+    status,
+    property_id: z.string().nullable(),
+    source: z.string().meta({ description: 'the attributed (first) source' }),
+    sources: z.array(z.string()),
+    external_ids: z.record(z.string(), z.string()),
+    first_name: z.string().nullable(),
+    last_name: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    message: z.string().nullable(),
+    custom_data: json,
+    journey: z.number().int(),
+    created_at: time,
+    updated_at: time,
+    status_changed_at: time,
+    next_follow_up_at: time.nullable(),
+    follow_ups: z
+      .array(z.object({ name: z.string(), fire_at: time }))
+      .nullable()
+      .meta({
+        description: 'pending follow-ups from the live journey, earliest first; null when it did not answer',
+      }),
+    sms_opted_out: z.boolean().nullable(),
+    allowed_next: z.array(status).nullable(),
+    live: z.boolean(),
+  })
+  .loose()
+  .meta({ id: 'Lead' });
+
+/** Seed 001 UpdateStatusResponse. */
+const UpdateStatusResponse = z.object({
+  success: z.boolean(),
+  new_status: status,
+  updated_at: time,
+  notifications_sent: z.number().int(),
+  workflow_actions_triggered: z.array(z.string()),
+});
+
+/** Seed 001 StatusHistoryResponse. */
+const StatusHistoryResponse = z.object({
+  status_changes: z.array(
+    z.object({
+      id: z.string(),
+      old_status: status.nullable(),
+      new_status: status,
+      status_reason: z.string().optional(),
+      updated_by: z.string(),
+      actor: z.string().optional(),
+      entry_type: z.enum(['applied', 'skipped', 'conflict', 'refused']),
+      direction: z.enum(['inbound', 'outbound']),
+      journey: z.number().int(),
+      context_data: json,
+      created_at: time,
+    }),
+  ),
+  total_count: z.number().int(),
+});
+
+const PartnerSync = z.object({
+  id: z.uuid(),
+  partner: z.string(),
+  integration_id: z.uuid().nullable(),
+  status: status.meta({ description: 'the canonical status pushed' }),
+  partner_value: z.string().nullable().meta({ description: 'the partner’s word for it' }),
+  outcome: z.enum(['pending', 'success', 'failed', 'conflict', 'skipped']),
+  response_code: z.number().int().nullable().meta({ description: 'the partner’s HTTP status' }),
+  error: z.string().nullable(),
+  attempts: z.number().int(),
+  origin: z.string().nullable().meta({ description: 'where the change came from (staff, partner:resman…)' }),
+  causation_id: z.string().meta({ description: 'the event that caused the push' }),
+  external_id: z.string().nullable().meta({ description: 'the partner’s id of the lead' }),
+  read_back: z.enum(['confirmed', 'not_supported']).nullable(),
+  created_at: time,
+  updated_at: time,
+  finished_at: time.nullable(),
+});
 
 function leadJson(lead: LeadRecord, live?: JourneyView) {
   return {
@@ -152,208 +193,186 @@ function leadJson(lead: LeadRecord, live?: JourneyView) {
   };
 }
 
-export function leadsRouter(deps: IntakeDeps): Router {
-  const router = Router();
-
-  const findLead = async (workspaceId: string, leadId: string): Promise<LeadRecord> => {
-    const lead = isUuid(leadId) ? await getLead(deps.pool, workspaceId, leadId) : undefined;
-    if (!lead) throw new AppError('not_found', `lead ${leadId} not found`);
-    return lead;
-  };
-
-  router.post(
-    '/',
-    requirePermission('update'),
-    route(async (req, res) => {
-      const body = parse(CreateLeadBody, req.body);
-      const { workspaceId } = principal(req);
-      const eventId = req.get('Idempotency-Key') ?? `api:${randomUUID()}`;
-      const { lead, matched, workflowId } = await receiveInquiry(
-        deps,
-        {
-          workspaceId,
-          propertyId: body.property_id,
-          source: body.source,
-          firstName: body.first_name,
-          lastName: body.last_name,
-          email: body.email,
-          phone: body.phone,
-          message: body.message,
-          externalIds: body.external_ids,
-          customData: body.custom_data,
-        },
-        { eventId, occurredAt: new Date().toISOString() },
-      );
-      res
-        .status(matched ? 200 : 201)
-        .json({ id: lead.id, workflow_id: workflowId, status: lead.status, matched });
-    }),
-  );
-
-  router.get(
-    '/',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const query = parse(ListLeadsQuery, req.query, 'query');
-      const { workspaceId } = principal(req);
-      const rows = await listLeads(deps.pool, workspaceId, {
-        status: query.status,
-        source: query.source,
-        propertyId: query.property_id,
-        createdFrom: query.created_from,
-        createdTo: query.created_to,
-        q: query.q,
-        limit: query.limit + 1,
-        cursor: query.cursor ? decodeCursor(query.cursor) : undefined,
-      });
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      res.json({
-        leads: page.map((lead) => leadJson(lead)),
-        next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null,
-      });
-    }),
-  );
-
-  router.get(
-    '/:id',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const { workspaceId } = principal(req);
-      const lead = await findLead(workspaceId, String(req.params.id));
-      // Live state comes from the journey; the projection answers when the journey cannot.
-      const live = await deps.journeys.state(workspaceId, lead.id).catch(() => undefined);
-      res.json(leadJson(lead, live));
-    }),
-  );
-
-  router.put(
-    '/:id/status',
-    requirePermission('update'),
-    route(async (req, res) => {
-      const body = parse(UpdateStatusBody, req.body);
-      const { workspaceId } = principal(req);
-      const lead = await findLead(workspaceId, String(req.params.id));
-      const requestId = req.get('Idempotency-Key') ?? `status:${randomUUID()}`;
-      const source = UPDATED_BY_SOURCE[body.updated_by];
-      try {
-        const result = await deps.journeys
-          .changeStatus(workspaceId, lead.id, {
-            requestId,
-            to: body.new_status,
-            reason: body.status_reason,
-            context: body.context_data,
-            source,
-            actor: body.actor,
-            triggerNotifications: body.trigger_notifications,
-            facts: body.tour_at ? { tourAt: body.tour_at } : undefined,
-            occurredAt: new Date().toISOString(),
-          })
-          .catch((error: unknown) => {
-            // A journey that already ended accepts no change: refuse it like the lifecycle would.
-            if (error instanceof WorkflowNotFoundError && isStatus(lead.status)) {
-              throw new AppError(
-                'invalid_transition',
-                `cannot move a lead from ${lead.status} to ${body.new_status}`,
-                {
-                  from: lead.status,
-                  to: body.new_status,
-                  allowed: allowedNext(lead.status as LeadStatus, 'multifamily'),
-                },
-              );
-            }
-            throw error;
-          });
-        res.json(result);
-      } catch (error) {
-        if (
-          error instanceof AppError &&
-          ['invalid_transition', 'missing_fields', 'status_not_available'].includes(error.code)
-        ) {
-          await recordRefusedAttempt(deps.pool, {
-            workspaceId,
-            leadId: lead.id,
-            key: idempotencyKey('refused', lead.id, requestId),
-            fromStatus: String(error.details.from ?? lead.status),
-            toStatus: body.new_status,
-            source,
-            actor: body.actor,
-            reason: body.status_reason,
-            context: { code: error.code, ...error.details },
-          });
-        }
-        throw error;
-      }
-    }),
-  );
-
-  router.get(
-    '/:id/status-history',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const query = parse(HistoryQuery, req.query, 'query');
-      const { workspaceId } = principal(req);
-      const lead = await findLead(workspaceId, String(req.params.id));
-      const { rows, total } = await statusHistory(deps.pool, workspaceId, lead.id, {
-        dateFrom: query.date_from,
-        dateTo: query.date_to,
-        limit: query.limit,
-        types: query.types,
-      });
-      res.json({
-        status_changes: rows.map((row) => ({
-          id: row.id,
-          old_status: row.old_status,
-          new_status: row.new_status,
-          status_reason: row.status_reason ?? undefined,
-          updated_by: row.updated_by,
-          actor: row.actor ?? undefined,
-          entry_type: row.entry_type,
-          direction: row.direction,
-          journey: row.journey,
-          context_data: row.context_data,
-          created_at: row.created_at.toISOString(),
-        })),
-        total_count: total,
-      });
-    }),
-  );
-
-  router.get(
-    '/:id/syncs',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const { workspaceId } = principal(req);
-      const lead = await findLead(workspaceId, String(req.params.id));
-      const syncs = await listLeadSyncs(deps.pool, workspaceId, lead.id);
-      res.json({ syncs: syncs.map(syncJson) });
-    }),
-  );
-
-  router.post(
-    '/:id/syncs/:syncId/repush',
-    requirePermission('update'),
-    route(async (req, res) => {
-      const { workspaceId } = principal(req);
-      const lead = await findLead(workspaceId, String(req.params.id));
-      const syncId = String(req.params.syncId);
-      const sync = isUuid(syncId)
-        ? (await listLeadSyncs(deps.pool, workspaceId, lead.id)).find((row) => row.id === syncId)
-        : undefined;
-      if (!sync) throw new AppError('not_found', `partner sync ${syncId} not found for lead ${lead.id}`);
-      const reopened = await repushSyncs(deps, { workspaceId, leadId: lead.id, syncId: sync.id });
-      if (reopened.length === 0) {
-        throw new AppError(
-          'conflict',
-          `partner sync ${sync.id} is ${sync.outcome}; only failed or conflict syncs are re-pushed`,
+export function leadEndpoints(deps: IntakeDeps) {
+  return [
+    endpoint({
+      method: 'post',
+      path: '/api/v1/leads',
+      tag: 'leads',
+      summary: 'Create a lead or match an existing one',
+      description:
+        'Matched by partner external id, then normalized email, then E.164 phone: 201 new, 200 matched.',
+      permission: 'update',
+      body: CreateLeadBody,
+      headers: [IDEMPOTENCY_KEY],
+      responses: {
+        201: { description: 'a new lead', schema: LeadCreated },
+        200: { description: 'matched an existing lead', schema: LeadCreated },
+      },
+      async handler({ body, req }) {
+        const { lead, matched, workflowId } = await receiveInquiry(
+          deps,
           {
-            outcome: sync.outcome,
+            workspaceId: principal(req).workspaceId,
+            propertyId: body.property_id,
+            source: body.source,
+            firstName: body.first_name,
+            lastName: body.last_name,
+            email: body.email,
+            phone: body.phone,
+            message: body.message,
+            externalIds: body.external_ids,
+            customData: body.custom_data,
+          },
+          {
+            eventId: req.get('Idempotency-Key') ?? `api:${randomUUID()}`,
+            occurredAt: new Date().toISOString(),
           },
         );
-      }
-      res.status(202).json({ repushed: true, sync: syncJson(reopened[0]!) });
+        return reply(matched ? 200 : 201, {
+          id: lead.id,
+          workflow_id: workflowId,
+          status: lead.status,
+          matched,
+        });
+      },
     }),
-  );
-
-  return router;
+    endpoint({
+      method: 'get',
+      path: '/api/v1/leads',
+      tag: 'leads',
+      summary: 'Search leads',
+      permission: 'read',
+      query: ListLeadsQuery,
+      responses: {
+        200: {
+          description: 'a page of leads',
+          schema: z.object({ leads: z.array(Lead), next_cursor: z.string().nullable() }),
+        },
+      },
+      async handler({ query, req }) {
+        const rows = await listLeads(deps.pool, principal(req).workspaceId, {
+          status: query.status,
+          source: query.source,
+          propertyId: query.property_id,
+          createdFrom: query.created_from,
+          createdTo: query.created_to,
+          q: query.q,
+          limit: query.limit + 1,
+          cursor: readCursor(query.cursor, 'createdAt'),
+        });
+        const { page, next_cursor } = paged(rows, query.limit, (last) => ({
+          createdAt: last.created_at.toISOString(),
+          id: last.id,
+        }));
+        return { leads: page.map((lead) => leadJson(lead)), next_cursor };
+      },
+    }),
+    endpoint({
+      method: 'get',
+      path: '/api/v1/leads/:id',
+      tag: 'leads',
+      summary: 'A lead with its live journey state',
+      permission: 'read',
+      responses: { 200: { description: 'the lead', schema: Lead } },
+      async handler({ params, req }) {
+        const { lead, live } = await leadWithJourney(deps, principal(req).workspaceId, params.id);
+        return leadJson(lead, live);
+      },
+    }),
+    endpoint({
+      method: 'put',
+      path: '/api/v1/leads/:id/status',
+      tag: 'leads',
+      summary: 'Change a lead’s status (seed 001 UpdateStatusRequest)',
+      permission: 'update',
+      body: UpdateStatusBody,
+      headers: [IDEMPOTENCY_KEY],
+      responses: {
+        200: { description: 'applied', schema: UpdateStatusResponse },
+        409: { description: '`invalid_transition` (details: from, to, allowed) or `status_not_available`' },
+        422: { description: '`missing_fields` (details: missing)' },
+      },
+      handler: ({ params, body, req }) =>
+        changeLeadStatus(deps, principal(req).workspaceId, params.id, {
+          requestId: req.get('Idempotency-Key') ?? `status:${randomUUID()}`,
+          to: body.new_status,
+          reason: body.status_reason,
+          context: body.context_data,
+          source: UPDATED_BY_SOURCE[body.updated_by],
+          actor: body.actor,
+          triggerNotifications: body.trigger_notifications,
+          facts: body.tour_at ? { tourAt: body.tour_at } : undefined,
+          occurredAt: new Date().toISOString(),
+        }),
+    }),
+    endpoint({
+      method: 'get',
+      path: '/api/v1/leads/:id/status-history',
+      tag: 'leads',
+      summary: 'A lead’s status history (seed 001 StatusHistoryResponse)',
+      permission: 'read',
+      query: HistoryQuery,
+      responses: { 200: { description: 'history', schema: StatusHistoryResponse } },
+      async handler({ params, query, req }) {
+        const { rows, total } = await leadHistory(deps.pool, principal(req).workspaceId, params.id, {
+          dateFrom: query.date_from,
+          dateTo: query.date_to,
+          limit: query.limit,
+          types: query.types,
+        });
+        return {
+          status_changes: rows.map((row) => ({
+            id: row.id,
+            old_status: row.old_status,
+            new_status: row.new_status,
+            status_reason: row.status_reason ?? undefined,
+            updated_by: row.updated_by,
+            actor: row.actor ?? undefined,
+            entry_type: row.entry_type,
+            direction: row.direction,
+            journey: row.journey,
+            context_data: row.context_data,
+            created_at: row.created_at.toISOString(),
+          })),
+          total_count: total,
+        };
+      },
+    }),
+    endpoint({
+      method: 'get',
+      path: '/api/v1/leads/:id/syncs',
+      tag: 'leads',
+      summary: 'A lead’s partner pushes and their outcomes',
+      description:
+        'One row per status push to a partner: pending (queued or retrying), success (with read-back), failed ' +
+        '(final partner error or a write the partner ignored; a staff task is open), conflict, skipped.',
+      permission: 'read',
+      responses: { 200: { description: 'syncs', schema: z.object({ syncs: z.array(PartnerSync) }) } },
+      async handler({ params, req }) {
+        const syncs = await leadSyncs(deps.pool, principal(req).workspaceId, params.id);
+        return { syncs: syncs.map(syncJson) };
+      },
+    }),
+    endpoint({
+      method: 'post',
+      path: '/api/v1/leads/:id/syncs/:syncId/repush',
+      tag: 'leads',
+      summary: 'Push a failed or conflicting sync again',
+      description:
+        'Reopens the sync and hands it to the lead’s journey, which pushes it in order with that partner’s others.',
+      permission: 'update',
+      responses: {
+        202: {
+          description: 'queued',
+          schema: z.object({ repushed: z.literal(true), sync: PartnerSync }),
+        },
+        409: { description: '`conflict`: the sync is pending, successful or skipped' },
+      },
+      async handler({ params, req }) {
+        const sync = await repushLeadSync(deps, principal(req).workspaceId, params.id, params.syncId);
+        return { repushed: true, sync: syncJson(sync) };
+      },
+    }),
+  ];
 }

@@ -1,16 +1,20 @@
-// Notification preferences (seed 001 status_notification_preferences), the notifications inbox with its
-// delivery rate, and a lead's delivery records.
-import { isUuid } from '../../../shared/ids';
-import { Router } from 'express';
-import type pg from 'pg';
+// Notification preferences (seed 001 status_notification_preferences), and the notifications inbox with its
+// delivery rate and the resend of a failed delivery.
 import { z } from 'zod';
-import { getProperty } from '../../../data/workspaces';
-import { AppError } from '../../../shared/errors';
+import {
+  deletePreference,
+  listNotifications,
+  listPreferences,
+  updatePreference,
+  type PreferenceRecord,
+} from '../../../data/notifications';
 import { STATUSES } from '../../../shared/lifecycle';
 import { TEMPLATES } from '../../../shared/notifications/templates';
-import { parse, route } from '../../common/http';
-import type { JourneyClient } from '../../../usecases/journeys';
-import { principal, requirePermission } from '../auth';
+import type { IntakeDeps } from '../../../usecases/intake';
+import { addPreference, resendNotification } from '../../../usecases/notifications';
+import { endpoint } from '../../common/endpoints';
+import { principal } from '../auth';
+import { byId, time } from '../schemas';
 
 const FOLLOW_UP_TOPICS = [
   'speed_to_lead_escalation',
@@ -40,252 +44,180 @@ const RECIPIENT_FORMS: Record<(typeof METHODS)[number], { test: (r: string) => b
     in_app: { test: (r) => /^[A-Za-z0-9_.@-]{1,100}$/.test(r), expected: 'a user id' },
   };
 
-export const CreatePreferenceBody = z
+const recipients = z.array(z.string().min(1).max(500)).min(1).max(50);
+const templateId = z
+  .string()
+  .refine((id) => Object.prototype.hasOwnProperty.call(TEMPLATES, id), 'unknown template');
+
+interface RawPreference {
+  notification_method?: unknown;
+  recipients?: unknown;
+}
+
+const CreatePreferenceBody = z
   .object({
     // null: every property of the workspace.
     property_id: z.string().min(1).max(64).nullable(),
     status_type: z.enum([...STATUSES, ...FOLLOW_UP_TOPICS]),
     notification_method: z.enum(METHODS),
-    recipients: z.array(z.string().min(1).max(500)).min(1).max(50),
-    template_id: z
-      .string()
-      .refine((id) => Object.prototype.hasOwnProperty.call(TEMPLATES, id), 'unknown template')
-      .optional(),
+    recipients,
+    template_id: templateId.optional(),
     is_active: z.boolean().default(true),
   })
-  .strict();
-
-/** Recipients that do not fit the method, checked on the raw body so they are named with every other field. */
-function recipientIssues(body: unknown): { field: string; message: string }[] {
-  const raw = body as { notification_method?: unknown; recipients?: unknown } | undefined;
-  const form = RECIPIENT_FORMS[raw?.notification_method as (typeof METHODS)[number]];
-  if (!form || !Array.isArray(raw?.recipients)) return [];
-  return raw.recipients.flatMap((recipient: unknown, i: number) =>
-    typeof recipient === 'string' && !form.test(recipient)
-      ? [{ field: `recipients.${i}`, message: `must be ${form.expected}` }]
-      : [],
+  .strict()
+  .check(
+    // Recipients that do not fit the method are named with every other bad field, so checked on the raw body.
+    z.superRefine(
+      (body, ctx) => {
+        const raw = body as RawPreference;
+        const form = RECIPIENT_FORMS[raw.notification_method as (typeof METHODS)[number]];
+        (raw.recipients as unknown[]).forEach((recipient, i) => {
+          if (form && typeof recipient === 'string' && !form.test(recipient)) {
+            ctx.addIssue({ code: 'custom', path: ['recipients', i], message: `must be ${form.expected}` });
+          }
+        });
+      },
+      { when: ({ value }) => Array.isArray((value as RawPreference | undefined)?.recipients) },
+    ),
   );
-}
 
-export const UpdatePreferenceBody = z
+const UpdatePreferenceBody = z
   .object({
     is_active: z.boolean().optional(),
-    recipients: z.array(z.string().min(1).max(500)).min(1).max(50).optional(),
-    template_id: z
-      .string()
-      .refine((id) => Object.prototype.hasOwnProperty.call(TEMPLATES, id), 'unknown template')
-      .nullable()
-      .optional(),
+    recipients: recipients.optional(),
+    template_id: templateId.nullable().optional(),
   })
   .strict();
 
-const ListQuery = z.object({
-  status: z.enum(['pending', 'sent', 'delivered', 'failed', 'skipped']).optional(),
-  channel: z.enum(METHODS).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
+const NotificationPreference = z
+  .object({
+    id: z.uuid(),
+    property_id: z.string().nullable(),
+    status_type: z.string(),
+    notification_method: z.enum(['email', 'sms', 'slack', 'in_app']),
+    recipients: z.array(z.string()),
+    template_id: z.string().nullable(),
+    is_active: z.boolean(),
+    created_at: time,
+  })
+  .loose()
+  .meta({ id: 'NotificationPreference' });
 
-interface PreferenceRow {
-  id: string;
-  property_id: string | null;
-  status_type: string;
-  notification_method: string;
-  recipients: string[];
-  template_id: string | null;
-  is_active: boolean;
-  created_at: Date;
-}
+const json = (row: PreferenceRecord) => ({ ...row, created_at: row.created_at.toISOString() });
 
-const COLUMNS =
-  'id, property_id, status_type, notification_method, recipients, template_id, is_active, created_at';
-const json = (row: PreferenceRow) => ({ ...row, created_at: row.created_at.toISOString() });
-
-export function notificationPreferencesRouter(pool: pg.Pool): Router {
-  const router = Router();
-  router.post(
-    '/',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const recipients = recipientIssues(req.body);
-      const body = (() => {
-        try {
-          return parse(CreatePreferenceBody, req.body);
-        } catch (error) {
-          if (!(error instanceof AppError)) throw error;
-          const fields = [...(error.details.fields as { field: string }[]), ...recipients];
-          throw new AppError('validation_failed', `invalid body: ${fields.map((f) => f.field).join(', ')}`, {
-            fields,
-          });
-        }
-      })();
-      if (recipients.length) {
-        throw new AppError(
-          'validation_failed',
-          `invalid body: ${recipients.map((f) => f.field).join(', ')}`,
-          {
-            fields: recipients,
-          },
-        );
-      }
-      const { workspaceId } = principal(req);
-      if (body.property_id && !(await getProperty(pool, workspaceId, body.property_id))) {
-        throw new AppError('validation_failed', 'invalid body: property_id', {
-          fields: [{ field: 'property_id', message: 'unknown property' }],
-        });
-      }
-      const { rows } = await pool.query<PreferenceRow>(
-        `INSERT INTO notification_preferences (workspace_id, property_id, status_type, notification_method, recipients,
-                                               template_id, is_active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-        [
-          workspaceId,
-          body.property_id,
-          body.status_type,
-          body.notification_method,
-          JSON.stringify(body.recipients),
-          body.template_id ?? null,
-          body.is_active,
-        ],
-      );
-      res.status(201).json(json(rows[0]!));
-    }),
-  );
-  router.get(
-    '/',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const { rows } = await pool.query<PreferenceRow>(
-        `SELECT ${COLUMNS} FROM notification_preferences WHERE workspace_id = $1 ORDER BY created_at`,
-        [principal(req).workspaceId],
-      );
-      res.json({ preferences: rows.map(json) });
-    }),
-  );
-  router.patch(
-    '/:id',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const body = parse(UpdatePreferenceBody, req.body);
-      const id = String(req.params.id);
-      const { rows } = await pool.query<PreferenceRow>(
-        `UPDATE notification_preferences
-            SET is_active = COALESCE($3, is_active), recipients = COALESCE($4, recipients),
-                template_id = CASE WHEN $5 THEN $6 ELSE template_id END
-          WHERE workspace_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-        [
-          principal(req).workspaceId,
-          isUuid(id) ? id : '00000000-0000-0000-0000-000000000000',
-          body.is_active ?? null,
-          body.recipients ? JSON.stringify(body.recipients) : null,
-          body.template_id !== undefined,
-          body.template_id ?? null,
-        ],
-      );
-      if (!rows[0]) throw new AppError('not_found', `notification preference ${id} not found`);
-      res.json(json(rows[0]));
-    }),
-  );
-  router.delete(
-    '/:id',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const id = String(req.params.id);
-      const result = isUuid(id)
-        ? await pool.query('DELETE FROM notification_preferences WHERE workspace_id = $1 AND id = $2', [
-            principal(req).workspaceId,
-            id,
-          ])
-        : { rowCount: 0 };
-      if (!result.rowCount) throw new AppError('not_found', `notification preference ${id} not found`);
-      res.status(204).end();
-    }),
-  );
-  return router;
-}
-
-/**
- * The notifications inbox: every delivery of the workspace, newest first, with the delivery rate; and the
- * resend of one that failed or was skipped.
- */
-export function notificationsRouter(deps: { pool: pg.Pool; journeys: JourneyClient }): Router {
+export function notificationEndpoints(deps: IntakeDeps) {
   const { pool } = deps;
-  const router = Router();
-  router.get(
-    '/',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const query = parse(ListQuery, req.query, 'query');
-      const { workspaceId } = principal(req);
-      const params: unknown[] = [workspaceId];
-      const where = ['workspace_id = $1'];
-      if (query.status) where.push(`status = $${params.push(query.status)}`);
-      if (query.channel) where.push(`channel = $${params.push(query.channel)}`);
-      const list = await pool.query(
-        `SELECT id, lead_id, channel, audience, recipient, template, subject, body, priority, status, provider_id,
-                attempts, error, not_before, created_at, updated_at
-           FROM notification_deliveries WHERE ${where.join(' AND ')}
-          ORDER BY created_at DESC LIMIT $${params.push(query.limit)}`,
-        params,
-      );
-      const rate = await pool.query<{ sent: number; failed: number }>(
-        `SELECT count(*) FILTER (WHERE status IN ('sent', 'delivered'))::int AS sent,
-                count(*) FILTER (WHERE status = 'failed')::int AS failed
-           FROM notification_deliveries WHERE workspace_id = $1`,
-        [workspaceId],
-      );
-      const { sent, failed } = rate.rows[0]!;
-      res.json({
-        notifications: list.rows,
-        delivery_rate: sent + failed > 0 ? sent / (sent + failed) : null,
-      });
+  return [
+    endpoint({
+      method: 'post',
+      path: '/api/v1/notification-preferences',
+      tag: 'notifications',
+      summary: 'Create a notification preference (seed 001 status_notification_preferences)',
+      description:
+        'Recipients: emails, E.164 phones, Slack webhook URLs or `default`, user ids; `prospect` means the lead.',
+      permission: 'admin',
+      body: CreatePreferenceBody,
+      responses: { 201: { description: 'created', schema: NotificationPreference } },
+      async handler({ body, req }) {
+        const preference = await addPreference(pool, principal(req).workspaceId, {
+          propertyId: body.property_id,
+          statusType: body.status_type,
+          method: body.notification_method,
+          recipients: body.recipients,
+          templateId: body.template_id,
+          isActive: body.is_active,
+        });
+        return json(preference);
+      },
     }),
-  );
-
-  router.post(
-    '/:id/resend',
-    requirePermission('update'),
-    route(async (req, res) => {
-      const { workspaceId } = principal(req);
-      const id = String(req.params.id);
-      const found = isUuid(id)
-        ? await pool.query<{ status: string; lead_id: string | null }>(
-            'SELECT status, lead_id FROM notification_deliveries WHERE id = $1 AND workspace_id = $2',
-            [id, workspaceId],
-          )
-        : { rows: [] };
-      const delivery = found.rows[0];
-      if (!delivery) throw new AppError('not_found', `notification ${id} not found`);
-      if (!delivery.lead_id) {
-        throw new AppError(
-          'conflict',
-          `notification ${id} belongs to no lead; only a lead's journey resends`,
-          {
-            status: delivery.status,
-          },
-        );
-      }
-      // Reopened under the same idempotency key: sendDelivery sends a pending row once, and email keeps its
-      // Message-ID, so a resend racing another changes nothing.
-      const reopened = await pool.query<{ idempotency_key: string; channel: string }>(
-        `UPDATE notification_deliveries SET status = 'pending', error = NULL, not_before = NULL, updated_at = now()
-          WHERE id = $1 AND workspace_id = $2 AND status IN ('failed', 'skipped')
-          RETURNING idempotency_key, channel`,
-        [id, workspaceId],
-      );
-      const row = reopened.rows[0];
-      if (!row) {
-        throw new AppError(
-          'conflict',
-          `notification ${id} is ${delivery.status}; only failed or skipped notifications are resent`,
-          { status: delivery.status },
-        );
-      }
-      await deps.journeys.resend(workspaceId, delivery.lead_id, {
-        deliveryKey: row.idempotency_key,
-        channel: row.channel,
-      });
-      res.status(202).json({ resent: true, id, status: 'pending' });
+    endpoint({
+      method: 'get',
+      path: '/api/v1/notification-preferences',
+      tag: 'notifications',
+      summary: 'List notification preferences',
+      permission: 'read',
+      responses: {
+        200: {
+          description: 'preferences',
+          schema: z.object({ preferences: z.array(NotificationPreference) }),
+        },
+      },
+      async handler({ req }) {
+        return { preferences: (await listPreferences(pool, principal(req).workspaceId)).map(json) };
+      },
     }),
-  );
-  return router;
+    endpoint({
+      method: 'patch',
+      path: '/api/v1/notification-preferences/:id',
+      tag: 'notifications',
+      summary: 'Change a notification preference',
+      permission: 'admin',
+      body: UpdatePreferenceBody,
+      responses: { 200: { description: 'updated', schema: NotificationPreference } },
+      async handler({ params, body, req }) {
+        const updated = await byId(params.id, 'notification preference', (id) =>
+          updatePreference(pool, principal(req).workspaceId, id, {
+            isActive: body.is_active,
+            recipients: body.recipients,
+            templateId: body.template_id,
+          }),
+        );
+        return json(updated);
+      },
+    }),
+    endpoint({
+      method: 'delete',
+      path: '/api/v1/notification-preferences/:id',
+      tag: 'notifications',
+      summary: 'Delete a notification preference',
+      permission: 'admin',
+      responses: { 204: { description: 'deleted' } },
+      async handler({ params, req }) {
+        await byId(params.id, 'notification preference', (id) =>
+          deletePreference(pool, principal(req).workspaceId, id),
+        );
+      },
+    }),
+    endpoint({
+      method: 'get',
+      path: '/api/v1/notifications',
+      tag: 'notifications',
+      summary: 'Notifications sent for the workspace, newest first, with the delivery rate',
+      permission: 'read',
+      query: z.object({
+        status: z.enum(['pending', 'sent', 'delivered', 'failed', 'skipped']).optional(),
+        channel: z.enum(METHODS).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+      }),
+      responses: { 200: { description: 'notifications', schema: z.object({}).loose() } },
+      async handler({ query, req }) {
+        const { notifications, deliveryRate } = await listNotifications(
+          pool,
+          principal(req).workspaceId,
+          query,
+        );
+        return { notifications, delivery_rate: deliveryRate };
+      },
+    }),
+    endpoint({
+      method: 'post',
+      path: '/api/v1/notifications/:id/resend',
+      tag: 'notifications',
+      summary: 'Resend a failed or skipped notification',
+      description:
+        "The delivery goes back to `pending` and the lead's journey sends it again under the same idempotency key (email keeps its Message-ID); the inbox shows the outcome.",
+      permission: 'update',
+      responses: {
+        202: {
+          description: 'handed to the journey',
+          schema: z.object({ resent: z.literal(true), id: z.uuid(), status: z.literal('pending') }),
+        },
+        409: { description: '`conflict`: the notification is pending, sent or delivered' },
+      },
+      async handler({ params, req }) {
+        await resendNotification(deps, principal(req).workspaceId, params.id);
+        return { resent: true, id: params.id, status: 'pending' };
+      },
+    }),
+  ];
 }

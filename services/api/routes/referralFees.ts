@@ -1,6 +1,5 @@
 // /api/v1/referral-fees (what each partner is owed for attributed move-ins and leases, and its reconciliation)
 // and /api/v1/referral-fee-terms (a workspace's terms per partner, when its integration config has none).
-import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import {
@@ -12,17 +11,16 @@ import {
   setFeeTerms,
   updateReferralFee,
 } from '../../../data/referralFees';
-import { getWorkspace } from '../../../data/workspaces';
 import { resolveRange } from '../../../shared/dateRange';
 import { AppError } from '../../../shared/errors';
 import { PARTNERS } from '../../../shared/lifecycle';
-import { FeeTermsSchema, RECONCILIATION_STATUSES } from '../../../shared/referralFees';
-import { parse, route } from '../../common/http';
-import { principal, requirePermission } from '../auth';
+import { FEE_TYPES, FeeTermsSchema, RECONCILIATION_STATUSES } from '../../../shared/referralFees';
+import { endpoint } from '../../common/endpoints';
+import { principal } from '../auth';
 import { sendTable } from '../csv';
-import { csvList, decodeCursor, encodeCursor, invalidCursor, isoDate, uuid } from '../schemas';
+import { byId, csvList, isoDate, paged, readCursor, time, uuid } from '../schemas';
 
-export const ListReferralFeesQuery = z.object({
+const ListReferralFeesQuery = z.object({
   partner: z.enum(PARTNERS).optional(),
   status: csvList(RECONCILIATION_STATUSES).optional(),
   lead_id: uuid.optional(),
@@ -32,7 +30,7 @@ export const ListReferralFeesQuery = z.object({
   cursor: z.string().max(500).optional(),
 });
 
-export const UpdateReferralFeeBody = z
+const UpdateReferralFeeBody = z
   .object({
     status: z.enum(RECONCILIATION_STATUSES).optional(),
     amount: z.number().min(0).max(1_000_000_000).optional(),
@@ -46,150 +44,200 @@ export const UpdateReferralFeeBody = z
     path: ['body'],
   });
 
-export const FeeTermsBody = FeeTermsSchema;
+const ReferralFee = z
+  .object({
+    id: z.uuid(),
+    workspace_id: z.string(),
+    lead_id: z.uuid(),
+    journey: z.number().int(),
+    partner: z.string().meta({ description: 'the attributed (first) referral source' }),
+    property_id: z.string().nullable(),
+    won_status: z.enum(['placed', 'leased']),
+    won_at: time,
+    terms_source: z.enum(['integration', 'terms', 'none']),
+    fee_type: z.enum(FEE_TYPES).nullable(),
+    rate: z.number().nullable(),
+    monthly_rent: z.number().nullable(),
+    amount: z.number().nullable().meta({ description: 'null until known (terms missing, or rent unknown)' }),
+    currency: z.string(),
+    status: z.enum(RECONCILIATION_STATUSES),
+    allowed_next: z.array(z.enum(RECONCILIATION_STATUSES)),
+    invoice_number: z.string().nullable(),
+    notes: z.string().nullable(),
+    reported_at: time.nullable(),
+    invoiced_at: time.nullable(),
+    paid_at: time.nullable(),
+    disputed_at: time.nullable(),
+    created_at: time,
+    updated_at: time,
+  })
+  .meta({ id: 'ReferralFee' });
 
-const partnerParam = z.enum(PARTNERS);
+const ReferralFeeList = z.object({
+  referral_fees: z.array(ReferralFee),
+  total_count: z.number().int(),
+  summary: z.array(
+    z.object({
+      partner: z.string(),
+      fees: z.number().int(),
+      total_amount: z.number(),
+      owed: z.number().meta({ description: 'pending, reported or invoiced (not paid, not disputed)' }),
+      unknown_amounts: z.number().int(),
+      by_status: z.record(z.string(), z.number().int()),
+    }),
+  ),
+  next_cursor: z.string().nullable(),
+});
 
-function termsJson(terms: Awaited<ReturnType<typeof listFeeTerms>>[number]) {
-  return { ...terms, updated_at: terms.updated_at.toISOString() };
-}
+const FeeTerms = z.object({
+  partner: z.string(),
+  fee_type: z.enum(FEE_TYPES),
+  amount: z.number(),
+  currency: z.string(),
+  updated_at: time,
+});
 
-export function referralFeesRouter(pool: pg.Pool): Router {
-  const router = Router();
+const CSV_COLUMNS = [
+  'id',
+  'partner',
+  'lead_id',
+  'property_id',
+  'won_status',
+  'won_at',
+  'fee_type',
+  'rate',
+  'monthly_rent',
+  'amount',
+  'currency',
+  'status',
+  'invoice_number',
+];
 
-  router.get(
-    '/',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const query = parse(ListReferralFeesQuery, req.query, 'query');
-      const { workspaceId } = principal(req);
-      const range =
-        query.from_date || query.to_date
-          ? resolveRange({
-              from: query.from_date,
-              to: query.to_date,
-              zone: (await getWorkspace(pool, workspaceId))?.timezone ?? 'UTC',
-            })
-          : undefined;
-      const cursor = query.cursor ? decodeCursor(query.cursor, ['wonAt', 'id']) : undefined;
-      if (cursor && (Number.isNaN(Date.parse(cursor.wonAt)) || !uuid.safeParse(cursor.id).success)) {
-        throw invalidCursor();
-      }
-      const { rows, total, summary } = await listReferralFees(pool, workspaceId, {
-        partner: query.partner,
-        status: query.status,
-        leadId: query.lead_id,
-        from: range?.from,
-        to: range?.to,
-        limit: query.limit + 1,
-        cursor,
-      });
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      sendTable(
-        req,
-        res,
-        {
-          referral_fees: page.map(referralFeeJson),
-          total_count: total,
-          summary,
-          next_cursor:
-            rows.length > query.limit && last
-              ? encodeCursor({ wonAt: last.won_at.toISOString(), id: last.id })
-              : null,
-        },
-        () => ({
+const termsJson = (terms: Awaited<ReturnType<typeof listFeeTerms>>[number]) => ({
+  ...terms,
+  updated_at: terms.updated_at.toISOString(),
+});
+
+export function referralFeeEndpoints(pool: pg.Pool) {
+  return [
+    endpoint({
+      method: 'get',
+      path: '/api/v1/referral-fees',
+      tag: 'referral fees',
+      summary: 'Referral fees owed per partner, with reconciliation status',
+      description:
+        'A fee is recorded when a lead whose attributed (first) source is a partner is placed or leased, from the terms in that partner’s integration config (`referral_fee`), else the workspace’s referral fee terms. Send `Accept: text/csv` for CSV.',
+      permission: 'read',
+      query: ListReferralFeesQuery,
+      responses: {
+        200: { description: 'fees and a per-partner summary', schema: ReferralFeeList, csv: true },
+      },
+      async handler({ query, req, res }) {
+        const { workspaceId, timezone } = principal(req);
+        const range =
+          query.from_date || query.to_date
+            ? resolveRange({ from: query.from_date, to: query.to_date, zone: timezone })
+            : undefined;
+        const { rows, total, summary } = await listReferralFees(pool, workspaceId, {
+          partner: query.partner,
+          status: query.status,
+          leadId: query.lead_id,
+          from: range?.from,
+          to: range?.to,
+          limit: query.limit + 1,
+          cursor: readCursor(query.cursor, 'wonAt'),
+        });
+        const { page, next_cursor } = paged(rows, query.limit, (last) => ({
+          wonAt: last.won_at.toISOString(),
+          id: last.id,
+        }));
+        const fees = page.map(referralFeeJson);
+        sendTable(req, res, { referral_fees: fees, total_count: total, summary, next_cursor }, () => ({
           name: 'referral-fees',
-          columns: [
-            'id',
-            'partner',
-            'lead_id',
-            'property_id',
-            'won_status',
-            'won_at',
-            'fee_type',
-            'rate',
-            'monthly_rent',
-            'amount',
-            'currency',
-            'status',
-            'invoice_number',
-          ],
-          rows: page.map(referralFeeJson),
-        }),
-      );
+          columns: CSV_COLUMNS,
+          rows: fees,
+        }));
+      },
     }),
-  );
-
-  router.get(
-    '/:id',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const id = String(req.params.id);
-      const fee = uuid.safeParse(id).success
-        ? await getReferralFee(pool, principal(req).workspaceId, id)
-        : undefined;
-      if (!fee) throw new AppError('not_found', `referral fee ${id} not found`);
-      res.json(referralFeeJson(fee));
+    endpoint({
+      method: 'get',
+      path: '/api/v1/referral-fees/:id',
+      tag: 'referral fees',
+      summary: 'Get a referral fee',
+      permission: 'read',
+      responses: { 200: { description: 'the fee', schema: ReferralFee } },
+      async handler({ params, req }) {
+        const fee = await byId(params.id, 'referral fee', (id) =>
+          getReferralFee(pool, principal(req).workspaceId, id),
+        );
+        return referralFeeJson(fee);
+      },
     }),
-  );
-
-  router.patch(
-    '/:id',
-    requirePermission('update'),
-    route(async (req, res) => {
-      const body = parse(UpdateReferralFeeBody, req.body);
-      const id = String(req.params.id);
-      const fee = uuid.safeParse(id).success
-        ? await updateReferralFee(pool, principal(req).workspaceId, id, {
+    endpoint({
+      method: 'patch',
+      path: '/api/v1/referral-fees/:id',
+      tag: 'referral fees',
+      summary: 'Reconcile a referral fee (status, amount, invoice number)',
+      description:
+        'Status moves: pending → reported → invoiced → paid; any of them → disputed; disputed → back. Setting `monthly_rent` computes a percentage fee.',
+      permission: 'update',
+      body: UpdateReferralFeeBody,
+      responses: {
+        200: { description: 'updated', schema: ReferralFee },
+        409: { description: 'status move not allowed (details: from, to, allowed)' },
+      },
+      async handler({ params, body, req }) {
+        const fee = await byId(params.id, 'referral fee', (id) =>
+          updateReferralFee(pool, principal(req).workspaceId, id, {
             status: body.status,
             amount: body.amount,
             monthlyRent: body.monthly_rent,
             invoiceNumber: body.invoice_number,
             notes: body.notes,
-          })
-        : undefined;
-      if (!fee) throw new AppError('not_found', `referral fee ${id} not found`);
-      res.json(referralFeeJson(fee));
+          }),
+        );
+        return referralFeeJson(fee);
+      },
     }),
-  );
-
-  return router;
-}
-
-export function feeTermsRouter(pool: pg.Pool): Router {
-  const router = Router();
-
-  router.get(
-    '/',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const terms = await listFeeTerms(pool, principal(req).workspaceId);
-      res.json({ terms: terms.map(termsJson) });
+    endpoint({
+      method: 'get',
+      path: '/api/v1/referral-fee-terms',
+      tag: 'referral fees',
+      summary: 'The workspace’s referral fee terms per partner',
+      permission: 'read',
+      responses: { 200: { description: 'terms', schema: z.object({ terms: z.array(FeeTerms) }) } },
+      async handler({ req }) {
+        const terms = await listFeeTerms(pool, principal(req).workspaceId);
+        return { terms: terms.map(termsJson) };
+      },
     }),
-  );
-
-  router.put(
-    '/:partner',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const partner = parse(partnerParam, req.params.partner, 'params');
-      const body = parse(FeeTermsBody, req.body);
-      res.json(termsJson(await setFeeTerms(pool, principal(req).workspaceId, partner, body)));
+    endpoint({
+      method: 'put',
+      path: '/api/v1/referral-fee-terms/:partner',
+      tag: 'referral fees',
+      summary: 'Set a partner’s referral fee terms',
+      description:
+        'flat: `amount` in `currency`; percent_of_monthly_rent: `amount` percent of the monthly rent.',
+      permission: 'admin',
+      params: z.object({ partner: z.enum(PARTNERS) }),
+      body: FeeTermsSchema,
+      responses: { 200: { description: 'the terms', schema: FeeTerms } },
+      async handler({ params, body, req }) {
+        return termsJson(await setFeeTerms(pool, principal(req).workspaceId, params.partner, body));
+      },
     }),
-  );
-
-  router.delete(
-    '/:partner',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const partner = String(req.params.partner);
-      if (!(await deleteFeeTerms(pool, principal(req).workspaceId, partner))) {
-        throw new AppError('not_found', `no referral fee terms for ${partner}`);
-      }
-      res.status(204).end();
+    endpoint({
+      method: 'delete',
+      path: '/api/v1/referral-fee-terms/:partner',
+      tag: 'referral fees',
+      summary: 'Remove a partner’s referral fee terms',
+      permission: 'admin',
+      responses: { 204: { description: 'removed' } },
+      async handler({ params, req }) {
+        if (!(await deleteFeeTerms(pool, principal(req).workspaceId, params.partner))) {
+          throw new AppError('not_found', `no referral fee terms for ${params.partner}`);
+        }
+      },
     }),
-  );
-
-  return router;
+  ];
 }

@@ -1,28 +1,26 @@
 // /api/v1/webhook-endpoints (seed 002): register endpoints for event types, Standard Webhooks signing secrets
 // (shown once, rotatable), a test event, and the per-attempt delivery log.
-import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import {
-  createEndpoint,
   deleteEndpoint,
   deliveryJson,
   endpointJson,
-  generateSigningSecret,
-  getEndpoint,
-  listDeliveries,
   listEndpoints,
-  queueTestMessage,
-  rotateSecret,
   updateEndpoint,
-  type EndpointRecord,
 } from '../../../data/webhookEndpoints';
 import type { KeyRing } from '../../../shared/crypto';
-import { AppError } from '../../../shared/errors';
 import { ALL_EVENTS, WEBHOOK_EVENT_TYPES } from '../../../shared/webhooks';
-import { parse, route } from '../../common/http';
-import { principal, requirePermission } from '../auth';
-import { decodeCursor, encodeCursor, invalidCursor, uuid } from '../schemas';
+import {
+  endpointDeliveries,
+  findEndpoint,
+  registerEndpoint,
+  rotateEndpointSecret,
+  sendTestEvent,
+} from '../../../usecases/webhookEndpoints';
+import { endpoint } from '../../common/endpoints';
+import { principal } from '../auth';
+import { byId, paged, readCursor, time, uuid } from '../schemas';
 
 export interface WebhookEndpointsDeps {
   pool: pg.Pool;
@@ -48,7 +46,7 @@ const eventList = z
 const endpointUrl = z.url({ protocol: /^https?$/ }).max(2000);
 
 /** Seed 002 registerEndpoint: `{ name, url, events, secret? }`. */
-export const CreateEndpointBody = z
+const CreateEndpointBody = z
   .object({
     name: z.string().min(1).max(200),
     url: endpointUrl,
@@ -57,7 +55,7 @@ export const CreateEndpointBody = z
   })
   .strict();
 
-export const UpdateEndpointBody = z
+const UpdateEndpointBody = z
   .object({
     name: z.string().min(1).max(200).optional(),
     url: endpointUrl.optional(),
@@ -70,145 +68,191 @@ export const UpdateEndpointBody = z
     path: ['body'],
   });
 
-export const RotateSecretBody = z.object({ secret: signingSecret.optional() }).strict();
-
-export const DeliveriesQuery = z.object({
-  success: z.enum(['true', 'false']).optional(),
-  message_id: uuid.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().max(500).optional(),
+const WebhookEndpoint = z
+  .object({
+    id: z.uuid(),
+    workspace_id: z.string(),
+    name: z.string(),
+    url: z.string(),
+    events: z.array(z.enum([...WEBHOOK_EVENT_TYPES, ALL_EVENTS])),
+    status: z.enum(['active', 'disabled']),
+    disabled_reason: z.string().nullable(),
+    failing_since: time.nullable(),
+    last_success_at: time.nullable(),
+    last_failure_at: time.nullable(),
+    previous_secret_expires_at: time
+      .nullable()
+      .meta({ description: 'after a rotation, the old secret also signs until then' }),
+    created_at: time,
+    updated_at: time,
+  })
+  .meta({ id: 'WebhookEndpoint' });
+const WebhookEndpointWithSecret = WebhookEndpoint.extend({
+  secret: z.string().meta({ description: 'whsec_… signing secret, shown once' }),
 });
 
-export function webhookEndpointsRouter(deps: WebhookEndpointsDeps): Router {
-  const router = Router();
-  const keyRing = (): KeyRing => {
-    if (!deps.keyRing) {
-      throw new AppError('unavailable', 'LEADRELAY_ENCRYPTION_KEYS is not configured on this server');
-    }
-    return deps.keyRing;
-  };
-  const find = async (req: Parameters<typeof principal>[0]): Promise<EndpointRecord> => {
-    const id = String(req.params.id);
-    const endpoint = uuid.safeParse(id).success
-      ? await getEndpoint(deps.pool, principal(req).workspaceId, id)
-      : undefined;
-    if (!endpoint) throw new AppError('not_found', `webhook endpoint ${id} not found`);
-    return endpoint;
-  };
-
-  router.post(
-    '/',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const body = parse(CreateEndpointBody, req.body);
-      const secret = body.secret ?? generateSigningSecret();
-      const endpoint = await createEndpoint(deps.pool, keyRing(), {
-        workspaceId: principal(req).workspaceId,
-        name: body.name,
-        url: body.url,
-        events: body.events,
-        secret,
-      });
-      // The secret is shown here, once; it is stored sealed and never read back through the API.
-      res.status(201).json({ ...endpointJson(endpoint), secret });
+const WebhookDeliveries = z.object({
+  deliveries: z.array(
+    z.object({
+      id: z.uuid(),
+      message_id: z.uuid().meta({ description: 'also the webhook-id header, the same on every attempt' }),
+      event_type: z.string(),
+      lead_id: z.string().nullable(),
+      attempt: z.number().int(),
+      success: z.boolean(),
+      status_code: z.number().int().nullable(),
+      error: z.string().nullable(),
+      response_body: z.string().nullable(),
+      duration_ms: z.number().int(),
+      next_attempt_at: time.nullable(),
+      created_at: time,
     }),
-  );
+  ),
+  next_cursor: z.string().nullable(),
+});
 
-  router.get(
-    '/',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const endpoints = await listEndpoints(deps.pool, principal(req).workspaceId);
-      res.json({ webhook_endpoints: endpoints.map(endpointJson), event_types: WEBHOOK_EVENT_TYPES });
-    }),
-  );
+export function webhookEndpointEndpoints(deps: WebhookEndpointsDeps) {
+  const { pool } = deps;
 
-  router.get(
-    '/:id',
-    requirePermission('read'),
-    route(async (req, res) => {
-      res.json(endpointJson(await find(req)));
-    }),
-  );
-
-  router.patch(
-    '/:id',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const body = parse(UpdateEndpointBody, req.body);
-      const endpoint = await find(req);
-      const updated = await updateEndpoint(deps.pool, endpoint.workspace_id, endpoint.id, body);
-      if (!updated) throw new AppError('not_found', `webhook endpoint ${endpoint.id} not found`);
-      res.json(endpointJson(updated));
-    }),
-  );
-
-  router.delete(
-    '/:id',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const endpoint = await find(req);
-      await deleteEndpoint(deps.pool, endpoint.workspace_id, endpoint.id);
-      res.status(204).end();
-    }),
-  );
-
-  router.post(
-    '/:id/rotate-secret',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const body = parse(RotateSecretBody, req.body ?? {});
-      const endpoint = await find(req);
-      const secret = body.secret ?? generateSigningSecret();
-      const rotated = await rotateSecret(deps.pool, keyRing(), endpoint.workspace_id, endpoint.id, secret);
-      if (!rotated) throw new AppError('not_found', `webhook endpoint ${endpoint.id} not found`);
-      res.json({ ...endpointJson(rotated), secret });
-    }),
-  );
-
-  router.post(
-    '/:id/test',
-    requirePermission('update'),
-    route(async (req, res) => {
-      const endpoint = await find(req);
-      if (endpoint.status !== 'active') {
-        throw new AppError('conflict', 'this endpoint is disabled; enable it first', {
-          status: endpoint.status,
-          disabled_reason: endpoint.disabled_reason,
+  return [
+    endpoint({
+      method: 'post',
+      path: '/api/v1/webhook-endpoints',
+      tag: 'webhooks',
+      summary: 'Register an outbound webhook endpoint (seed 002)',
+      description:
+        'Deliveries are signed with Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`) using the endpoint’s secret, shown once here. Payload: `{ type, timestamp, data }`. Failed attempts retry after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h; a lead’s events arrive in order. An endpoint failing for 5 days is disabled and a staff task opened. `events` may be `*`.',
+      permission: 'admin',
+      body: CreateEndpointBody,
+      responses: { 201: { description: 'registered', schema: WebhookEndpointWithSecret } },
+      async handler({ body, req }) {
+        const { endpoint: created, secret } = await registerEndpoint(pool, deps.keyRing, {
+          ...body,
+          workspaceId: principal(req).workspaceId,
         });
-      }
-      const { messageId } = await queueTestMessage(deps.pool, endpoint);
-      res.status(202).json({ message_id: messageId, event_type: 'webhook.test' });
+        // The secret is shown here, once; it is stored sealed and never read back through the API.
+        return { ...endpointJson(created), secret };
+      },
     }),
-  );
-
-  router.get(
-    '/:id/deliveries',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const query = parse(DeliveriesQuery, req.query, 'query');
-      const endpoint = await find(req);
-      const cursor = query.cursor ? decodeCursor(query.cursor, ['createdAt', 'id']) : undefined;
-      if (cursor && (Number.isNaN(Date.parse(cursor.createdAt)) || !uuid.safeParse(cursor.id).success)) {
-        throw invalidCursor();
-      }
-      const rows = await listDeliveries(deps.pool, endpoint.id, {
-        success: query.success === undefined ? undefined : query.success === 'true',
-        messageId: query.message_id,
-        limit: query.limit + 1,
-        cursor,
-      });
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      res.json({
-        deliveries: page.map(deliveryJson),
-        next_cursor:
-          rows.length > query.limit && last
-            ? encodeCursor({ createdAt: last.created_at.toISOString(), id: last.id })
-            : null,
-      });
+    endpoint({
+      method: 'get',
+      path: '/api/v1/webhook-endpoints',
+      tag: 'webhooks',
+      summary: 'List webhook endpoints and the event types',
+      permission: 'read',
+      responses: {
+        200: {
+          description: 'endpoints',
+          schema: z.object({
+            webhook_endpoints: z.array(WebhookEndpoint),
+            event_types: z.array(z.string()),
+          }),
+        },
+      },
+      async handler({ req }) {
+        const endpoints = await listEndpoints(pool, principal(req).workspaceId);
+        return { webhook_endpoints: endpoints.map(endpointJson), event_types: WEBHOOK_EVENT_TYPES };
+      },
     }),
-  );
-
-  return router;
+    endpoint({
+      method: 'get',
+      path: '/api/v1/webhook-endpoints/:id',
+      tag: 'webhooks',
+      summary: 'Get a webhook endpoint',
+      permission: 'read',
+      responses: { 200: { description: 'the endpoint', schema: WebhookEndpoint } },
+      handler: async ({ params, req }) =>
+        endpointJson(await findEndpoint(pool, principal(req).workspaceId, params.id)),
+    }),
+    endpoint({
+      method: 'patch',
+      path: '/api/v1/webhook-endpoints/:id',
+      tag: 'webhooks',
+      summary: 'Change an endpoint; `enabled: true` re-enables a disabled one',
+      permission: 'admin',
+      body: UpdateEndpointBody,
+      responses: { 200: { description: 'updated', schema: WebhookEndpoint } },
+      async handler({ params, body, req }) {
+        const updated = await byId(params.id, 'webhook endpoint', (id) =>
+          updateEndpoint(pool, principal(req).workspaceId, id, body),
+        );
+        return endpointJson(updated);
+      },
+    }),
+    endpoint({
+      method: 'delete',
+      path: '/api/v1/webhook-endpoints/:id',
+      tag: 'webhooks',
+      summary: 'Delete an endpoint (its queued messages are cancelled)',
+      permission: 'admin',
+      responses: { 204: { description: 'deleted' } },
+      async handler({ params, req }) {
+        await byId(params.id, 'webhook endpoint', (id) =>
+          deleteEndpoint(pool, principal(req).workspaceId, id),
+        );
+      },
+    }),
+    endpoint({
+      method: 'post',
+      path: '/api/v1/webhook-endpoints/:id/rotate-secret',
+      tag: 'webhooks',
+      summary: 'Rotate the signing secret',
+      description:
+        'The new secret is shown once; for 24 hours deliveries carry signatures with both secrets.',
+      permission: 'admin',
+      body: z.object({ secret: signingSecret.optional() }).strict(),
+      bodyOptional: true,
+      responses: { 200: { description: 'rotated', schema: WebhookEndpointWithSecret } },
+      async handler({ params, body, req }) {
+        const { workspaceId } = principal(req);
+        const rotated = await rotateEndpointSecret(pool, deps.keyRing, workspaceId, params.id, body.secret);
+        return { ...endpointJson(rotated.endpoint), secret: rotated.secret };
+      },
+    }),
+    endpoint({
+      method: 'post',
+      path: '/api/v1/webhook-endpoints/:id/test',
+      tag: 'webhooks',
+      summary: 'Send a webhook.test event to this endpoint',
+      permission: 'update',
+      responses: {
+        202: {
+          description: 'queued; see the deliveries',
+          schema: z.object({ message_id: z.uuid(), event_type: z.literal('webhook.test') }),
+        },
+        409: { description: 'the endpoint is disabled' },
+      },
+      async handler({ params, req }) {
+        const { messageId } = await sendTestEvent(pool, principal(req).workspaceId, params.id);
+        return { message_id: messageId, event_type: 'webhook.test' };
+      },
+    }),
+    endpoint({
+      method: 'get',
+      path: '/api/v1/webhook-endpoints/:id/deliveries',
+      tag: 'webhooks',
+      summary: 'Delivery log: one row per attempt',
+      permission: 'read',
+      query: z.object({
+        success: z.enum(['true', 'false']).optional(),
+        message_id: uuid.optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(50),
+        cursor: z.string().max(500).optional(),
+      }),
+      responses: { 200: { description: 'attempts, newest first', schema: WebhookDeliveries } },
+      async handler({ params, query, req }) {
+        const rows = await endpointDeliveries(pool, principal(req).workspaceId, params.id, {
+          success: query.success === undefined ? undefined : query.success === 'true',
+          messageId: query.message_id,
+          limit: query.limit + 1,
+          cursor: readCursor(query.cursor, 'createdAt'),
+        });
+        const { page, next_cursor } = paged(rows, query.limit, (last) => ({
+          createdAt: last.created_at.toISOString(),
+          id: last.id,
+        }));
+        return { deliveries: page.map(deliveryJson), next_cursor };
+      },
+    }),
+  ];
 }

@@ -1,17 +1,16 @@
 // Workflow rules (seed 001 CreateWorkflowRequest / GetWorkflowsResponse): create, list per property,
 // deactivate, delete. Journeys load the active rules when a run starts.
-import { isUuid } from '../../../shared/ids';
-import { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { getProperty } from '../../../data/workspaces';
-import { AppError } from '../../../shared/errors';
-import { STATUSES } from '../../../shared/lifecycle';
+import { deleteRule, setRuleActive, type RuleRecord } from '../../../data/workflowRules';
 import { isTimeWindow, RULE_ACTION_TYPES } from '../../../shared/journey/rules';
-import { parse, route } from '../../common/http';
-import { principal, requirePermission } from '../auth';
+import { STATUSES } from '../../../shared/lifecycle';
+import { addRule, propertyRules } from '../../../usecases/workflowRules';
+import { endpoint } from '../../common/endpoints';
+import { principal } from '../auth';
+import { byId, json, status, time } from '../schemas';
 
-export const CreateWorkflowRuleBody = z
+const CreateWorkflowRuleBody = z
   .object({
     // null: every property of the workspace.
     property_id: z.string().min(1).max(64).nullable(),
@@ -39,109 +38,86 @@ export const CreateWorkflowRuleBody = z
   })
   .strict();
 
-const UpdateWorkflowRuleBody = z.object({ is_active: z.boolean() }).strict();
+const ruleFields = {
+  id: z.uuid(),
+  property_id: z.string().nullable(),
+  trigger_status: status,
+  target_status: status.nullable(),
+  conditions: json,
+  actions: z.array(json),
+  is_active: z.boolean(),
+};
+const WorkflowRule = z
+  .object({ ...ruleFields, created_at: time })
+  .loose()
+  .meta({ id: 'WorkflowRule' });
 
-interface RuleRow {
-  id: string;
-  property_id: string | null;
-  trigger_status: string;
-  target_status: string | null;
-  conditions: Record<string, unknown>;
-  actions: Record<string, unknown>[];
-  is_active: boolean;
-  created_at: Date;
-}
+const ruleJson = (row: RuleRecord) => ({ ...row, created_at: row.created_at.toISOString() });
 
-const COLUMNS = 'id, property_id, trigger_status, target_status, conditions, actions, is_active, created_at';
-const json = (row: RuleRow) => ({ ...row, created_at: row.created_at.toISOString() });
-
-export function workflowRulesRouter(pool: pg.Pool): Router {
-  const router = Router();
-  router.post(
-    '/workflow-rules',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const body = parse(CreateWorkflowRuleBody, req.body);
-      const { workspaceId } = principal(req);
-      if (body.property_id && !(await getProperty(pool, workspaceId, body.property_id))) {
-        throw new AppError('validation_failed', 'invalid body: property_id', {
-          fields: [{ field: 'property_id', message: 'unknown property' }],
+export function workflowRuleEndpoints(pool: pg.Pool) {
+  return [
+    endpoint({
+      method: 'post',
+      path: '/api/v1/workflow-rules',
+      tag: 'workflow rules',
+      summary: 'Create a workflow rule (seed 001 CreateWorkflowRequest)',
+      description:
+        'Trigger status and conditions → actions; journeys load the active rules when a run starts.',
+      permission: 'admin',
+      body: CreateWorkflowRuleBody,
+      responses: { 201: { description: 'created', schema: WorkflowRule } },
+      async handler({ body, req }) {
+        const rule = await addRule(pool, principal(req).workspaceId, {
+          propertyId: body.property_id,
+          triggerStatus: body.trigger_status,
+          targetStatus: body.target_status,
+          conditions: body.conditions,
+          actions: body.actions,
+          isActive: body.is_active,
         });
-      }
-      const { rows } = await pool.query<RuleRow>(
-        `INSERT INTO status_workflow_rules (workspace_id, property_id, trigger_status, target_status, conditions, actions,
-                                           is_active)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-        [
-          workspaceId,
-          body.property_id,
-          body.trigger_status,
-          body.target_status ?? null,
-          JSON.stringify(body.conditions),
-          JSON.stringify(body.actions),
-          body.is_active,
-        ],
-      );
-      res.status(201).json(json(rows[0]!));
+        return ruleJson(rule);
+      },
     }),
-  );
-  router.get(
-    '/properties/:id/workflow-rules',
-    requirePermission('read'),
-    route(async (req, res) => {
-      const { workspaceId } = principal(req);
-      const propertyId = String(req.params.id);
-      if (!(await getProperty(pool, workspaceId, propertyId))) {
-        throw new AppError('not_found', `property ${propertyId} not found`);
-      }
-      const { rows } = await pool.query<RuleRow>(
-        `SELECT ${COLUMNS} FROM status_workflow_rules
-          WHERE workspace_id = $1 AND (property_id = $2 OR property_id IS NULL) ORDER BY created_at`,
-        [workspaceId, propertyId],
-      );
-      res.json({
-        workflows: rows.map((row) => ({
-          id: row.id,
-          property_id: row.property_id,
-          trigger_status: row.trigger_status,
-          target_status: row.target_status,
-          conditions: row.conditions,
-          actions: row.actions,
-          is_active: row.is_active,
-        })),
-      });
+    endpoint({
+      method: 'get',
+      path: '/api/v1/properties/:id/workflow-rules',
+      tag: 'workflow rules',
+      summary: 'A property’s workflow rules (seed 001 GetWorkflowsResponse)',
+      permission: 'read',
+      responses: {
+        200: { description: 'rules', schema: z.object({ workflows: z.array(z.object(ruleFields).loose()) }) },
+      },
+      async handler({ params, req }) {
+        const rules = await propertyRules(pool, principal(req).workspaceId, params.id);
+        // Seed 001 GetWorkflowsResponse: the rules without created_at.
+        return { workflows: rules.map(({ created_at: _created, ...rule }) => rule) };
+      },
     }),
-  );
-  router.patch(
-    '/workflow-rules/:id',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const body = parse(UpdateWorkflowRuleBody, req.body);
-      const id = String(req.params.id);
-      const { rows } = isUuid(id)
-        ? await pool.query<RuleRow>(
-            `UPDATE status_workflow_rules SET is_active = $3 WHERE workspace_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
-            [principal(req).workspaceId, id, body.is_active],
-          )
-        : { rows: [] as RuleRow[] };
-      if (!rows[0]) throw new AppError('not_found', `workflow rule ${id} not found`);
-      res.json(json(rows[0]));
+    endpoint({
+      method: 'patch',
+      path: '/api/v1/workflow-rules/:id',
+      tag: 'workflow rules',
+      summary: 'Activate or deactivate a workflow rule',
+      permission: 'admin',
+      body: z.object({ is_active: z.boolean() }).strict(),
+      responses: { 200: { description: 'updated', schema: WorkflowRule } },
+      async handler({ params, body, req }) {
+        const rule = await byId(params.id, 'workflow rule', (id) =>
+          setRuleActive(pool, principal(req).workspaceId, id, body.is_active),
+        );
+        return ruleJson(rule);
+      },
     }),
-  );
-  router.delete(
-    '/workflow-rules/:id',
-    requirePermission('admin'),
-    route(async (req, res) => {
-      const id = String(req.params.id);
-      const result = isUuid(id)
-        ? await pool.query('DELETE FROM status_workflow_rules WHERE workspace_id = $1 AND id = $2', [
-            principal(req).workspaceId,
-            id,
-          ])
-        : { rowCount: 0 };
-      if (!result.rowCount) throw new AppError('not_found', `workflow rule ${id} not found`);
-      res.status(204).end();
+    endpoint({
+      method: 'delete',
+      path: '/api/v1/workflow-rules/:id',
+      tag: 'workflow rules',
+      summary: 'Delete a workflow rule',
+      permission: 'admin',
+      responses: { 204: { description: 'deleted' } },
+      async handler({ params, req }) {
+        await byId(params.id, 'workflow rule', (id) => deleteRule(pool, principal(req).workspaceId, id));
+      },
     }),
-  );
-  return router;
+  ];
 }
