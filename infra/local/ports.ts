@@ -16,6 +16,20 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Starts a server on a free port, choosing again when another process bound that port between the
+ * choice and the server's own bind (the Temporal dev server opens several ports of its own).
+ */
+export async function startOnFreePort<T>(start: (port: number) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      if (attempt >= attempts || !/address already in use|EADDRINUSE/i.test(String(error))) throw error;
+    }
+  }
+}
+
 /** Resolves when nothing listens on the port; rejects with a one-line reason otherwise. */
 export function assertPortFree(port: number, what: string, host = '127.0.0.1'): Promise<void> {
   return new Promise((resolveFree, reject) => {

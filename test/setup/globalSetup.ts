@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { migrate } from '../../infra/db/migrate';
 import { temporalTestServer } from '../../infra/local/binaries';
-import { freePort } from '../../infra/local/ports';
+import { startOnFreePort } from '../../infra/local/ports';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../infra/local/postgres';
 import { startTemporalDevServer, type DevServer } from '../../infra/local/temporal';
 import { WORKFLOWS_PATH } from '../../services/worker/worker';
@@ -20,10 +20,11 @@ export default async function globalSetup(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'leadrelay-test-'));
   // The embedded Postgres runs as an unprivileged user, which must reach its data directory.
   chmodSync(dir, 0o755);
-  const [temporalPort, postgresPort] = [await freePort(), await freePort()];
   const started = await Promise.allSettled([
-    startTemporalDevServer({ port: temporalPort }),
-    startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: postgresPort, database: 'leadrelay_test' }),
+    startOnFreePort((port) => startTemporalDevServer({ port })),
+    startOnFreePort((port) =>
+      startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port, database: 'leadrelay_test' }),
+    ),
     bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
   ]);
   const failed = started.find((result) => result.status === 'rejected');
