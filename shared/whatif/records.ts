@@ -102,7 +102,7 @@ export interface LeadRecords {
   fees: RecordedFee[];
 }
 
-const EFFECT_KINDS = 'record_history|push_partner|emit_webhook|alert_staff|notify';
+const EFFECT_KEY_REST = /^j(\d+):(.+):(record_history|push_partner|emit_webhook|alert_staff|notify):(.*)$/;
 
 export interface EffectKeyParts {
   journey: number;
@@ -117,7 +117,7 @@ export interface EffectKeyParts {
  */
 export function parseEffectKey(key: string, workflowId: string): EffectKeyParts | undefined {
   if (!key.startsWith(`${workflowId}:j`)) return undefined;
-  const match = new RegExp(`^j(\\d+):(.+):(${EFFECT_KINDS}):(.*)$`).exec(key.slice(workflowId.length + 1));
+  const match = EFFECT_KEY_REST.exec(key.slice(workflowId.length + 1));
   if (!match) return undefined;
   return { journey: Number(match[1]), eventId: match[2]!, kind: match[3]!, target: match[4]! };
 }
