@@ -1,12 +1,12 @@
 // A lead's journey inputs rebuilt from what Postgres recorded, in the order the journey decided them: inbox events
 // (as delivery signalled them), staff and API changes (their history rows), conversions. Deadline firings are
 // consequences, not inputs: the replay makes them again from the policy. What cannot be rebuilt is named a gap.
-import { leadWorkflowId } from '../ids';
+import { journeyEffectKey } from '../ids';
 import { inboxJourneyEvents } from '../inbound';
 import { isStatus, PARTNERS, type LeadStatus, type PartnerName } from '../lifecycle';
 import { deadlineOfEventId } from '../journey/followUps';
 import type { LeadEvent, Source } from '../journey/types';
-import { parseEffectKey, type LeadRecords, type RecordedHistoryRow } from './records';
+import type { LeadRecords, RecordedHistoryRow } from './records';
 
 /** One input and the moment the journey decided it. */
 export interface TimedEvent {
@@ -167,14 +167,6 @@ function apiInput(lead: LeadRecords, row: RecordedHistoryRow, gaps: string[]): L
 
 /** The staff notification an applied change wrote (its key is the change's own), if it wrote one. */
 function staffNotification(lead: LeadRecords, journey: number, eventId: string, to: LeadStatus) {
-  const workflowId = leadWorkflowId(lead.workspaceId, lead.leadId);
-  return lead.notifications.find((n) => {
-    const parts = parseEffectKey(n.key, workflowId);
-    return (
-      parts?.journey === journey &&
-      parts.eventId === eventId &&
-      parts.kind === 'notify' &&
-      parts.target === `staff:${to}`
-    );
-  });
+  const key = journeyEffectKey(lead.workspaceId, lead.leadId, journey, eventId, 'notify', `staff:${to}`);
+  return lead.notifications.find((n) => n.key === key);
 }

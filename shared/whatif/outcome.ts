@@ -230,8 +230,14 @@ export function outcomeOfRecord(lead: LeadRecords, channels: PlanChannels): Lead
   for (const delivery of lead.deliveries) {
     deliveries.set(delivery.notificationKey, [...(deliveries.get(delivery.notificationKey) ?? []), delivery]);
   }
+  // Rows other writers keyed after a journey effect (a failed push's task: `<sync key>:task:…`) are not the
+  // journey's own: only keys whose kind is the effect's count.
+  const own = (key: string, kind: Effect['kind']) => {
+    const parts = parseEffectKey(key, workflowId);
+    return parts?.kind === kind ? parts : undefined;
+  };
   for (const notification of lead.notifications) {
-    const parts = parseEffectKey(notification.key, workflowId);
+    const parts = own(notification.key, 'notify');
     if (!parts) continue;
     noteFiring(parts.journey, parts.eventId);
     const base = { journey: parts.journey, cause: causeOf(parts.eventId) };
@@ -262,7 +268,7 @@ export function outcomeOfRecord(lead: LeadRecords, channels: PlanChannels): Lead
     }
   }
   for (const sync of lead.syncs) {
-    const parts = parseEffectKey(sync.key, workflowId);
+    const parts = own(sync.key, 'push_partner');
     if (!parts) continue;
     noteFiring(parts.journey, parts.eventId);
     outcome.pushes.push({
@@ -273,7 +279,7 @@ export function outcomeOfRecord(lead: LeadRecords, channels: PlanChannels): Lead
     });
   }
   for (const task of lead.tasks) {
-    const parts = parseEffectKey(task.key, workflowId);
+    const parts = own(task.key, 'alert_staff');
     if (!parts) continue;
     noteFiring(parts.journey, parts.eventId);
     outcome.tasks.push({ journey: parts.journey, cause: causeOf(parts.eventId), kind: task.kind });
