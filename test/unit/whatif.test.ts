@@ -362,7 +362,10 @@ describe('what would differ', () => {
   test('a fully recorded lead replays to its record, and an empty candidate changes nothing', () => {
     const lead = recorded(danasLead());
     // A task a partner's answer opened is keyed after its push, but it is no decision of the journey.
-    lead.tasks.push({ key: `${lead.syncs[0]!.key}:task:partner_write_ignored`, kind: 'partner_write_ignored' });
+    lead.tasks.push({
+      key: `${lead.syncs[0]!.key}:task:partner_write_ignored`,
+      kind: 'partner_write_ignored',
+    });
     const { result } = evaluate(lead, { followUps: {} });
     expect(result).toMatchObject({
       changed: false,
