@@ -4,12 +4,10 @@
 // or written.
 import { createHmac } from 'node:crypto';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../infra/sandbox/hubspot';
-import { parse } from '../../services/common/endpoints';
-import { WhatIfBody, whatIfQuery, type WhatIfBodyInput } from '../../services/api/routes/whatif';
+import type { WhatIfBodyInput } from '../../services/api/routes/whatif';
 import { runWhatIfCli } from '../../scripts/whatif';
-import { AppError } from '../../shared/errors';
-import { runWhatIf, type WhatIfDeps } from '../../usecases/whatif';
-import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import type { WhatIfDeps, WhatIfReport } from '../../usecases/whatif';
+import { ADMIN_TOKEN, call, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import {
   createIntegration,
   fixture,
@@ -203,18 +201,23 @@ const tourRule = {
   ],
 };
 
-async function whatIf(workspaceId: string | undefined, body: WhatIfBodyInput) {
-  return runWhatIf(deps, whatIfQuery(parse(WhatIfBody, body), workspaceId));
+/** POST /api/v1/admin/whatif as `caller`: a workspace's admin key, or the operator's token. */
+function askWhatIf(caller: string, body: WhatIfBodyInput) {
+  return call(api('/admin/whatif'), 'POST', caller, body);
+}
+
+function whatIf(workspace: { key: string }, body: WhatIfBodyInput): Promise<WhatIfReport> {
+  return ok(200, askWhatIf(workspace.key, body));
 }
 
 test('the record of every lead replays to itself: baseline and record agree, and the inputs are all recorded', async () => {
-  const report = await whatIf(main.id, { from_date: startedAt, candidate: { reducer: 'current' } });
+  const report = await whatIf(main, { from_date: startedAt, candidate: { reducer: 'current' } });
   expect(report.leads.map((lead) => lead.lead_id)).toEqual([leads.toured, leads.returned]);
   for (const lead of report.leads) {
     expect(lead).toMatchObject({ changed: false, differences: {}, inputs: { complete: true, gaps: [] } });
   }
   // Baseline against the record, candidate by candidate.
-  const checked = await whatIf(main.id, { from_date: startedAt, candidate: { follow_up_policy: {} } });
+  const checked = await whatIf(main, { from_date: startedAt, candidate: { follow_up_policy: {} } });
   expect(checked.leads.map((lead) => [lead.baseline_matches_recorded, lead.recorded_mismatches])).toEqual([
     [true, undefined],
     [true, undefined],
@@ -226,7 +229,7 @@ test('the record of every lead replays to itself: baseline and record agree, and
 test('a rule on toured would tell the manager in the app and open a task, for the toured lead only; nothing is sent or written', async () => {
   const before = await footprint();
   const requests = hubspot.requests.items.length;
-  const report = await whatIf(main.id, { from_date: startedAt, candidate: { workflow_rule: tourRule } });
+  const report = await whatIf(main, { from_date: startedAt, candidate: { workflow_rule: tourRule } });
   const cause = `toured-${leads.toured}`;
   expect(report.candidate).toEqual(['workflow_rule']);
   expect(report.leads.find((lead) => lead.lead_id === leads.toured)!.differences).toEqual({
@@ -272,7 +275,7 @@ test('a slower speed-to-lead would never have escalated the lead contacted after
     [leads.escalated],
   );
   const escalatedAt = new Date((rows[0].created_at as Date).getTime() + 1200).toISOString();
-  const report = await whatIf(fast.id, {
+  const report = await whatIf(fast, {
     lead_ids: [leads.escalated],
     candidate: { follow_up_policy: { speed_to_lead_minutes: 30 } },
   });
@@ -304,35 +307,54 @@ test('a slower speed-to-lead would never have escalated the lead contacted after
   });
 });
 
-test('a workspace key sees only its own leads, and past the cap the request is refused with a clear 400', async () => {
-  await expect(
-    whatIf(main.id, { lead_ids: [leads.escalated], candidate: { reducer: 'current' } }),
-  ).rejects.toMatchObject({ code: 'not_found', details: { missing: [leads.escalated] } });
-  await expect(
-    whatIf(main.id, { filter: { workspace_id: fast.id }, candidate: { reducer: 'current' } }),
-  ).rejects.toMatchObject({ code: 'forbidden' });
+test('a workspace key sees only its own leads, the admin token any workspace, and past the cap the request is refused with a clear 400', async () => {
+  const elsewhere = await askWhatIf(main.key, {
+    lead_ids: [leads.escalated],
+    candidate: { reducer: 'current' },
+  });
+  expect(elsewhere).toMatchObject({
+    status: 404,
+    body: { error: { code: 'not_found', details: { missing: [leads.escalated] } } },
+  });
+  const named = await askWhatIf(main.key, {
+    filter: { workspace_id: fast.id },
+    candidate: { reducer: 'current' },
+  });
+  expect(named).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+  const operator: WhatIfReport = await ok(
+    200,
+    askWhatIf(ADMIN_TOKEN, { filter: { workspace_id: fast.id }, candidate: { reducer: 'current' } }),
+  );
+  expect(operator.leads.map((lead) => lead.lead_id)).toEqual([leads.escalated]);
   const tooMany = Array.from(
     { length: 1001 },
     (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
   );
-  const refused = await whatIf(main.id, { lead_ids: tooMany, candidate: { reducer: 'current' } }).catch(
-    (error: unknown) => error,
-  );
-  expect(refused).toBeInstanceOf(AppError);
+  const refused = await askWhatIf(main.key, { lead_ids: tooMany, candidate: { reducer: 'current' } });
   expect(refused).toMatchObject({
     status: 400,
-    details: {
-      fields: [
-        { field: 'lead_ids', message: 'at most 1000 leads per request; use filter and cursor for more' },
-      ],
+    body: {
+      error: {
+        code: 'validation_failed',
+        details: {
+          fields: [
+            { field: 'lead_ids', message: 'at most 1000 leads per request; use filter and cursor for more' },
+          ],
+        },
+      },
     },
+  });
+  const noCandidate = await askWhatIf(main.key, { lead_ids: [leads.toured], candidate: {} });
+  expect(noCandidate).toMatchObject({
+    status: 400,
+    body: { error: { details: { fields: [{ field: 'candidate' }] } } },
   });
 });
 
 test('pages of one lead follow each other with the cursor until none is left', async () => {
-  const first = await whatIf(main.id, { from_date: startedAt, limit: 1, candidate: { reducer: 'current' } });
+  const first = await whatIf(main, { from_date: startedAt, limit: 1, candidate: { reducer: 'current' } });
   expect(first.leads.map((lead) => lead.lead_id)).toEqual([leads.toured]);
-  const second = await whatIf(main.id, {
+  const second = await whatIf(main, {
     from_date: startedAt,
     limit: 1,
     cursor: first.next_cursor!,

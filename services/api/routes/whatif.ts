@@ -1,13 +1,17 @@
-// POST /api/v1/admin/whatif: the request as the wire carries it (snake_case, SPEC section 7) and its mapping to
-// the what-if use case. The CLI (`npm run whatif`) takes the same candidate and filter, checked by these schemas.
+// POST /api/v1/admin/whatif: what a candidate change would have done to real leads. The request as the wire
+// carries it (snake_case, SPEC section 7), its mapping to the what-if use case, and the route. The CLI
+// (`npm run whatif`) takes the same candidate and filter, checked by these schemas.
+import type pg from 'pg';
 import { z } from 'zod';
 import { PARTNERS, STATUSES } from '../../../shared/lifecycle';
 import type { FollowUpPolicy } from '../../../shared/journey/types';
-import { WHATIF_MAX_LEADS, type WhatIfQuery } from '../../../usecases/whatif';
+import type { PlanChannels } from '../../../shared/notifications/recipients';
+import { runWhatIf, WHATIF_MAX_LEADS, type WhatIfQuery } from '../../../usecases/whatif';
+import { endpoint } from '../../common/endpoints';
+import { isoDate, time } from '../schemas';
 import { CreatePreferenceBody } from './notifications';
 import { CreateWorkflowRuleBody } from './workflowRules';
 
-const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
 const positive = (max: number) => z.number().positive().max(max);
 
 /** A workspace's follow-up timings as the wire names them; each one given replaces the workspace's. */
@@ -128,4 +132,67 @@ export function whatIfQuery(body: z.output<typeof WhatIfBody>, workspaceId: stri
     limit: body.limit,
     cursor: body.cursor,
   };
+}
+
+const items = z.array(z.object({}).loose());
+const change = z.object({ added: items, removed: items });
+const statusPair = z.object({ baseline: z.string(), candidate: z.string() });
+
+const WhatIfReport = z
+  .object({
+    as_of: time.meta({ description: "the replay ends here: the window's end, or now" }),
+    window: z.object({ from: time, to: time }).nullable(),
+    candidate: z.array(z.enum(['workflow_rule', 'notification_preference', 'follow_up_policy', 'reducer'])),
+    leads: z.array(
+      z.object({
+        lead_id: z.uuid(),
+        workspace_id: z.string(),
+        property_id: z.string().nullable(),
+        changed: z.boolean(),
+        final_status: statusPair,
+        inputs: z.object({ events: z.number().int(), complete: z.boolean(), gaps: z.array(z.string()) }),
+        baseline_matches_recorded: z.boolean().nullable().meta({
+          description: "today's reducer and policy reproduce the record (null: the record is the baseline)",
+        }),
+        recorded_mismatches: z.object({}).loose().optional(),
+        differences: z.object({
+          final_status: statusPair.optional(),
+          statuses: z.object({ baseline: z.array(z.string()), candidate: z.array(z.string()) }).optional(),
+          follow_ups: change.extend({ moved: items }).optional(),
+          notifications: change.optional(),
+          pushes: change.optional(),
+          tasks: change.optional(),
+          fees: change.extend({ changed: items }).optional(),
+        }),
+      }),
+    ),
+    totals: z.object({ leads: z.number().int(), leads_changed: z.number().int() }).loose(),
+    next_cursor: z.string().nullable(),
+  })
+  .meta({ id: 'WhatIfReport' });
+
+/** `channels`: the notification channels the worker has, so deliveries are planned as it would plan them. */
+export function whatIfEndpoints(deps: { pool: pg.Pool; whatIfChannels?: PlanChannels }) {
+  const channels = deps.whatIfChannels ?? { configured: new Set() };
+  return [
+    endpoint({
+      method: 'post',
+      path: '/api/v1/admin/whatif',
+      tag: 'admin',
+      summary: 'What a candidate rule, preference, follow-up policy or reducer would have done to real leads',
+      description:
+        "The leads (`lead_ids`, or a `filter` and a date range) are replayed from their recorded events with today's policy and with the candidate; the answer lists per lead and in total what would differ: final status, follow-ups, notifications and recipients, partner pushes, staff tasks, referral fees. Nothing is sent or written. At most 1000 leads per request; page with `next_cursor`. Same as `npm run whatif`.",
+      auth: 'admin_token_or_key',
+      permission: 'admin',
+      body: WhatIfBody,
+      responses: {
+        200: { description: 'the differences', schema: WhatIfReport },
+        403: { description: '`forbidden`: a workspace key named another workspace' },
+        404: { description: "`not_found`: a lead of `lead_ids` is not in the caller's workspace" },
+      },
+      // The admin token sees every workspace (or the one its filter names); a workspace key, its own.
+      handler: ({ body, req }) =>
+        runWhatIf({ pool: deps.pool, channels }, whatIfQuery(body, req.principal?.workspaceId)),
+    }),
+  ];
 }
