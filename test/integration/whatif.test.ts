@@ -269,6 +269,43 @@ test('a rule on toured would tell the manager in the app and open a task, for th
   expect(hubspot.requests.items.length).toBe(requests);
 });
 
+test('a preference for contacted would send the staff notice that reached nobody to the agent in the app instead', async () => {
+  const report = await whatIf(main, {
+    from_date: startedAt,
+    candidate: {
+      notification_preference: {
+        property_id: 'maple',
+        status_type: 'contacted',
+        notification_method: 'in_app',
+        recipients: ['agent-2'],
+      },
+    },
+  });
+  expect(report.candidate).toEqual(['notification_preference']);
+  const notice = {
+    journey: 1,
+    cause: `contact-${leads.toured}`,
+    audience: 'staff',
+    template: 'new_to_contacted',
+  };
+  expect(report.leads.map((lead) => [lead.lead_id, lead.differences])).toEqual([
+    [
+      leads.toured,
+      {
+        notifications: {
+          added: [{ ...notice, channel: 'in_app', recipient: 'agent-2' }],
+          removed: [{ ...notice, channel: null, recipient: null }],
+        },
+      },
+    ],
+    [leads.returned, {}],
+  ]);
+  expect(report.totals.notifications.by_recipient).toEqual([
+    { channel: 'in_app', recipient: 'agent-2', added: 1, removed: 0 },
+    { channel: null, recipient: null, added: 0, removed: 1 },
+  ]);
+});
+
 test('a slower speed-to-lead would never have escalated the lead contacted after 1.2 seconds', async () => {
   const { rows } = await harness.pool.query(
     'SELECT created_at FROM status_history WHERE lead_id = $1 AND old_status IS NULL',
