@@ -1,5 +1,5 @@
 // `npm run bench`: the measurements of SPEC section 8 that are not timed tests.
-//   npm run bench -- [ingest|api|burst|memory|partner|all …] [--quick] [--write-docs]
+//   npm run bench -- [ingest|api|burst|memory|partner|whatif|all …] [--quick] [--write-docs]
 // No part names (or `all`) runs every part. --quick runs tiny sizes to check the parts work (numbers mean
 // nothing); --write-docs puts the results into docs/benchmarks.md. JSON lands in .data/bench/.
 import { benchApi } from './api';
@@ -8,6 +8,7 @@ import { benchIngest, ingestTable, type IngestResult } from './ingest';
 import { benchMemory, memoryTable, type MemoryResult } from './memory';
 import { benchPartner, partnerTable, type PartnerResult } from './partner';
 import { stopStacksOnSignal } from './stack';
+import { benchWhatIf, whatIfTable, type WhatIfResult } from './whatif';
 import {
   FULL,
   QUICK,
@@ -50,6 +51,11 @@ const PARTS: Record<string, Part> = {
     run: benchPartner,
     table: (r) => partnerTable(r as PartnerResult),
     pass: (r) => (r as PartnerResult).pass !== false,
+  },
+  // Bounded, not targeted: SPEC sets no figure; the table shows the pace and that memory stays flat.
+  whatif: {
+    run: benchWhatIf,
+    table: (r) => whatIfTable(r as WhatIfResult),
   },
   // The API read bench prints its own tables (and exits non-zero when conversions were lost or duplicated).
   api: {

@@ -1,12 +1,13 @@
 // Notification settings and records a workspace reads in the api: its preferences (seed 001
 // status_notification_preferences), its deliveries with the delivery rate, and reopening one to resend it.
 import type pg from 'pg';
+import type { NotificationMethod } from '../shared/notifications/recipients';
 
 export interface PreferenceRecord {
   id: string;
   property_id: string | null;
   status_type: string;
-  notification_method: string;
+  notification_method: NotificationMethod;
   recipients: string[];
   template_id: string | null;
   is_active: boolean;

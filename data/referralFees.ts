@@ -3,13 +3,16 @@
 import type pg from 'pg';
 import { AppError } from '../shared/errors';
 import { idempotencyKey } from '../shared/ids';
-import { PARTNERS, type PartnerName } from '../shared/lifecycle';
+import type { PartnerName } from '../shared/lifecycle';
 import {
   feeAmount,
+  feePartnerOf,
   FeeTermsSchema,
+  monthlyRentOf,
+  plannedReferralFee,
   RECONCILIATION_TRANSITIONS,
-  REFERRAL_PARTNERS,
   type FeeTerms,
+  type FoundTerms,
   type ReconciliationStatus,
 } from '../shared/referralFees';
 import { withTransaction } from './pool';
@@ -71,18 +74,13 @@ export function referralFeeJson(fee: ReferralFeeRecord) {
   };
 }
 
-function number(value: unknown): number | undefined {
-  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
-}
-
 /** The partner's terms: its integration's config.referral_fee (the lead's property first), else our table. */
-async function termsFor(
-  client: pg.PoolClient,
+export async function termsFor(
+  client: Pick<pg.PoolClient, 'query'>,
   workspaceId: string,
   partner: PartnerName,
   propertyId: string | null,
-): Promise<{ terms: FeeTerms; source: 'integration' | 'terms' } | undefined> {
+): Promise<FoundTerms | undefined> {
   const integrations = await client.query<{ terms: unknown }>(
     `SELECT config -> 'referral_fee' AS terms FROM integrations
       WHERE workspace_id = $1 AND partner = $2 AND deleted_at IS NULL AND config ? 'referral_fee'
@@ -125,11 +123,11 @@ export async function recordReferralFee(
     args.leadId,
   ]);
   const lead = rows[0];
-  if (!lead || !(PARTNERS as readonly string[]).includes(lead.source)) return;
-  const partner = lead.source as PartnerName;
+  const partner = lead ? feePartnerOf(lead.source) : undefined;
+  if (!lead || !partner) return;
   const found = await termsFor(client, args.workspaceId, partner, lead.property_id);
-  if (!found && !REFERRAL_PARTNERS.includes(partner)) return;
-  const monthlyRent = number(args.context?.monthly_rent) ?? number(lead.custom_data?.monthly_rent) ?? null;
+  const planned = plannedReferralFee(partner, found, monthlyRentOf(args.context, lead.custom_data));
+  if (!planned) return;
   const inserted = await client.query<ReferralFeeRecord>(
     `INSERT INTO referral_fees (workspace_id, lead_id, journey, partner, property_id, won_status, won_at, terms_source,
                                 fee_type, rate, monthly_rent, amount, currency)
@@ -143,12 +141,12 @@ export async function recordReferralFee(
       lead.property_id,
       args.wonStatus,
       args.wonAt,
-      found?.source ?? 'none',
-      found?.terms.fee_type ?? null,
-      found?.terms.amount ?? null,
-      monthlyRent,
-      found ? feeAmount(found.terms, monthlyRent) : null,
-      found?.terms.currency ?? 'USD',
+      planned.terms_source,
+      planned.fee_type,
+      planned.rate,
+      planned.monthly_rent,
+      planned.amount,
+      planned.currency,
     ],
   );
   const fee = inserted.rows[0];

@@ -242,3 +242,8 @@ export function requireVariables<K extends keyof Config>(config: Config, names: 
     }
   }
 }
+
+/** Whether SMS can be sent: the three Twilio variables are set (else SMS deliveries are skipped). */
+export function smsConfigured(config: Config): boolean {
+  return Boolean(config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN && config.TWILIO_FROM);
+}

@@ -19,6 +19,21 @@ export function idempotencyKey(...parts: (string | number)[]): string {
   return parts.map(String).join(':');
 }
 
+/**
+ * Idempotency key of a journey effect, `lead/<ws>/<lead>:j<journey>:<eventId>:<kind>:<target>`: the same event of
+ * the same journey makes the same key, however often it is decided (retries, replays, the what-if).
+ */
+export function journeyEffectKey(
+  workspaceId: string,
+  leadId: string,
+  journey: number,
+  eventId: string,
+  kind: string,
+  target: string | number,
+): string {
+  return idempotencyKey(leadWorkflowId(workspaceId, leadId), `j${journey}`, eventId, kind, target);
+}
+
 /** Workflow id of one outbound webhook message's delivery. */
 export function webhookDeliveryWorkflowId(messageId: string): string {
   return `webhook/${messageId}`;

@@ -1,7 +1,7 @@
 // A partner event normalized by its adapter, as the inbox stores it and intake delivers it: how to find or
 // create the lead, and the journey events it carries.
 import type { PartnerName } from './lifecycle';
-import type { LeadEventBody } from './journey/types';
+import type { LeadEvent, LeadEventBody, Source } from './journey/types';
 
 /** A person as an inquiry describes them: created, or matched by partner id, then email, then phone. */
 export interface InquiryContact {
@@ -69,4 +69,42 @@ export interface InboundEvent {
   record?: InboundRecord;
   /** Why an event is ignored, for operators. */
   note?: string;
+}
+
+/** Who an event from this partner is attributed to in the journey: the chatbot reports as itself. */
+export function partnerSource(partner: PartnerName): Source {
+  return partner === 'chatbot' ? 'chatbot' : `partner:${partner}`;
+}
+
+/**
+ * The journey events one inbox row delivers, with the ids every delivery and replay gives them: an inquiry first
+ * when the event creates (or matches) a lead, then the adapter's events in order.
+ */
+export function inboxJourneyEvents(
+  inboxId: string,
+  partner: PartnerName,
+  event: InboundEvent,
+  lead: { propertyId: string | null; hasEmail: boolean; hasPhone: boolean },
+): LeadEvent[] {
+  const base = {
+    occurredAt: event.occurredAt,
+    source: partnerSource(partner),
+    ...(event.actor ? { actor: event.actor } : {}),
+  };
+  const events: LeadEvent[] = [];
+  if (event.lead?.create) {
+    events.push({
+      ...base,
+      kind: 'inquiry',
+      eventId: `inbox/${inboxId}/0`,
+      channel: event.lead.create.source ?? partner,
+      propertyId: lead.propertyId ?? undefined,
+      facts: { hasEmail: lead.hasEmail, hasPhone: lead.hasPhone },
+    });
+  }
+  event.events.forEach((body, index) => {
+    const { eventId, ...rest } = body;
+    events.push({ ...base, ...rest, eventId: eventId ?? `inbox/${inboxId}/${index + 1}` } as LeadEvent);
+  });
+  return events;
 }

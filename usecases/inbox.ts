@@ -22,7 +22,7 @@ import { createOrMatchLead, getLead, type LeadRecord } from '../data/leads';
 import type { InboundEvent } from '../activities/partners/types';
 import { AppError } from '../shared/errors';
 import type { PartnerName } from '../shared/lifecycle';
-import type { LeadEvent, Source } from '../shared/journey/types';
+import { inboxJourneyEvents } from '../shared/inbound';
 import { isUnavailable } from '../shared/errors';
 import type { JourneyClient } from './journeys';
 
@@ -42,11 +42,6 @@ export interface DeliveryOutcome {
 }
 
 const DEFAULT_SIGNAL_TIMEOUT_MS = 5000;
-
-/** Who an event from this partner is attributed to in the journey: the chatbot reports as itself. */
-export function partnerSource(partner: PartnerName): Source {
-  return partner === 'chatbot' ? 'chatbot' : `partner:${partner}`;
-}
 
 /**
  * Delivers one stored event. Temporal or Postgres unavailable: the row goes back to pending (due again after a
@@ -155,23 +150,10 @@ async function signalEvents(
   event: InboundEvent,
   lead: LeadRecord,
 ): Promise<void> {
-  const partner = row.partner as PartnerName;
-  const source = partnerSource(partner);
-  const base = { occurredAt: event.occurredAt, source, ...(event.actor ? { actor: event.actor } : {}) };
-  const events: LeadEvent[] = [];
-  if (event.lead?.create) {
-    events.push({
-      ...base,
-      kind: 'inquiry',
-      eventId: `inbox/${row.id}/0`,
-      channel: event.lead.create.source ?? partner,
-      propertyId: lead.property_id ?? undefined,
-      facts: { hasEmail: lead.email !== null, hasPhone: lead.phone_e164 !== null },
-    });
-  }
-  event.events.forEach((body, index) => {
-    const { eventId, ...rest } = body;
-    events.push({ ...base, ...rest, eventId: eventId ?? `inbox/${row.id}/${index + 1}` } as LeadEvent);
+  const events = inboxJourneyEvents(row.id, row.partner as PartnerName, event, {
+    propertyId: lead.property_id,
+    hasEmail: lead.email !== null,
+    hasPhone: lead.phone_e164 !== null,
   });
   if (events.length === 0) return;
   const context = await loadJourneyContext(deps.pool, { workspaceId: lead.workspace_id, leadId: lead.id });

@@ -20,7 +20,7 @@ import {
   resendDeliverySignal,
 } from '../shared/journey/messages';
 import { decide, initialState, leadSourceLabel, validateStatusChange, view } from '../shared/journey/decide';
-import { dueDeadlines, planDeadlines } from '../shared/journey/followUps';
+import { deadlineFiredEvent, dueDeadlines, planDeadlines } from '../shared/journey/followUps';
 import type {
   ChangeStatusRequest,
   Decision,
@@ -296,14 +296,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   /** Fires the follow-ups that are due, each an event through the same reducer. */
   const fireDueFollowUps = async () => {
     for (const deadline of followUpsEnabled ? dueDeadlines(current, policy.followUps, now()) : []) {
-      await apply({
-        kind: 'deadline_fired',
-        name: deadline.name,
-        fireAt: deadline.fireAt,
-        eventId: `deadline:${deadline.name}:${deadline.fireAt}`,
-        occurredAt: now(),
-        source: 'system',
-      });
+      await apply(deadlineFiredEvent(deadline, now()));
     }
   };
 

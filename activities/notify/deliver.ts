@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type pg from 'pg';
 import { idempotencyKey } from '../../shared/ids';
 import { nextAllowed, windowFor } from '../../shared/notifications/quietHours';
+import { planTargets, type NotificationPreference } from '../../shared/notifications/recipients';
 import { render, TEMPLATES } from '../../shared/notifications/templates';
 import type { KeyRing } from '../../shared/crypto';
 import { DeliveryError, type Channel, type ChannelName, type Priority } from './channel';
@@ -68,73 +69,6 @@ interface LeadRow {
   email_opted_out_at: Date | null;
 }
 
-interface PreferenceRow {
-  notification_method: ChannelName | 'in_app';
-  recipients: string[];
-  template_id: string | null;
-}
-
-type Target = {
-  channel: ChannelName | 'in_app';
-  recipient: string;
-  audience: 'prospect' | 'staff';
-  template: string;
-};
-
-/** Recipients by preference; without one, the prospect by email and SMS, staff on the default Slack channel. */
-function targets(
-  request: NotificationRequest,
-  lead: LeadRow,
-  preferences: PreferenceRow[],
-  deps: DeliveryDeps,
-): Target[] {
-  // A prospect who unsubscribed from email gets none; SMS opt-outs are the journey's to apply at send time.
-  const prospectAddress = (channel: string) =>
-    channel === 'email'
-      ? lead.email_opted_out_at
-        ? null
-        : lead.email
-      : channel === 'sms'
-        ? lead.phone_e164
-        : null;
-  const chosen: Target[] = [];
-  const rules: PreferenceRow[] = preferences.length
-    ? preferences
-    : request.audience === 'prospect'
-      ? [
-          { notification_method: 'email', recipients: ['prospect'], template_id: null },
-          { notification_method: 'sms', recipients: ['prospect'], template_id: null },
-        ]
-      : [{ notification_method: 'slack', recipients: ['default'], template_id: null }];
-  for (const rule of rules) {
-    for (const recipient of rule.recipients) {
-      const template = rule.template_id && TEMPLATES[rule.template_id] ? rule.template_id : request.template;
-      if (recipient === 'prospect') {
-        const address = prospectAddress(rule.notification_method);
-        if (address)
-          chosen.push({
-            channel: rule.notification_method,
-            recipient: address,
-            audience: 'prospect',
-            template,
-          });
-      } else if (recipient === 'default' && rule.notification_method === 'slack') {
-        if (deps.defaultSlackWebhookUrl) {
-          chosen.push({
-            channel: 'slack',
-            recipient: deps.defaultSlackWebhookUrl,
-            audience: 'staff',
-            template,
-          });
-        }
-      } else {
-        chosen.push({ channel: rule.notification_method, recipient, audience: 'staff', template });
-      }
-    }
-  }
-  return chosen.filter((target) => target.channel === 'in_app' || deps.channels[target.channel]);
-}
-
 function formatTime(iso: unknown, zone: string): string {
   if (typeof iso !== 'string') return '';
   return new Date(iso).toLocaleString('en-US', { timeZone: zone, dateStyle: 'medium', timeStyle: 'short' });
@@ -155,21 +89,18 @@ export async function prepareNotification(
   );
   const lead = rows[0];
   if (!lead) return [];
+  // Explicit recipients (a rule's) need no preferences; otherwise the active ones for this topic and property.
   const preferences = request.recipients
-    ? {
-        rows: [
-          {
-            notification_method: request.recipients.channel,
-            recipients: request.recipients.to,
-            template_id: null,
-          },
-        ],
-      }
-    : await deps.pool.query<PreferenceRow>(
-        `SELECT notification_method, recipients, template_id FROM notification_preferences
-      WHERE workspace_id = $1 AND status_type = $2 AND is_active AND (property_id IS NULL OR property_id = $3)`,
-        [request.workspaceId, request.topic, lead.property_id],
-      );
+    ? []
+    : (
+        await deps.pool.query<
+          Pick<NotificationPreference, 'notification_method' | 'recipients' | 'template_id'>
+        >(
+          `SELECT notification_method, recipients, template_id FROM notification_preferences
+            WHERE workspace_id = $1 AND status_type = $2 AND is_active AND (property_id IS NULL OR property_id = $3)`,
+          [request.workspaceId, request.topic, lead.property_id],
+        )
+      ).rows;
   // The lead's own time zone when known, else the property's, else the workspace's.
   const leadZone = typeof lead.custom_data.timezone === 'string' ? lead.custom_data.timezone : undefined;
   const zone = leadZone ?? lead.property_timezone ?? lead.workspace_timezone;
@@ -189,7 +120,18 @@ export async function prepareNotification(
   const link = `${deps.apiUrl}/api/v1/leads/${request.leadId}`;
   const now = new Date();
   const plans: DeliveryPlan[] = [];
-  for (const target of targets(request, lead, preferences.rows, deps)) {
+  const targets = planTargets(
+    request,
+    { email: lead.email, phone: lead.phone_e164, emailOptedOut: lead.email_opted_out_at !== null },
+    preferences,
+    {
+      configured: new Set(
+        (['email', 'sms', 'slack'] as const).filter((channel) => deps.channels[channel] !== undefined),
+      ),
+      defaultSlackWebhookUrl: deps.defaultSlackWebhookUrl,
+    },
+  );
+  for (const target of targets) {
     const template = TEMPLATES[target.template] ?? TEMPLATES.status_changed!;
     const notBefore =
       target.audience === 'prospect' && (target.channel === 'sms' || target.channel === 'email')

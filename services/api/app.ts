@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { KeyRing } from '../../shared/crypto';
+import type { PlanChannels } from '../../shared/notifications/recipients';
 import type { JourneyClient } from '../../usecases/journeys';
 import { Endpoints } from '../common/endpoints';
 import { errorHandler, mountHealth, notFoundHandler } from '../common/http';
@@ -21,6 +22,7 @@ import { notificationEndpoints } from './routes/notifications';
 import { referralFeeEndpoints } from './routes/referralFees';
 import { unsubscribeEndpoints } from './routes/unsubscribe';
 import { webhookEndpointEndpoints } from './routes/webhookEndpoints';
+import { whatIfEndpoints } from './routes/whatif';
 import { workflowRuleEndpoints } from './routes/workflowRules';
 import { workspaceEndpoints } from './routes/workspaces';
 import { webAppEndpoints, webAppFiles } from './static';
@@ -41,6 +43,8 @@ export interface ApiDeps {
   temporalUiUrl?: string;
   /** The built dashboard served at /app (default web/dist). */
   webDist?: string;
+  /** The worker's notification channels, which the what-if plans deliveries on (default: none configured). */
+  whatIfChannels?: PlanChannels;
 }
 
 export function createApiApp(deps: ApiDeps): Express {
@@ -74,6 +78,7 @@ export function createApiApp(deps: ApiDeps): Express {
     ...unsubscribeEndpoints(deps.pool, deps.keyRing),
     ...notificationEndpoints(deps),
     ...workflowRuleEndpoints(deps.pool),
+    ...whatIfEndpoints(deps),
   ]);
   app.use('/app', webAppFiles(deps.webDist));
   app.use('/api/v1', ...apiKeyFallback(deps.pool));

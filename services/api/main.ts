@@ -5,6 +5,7 @@ import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
 import { listen } from '../common/listen';
 import { JourneyClient } from '../../usecases/journeys';
+import { planChannelsOf } from '../../usecases/whatif';
 import { connectClient } from '../common/temporal';
 import { createApiApp } from './app';
 
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
     publicIngestUrl: publicUrls(config).ingest,
     // The UI's run links, and the origin allowed to call /codec with credentials (CORS).
     temporalUiUrl: config.TEMPORAL_UI_URL,
+    // The what-if plans deliveries on the channels the worker has under the same configuration.
+    whatIfChannels: planChannelsOf(config),
   });
   await listen(app, config.API_PORT, 'api', logger, async () => {
     await pool.end();

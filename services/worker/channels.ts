@@ -4,17 +4,16 @@ import type { ActivityDeps } from '../../activities';
 import { createEmailChannel } from '../../activities/notify/email';
 import { createSlackChannel } from '../../activities/notify/slack';
 import { createSmsChannel } from '../../activities/notify/sms';
-import { publicUrls, type Config } from '../../shared/config';
+import { publicUrls, smsConfigured, type Config } from '../../shared/config';
 
 export function channelsFromConfig(config: Config): Omit<ActivityDeps, 'pool'> {
-  const twilioReady = config.TWILIO_ACCOUNT_SID && config.TWILIO_AUTH_TOKEN && config.TWILIO_FROM;
   const urls = publicUrls(config);
   return {
     channels: {
       ...(config.SMTP_URL
         ? { email: createEmailChannel({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM }) }
         : {}),
-      ...(twilioReady
+      ...(smsConfigured(config)
         ? {
             sms: createSmsChannel({
               accountSid: config.TWILIO_ACCOUNT_SID!,

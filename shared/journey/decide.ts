@@ -1,7 +1,7 @@
 // The journey's functional core: from the state, one event and the lead's policy, decide the next state,
 // the side effects and the outcome. It runs inside Temporal's deterministic workflow sandbox and doubles
 // as the update validator, so it imports nothing but the lifecycle table, the journey types and the ids.
-import { idempotencyKey, leadWorkflowId } from '../ids';
+import { journeyEffectKey } from '../ids';
 import { statusTemplate } from '../notifications/templates';
 import { conditionsHold } from './rules';
 import {
@@ -675,13 +675,7 @@ function emitWebhook(step: Step, eventType: string, data: Record<string, unknown
 /** Same event, same effect, same key: a retried activity or a replayed workflow finds its earlier write. */
 function effectKey(step: Step, kind: Effect['kind'], target: string | number): string {
   const { state, event } = step;
-  return idempotencyKey(
-    leadWorkflowId(state.workspaceId, state.leadId),
-    `j${state.journey}`,
-    event.eventId,
-    kind,
-    target,
-  );
+  return journeyEffectKey(state.workspaceId, state.leadId, state.journey, event.eventId, kind, target);
 }
 
 // ---- small helpers ----

@@ -2,7 +2,7 @@
 // outcome and no-show, stale nudge, auto-lost and referral-partner response deadlines. The workflow waits
 // for the earliest; a fired deadline comes back through decide() as a `deadline_fired` event.
 import { isTerminal } from '../lifecycle';
-import type { FollowUpPolicy, JourneyState } from './types';
+import type { FollowUpPolicy, JourneyState, LeadEvent } from './types';
 
 export const DEFAULT_FOLLOW_UP_POLICY: FollowUpPolicy = {
   speedToLeadMinutes: 15,
@@ -39,6 +39,24 @@ const at = (base: string, offsetMs: number) => new Date(Date.parse(base) + offse
 /** The key a fired deadline is remembered by: the same deadline re-armed at another time fires again. */
 export function deadlineKey(deadline: Deadline): string {
   return `${deadline.name}@${deadline.fireAt}`;
+}
+
+/** A deadline that came due, as the event the journey decides (its id names the deadline and its time). */
+export function deadlineFiredEvent(deadline: Deadline, now: string): LeadEvent {
+  return {
+    kind: 'deadline_fired',
+    name: deadline.name,
+    fireAt: deadline.fireAt,
+    eventId: `deadline:${deadline.name}:${deadline.fireAt}`,
+    occurredAt: now,
+    source: 'system',
+  };
+}
+
+/** The deadline a `deadline_fired` event id names (the inverse of deadlineFiredEvent's id), if it is one. */
+export function deadlineOfEventId(eventId: string): Deadline | undefined {
+  const match = /^deadline:(.+):(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/.exec(eventId);
+  return match ? { name: match[1] as DeadlineName, fireAt: match[2]! } : undefined;
 }
 
 /** Every deadline the state calls for that has not fired yet, earliest first. */

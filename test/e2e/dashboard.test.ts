@@ -1,7 +1,8 @@
 // The staff dashboard end to end: the api serves the built app under /app and the live feed at
 // /api/v1/events/stream; headless Chromium (playwright-core, Debian's /usr/bin/chromium) logs in, sees a lead
-// created over the API arrive in the feed, changes its status, sets up integrations from their generated forms,
-// and is checked for keyboard use and phone width. Every page is screenshotted to test-artifacts/screenshots/.
+// created over the API arrive in the feed, changes its status, previews a rule on the last 30 days before saving
+// it, sets up integrations from their generated forms, and is checked for keyboard use and phone width. Every
+// page is screenshotted to test-artifacts/screenshots/.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -481,6 +482,37 @@ describe('the dashboard in a browser', () => {
     await page.getByRole('link', { name: 'Notifications' }).click();
     await settled(page, 'Notifications');
     await shot(page, '07-notifications');
+  });
+
+  test('previews a new rule on the last 30 days, writing nothing, then saves, turns off and deletes it', async () => {
+    const tasks = async () =>
+      (await harness.pool.query('SELECT count(*)::int AS n FROM staff_tasks WHERE lead_id = $1', [leadId]))
+        .rows[0].n as number;
+    const before = await tasks();
+    await page.getByRole('link', { name: 'Rules' }).click();
+    await settled(page, 'Rules');
+    await page.getByText('No rules yet.').waitFor();
+    await page.getByLabel('Every property of the workspace').check();
+    await page.getByLabel('When a lead enters').selectOption('contacted');
+    await page.getByLabel('Do', { exact: true }).selectOption('create_task');
+    await page.getByLabel('Task', { exact: true }).fill('call_back');
+    await page.getByRole('button', { name: 'Preview on last 30 days' }).click();
+    // Grace Hopper was contacted by staff above: the rule would have opened its task then.
+    const row = page
+      .getByTestId('preview-leads')
+      .locator('tr', { has: page.locator(`a[href$="/leads/${leadId}"]`) });
+    await expect(row.textContent()).resolves.toContain('+ task Call back');
+    await shot(page, '07b-rule-preview');
+    expect(await tasks()).toBe(before);
+
+    await page.getByRole('button', { name: 'Save rule' }).click();
+    await page.getByTestId('rule-saved').waitFor();
+    const rule = page.getByTestId('rules').locator('tbody tr');
+    await expect(rule.textContent()).resolves.toContain('Every property');
+    await rule.getByRole('button', { name: 'Turn off' }).click();
+    await rule.getByText('off', { exact: true }).waitFor();
+    await rule.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No rules yet.').waitFor();
   });
 
   test('sets up Salesforce from its generated form: client checks, server checks, test, save, edit, pause, delete', async () => {

@@ -10,6 +10,7 @@ import { Timeline } from './pages/Timeline';
 import { Leads } from './pages/Leads';
 import { LeadDetail } from './pages/LeadDetail';
 import { Notifications } from './pages/Notifications';
+import { Rules } from './pages/Rules';
 import { Integrations } from './pages/Integrations';
 import { IntegrationSetup } from './pages/IntegrationSetup';
 import { IntegrationDetail } from './pages/IntegrationDetail';
@@ -21,6 +22,7 @@ const NAV = [
   { to: '/timeline', label: 'Timeline' },
   { to: '/leads', label: 'Leads' },
   { to: '/notifications', label: 'Notifications' },
+  { to: '/rules', label: 'Rules' },
   { to: '/integrations', label: 'Integrations' },
 ];
 
@@ -32,6 +34,7 @@ function Page({ path }: { path: string }) {
   if (match('/leads', path)) return <Leads />;
   if ((params = match('/leads/:id', path))) return <LeadDetail key={params.id} id={params.id!} />;
   if (match('/notifications', path)) return <Notifications />;
+  if (match('/rules', path)) return <Rules />;
   if (match('/integrations', path)) return <Integrations />;
   if ((params = match('/integrations/new/:partner', path)))
     return <IntegrationSetup key={params.partner} partner={params.partner!} />;

@@ -1,4 +1,7 @@
 // The API's answer shapes the dashboard reads (see /openapi.json); only the fields it uses.
+import type { WhatIfTotals } from '../../shared/whatif/diff';
+import type { LeadWhatIf } from '../../shared/whatif/evaluate';
+
 export interface Bucket {
   conversions: number;
   total_value: number;
@@ -249,3 +252,23 @@ export interface IntegrationCreated extends Integration {
 export type ConnectionTest =
   | { ok: true; detail?: string; latency_ms?: number }
   | { ok: false; error: { code: string; message: string; partner_status?: number } };
+
+export interface WorkflowRule {
+  id: string;
+  property_id: string | null;
+  trigger_status: string;
+  target_status: string | null;
+  conditions: Record<string, unknown>;
+  actions: { type: string; config: Record<string, unknown> }[];
+  is_active: boolean;
+}
+
+/** POST /api/v1/admin/whatif: what a candidate would change on recorded leads. */
+export interface WhatIfReport {
+  as_of: string;
+  window: { from: string; to: string } | null;
+  candidate: string[];
+  leads: LeadWhatIf[];
+  totals: WhatIfTotals;
+  next_cursor: string | null;
+}

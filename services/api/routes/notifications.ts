@@ -54,7 +54,7 @@ interface RawPreference {
   recipients?: unknown;
 }
 
-const CreatePreferenceBody = z
+export const CreatePreferenceBody = z
   .object({
     // null: every property of the workspace.
     property_id: z.string().min(1).max(64).nullable(),

@@ -10,7 +10,7 @@ import { endpoint } from '../../common/endpoints';
 import { principal } from '../auth';
 import { byId, json, status, time } from '../schemas';
 
-const CreateWorkflowRuleBody = z
+export const CreateWorkflowRuleBody = z
   .object({
     // null: every property of the workspace.
     property_id: z.string().min(1).max(64).nullable(),
