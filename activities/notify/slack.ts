@@ -1,6 +1,7 @@
 // Staff notifications to Slack through incoming webhooks (`@slack/webhook`), as Block Kit with a plain
 // `text` fallback. 429 retries after Retry-After; other 4xx are a misconfigured channel: final.
 import { IncomingWebhook } from '@slack/webhook';
+import { egressRefusalOf, guardedFetch } from '../egress';
 import { DeliveryError, retryAfterMs, type Channel, type OutboundMessage, type SendResult } from './channel';
 
 const PRIORITY_EMOJI = {
@@ -42,7 +43,7 @@ export function createSlackChannel(options: { timeoutMs?: number } = {}): Channe
       const webhook = new IncomingWebhook(message.to, {
         timeout: options.timeoutMs ?? 10_000,
         fetch: async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-          const response = await fetch(input, init);
+          const response = await guardedFetch(input, init);
           retryAfter = response.headers.get('retry-after');
           return response;
         },
@@ -54,6 +55,8 @@ export function createSlackChannel(options: { timeoutMs?: number } = {}): Channe
         });
         return {};
       } catch (error) {
+        const refused = egressRefusalOf(error);
+        if (refused) throw new DeliveryError(`Slack webhook: ${refused.message}`, false, 'egress_refused');
         const e = error as { statusCode?: number; body?: string; message?: string };
         const status = e.statusCode ?? 0;
         const body = typeof e.body === 'string' ? e.body.trim() : '';
