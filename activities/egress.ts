@@ -118,3 +118,51 @@ export function egressFetch(options: EgressOptions = {}): typeof fetch {
 
 /** The guarded fetch of this process: the default HTTP client of every outbound call made for a workspace. */
 export const guardedFetch: typeof fetch = egressFetch();
+
+/** Partner APIs answer at most this much; webhook receivers and Slack much less (their answers are logged only). */
+export const PARTNER_ANSWER_LIMIT = 1024 * 1024;
+export const RECEIVER_ANSWER_LIMIT = 64 * 1024;
+
+/** An answer longer than its cap: the stream was cut, nothing past the cap was read. */
+export class AnswerTooLargeError extends Error {
+  override readonly name = 'AnswerTooLargeError';
+  readonly code = 'answer_too_large';
+  constructor(readonly limit: number) {
+    super(`the answer was longer than ${limit} bytes and was cut`);
+  }
+}
+
+/** Statuses whose Response cannot carry a body. */
+const NO_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * The response with its body read at most `limit` bytes: past it, the connection is cancelled and reading fails
+ * with AnswerTooLargeError, so an endless or huge answer costs one chunk beyond the cap, not the process's memory.
+ */
+export function capAnswer(response: Response, limit: number): Response {
+  if (!response.body || NO_BODY.has(response.status)) return response;
+  const reader = response.body.getReader();
+  let seen = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) return controller.close();
+      seen += value.byteLength;
+      if (seen > limit) {
+        await reader.cancel().catch(() => undefined);
+        controller.error(new AnswerTooLargeError(limit));
+        return;
+      }
+      controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
+/** The cap an answer was cut at, if reading stopped there. */
+export const answerTooLargeOf = (error: unknown) => causeOfType(error, AnswerTooLargeError);

@@ -1,7 +1,7 @@
 // Staff notifications to Slack through incoming webhooks (`@slack/webhook`), as Block Kit with a plain
 // `text` fallback. 429 retries after Retry-After; other 4xx are a misconfigured channel: final.
 import { IncomingWebhook } from '@slack/webhook';
-import { egressRefusalOf, guardedFetch } from '../egress';
+import { RECEIVER_ANSWER_LIMIT, capAnswer, egressRefusalOf, guardedFetch } from '../egress';
 import { DeliveryError, retryAfterMs, type Channel, type OutboundMessage, type SendResult } from './channel';
 
 const PRIORITY_EMOJI = {
@@ -45,7 +45,7 @@ export function createSlackChannel(options: { timeoutMs?: number } = {}): Channe
         fetch: async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
           const response = await guardedFetch(input, init);
           retryAfter = response.headers.get('retry-after');
-          return response;
+          return capAnswer(response, RECEIVER_ANSWER_LIMIT);
         },
       } as never);
       try {

@@ -1,7 +1,7 @@
 // The one HTTP path of outbound partner calls: timeout, and every answer sorted into success, retryable
 // (429, 5xx, network errors, timeouts; Retry-After kept) or final (other 4xx) with the partner's own message.
 import type { PartnerName } from '../../shared/lifecycle';
-import { egressRefusalOf, guardedFetch } from '../egress';
+import { PARTNER_ANSWER_LIMIT, answerTooLargeOf, capAnswer, egressRefusalOf, guardedFetch } from '../egress';
 import type { PartnerConnection } from './types';
 
 export type PartnerErrorKind = 'retryable' | 'final';
@@ -114,8 +114,21 @@ export async function partnerRequest(
   }
   let text: string;
   try {
-    text = await response.text();
+    text = await capAnswer(response, PARTNER_ANSWER_LIMIT).text();
   } catch (error) {
+    const cut = answerTooLargeOf(error);
+    if (cut) {
+      // No partner answer we read is that long: a misbehaving or hostile server, not a passing fault.
+      throw new PartnerError(
+        partner,
+        'final',
+        `${partner} answer to ${request.method} ${pathOf(request.url)}: ${cut.message}`,
+        {
+          status: response.status,
+          partnerCode: cut.code,
+        },
+      );
+    }
     throw new PartnerError(partner, 'retryable', `${partner} answer was cut off: ${causeOf(error)}`, {
       status: response.status,
     });

@@ -7,7 +7,7 @@ import { idempotencyKey } from '../../shared/ids';
 import { DISABLE_AFTER_FAILING_MS, retryDelaySeconds } from '../../shared/webhooks';
 import { withTransaction } from '../../data/pool';
 import { cancelQueued, secretContext } from '../../data/webhookEndpoints';
-import { egressRefusalOf, guardedFetch } from '../egress';
+import { RECEIVER_ANSWER_LIMIT, capAnswer, egressRefusalOf, guardedFetch } from '../egress';
 
 export interface WebhookDeps {
   pool: pg.Pool;
@@ -115,7 +115,12 @@ export async function attemptWebhookDelivery(deps: WebhookDeps, args: AttemptArg
       signal: AbortSignal.timeout(deps.timeoutMs ?? 15_000),
     });
     statusCode = response.status;
-    responseBody = (await response.text().catch(() => '')).slice(0, RESPONSE_BODY_LIMIT);
+    // Read up to the cap (the log keeps less): a receiver answering forever costs nothing past it.
+    responseBody = (
+      await capAnswer(response, RECEIVER_ANSWER_LIMIT)
+        .text()
+        .catch((cut: unknown) => (cut instanceof Error ? `(${cut.message})` : ''))
+    ).slice(0, RESPONSE_BODY_LIMIT);
     retryAfterSeconds = retryAfter(response.headers.get('retry-after'), Date.now());
     if (!response.ok) error = `HTTP ${response.status}`;
   } catch (thrown) {

@@ -2,15 +2,20 @@
 // private spelling (422 egress_refused naming the field), and a destination refused only when connected to
 // (a name resolving to a loopback address outside the allow-list, an allow-list narrowed after saving) fails
 // the connection test, the webhook delivery and the Slack send for good, with no request reaching the listener.
-// Only loopback is ever connected to: this file allows 127.0.0.1 alone and aims at 127.0.0.2.
+// Only loopback is ever connected to: this file allows 127.0.0.1 alone and aims at 127.0.0.2. Also bounded
+// work: answers cut at their cap, statement timeouts on the pools.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { egressFetch, egressRefusalOf } from '../../activities/egress';
 import { DeliveryError } from '../../activities/notify/channel';
 import { createSlackChannel } from '../../activities/notify/slack';
+import { PartnerError, partnerRequest } from '../../activities/partners/http';
 import { attemptWebhookDelivery } from '../../activities/webhooks/deliver';
+import { analyticsQuery } from '../../data/analytics';
+import { ANALYTICS_STATEMENT_TIMEOUT_MS, createPool, STATEMENT_TIMEOUT_MS } from '../../data/pool';
 import { KeyRing } from '../../shared/crypto';
 import { parseEgressAllow } from '../../shared/egress';
+import { testStack } from '../setup/stack';
 import { call, ENCRYPTION_KEYS, registerWorkspace, startHarness, type Harness } from '../support/harness';
 
 const ONLY_127_0_0_1 = '127.0.0.1/32';
@@ -247,5 +252,60 @@ describe('send time: decided on the address connected to', () => {
     expect(error).toBeInstanceOf(DeliveryError);
     expect(error).toMatchObject({ retryable: false, code: 'egress_refused' });
     expect(reached.refused).toBe(0);
+  });
+});
+
+describe('bounded work', () => {
+  test('an endless partner answer is cut at 1 MB: a final error, the stream closed, nothing more read', async () => {
+    let written = 0;
+    let closed!: () => void;
+    const streamClosed = new Promise<void>((resolve) => (closed = resolve));
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 'a');
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) written += chunk.length;
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      res.on('close', closed);
+      pump();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    const port = (endless.address() as AddressInfo).port;
+    try {
+      const error = await partnerRequest(
+        'hubspot',
+        { integrationId: 'i', workspaceId: 'w', config: {}, credentials: {} },
+        { method: 'GET', url: `http://127.0.0.1:${port}/endless` },
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PartnerError);
+      expect(error).toMatchObject({
+        kind: 'final',
+        details: { partnerCode: 'answer_too_large' },
+        message: expect.stringMatching(/longer than 1048576 bytes/),
+      });
+      await streamClosed;
+      // What the server got out before the cut is the cap plus socket buffers, not an unbounded stream.
+      expect(written).toBeLessThan(64 * 1024 * 1024);
+    } finally {
+      await new Promise((resolve) => endless.close(resolve));
+    }
+  });
+
+  test('every pool has a statement_timeout; analytics statements a longer one', async () => {
+    const show = await harness.pool.query<{ statement_timeout: string }>('SHOW statement_timeout');
+    expect(show.rows[0]!.statement_timeout).toBe(`${STATEMENT_TIMEOUT_MS / 1000}s`);
+    const analytics = await analyticsQuery<{ statement_timeout: string }>(
+      harness.pool,
+      'SHOW statement_timeout',
+      [],
+    );
+    expect(analytics.rows[0]!.statement_timeout).toBe(`${ANALYTICS_STATEMENT_TIMEOUT_MS / 60_000}min`);
+    const short = createPool(testStack().databaseUrl, 1, 50);
+    try {
+      await expect(short.query('SELECT pg_sleep(30)')).rejects.toMatchObject({ code: '57014' });
+    } finally {
+      await short.end();
+    }
   });
 });
