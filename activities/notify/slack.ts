@@ -11,10 +11,18 @@ const PRIORITY_EMOJI = {
   urgent: ':red_circle:',
 };
 
+/**
+ * Text for mrkdwn with Slack's three control characters escaped: values from leads and partners (a name
+ * `<!channel>`, a disguised `<https://evil|bank>` link) stay inert text. Our templates carry no mrkdwn links.
+ */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 export function slackBlocks(message: OutboundMessage): unknown[] {
   return [
     { type: 'header', text: { type: 'plain_text', text: message.subject.slice(0, 150) } },
-    { type: 'section', text: { type: 'mrkdwn', text: message.text.slice(0, 3000) } },
+    { type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(message.text.slice(0, 3000)) } },
     {
       type: 'context',
       elements: [
@@ -50,7 +58,7 @@ export function createSlackChannel(options: { timeoutMs?: number } = {}): Channe
       } as never);
       try {
         await webhook.send({
-          text: `${message.subject}\n${message.text}`,
+          text: escapeMrkdwn(`${message.subject}\n${message.text}`),
           blocks: slackBlocks(message) as never,
         });
         return {};
