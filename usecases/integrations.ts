@@ -91,6 +91,45 @@ function checkDestinations(config: Record<string, unknown> | undefined): void {
   }
 }
 
+/** The config fields that decide where credentials are sent (base_url, token and instance URLs), by name. */
+function destinationsOf(config: Record<string, unknown>): Map<string, string> {
+  return new Map(
+    Object.entries(config).filter((entry): entry is [string, string] => {
+      const value = entry[1];
+      return typeof value === 'string' && /^https?:/i.test(value);
+    }),
+  );
+}
+
+/**
+ * Credentials go only where they were given for: a change that moves a destination must carry the credentials
+ * again (422 `credentials_required` naming the moved fields), so a moved URL never receives the stored ones.
+ */
+function requireCredentialsIfMoved(
+  adapter: PartnerAdapter | undefined,
+  current: IntegrationRecord,
+  patch: { config?: Record<string, unknown>; credentials?: Record<string, string> },
+): void {
+  if (!patch.config || patch.credentials || !current.has_credentials) return;
+  const before = adapter
+    ? destinationsOf(parsedConfig(adapter, current.config))
+    : destinationsOf(current.config);
+  const after = adapter ? destinationsOf(parsedConfig(adapter, patch.config)) : destinationsOf(patch.config);
+  const moved = [...new Set([...before.keys(), ...after.keys()])].filter(
+    (k) => before.get(k) !== after.get(k),
+  );
+  if (moved.length === 0) return;
+  const fields = moved.map((k) => ({
+    field: `config.${k}`,
+    message: 'moves where the credentials are sent: give the credentials again in the same request',
+  }));
+  throw new AppError(
+    'credentials_required',
+    `changing ${fields.map((f) => f.field).join(', ')} requires the credentials again`,
+    { fields },
+  );
+}
+
 function missingCredential(field: string): AppError {
   return new AppError('validation_failed', `invalid body: credentials.${field}`, {
     fields: [{ field: `credentials.${field}`, message: 'required' }],
@@ -204,6 +243,7 @@ export async function changeIntegration(
   const adapter = partnerAdapter(current.partner);
   checkPartnerFields(adapter, { config: patch.config, credentials: patch.credentials });
   checkDestinations(patch.config);
+  requireCredentialsIfMoved(adapter, current, patch);
   await requireProperty(deps.pool, workspaceId, patch.propertyId);
   const webhookSecret = replacedWebhookSecret(adapter, patch.credentials);
   const updated = await updateIntegration(deps.pool, requireKeyRing(deps.keyRing), workspaceId, current.id, {

@@ -309,3 +309,44 @@ describe('bounded work', () => {
     }
   });
 });
+
+describe('credentials go only where they were given for', () => {
+  test('moving base_url without the credentials is 422 and nothing reaches the new destination', async () => {
+    let hits = 0;
+    const elsewhere = await listen('127.0.0.1', () => (hits += 1));
+    const elsewhereUrl = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
+    try {
+      const created = await call(
+        api('/integrations'),
+        'POST',
+        key,
+        hubspot(`http://127.0.0.1:${allowedPort}`),
+      );
+      expect(created.status).toBe(201);
+      const id = created.body.id;
+      const moved = await call(api(`/integrations/${id}`), 'PATCH', key, {
+        config: { base_url: elsewhereUrl },
+      });
+      expect(moved.status).toBe(422);
+      expect(moved.body.error).toMatchObject({
+        code: 'credentials_required',
+        details: { fields: [expect.objectContaining({ field: 'config.base_url' })] },
+      });
+      // Nothing moved: a test of the saved integration still goes to the old destination only.
+      await call(api(`/integrations/${id}/test`), 'POST', key);
+      expect(hits).toBe(0);
+      const unmoved = await call(api(`/integrations/${id}`), 'PATCH', key, {
+        config: { base_url: `http://127.0.0.1:${allowedPort}`, stage_property: 'lead_stage' },
+      });
+      expect(unmoved.status).toBe(200);
+      const withCredentials = await call(api(`/integrations/${id}`), 'PATCH', key, {
+        config: { base_url: elsewhereUrl },
+        credentials: { client_secret: 'hubspot-client-secret-2', access_token: 'token-2' },
+      });
+      expect(withCredentials.status).toBe(200);
+      expect(withCredentials.body.config.base_url).toBe(elsewhereUrl);
+    } finally {
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
+  });
+});
