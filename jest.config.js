@@ -7,6 +7,8 @@ const base = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   // The production build (npm run build) is a copy of the sources, package.json included: not a module root.
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
+  // The sandbox twins listen on loopback: the egress guard allows it unless the caller's environment says.
+  setupFiles: ['<rootDir>/test/setup/egress.ts'],
 };
 
 module.exports = {

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { PARTNERS, STAGE_RANK, STATUSES, TERMINAL_STATUSES, type LeadStatus } from '../shared/lifecycle';
 import type { Range } from '../shared/dateRange';
+import { ANALYTICS_STATEMENT_TIMEOUT_MS } from './pool';
 
 export const GROUP_BY = ['source', 'partner', 'property'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
@@ -29,7 +30,7 @@ export const FUNNEL_STAGES: { stage: string; rank: number }[] = [
 /** Memory for one analytics statement's sorts and hashes: at 4 MB (Postgres' default) they spill to disk. */
 export const ANALYTICS_WORK_MEM = '64MB';
 
-/** Runs one analytics statement read-only, with ANALYTICS_WORK_MEM for this transaction only. */
+/** Runs one analytics statement read-only, with ANALYTICS_WORK_MEM and a longer timeout for this transaction only. */
 export async function analyticsQuery<T extends pg.QueryResultRow>(
   pool: pg.Pool,
   text: string,
@@ -39,6 +40,8 @@ export async function analyticsQuery<T extends pg.QueryResultRow>(
   try {
     await client.query('BEGIN READ ONLY');
     await client.query(`SET LOCAL work_mem = '${ANALYTICS_WORK_MEM}'`);
+    // Longer than the pool's statement_timeout, still bounded: a range of years must not hold a connection.
+    await client.query(`SET LOCAL statement_timeout = ${ANALYTICS_STATEMENT_TIMEOUT_MS}`);
     const result = await client.query<T>(text, values);
     await client.query('COMMIT');
     return result;

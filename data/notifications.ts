@@ -54,6 +54,18 @@ export async function listPreferences(pool: pg.Pool, workspaceId: string): Promi
   return rows;
 }
 
+export async function getPreference(
+  pool: pg.Pool,
+  workspaceId: string,
+  id: string,
+): Promise<PreferenceRecord | undefined> {
+  const { rows } = await pool.query<PreferenceRecord>(
+    `SELECT ${PREFERENCE_COLUMNS} FROM notification_preferences WHERE workspace_id = $1 AND id = $2`,
+    [workspaceId, id],
+  );
+  return rows[0];
+}
+
 /** `templateId: null` clears the template; left out, it stays. */
 export async function updatePreference(
   pool: pg.Pool,

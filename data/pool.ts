@@ -5,8 +5,22 @@ import pg from 'pg';
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (value) => Number(value));
 
-export function createPool(databaseUrl: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000 });
+/** No statement of a request or activity runs longer: one tenant's slow query cannot hold a connection. */
+export const STATEMENT_TIMEOUT_MS = 30_000;
+/** Analytics reads whole date ranges: longer, and only inside analyticsTransaction. */
+export const ANALYTICS_STATEMENT_TIMEOUT_MS = 120_000;
+
+export function createPool(
+  databaseUrl: string,
+  max = 10,
+  statementTimeoutMs = STATEMENT_TIMEOUT_MS,
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    connectionTimeoutMillis: 5000,
+    statement_timeout: statementTimeoutMs,
+  });
   // An idle client losing its connection (Postgres restarted) must not crash the process.
   pool.on('error', () => undefined);
   // So must a checked-out client's connection dropping between queries: the query in flight fails, not the process.

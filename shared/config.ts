@@ -1,6 +1,7 @@
 // Configuration: every environment variable of the product, validated by one zod schema at start-up.
 // The same table generates the README's configuration section (`npm run docs`).
 import { z } from 'zod';
+import { parseEgressAllow } from './egress';
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 const url = (...protocols: string[]) =>
@@ -127,6 +128,25 @@ export const variables = {
     expected: 'comma-separated id:base64 keys of 32 bytes each, e.g. k1:<44 base64 chars>',
     description:
       'Encryption keys for credentials and Temporal payloads: the first encrypts, all decrypt. The start command generates one under .data/.',
+  },
+  LEADRELAY_EGRESS_ALLOW: {
+    schema: optional(
+      z.string().refine(
+        (value) => {
+          try {
+            parseEgressAllow(value);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'must be comma-separated CIDRs, addresses or host names' },
+      ),
+    ),
+    expected: 'comma-separated CIDRs, addresses and host names, e.g. 10.20.0.0/16,crm.internal',
+    description:
+      'Exceptions to the egress guard: requests made for a workspace (partner APIs, webhooks, Slack) never go to loopback, private, link-local, CGNAT, multicast or reserved addresses unless listed here. The start command and the tests set loopback (127.0.0.0/8,::1/128,localhost) unless set; production leaves it empty.',
+    default: 'nothing (start command and tests: loopback)',
   },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

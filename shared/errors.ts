@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   not_testable: 409,
   missing_fields: 422,
   unknown_partner_value: 422,
+  egress_refused: 422,
+  credentials_required: 422,
   payload_too_large: 413,
   rate_limited: 429,
   unavailable: 503,

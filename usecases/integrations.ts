@@ -24,6 +24,7 @@ import {
   type SettableStatus,
 } from '../data/integrations';
 import { requireKeyRing, type KeyRing } from '../shared/crypto';
+import { requireEgressUrl } from '../shared/egress';
 import { AppError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
 import type { PartnerName } from '../shared/lifecycle';
@@ -81,6 +82,52 @@ function checkPartnerFields(
     const named = [...new Set(fields.map((f) => f.field))].join(', ');
     throw new AppError('validation_failed', `invalid body: ${named}`, { fields });
   }
+}
+
+/** Every URL of a config (base_url, token and instance URLs) must point where requests may go (422 otherwise). */
+function checkDestinations(config: Record<string, unknown> | undefined): void {
+  for (const [key, value] of Object.entries(config ?? {})) {
+    if (typeof value === 'string' && /^https?:/i.test(value)) requireEgressUrl(`config.${key}`, value);
+  }
+}
+
+/** The config fields that decide where credentials are sent (base_url, token and instance URLs), by name. */
+function destinationsOf(config: Record<string, unknown>): Map<string, string> {
+  return new Map(
+    Object.entries(config).filter((entry): entry is [string, string] => {
+      const value = entry[1];
+      return typeof value === 'string' && /^https?:/i.test(value);
+    }),
+  );
+}
+
+/**
+ * Credentials go only where they were given for: a change that moves a destination must carry the credentials
+ * again (422 `credentials_required` naming the moved fields), so a moved URL never receives the stored ones.
+ */
+function requireCredentialsIfMoved(
+  adapter: PartnerAdapter | undefined,
+  current: IntegrationRecord,
+  patch: { config?: Record<string, unknown>; credentials?: Record<string, string> },
+): void {
+  if (!patch.config || patch.credentials || !current.has_credentials) return;
+  const before = adapter
+    ? destinationsOf(parsedConfig(adapter, current.config))
+    : destinationsOf(current.config);
+  const after = adapter ? destinationsOf(parsedConfig(adapter, patch.config)) : destinationsOf(patch.config);
+  const moved = [...new Set([...before.keys(), ...after.keys()])].filter(
+    (k) => before.get(k) !== after.get(k),
+  );
+  if (moved.length === 0) return;
+  const fields = moved.map((k) => ({
+    field: `config.${k}`,
+    message: 'moves where the credentials are sent: give the credentials again in the same request',
+  }));
+  throw new AppError(
+    'credentials_required',
+    `changing ${fields.map((f) => f.field).join(', ')} requires the credentials again`,
+    { fields },
+  );
 }
 
 function missingCredential(field: string): AppError {
@@ -166,6 +213,7 @@ async function followSchedule(deps: IntegrationsDeps, integration: IntegrationRe
 export async function connectIntegration(deps: IntegrationsDeps, workspaceId: string, input: Connection) {
   const adapter = partnerAdapter(input.partner);
   checkPartnerFields(adapter, { config: input.config, credentials: input.credentials ?? {} });
+  checkDestinations(input.config);
   await requireProperty(deps.pool, workspaceId, input.propertyId);
   const keyRing = requireKeyRing(deps.keyRing);
   const { secret, show } = webhookSecretFor(adapter, input.credentials);
@@ -194,6 +242,8 @@ export async function changeIntegration(
   const current = await findIntegration(deps, workspaceId, id);
   const adapter = partnerAdapter(current.partner);
   checkPartnerFields(adapter, { config: patch.config, credentials: patch.credentials });
+  checkDestinations(patch.config);
+  requireCredentialsIfMoved(adapter, current, patch);
   await requireProperty(deps.pool, workspaceId, patch.propertyId);
   const webhookSecret = replacedWebhookSecret(adapter, patch.credentials);
   const updated = await updateIntegration(deps.pool, requireKeyRing(deps.keyRing), workspaceId, current.id, {
@@ -271,7 +321,12 @@ export type TestAnswer =
       error: { code: TestFailureCode; message: string; partner_status: number | null };
     };
 
-export type TestFailureCode = 'partner_auth_failed' | 'partner_rejected' | 'partner_unavailable';
+export type TestFailureCode =
+  | 'partner_auth_failed'
+  | 'partner_rejected'
+  | 'partner_unavailable'
+  /** The integration points where requests may not go (a name resolving to a private address). */
+  | 'egress_refused';
 
 async function runConnectionTest(
   adapter: PartnerAdapter,
@@ -286,11 +341,13 @@ async function runConnectionTest(
     if (!(error instanceof PartnerError)) throw error;
     const status = error.status ?? null;
     const code: TestFailureCode =
-      error.kind === 'retryable'
-        ? 'partner_unavailable'
-        : status === 401 || status === 403
-          ? 'partner_auth_failed'
-          : 'partner_rejected';
+      error.details.partnerCode === 'egress_refused'
+        ? 'egress_refused'
+        : error.kind === 'retryable'
+          ? 'partner_unavailable'
+          : status === 401 || status === 403
+            ? 'partner_auth_failed'
+            : 'partner_rejected';
     return {
       ok: false,
       latency_ms: latency(),
@@ -319,6 +376,7 @@ function parsedConfig(adapter: PartnerAdapter, value: Record<string, unknown>): 
 export async function testNewConnection(deps: IntegrationsDeps, workspaceId: string, input: Connection) {
   const adapter = testableAdapter(input.partner);
   checkPartnerFields(adapter, { config: input.config, credentials: input.credentials ?? {} });
+  checkDestinations(input.config);
   await requireProperty(deps.pool, workspaceId, input.propertyId);
   return runConnectionTest(adapter, {
     integrationId: 'unsaved',

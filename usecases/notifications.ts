@@ -1,7 +1,15 @@
 // Notification preferences a workspace sets (for its own properties), and resending a delivery that failed.
 import type pg from 'pg';
-import { createPreference, getDelivery, reopenDelivery } from '../data/notifications';
+import {
+  createPreference,
+  getDelivery,
+  getPreference,
+  reopenDelivery,
+  updatePreference,
+} from '../data/notifications';
+import { requireEgressUrl } from '../shared/egress';
 import { AppError } from '../shared/errors';
+import { recipientIssues } from '../shared/notifications/recipientForms';
 import { isUuid } from '../shared/ids';
 import type { JourneyClient } from './journeys';
 import { requireProperty } from './properties';
@@ -11,8 +19,44 @@ export async function addPreference(
   workspaceId: string,
   input: Parameters<typeof createPreference>[2],
 ) {
+  checkRecipients(input.method, input.recipients);
   await requireProperty(pool, workspaceId, input.propertyId);
   return createPreference(pool, workspaceId, input);
+}
+
+/**
+ * Recipients fit their method (400 naming `<field>.<i>`), and a Slack webhook URL points where requests may go
+ * (422 `egress_refused`): the same on create and change of a preference and in a rule's send_notification.
+ */
+export function checkRecipients(
+  method: string,
+  recipients: string[] | undefined,
+  field = 'recipients',
+): void {
+  if (!recipients) return;
+  const issues = recipientIssues(method, recipients);
+  if (issues.length > 0) {
+    const fields = issues.map(({ index, message }) => ({ field: `${field}.${index}`, message }));
+    throw new AppError('validation_failed', `invalid body: ${fields.map((f) => f.field).join(', ')}`, {
+      fields,
+    });
+  }
+  recipients.forEach((recipient, i) => {
+    if (/^https?:/i.test(recipient)) requireEgressUrl(`${field}.${i}`, recipient);
+  });
+}
+
+/** Changes a preference: new recipients are checked against its method as on create. */
+export async function changePreference(
+  pool: pg.Pool,
+  workspaceId: string,
+  id: string,
+  patch: Parameters<typeof updatePreference>[3],
+) {
+  const current = isUuid(id) ? await getPreference(pool, workspaceId, id) : undefined;
+  if (!current) return undefined;
+  checkRecipients(current.notification_method, patch.recipients);
+  return updatePreference(pool, workspaceId, current.id, patch);
 }
 
 /**

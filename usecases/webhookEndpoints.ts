@@ -8,9 +8,11 @@ import {
   listDeliveries,
   queueTestMessage,
   rotateSecret,
+  updateEndpoint,
   type EndpointRecord,
 } from '../data/webhookEndpoints';
 import { requireKeyRing, type KeyRing } from '../shared/crypto';
+import { requireEgressUrl } from '../shared/egress';
 import { AppError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
 
@@ -25,8 +27,20 @@ export async function registerEndpoint(
   keyRing: KeyRing | undefined,
   input: { workspaceId: string; name: string; url: string; events: string[]; secret?: string },
 ): Promise<{ endpoint: EndpointRecord; secret: string }> {
+  requireEgressUrl('url', input.url);
   const secret = input.secret ?? generateSigningSecret();
   return { endpoint: await createEndpoint(pool, requireKeyRing(keyRing), { ...input, secret }), secret };
+}
+
+/** Changes an endpoint; a new URL must point where requests may go, like a new endpoint's. */
+export async function changeEndpoint(
+  pool: pg.Pool,
+  workspaceId: string,
+  id: string,
+  patch: Parameters<typeof updateEndpoint>[3],
+): Promise<EndpointRecord | undefined> {
+  requireEgressUrl('url', patch.url);
+  return updateEndpoint(pool, workspaceId, id, patch);
 }
 
 export async function rotateEndpointSecret(

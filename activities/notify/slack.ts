@@ -1,6 +1,7 @@
 // Staff notifications to Slack through incoming webhooks (`@slack/webhook`), as Block Kit with a plain
 // `text` fallback. 429 retries after Retry-After; other 4xx are a misconfigured channel: final.
 import { IncomingWebhook } from '@slack/webhook';
+import { RECEIVER_ANSWER_LIMIT, capAnswer, egressRefusalOf, guardedFetch } from '../egress';
 import { DeliveryError, retryAfterMs, type Channel, type OutboundMessage, type SendResult } from './channel';
 
 const PRIORITY_EMOJI = {
@@ -10,10 +11,18 @@ const PRIORITY_EMOJI = {
   urgent: ':red_circle:',
 };
 
+/**
+ * Text for mrkdwn with Slack's three control characters escaped: values from leads and partners (a name
+ * `<!channel>`, a disguised `<https://evil|bank>` link) stay inert text. Our templates carry no mrkdwn links.
+ */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 export function slackBlocks(message: OutboundMessage): unknown[] {
   return [
     { type: 'header', text: { type: 'plain_text', text: message.subject.slice(0, 150) } },
-    { type: 'section', text: { type: 'mrkdwn', text: message.text.slice(0, 3000) } },
+    { type: 'section', text: { type: 'mrkdwn', text: escapeMrkdwn(message.text.slice(0, 3000)) } },
     {
       type: 'context',
       elements: [
@@ -42,18 +51,20 @@ export function createSlackChannel(options: { timeoutMs?: number } = {}): Channe
       const webhook = new IncomingWebhook(message.to, {
         timeout: options.timeoutMs ?? 10_000,
         fetch: async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-          const response = await fetch(input, init);
+          const response = await guardedFetch(input, init);
           retryAfter = response.headers.get('retry-after');
-          return response;
+          return capAnswer(response, RECEIVER_ANSWER_LIMIT);
         },
       } as never);
       try {
         await webhook.send({
-          text: `${message.subject}\n${message.text}`,
+          text: escapeMrkdwn(`${message.subject}\n${message.text}`),
           blocks: slackBlocks(message) as never,
         });
         return {};
       } catch (error) {
+        const refused = egressRefusalOf(error);
+        if (refused) throw new DeliveryError(`Slack webhook: ${refused.message}`, false, 'egress_refused');
         const e = error as { statusCode?: number; body?: string; message?: string };
         const status = e.statusCode ?? 0;
         const body = typeof e.body === 'string' ? e.body.trim() : '';

@@ -1,6 +1,7 @@
 // The one HTTP path of outbound partner calls: timeout, and every answer sorted into success, retryable
 // (429, 5xx, network errors, timeouts; Retry-After kept) or final (other 4xx) with the partner's own message.
 import type { PartnerName } from '../../shared/lifecycle';
+import { PARTNER_ANSWER_LIMIT, answerTooLargeOf, capAnswer, egressRefusalOf, guardedFetch } from '../egress';
 import type { PartnerConnection } from './types';
 
 export type PartnerErrorKind = 'retryable' | 'final';
@@ -86,13 +87,20 @@ export async function partnerRequest(
   const timeoutMs = connection.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let response: Response;
   try {
-    response = await (connection.fetch ?? fetch)(request.url, {
+    response = await (connection.fetch ?? guardedFetch)(request.url, {
       method: request.method,
       headers,
       body,
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
+    const refused = egressRefusalOf(error);
+    if (refused) {
+      // Where the integration points is not allowed: no retry can change that, only its configuration.
+      throw new PartnerError(partner, 'final', `${partner}: ${refused.message}`, {
+        partnerCode: 'egress_refused',
+      });
+    }
     // By name, not instanceof: fetch rejects with a DOMException from Node's own realm (not an Error under jest).
     const name = (error as { name?: unknown } | null)?.name;
     const timedOut = name === 'TimeoutError' || name === 'AbortError';
@@ -106,8 +114,21 @@ export async function partnerRequest(
   }
   let text: string;
   try {
-    text = await response.text();
+    text = await capAnswer(response, PARTNER_ANSWER_LIMIT).text();
   } catch (error) {
+    const cut = answerTooLargeOf(error);
+    if (cut) {
+      // No partner answer we read is that long: a misbehaving or hostile server, not a passing fault.
+      throw new PartnerError(
+        partner,
+        'final',
+        `${partner} answer to ${request.method} ${pathOf(request.url)}: ${cut.message}`,
+        {
+          status: response.status,
+          partnerCode: cut.code,
+        },
+      );
+    }
     throw new PartnerError(partner, 'retryable', `${partner} answer was cut off: ${causeOf(error)}`, {
       status: response.status,
     });

@@ -85,7 +85,7 @@ export interface PartnerConnection {
   credentials: Record<string, string>;
   /** Per-request timeout in ms (default 10 s): a slow partner is a retryable failure, not a hung activity. */
   timeoutMs?: number;
-  /** The HTTP client (the global fetch unless a test passes another). */
+  /** The HTTP client (the egress-guarded fetch unless a test passes another). */
   fetch?: typeof fetch;
 }
 

@@ -7,12 +7,13 @@ import { idempotencyKey } from '../../shared/ids';
 import { DISABLE_AFTER_FAILING_MS, retryDelaySeconds } from '../../shared/webhooks';
 import { withTransaction } from '../../data/pool';
 import { cancelQueued, secretContext } from '../../data/webhookEndpoints';
+import { RECEIVER_ANSWER_LIMIT, capAnswer, egressRefusalOf, guardedFetch } from '../egress';
 
 export interface WebhookDeps {
   pool: pg.Pool;
   /** Opens the endpoints' sealed signing secrets (LEADRELAY_ENCRYPTION_KEYS). */
   keyRing?: KeyRing;
-  /** The HTTP client (tests may pass another); defaults to the global fetch. */
+  /** The HTTP client (tests may pass another); defaults to the egress-guarded fetch. */
   fetch?: typeof fetch;
   /** Per-attempt timeout of the POST. */
   timeoutMs?: number;
@@ -94,6 +95,8 @@ export async function attemptWebhookDelivery(deps: WebhookDeps, args: AttemptArg
   let error: string | undefined;
   let responseBody: string | undefined;
   let retryAfterSeconds: number | undefined;
+  /** Why the endpoint's destination is refused (egress guard): no retry can help, the endpoint is disabled. */
+  let refusal: string | undefined;
   try {
     if (!deps.keyRing) throw new Error('LEADRELAY_ENCRYPTION_KEYS is not configured on the worker');
     const now = new Date();
@@ -104,7 +107,7 @@ export async function attemptWebhookDelivery(deps: WebhookDeps, args: AttemptArg
       'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
       'webhook-signature': signatures(row, deps.keyRing, row.id, now, row.payload),
     };
-    const response = await (deps.fetch ?? fetch)(row.url, {
+    const response = await (deps.fetch ?? guardedFetch)(row.url, {
       method: 'POST',
       headers,
       body: row.payload,
@@ -112,11 +115,22 @@ export async function attemptWebhookDelivery(deps: WebhookDeps, args: AttemptArg
       signal: AbortSignal.timeout(deps.timeoutMs ?? 15_000),
     });
     statusCode = response.status;
-    responseBody = (await response.text().catch(() => '')).slice(0, RESPONSE_BODY_LIMIT);
+    // Read up to the cap (the log keeps less): a receiver answering forever costs nothing past it.
+    responseBody = (
+      await capAnswer(response, RECEIVER_ANSWER_LIMIT)
+        .text()
+        .catch((cut: unknown) => (cut instanceof Error ? `(${cut.message})` : ''))
+    ).slice(0, RESPONSE_BODY_LIMIT);
     retryAfterSeconds = retryAfter(response.headers.get('retry-after'), Date.now());
     if (!response.ok) error = `HTTP ${response.status}`;
   } catch (thrown) {
-    error = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+    const refused = egressRefusalOf(thrown);
+    refusal = refused?.message;
+    error = refused
+      ? `egress_refused: ${refused.message}`
+      : thrown instanceof Error
+        ? `${thrown.name}: ${thrown.message}`
+        : String(thrown);
   }
   const success = error === undefined;
   const durationMs = Date.now() - started;
@@ -163,6 +177,8 @@ export async function attemptWebhookDelivery(deps: WebhookDeps, args: AttemptArg
       [row.endpoint_id, attemptedAt],
     );
     const failingSince = health[0]?.failing_since;
+    if (refusal)
+      return disableFailingEndpoint(client, row, failingSince ?? attemptedAt, attemptedAt, refusal);
     if (!failingSince || attemptedAt.getTime() - failingSince.getTime() < DISABLE_AFTER_FAILING_MS)
       return false;
     return disableFailingEndpoint(client, row, failingSince, attemptedAt);
@@ -177,17 +193,21 @@ export async function attemptWebhookDelivery(deps: WebhookDeps, args: AttemptArg
   };
 }
 
-/** Disables the endpoint, cancels what waits for it, and opens a task for the workspace's staff. */
+/**
+ * Disables the endpoint, cancels what waits for it, and opens a task for the workspace's staff: after failing
+ * for too long, or at once when its destination is refused.
+ */
 async function disableFailingEndpoint(
   client: pg.PoolClient,
   row: MessageRow,
   failingSince: Date,
   at: Date,
+  reason = `every delivery failed since ${failingSince.toISOString()}`,
 ): Promise<boolean> {
   const { rowCount } = await client.query(
     `UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, updated_at = now()
       WHERE id = $1 AND status = 'active'`,
-    [row.endpoint_id, `every delivery failed since ${failingSince.toISOString()}`],
+    [row.endpoint_id, reason],
   );
   await cancelQueued(client, row.endpoint_id);
   if (rowCount) {
@@ -202,6 +222,7 @@ async function disableFailingEndpoint(
           url: row.url,
           failing_since: failingSince.toISOString(),
           disabled_at: at.toISOString(),
+          reason,
           action: 'fix the receiver, then PATCH /api/v1/webhook-endpoints/:id { "enabled": true }',
         }),
       ],

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig, ConfigError, publicUrls, type Config } from '../../shared/config';
+import { LOCAL_EGRESS_ALLOW } from '../../shared/egress';
 import { startDemo, type Demo } from './demo';
 import { ensureLocalSecrets, type LocalSecrets } from './secrets';
 import { migrate } from '../db/migrate';
@@ -61,6 +62,8 @@ async function waitForHttp(url: string, child: ChildProcess, name: string): Prom
 const DEMO = process.argv.includes('--demo');
 
 async function main(): Promise<void> {
+  // The local stack's partners (sandboxes, --demo) listen on loopback: allowed unless the caller says otherwise.
+  process.env.LEADRELAY_EGRESS_ALLOW ??= LOCAL_EGRESS_ALLOW;
   const config = loadConfig();
   const dataDir = resolve(PROJECT_ROOT, config.LEADRELAY_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });

@@ -143,6 +143,23 @@ describe('slack', () => {
     expect(JSON.stringify(post.blocks)).toContain('http://localhost:8080/app/leads/1');
   });
 
+  test("a lead's <!channel> and disguised links arrive escaped, inert", async () => {
+    await createSlackChannel().send(
+      message({
+        to: slack.webhookUrl('escaped'),
+        subject: 'New lead <!channel>',
+        text: 'Name: <!channel> & <https://evil.example|your bank>',
+      }),
+    );
+    const post = await recorded('the Slack post to escaped', slack.posts, (p) => p.path === 'escaped');
+    const section = (post.blocks as { type: string; text?: { text: string } }[]).find(
+      (b) => b.type === 'section',
+    );
+    expect(section?.text?.text).toBe('Name: &lt;!channel&gt; &amp; &lt;https://evil.example|your bank&gt;');
+    expect(post.text).toContain('New lead &lt;!channel&gt;');
+    expect(post.text).not.toContain('<!channel>');
+  });
+
   test('an archived channel is final; 429 is retryable after Retry-After', async () => {
     slack.archived.add('old');
     const archived = await failureOf(createSlackChannel().send(message({ to: slack.webhookUrl('old') })));

@@ -81,6 +81,25 @@ test('deactivates and deletes a preference; another workspace gets 404', async (
   expect((await call(url(`/${created.body.id}`), 'DELETE', key)).status).toBe(404);
 });
 
+test('a change of recipients is validated as on create: against the preference method', async () => {
+  const created = await call(url(), 'POST', key, {
+    property_id: null,
+    status_type: 'toured',
+    notification_method: 'email',
+    recipients: ['leasing@example.com'],
+  });
+  expect(created.status).toBe(201);
+  const bad = await call(url(`/${created.body.id}`), 'PATCH', key, {
+    recipients: ['leasing@example.com', '+13035550100'],
+  });
+  expect(bad.status).toBe(400);
+  expect(bad.body.error.details.fields).toEqual([
+    { field: 'recipients.1', message: 'must be an email address or "prospect"' },
+  ]);
+  const good = await call(url(`/${created.body.id}`), 'PATCH', key, { recipients: ['prospect'] });
+  expect(good.body.recipients).toEqual(['prospect']);
+});
+
 test('the notifications inbox lists deliveries with the delivery rate', async () => {
   const inbox = await call(`${harness.apiUrl}/api/v1/notifications?status=sent`, 'GET', key);
   expect(inbox.status).toBe(200);

@@ -83,6 +83,28 @@ test('a rule fires on its trigger status: actions reported, task opened, lead mo
   ]);
 });
 
+test("a send_notification action's channel and recipients are validated as a preference's", async () => {
+  const rule = (config: Record<string, unknown>) =>
+    call(api('/workflow-rules'), 'POST', key, {
+      property_id: 'pine',
+      trigger_status: 'toured',
+      actions: [
+        { type: 'create_task', config: {} },
+        { type: 'send_notification', config },
+      ],
+    });
+  const channel = await rule({ channel: 'fax' });
+  expect(channel.status).toBe(400);
+  expect(channel.body.error.details.fields).toEqual([
+    expect.objectContaining({ field: 'actions.1.config.channel' }),
+  ]);
+  const recipient = await rule({ channel: 'sms', recipients: ['prospect', 'leasing@example.com'] });
+  expect(recipient.body.error.details.fields).toEqual([
+    { field: 'actions.1.config.recipients.1', message: 'must be an E.164 phone number or "prospect"' },
+  ]);
+  expect((await rule({ channel: 'email', recipients: ['leasing@example.com'] })).status).toBe(201);
+});
+
 test('names bad rule fields; another workspace cannot see or change the rules', async () => {
   const bad = await call(api('/workflow-rules'), 'POST', key, {
     property_id: 'pine',

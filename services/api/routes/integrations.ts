@@ -143,7 +143,7 @@ const ConnectionTestAnswer = z
       ok: z.literal(false),
       latency_ms: z.number().int(),
       error: z.object({
-        code: z.enum(['partner_auth_failed', 'partner_rejected', 'partner_unavailable']),
+        code: z.enum(['partner_auth_failed', 'partner_rejected', 'partner_unavailable', 'egress_refused']),
         message: z.string().meta({ description: "the partner's own words" }),
         partner_status: z.number().int().nullable(),
       }),

@@ -5,13 +5,13 @@ import {
   deletePreference,
   listNotifications,
   listPreferences,
-  updatePreference,
   type PreferenceRecord,
 } from '../../../data/notifications';
 import { STATUSES } from '../../../shared/lifecycle';
+import { NOTIFICATION_METHODS, recipientIssues } from '../../../shared/notifications/recipientForms';
 import { TEMPLATES } from '../../../shared/notifications/templates';
 import type { IntakeDeps } from '../../../usecases/intake';
-import { addPreference, resendNotification } from '../../../usecases/notifications';
+import { addPreference, changePreference, resendNotification } from '../../../usecases/notifications';
 import { endpoint } from '../../common/endpoints';
 import { principal } from '../auth';
 import { byId, time } from '../schemas';
@@ -25,24 +25,7 @@ const FOLLOW_UP_TOPICS = [
   'stale_lead_nudge',
 ] as const;
 
-const METHODS = ['email', 'sms', 'slack', 'in_app'] as const;
-
-const RECIPIENT_FORMS: Record<(typeof METHODS)[number], { test: (r: string) => boolean; expected: string }> =
-  {
-    email: {
-      test: (r) => r === 'prospect' || z.email().safeParse(r).success,
-      expected: 'an email address or "prospect"',
-    },
-    sms: {
-      test: (r) => r === 'prospect' || /^\+[1-9]\d{6,14}$/.test(r),
-      expected: 'an E.164 phone number or "prospect"',
-    },
-    slack: {
-      test: (r) => r === 'default' || /^https?:\/\/\S+$/.test(r),
-      expected: 'a Slack incoming-webhook URL or "default"',
-    },
-    in_app: { test: (r) => /^[A-Za-z0-9_.@-]{1,100}$/.test(r), expected: 'a user id' },
-  };
+const METHODS = NOTIFICATION_METHODS;
 
 const recipients = z.array(z.string().min(1).max(500)).min(1).max(50);
 const templateId = z
@@ -70,12 +53,9 @@ export const CreatePreferenceBody = z
     z.superRefine(
       (body, ctx) => {
         const raw = body as RawPreference;
-        const form = RECIPIENT_FORMS[raw.notification_method as (typeof METHODS)[number]];
-        (raw.recipients as unknown[]).forEach((recipient, i) => {
-          if (form && typeof recipient === 'string' && !form.test(recipient)) {
-            ctx.addIssue({ code: 'custom', path: ['recipients', i], message: `must be ${form.expected}` });
-          }
-        });
+        for (const issue of recipientIssues(String(raw.notification_method), raw.recipients as unknown[])) {
+          ctx.addIssue({ code: 'custom', path: ['recipients', issue.index], message: issue.message });
+        }
       },
       { when: ({ value }) => Array.isArray((value as RawPreference | undefined)?.recipients) },
     ),
@@ -94,7 +74,7 @@ const NotificationPreference = z
     id: z.uuid(),
     property_id: z.string().nullable(),
     status_type: z.string(),
-    notification_method: z.enum(['email', 'sms', 'slack', 'in_app']),
+    notification_method: z.enum(METHODS),
     recipients: z.array(z.string()),
     template_id: z.string().nullable(),
     is_active: z.boolean(),
@@ -156,7 +136,7 @@ export function notificationEndpoints(deps: IntakeDeps) {
       responses: { 200: { description: 'updated', schema: NotificationPreference } },
       async handler({ params, body, req }) {
         const updated = await byId(params.id, 'notification preference', (id) =>
-          updatePreference(pool, principal(req).workspaceId, id, {
+          changePreference(pool, principal(req).workspaceId, id, {
             isActive: body.is_active,
             recipients: body.recipients,
             templateId: body.template_id,

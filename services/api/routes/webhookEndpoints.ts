@@ -2,16 +2,11 @@
 // (shown once, rotatable), a test event, and the per-attempt delivery log.
 import type pg from 'pg';
 import { z } from 'zod';
-import {
-  deleteEndpoint,
-  deliveryJson,
-  endpointJson,
-  listEndpoints,
-  updateEndpoint,
-} from '../../../data/webhookEndpoints';
+import { deleteEndpoint, deliveryJson, endpointJson, listEndpoints } from '../../../data/webhookEndpoints';
 import type { KeyRing } from '../../../shared/crypto';
 import { ALL_EVENTS, WEBHOOK_EVENT_TYPES } from '../../../shared/webhooks';
 import {
+  changeEndpoint,
   endpointDeliveries,
   findEndpoint,
   registerEndpoint,
@@ -174,7 +169,7 @@ export function webhookEndpointEndpoints(deps: WebhookEndpointsDeps) {
       responses: { 200: { description: 'updated', schema: WebhookEndpoint } },
       async handler({ params, body, req }) {
         const updated = await byId(params.id, 'webhook endpoint', (id) =>
-          updateEndpoint(pool, principal(req).workspaceId, id, body),
+          changeEndpoint(pool, principal(req).workspaceId, id, body),
         );
         return endpointJson(updated);
       },
