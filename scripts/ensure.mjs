@@ -59,12 +59,12 @@ function run(command, args, options = {}) {
   return result.status === 0;
 }
 
-/** The lowest Node major package.json's engines accepts (`>=22`). */
-function minimumNodeMajor() {
+/** The lowest Node package.json's engines accepts (`>=22.19`: undici 8 needs it), as [major, minor]. */
+function minimumNode() {
   const range = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines?.node ?? '';
-  const major = /^>=\s*(\d+)/.exec(range)?.[1];
-  if (!major) fail(`package.json engines.node must read ">=<major>", not "${range}"`);
-  return Number(major);
+  const found = /^>=\s*(\d+)(?:\.(\d+))?/.exec(range);
+  if (!found) fail(`package.json engines.node must read ">=<major>[.<minor>]", not "${range}"`);
+  return [Number(found[1]), Number(found[2] ?? 0)];
 }
 
 /**
@@ -72,8 +72,10 @@ function minimumNodeMajor() {
  * (the official build), unpacked once under .tools/node-v<version>. Answers the node binary to run on.
  */
 function ensureNode() {
-  const minimum = minimumNodeMajor();
-  if (Number(process.versions.node.split('.')[0]) >= minimum) return process.execPath;
+  const [major, minor] = minimumNode();
+  const [ownMajor, ownMinor] = process.versions.node.split('.').map(Number);
+  if (ownMajor > major || (ownMajor === major && ownMinor >= minor)) return process.execPath;
+  const minimum = `${major}.${minor}`;
   const dir = join(tools, `node-v${NODE_VERSION}`);
   const node = join(dir, 'bin', 'node');
   if (executable(node)) return node;

@@ -8,7 +8,8 @@ const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'),
 };
 
 test("the tests run on a Node that package.json's engines accepts, a maintained LTS (22 or later)", () => {
-  const minimum = Number(/^>=(\d+)$/.exec(pkg.engines.node)?.[1]);
-  expect(minimum).toBeGreaterThanOrEqual(22);
-  expect(Number(process.versions.node.split('.')[0])).toBeGreaterThanOrEqual(minimum);
+  const [major, minor] = (/^>=(\d+)(?:\.(\d+))?$/.exec(pkg.engines.node) ?? []).slice(1).map(Number);
+  expect(major).toBeGreaterThanOrEqual(22);
+  const [ownMajor, ownMinor] = process.versions.node.split('.').map(Number);
+  expect(ownMajor * 1000 + ownMinor).toBeGreaterThanOrEqual(major * 1000 + (minor || 0));
 });
