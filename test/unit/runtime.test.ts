@@ -8,8 +8,9 @@ const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'),
 };
 
 test("the tests run on a Node that package.json's engines accepts, a maintained LTS (22 or later)", () => {
-  const [major, minor] = (/^>=(\d+)(?:\.(\d+))?$/.exec(pkg.engines.node) ?? []).slice(1).map(Number);
+  const range = /^>=(\d+)(?:\.(\d+))?$/.exec(pkg.engines.node);
+  const [major, minor] = [Number(range?.[1]), Number(range?.[2] ?? 0)];
   expect(major).toBeGreaterThanOrEqual(22);
-  const [ownMajor, ownMinor] = process.versions.node.split('.').map(Number);
-  expect(ownMajor * 1000 + ownMinor).toBeGreaterThanOrEqual(major * 1000 + (minor || 0));
+  const [ownMajor = 0, ownMinor = 0] = process.versions.node.split('.').map(Number);
+  expect(ownMajor * 1000 + ownMinor).toBeGreaterThanOrEqual(major * 1000 + minor);
 });
