@@ -194,7 +194,7 @@ async function partnerFailure(
 }
 
 /** The config as the adapter's schema reads it (defaults filled in); as stored when it no longer validates. */
-function validatedConfig(
+export function validatedConfig(
   schema: { safeParse(value: unknown): { success: boolean; data?: unknown } } | undefined,
   config: Record<string, unknown>,
 ): Record<string, unknown> {
