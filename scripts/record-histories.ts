@@ -434,7 +434,7 @@ async function main(): Promise<void> {
           'not-an-email,new,2026-01-01,,',
         ].join('\n');
         const started = await startCsvImport(
-          { pool, temporal: client, taskQueue, rowsPerSecond: 50, batchSize: 2, batchesPerRun: 2 },
+          { pool, temporal: client, taskQueue, rowsPerSecond: 5, batchSize: 2, batchesPerRun: 2 },
           {
             workspaceId,
             propertyId: 'p1',
