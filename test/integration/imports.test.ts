@@ -1,0 +1,384 @@
+// Onboarding imports against the real stack: a CSV of leads at every stage (terminal ones recorded, not run),
+// duplicates inside the file and against existing leads, malformed rows; the file refused whole when it is not
+// the documented CSV; the same file again a no-op.
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { createIntegration } from '../../data/integrations';
+import { KeyRing } from '../../shared/crypto';
+import { AppError } from '../../shared/errors';
+import { leadWorkflowId } from '../../shared/ids';
+import { importTemplateCsv } from '../../shared/imports';
+import {
+  importErrorsCsv,
+  importProgress,
+  importRows,
+  startCsvImport,
+  type ImportDeps,
+  type ImportProgress,
+} from '../../usecases/imports';
+import { ENCRYPTION_KEYS, call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { historyRows, journeyWhere } from '../support/ingest';
+import { waitFor } from '../support/wait';
+
+let harness: Harness;
+let deps: ImportDeps;
+let workspaceId: string;
+let apiKey: string;
+
+const DAY = 86_400_000;
+const ago = (days: number) => new Date(Date.now() - days * DAY).toISOString();
+const ahead = (days: number) => new Date(Date.now() + days * DAY).toISOString();
+const tag = randomUUID().slice(0, 8);
+const email = (name: string) => `${name}.${tag}@example.com`;
+
+beforeAll(async () => {
+  harness = await startHarness();
+  ({ workspaceId, apiKey } = await registerWorkspace(harness.apiUrl));
+  for (const [property_id, vertical] of [
+    ['oak', 'multifamily'],
+    ['maple', 'senior_living'],
+  ]) {
+    const answer = await call(`${harness.apiUrl}/api/v1/properties`, 'POST', apiKey, {
+      property_id,
+      name: property_id,
+      timezone: 'America/Chicago',
+      vertical,
+    });
+    expect(answer.status).toBe(201);
+  }
+  // A connected CRM with credentials: a live change would be pushed to it; an imported past must not be.
+  await createIntegration(harness.pool, KeyRing.parse(ENCRYPTION_KEYS), {
+    workspaceId,
+    partner: 'hubspot',
+    name: 'HubSpot',
+    config: { base_url: 'http://127.0.0.1:9' },
+    credentials: { access_token: 'pat-test' },
+  });
+  deps = {
+    pool: harness.pool,
+    temporal: harness.client,
+    taskQueue: harness.taskQueue,
+    rowsPerSecond: 1000,
+    batchSize: 5,
+  };
+});
+afterAll(async () => {
+  await harness?.stop();
+});
+
+const upload = (csv: string, extra: { propertyId?: string; maxBytes?: number } = {}) =>
+  startCsvImport(deps, {
+    workspaceId,
+    body: [Buffer.from(csv)],
+    maxBytes: extra.maxBytes ?? 1 << 20,
+    fileName: 'leads.csv',
+    ...(extra.propertyId ? { propertyId: extra.propertyId } : {}),
+  });
+
+const finished = (id: string) =>
+  waitFor(`import ${id} to finish`, () => importProgress(harness.pool, workspaceId, id), {
+    until: (p: ImportProgress) => p.status === 'completed' || p.status === 'failed',
+  });
+
+const HEADER =
+  'external_id,external_source,first_name,email,phone,property_id,source,status,created_at,status_changed_at,contacted_at,tour_scheduled_at,tour_at,last_activity_at,lost_reason,custom_unit';
+
+function line(cells: Record<string, string>): string {
+  return HEADER.split(',')
+    .map((name) => cells[name] ?? '')
+    .join(',');
+}
+
+describe('a CSV of leads at every stage', () => {
+  let progress: ImportProgress;
+  let importId: string;
+  let existingLeadId: string;
+  let file = '';
+  const csv = () =>
+    (file ||= [
+      HEADER,
+      /* 1 */ line({
+        email: email('new'),
+        property_id: 'oak',
+        source: 'apfm',
+        status: 'new',
+        created_at: ago(3),
+      }),
+      /* 2 */ line({
+        email: email('stale'),
+        property_id: 'oak',
+        status: 'contacted',
+        created_at: ago(90),
+        contacted_at: ago(80),
+      }),
+      /* 3 */ line({
+        phone: '(303) 555-0142',
+        status: 'qualified',
+        created_at: ago(10),
+        status_changed_at: ago(5),
+      }),
+      /* 4 */ line({
+        email: email('tour'),
+        property_id: 'oak',
+        status: 'tour_scheduled',
+        created_at: ago(9),
+        tour_scheduled_at: ago(2),
+        tour_at: ahead(5),
+      }),
+      /* 5 */ line({
+        external_id: `SF-${tag}`,
+        external_source: 'salesforce',
+        first_name: 'Toured',
+        property_id: 'oak',
+        status: 'toured',
+        created_at: ago(20),
+        contacted_at: ago(19),
+        tour_scheduled_at: ago(8),
+        status_changed_at: ago(6),
+        custom_unit: '2BR',
+      }),
+      /* 6 */ line({
+        email: email('app'),
+        status: 'application',
+        created_at: ago(30),
+        status_changed_at: ago(1),
+      }),
+      /* 7 */ line({
+        email: email('leased'),
+        property_id: 'oak',
+        source: 'apfm',
+        status: 'leased',
+        created_at: ago(60),
+        status_changed_at: ago(10),
+      }),
+      /* 8 */ line({
+        email: email('placed'),
+        property_id: 'maple',
+        source: 'caring',
+        status: 'placed',
+        created_at: ago(70),
+        status_changed_at: ago(12),
+      }),
+      /* 9 */ line({
+        email: email('lost'),
+        status: 'lost',
+        created_at: ago(40),
+        status_changed_at: ago(20),
+        lost_reason: 'chose another community',
+      }),
+      /* 10 */ line({ email: email('NEW').replace('NEW', 'New'), status: 'contacted', created_at: ago(2) }),
+      /* 11 */ line({ email: email('existing'), status: 'toured', created_at: ago(50) }),
+      /* 12 */ line({ email: 'not-an-email', status: 'new', created_at: ago(1) }),
+      /* 13 */ line({ email: email('wrongwon'), property_id: 'oak', status: 'placed', created_at: ago(30) }),
+      /* 14 */ line({ email: email('baddate'), status: 'new', created_at: 'last tuesday' }),
+      /* 15 */ `${email('short')},new`,
+      /* 16 */ line({ email: email('notour'), status: 'tour_scheduled', created_at: ago(3) }),
+      /* 17 */ line({ email: email('nowhere'), property_id: 'atlantis', status: 'new', created_at: ago(3) }),
+    ].join('\n'));
+
+  beforeAll(async () => {
+    // A lead that already has a live journey: the file's row for the same person matches it.
+    const existing = await call(`${harness.apiUrl}/api/v1/leads`, 'POST', apiKey, {
+      source: 'website',
+      email: email('existing'),
+    });
+    expect(existing.status).toBe(201);
+    existingLeadId = existing.body.id;
+    await journeyWhere(harness, workspaceId, existingLeadId, (s) => s.counters.events > 0, 'its inquiry');
+    const started = await upload(csv(), { propertyId: undefined });
+    expect(started.duplicate).toBe(false);
+    importId = started.id;
+    progress = await finished(importId);
+  });
+
+  const leadOf = async (row: number): Promise<string> => {
+    const { rows } = await importRows(harness.pool, workspaceId, importId, { afterRow: row - 1, limit: 1 });
+    expect(rows[0]?.row).toBe(row);
+    return rows[0]!.lead_id!;
+  };
+
+  test('progress counts every row once: created, matched, skipped and failed with reasons', async () => {
+    expect(progress).toMatchObject({
+      status: 'completed',
+      rows: { total: 17, read: 17, pending: 0, created: 9, matched: 1, skipped: 1, failed: 6 },
+    });
+    const { rows } = await importRows(harness.pool, workspaceId, importId, { limit: 100 });
+    const outcome = (row: number) => rows.find((r) => r.row === row);
+    expect(outcome(10)).toMatchObject({
+      outcome: 'skipped',
+      reason: expect.stringContaining('row 1 of this file'),
+    });
+    expect(outcome(11)).toMatchObject({ outcome: 'matched', lead_id: existingLeadId });
+    expect(outcome(12)?.reason).toMatch(/^email: "not-an-email" is not an email address/);
+    expect(outcome(13)?.reason).toMatch(/^status: placed is not a status of this multifamily pipeline/);
+    expect(outcome(14)?.reason).toMatch(/^created_at: "last tuesday" is not a date/);
+    expect(outcome(15)?.reason).toBe(`row: has 2 fields, the header has ${HEADER.split(',').length}`);
+    expect(outcome(16)?.reason).toBe('tour_at: status tour_scheduled needs tour_at');
+    expect(outcome(17)?.reason).toBe('property_id: "atlantis" is not a property of this workspace');
+  });
+
+  test('each open lead runs its journey at the stage it reached; won and lost ones are recorded, not run', async () => {
+    const stages = ['new', 'contacted', 'qualified', 'tour_scheduled', 'toured', 'application'];
+    for (const [i, stage] of stages.entries()) {
+      const leadId = await leadOf(i + 1);
+      const state = await journeyWhere(harness, workspaceId, leadId, (s) => s.status === stage, stage);
+      expect(state.journey).toBe(1);
+    }
+    for (const [row, stage] of [
+      [7, 'leased'],
+      [8, 'placed'],
+      [9, 'lost'],
+    ] as const) {
+      const leadId = await leadOf(row);
+      const lead = await call(`${harness.apiUrl}/api/v1/leads/${leadId}`, 'GET', apiKey);
+      expect(lead.body.status).toBe(stage);
+      await expect(
+        harness.client.workflow.getHandle(leadWorkflowId(workspaceId, leadId)).describe(),
+      ).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    }
+  });
+
+  test('history keeps the original dates as imported; the lead keeps its first inquiry date and its source', async () => {
+    const toured = await leadOf(5);
+    const rows = await historyRows(harness, toured);
+    expect(rows.map((r) => [r.entry_type, r.new_status, r.reason])).toEqual([
+      ['applied', 'new', 'imported'],
+      ['applied', 'contacted', 'imported'],
+      ['skipped', 'qualified', 'imported'],
+      ['applied', 'tour_scheduled', 'imported'],
+      ['applied', 'toured', 'imported'],
+    ]);
+    const days = (at: Date) => Math.round((Date.now() - at.getTime()) / DAY);
+    expect(rows.map((r) => days(r.created_at))).toEqual([20, 19, 19, 8, 6]);
+    const lead = (await call(`${harness.apiUrl}/api/v1/leads/${toured}`, 'GET', apiKey)).body;
+    expect(days(new Date(lead.created_at))).toBe(20);
+    expect(lead.external_ids).toEqual({ salesforce: `SF-${tag}` });
+    const leased = (await call(`${harness.apiUrl}/api/v1/leads/${await leadOf(7)}`, 'GET', apiKey)).body;
+    expect(leased.source).toBe('apfm');
+    // The referral partner of a won lead is owed its fee, as for any lead it sent.
+    const fees = await harness.pool.query('SELECT partner FROM referral_fees WHERE lead_id = $1', [
+      leased.id,
+    ]);
+    expect(fees.rows.map((r) => r.partner)).toEqual(['apfm']);
+  });
+
+  test('imported history is not news: no push, webhook, task or notification but one stale nudge', async () => {
+    const created = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9].map(leadOf));
+    // Every journey settled first (their follow-ups planned, the stale one fired).
+    for (const leadId of created.slice(0, 6)) {
+      await journeyWhere(harness, workspaceId, leadId, (s) => (s.pendingDeliveries ?? 0) === 0, 'settled');
+    }
+    const stale = await leadOf(2);
+    await waitFor('the stale lead nudge', async () => {
+      const { rows } = await harness.pool.query('SELECT 1 FROM notifications WHERE lead_id = $1', [stale]);
+      return rows.length > 0;
+    });
+    const count = async (table: string) =>
+      (
+        await harness.pool.query<{ lead_id: string; what: string }>(
+          `SELECT lead_id, ${table === 'notifications' ? 'template' : table === 'staff_tasks' ? 'kind' : "'x'"} AS what
+             FROM ${table} WHERE lead_id = ANY($1)`,
+          [created],
+        )
+      ).rows;
+    expect(await count('partner_syncs')).toEqual([]);
+    expect(await count('outbox_events')).toEqual([]);
+    expect(await count('staff_tasks')).toEqual([]);
+    expect(await count('notifications')).toEqual([{ lead_id: stale, what: 'stale_lead_nudge' }]);
+    // Nothing else is due for the stale lead: no backlog behind its nudge.
+    const state = await journeyWhere(harness, workspaceId, stale, () => true, 'settled');
+    expect(state.followUps).toEqual([]);
+  });
+
+  test('a tour next week keeps its reminders; a days-old new lead has no speed-to-lead alarm', async () => {
+    const tour = await journeyWhere(harness, workspaceId, await leadOf(4), () => true, 'settled');
+    expect(tour.followUps?.map((f) => f.name).sort()).toEqual([
+      'auto_lost',
+      'no_show',
+      'post_tour',
+      'stale',
+      'tour_reminder_24h',
+      'tour_reminder_2h',
+    ]);
+    const fresh = await journeyWhere(harness, workspaceId, await leadOf(1), () => true, 'settled');
+    expect(fresh.followUps?.map((f) => f.name)).toEqual(['stale', 'auto_lost']);
+    expect(fresh.nextFollowUpAt).toBe(fresh.followUps?.[0]?.fireAt);
+  });
+
+  test('errors.csv holds the rows to fix, as they were, with the reason', async () => {
+    let text = '';
+    for await (const chunk of importErrorsCsv(harness.pool, workspaceId, importId)) text += chunk;
+    const lines = text.trim().split('\r\n');
+    expect(lines[0]).toBe(`row,error,${HEADER}`);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['12', '13', '14', '15', '16', '17']);
+    expect(lines[1]).toContain('not-an-email');
+  });
+
+  test('the same file again is a no-op that says so', async () => {
+    const again = await upload(csv());
+    expect(again).toEqual({ id: importId, duplicate: true });
+    const progressAgain = await importProgress(harness.pool, workspaceId, importId);
+    expect(progressAgain.rows).toEqual(progress.rows);
+  });
+
+  test('another file with the same people imports none of them twice', async () => {
+    const second = await upload(
+      [
+        HEADER,
+        line({ email: email('new'), status: 'contacted', created_at: ago(3) }),
+        line({ email: email('brand-new'), status: 'new', created_at: ago(1) }),
+      ].join('\n'),
+    );
+    const done = await finished(second.id);
+    expect(done.rows).toMatchObject({ created: 1, skipped: 1, matched: 0, failed: 0 });
+    const { rows } = await importRows(harness.pool, workspaceId, second.id, { limit: 10 });
+    expect(rows[0]?.reason).toBe(`already imported: import ${importId}, row 1`);
+  });
+});
+
+describe('a file that is not the documented CSV is refused at upload', () => {
+  const refusal = async (csv: string | Buffer, maxBytes?: number) => {
+    const error = await startCsvImport(deps, {
+      workspaceId,
+      body: [typeof csv === 'string' ? Buffer.from(csv) : csv],
+      maxBytes: maxBytes ?? 1 << 20,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  };
+
+  test('missing, unknown and repeated columns are named', async () => {
+    const error = await refusal('mail,status,status,favourite_colour\nx@example.com,new,new,blue\n');
+    expect(error.status).toBe(400);
+    expect(error.details.fields).toEqual([
+      { field: 'created_at', message: 'required column missing' },
+      { field: 'email|phone|external_id', message: 'required column missing' },
+      expect.objectContaining({ field: 'mail' }),
+      expect.objectContaining({ field: 'favourite_colour' }),
+      { field: 'status', message: 'column given twice' },
+    ]);
+  });
+
+  test('a workbook, a broken quote, a header alone and an empty file each get their reason', async () => {
+    expect((await refusal(Buffer.from([0x50, 0x4b, 0x03, 0x04, 1, 2, 3]))).message).toMatch(/Excel workbook/);
+    const quote = await refusal('email,status,created_at\n"x@example.com,new,2026-01-01\n');
+    expect(quote.message).toMatch(/^the file is not a valid CSV: Quote Not Closed/);
+    expect((await refusal('email,status,created_at\n')).message).toBe('the file has a header but no rows');
+    expect((await refusal('')).message).toBe('the file is empty');
+  });
+
+  test('a file over the size limit is refused with 413', async () => {
+    const error = await refusal(importTemplateCsv().repeat(40), 2048);
+    expect(error.status).toBe(413);
+    expect(error.details.limit_bytes).toBe(2048);
+  });
+
+  test('the template is itself an importable file', async () => {
+    const started = await upload(importTemplateCsv().replace('sunrise-oaks', 'oak'));
+    const done = await finished(started.id);
+    expect(done.rows).toMatchObject({ total: 1, created: 1, failed: 0 });
+  });
+});
