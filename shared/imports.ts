@@ -56,7 +56,11 @@ export const IMPORT_COLUMNS: readonly ImportColumn[] = [
       'where the lead came from; a referral partner (apfm, caring) stays the attributed source for fees',
     example: 'apfm',
   },
-  { name: 'status', description: `the stage the lead reached: ${STATUSES.join(', ')}`, example: 'toured' },
+  {
+    name: 'status',
+    description: `the stage the lead reached: ${STATUSES.join(', ')}, or won (the property's won status)`,
+    example: 'toured',
+  },
   { name: 'created_at', description: `when the lead first inquired; ${DATE_HELP}`, example: '2026-02-20' },
   {
     name: 'status_changed_at',
@@ -82,6 +86,9 @@ export const IMPORT_COLUMNS: readonly ImportColumn[] = [
   { name: 'lost_reason', description: 'why the lead was lost (status lost)', example: '' },
   { name: 'message', description: "the lead's inquiry or notes", example: 'Looking for a 2-bedroom in May' },
 ];
+
+/** A status an import may give for "won, whatever the property calls it" (partners' Closed - Converted, won). */
+export const WON = 'won';
 
 /** Columns named `custom_<key>` go to the lead's custom_data under `<key>`. */
 export const CUSTOM_COLUMN_PREFIX = 'custom_';
@@ -171,7 +178,12 @@ const emailCheck = z.email();
 /** One row read against the documented columns: the reading, or every problem named by its column. */
 export function readImportRow(
   record: ImportRecord,
-  defaults: { propertyId?: string; source?: string } = {},
+  defaults: {
+    propertyId?: string;
+    source?: string;
+    /** What `won` means for the row's property: leased (multifamily) or placed (senior living). */
+    wonStatus?: LeadStatus;
+  } = {},
 ): { reading: ImportRowReading } | { problems: RowProblem[] } {
   const problems: RowProblem[] = [];
   const text = (name: string): string | undefined => {
@@ -190,6 +202,7 @@ export function readImportRow(
   const statusText = text('status')?.toLowerCase();
   let status: LeadStatus | undefined;
   if (statusText === undefined) problems.push({ field: 'status', message: 'is empty' });
+  else if (statusText === WON) status = defaults.wonStatus ?? 'leased';
   else if (isStatus(statusText)) status = statusText;
   else problems.push({ field: 'status', message: `"${statusText}" is not one of ${STATUSES.join(', ')}` });
 
@@ -298,4 +311,18 @@ export function groupByPerson<T>(items: T[], identities: (item: T) => string[]):
     groups.set(key, [...(groups.get(key) ?? []), item]);
   });
   return [...groups.values()];
+}
+
+/** A partner's lead as an import row: the documented columns it has a value for (backfills build rows with it). */
+export function importRecord(values: Partial<Record<string, string | null | undefined>>): ImportRecord {
+  return Object.fromEntries(
+    Object.entries(values).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== '',
+    ),
+  );
+}
+
+/** A partner status in import terms: its "won" is the property's won status (`won`), decided per row. */
+export function wonAsWon(status: LeadStatus | undefined): string | undefined {
+  return status === 'leased' || status === 'placed' ? WON : status;
 }

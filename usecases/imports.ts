@@ -35,7 +35,7 @@ import { decide, initialState } from '../shared/journey/decide';
 import { importProblems } from '../shared/journey/imported';
 import type { LeadImportWorkflow } from '../shared/journey/messages';
 import type { LeadEvent } from '../shared/journey/types';
-import { DEFAULT_PIPELINE, isTerminal, type Pipeline, type Vertical } from '../shared/lifecycle';
+import { DEFAULT_PIPELINE, WON_STATUS, isTerminal, type Pipeline, type Vertical } from '../shared/lifecycle';
 import { WorkspaceIdAttribute } from '../shared/searchAttributes';
 import { parseImportFile, readUpload } from './importFile';
 import { sourceOf } from './intake';
@@ -410,13 +410,16 @@ export async function importBatch(
     verticals: places.verticals,
     now: new Date().toISOString(),
   };
-  const readings = rows.map((row) => ({
-    row,
-    read: readImportRow(row.record, {
+  const readings = rows.map((row) => {
+    const propertyId = row.record.property_id?.trim() || imp.property_id || undefined;
+    const vertical = propertyId === undefined ? 'multifamily' : places.verticals.get(propertyId);
+    const read = readImportRow(row.record, {
       propertyId: imp.property_id ?? undefined,
       source: imp.partner ?? undefined,
-    }),
-  }));
+      wonStatus: vertical === undefined ? undefined : WON_STATUS[vertical],
+    });
+    return { row, read };
+  });
   const groups = groupByPerson(readings, ({ read }) =>
     'reading' in read ? rowIdentities(read.reading.contact) : [],
   );
