@@ -23,7 +23,7 @@ const bookkeeping = proxyActivities<Activities>({
 // batch runs again elsewhere, taking the same rows (each settles once).
 const rows = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   summary: 'import a batch of rows',
   retry: { ...RETRY, nonRetryableErrorTypes: ['worker_misconfigured'] },
 });

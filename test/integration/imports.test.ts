@@ -8,10 +8,12 @@ import { KeyRing } from '../../shared/crypto';
 import { AppError } from '../../shared/errors';
 import { leadWorkflowId } from '../../shared/ids';
 import { importTemplateCsv } from '../../shared/imports';
+import { startHubSpotSandbox, type HubSpotSandbox } from '../../infra/sandbox/hubspot';
 import {
   importErrorsCsv,
   importProgress,
   importRows,
+  startBackfillImport,
   startCsvImport,
   type ImportDeps,
   type ImportProgress,
@@ -380,5 +382,97 @@ describe('a file that is not the documented CSV is refused at upload', () => {
     const started = await upload(importTemplateCsv().replace('sunrise-oaks', 'oak'));
     const done = await finished(started.id);
     expect(done.rows).toMatchObject({ total: 1, created: 1, failed: 0 });
+  });
+});
+
+describe('a backfill from a connected partner', () => {
+  let hub: HubSpotSandbox;
+  beforeAll(async () => {
+    hub = await startHubSpotSandbox();
+  });
+  afterAll(() => hub?.close());
+
+  const connect = (accessToken: string) =>
+    createIntegration(harness.pool, KeyRing.parse(ENCRYPTION_KEYS), {
+      workspaceId,
+      partner: 'hubspot',
+      name: 'HubSpot portal',
+      config: { base_url: hub.url },
+      credentials: { access_token: accessToken, client_secret: 'hubspot-app-secret' },
+    });
+
+  test('every contact changed since the date becomes a lead at its stage, attributed to HubSpot; again, none twice', async () => {
+    const known = await call(`${harness.apiUrl}/api/v1/leads`, 'POST', apiKey, {
+      source: 'website',
+      email: email('known-to-hubspot'),
+    });
+    const contacts = [
+      hub.addContact({ email: email('hs-qualified'), firstname: 'Quinn', hs_lead_status: 'IN_PROGRESS' }),
+      hub.addContact({ email: email('hs-lost'), hs_lead_status: 'UNQUALIFIED' }),
+      hub.addContact({ email: email('hs-new') }),
+      hub.addContact({ email: email('known-to-hubspot'), hs_lead_status: 'CONNECTED' }),
+    ];
+    for (const contact of contacts) contact.properties.createdate = ago(12);
+    const integration = await connect(hub.accessToken);
+    const started = await startBackfillImport(deps, {
+      workspaceId,
+      integrationId: integration.id,
+      since: ago(30),
+    });
+    const done = await finished(started.id);
+    expect(done).toMatchObject({
+      status: 'completed',
+      kind: 'backfill',
+      partner: 'hubspot',
+      rows: { total: 4, created: 3, matched: 1, skipped: 0, failed: 0 },
+    });
+    const { rows } = await importRows(harness.pool, workspaceId, started.id, { limit: 10 });
+    expect(rows[3]).toMatchObject({ outcome: 'matched', lead_id: known.body.id });
+    const qualified = (await call(`${harness.apiUrl}/api/v1/leads/${rows[0]!.lead_id}`, 'GET', apiKey)).body;
+    expect(qualified).toMatchObject({
+      status: 'qualified',
+      source: 'hubspot',
+      external_ids: { hubspot: contacts[0]!.id },
+    });
+    expect(Math.round((Date.now() - Date.parse(qualified.created_at)) / DAY)).toBe(12);
+
+    const again = await startBackfillImport(deps, {
+      workspaceId,
+      integrationId: integration.id,
+      since: ago(30),
+    });
+    const second = await finished(again.id);
+    expect(second.rows).toMatchObject({ total: 4, created: 0, matched: 0, skipped: 4 });
+  });
+
+  test('a listing the partner refuses ends the import as failed, saying why', async () => {
+    const integration = await connect('pat-revoked');
+    const started = await startBackfillImport(deps, {
+      workspaceId,
+      integrationId: integration.id,
+      since: ago(30),
+    });
+    const done = await finished(started.id);
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(/^hubspot refused the listing: hubspot answered 401/);
+  });
+
+  test('a partner that cannot list its leads is refused at the start, naming the field', async () => {
+    const integration = await createIntegration(harness.pool, KeyRing.parse(ENCRYPTION_KEYS), {
+      workspaceId,
+      partner: 'callrail',
+      name: 'CallRail',
+      config: {},
+    });
+    const error = await startBackfillImport(deps, {
+      workspaceId,
+      integrationId: integration.id,
+      since: ago(30),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).details).toMatchObject({
+      fields: [{ field: 'integration_id', message: 'callrail has no lead listing' }],
+      partners: ['hubspot', 'salesforce', 'resman', 'gohighlevel'],
+    });
   });
 });
