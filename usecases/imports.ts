@@ -267,13 +267,19 @@ function progressOf(row: ImportRecordRow, counts: Record<RowOutcome, number>): I
   };
 }
 
+/** The workspace's import, or 404: another workspace's import is not found either. */
+async function ownImport(pool: pg.Pool, workspaceId: string, id: string): Promise<ImportRecordRow> {
+  const row = await getImport(pool, workspaceId, id);
+  if (!row) throw new AppError('not_found', `import ${id} not found`);
+  return row;
+}
+
 export async function importProgress(
   pool: pg.Pool,
   workspaceId: string,
   id: string,
 ): Promise<ImportProgress> {
-  const row = await getImport(pool, workspaceId, id);
-  if (!row) throw new AppError('not_found', `import ${id} not found`);
+  const row = await ownImport(pool, workspaceId, id);
   const counts = await countRows(pool, [row.id]);
   return progressOf(row, counts.get(row.id)!);
 }
@@ -306,8 +312,7 @@ export async function importRows(
   id: string,
   filter: { outcomes?: RowOutcome[]; afterRow?: number; limit: number },
 ): Promise<{ rows: RowView[]; next_after: number | null }> {
-  const row = await getImport(pool, workspaceId, id);
-  if (!row) throw new AppError('not_found', `import ${id} not found`);
+  await ownImport(pool, workspaceId, id);
   const rows = await listRows(pool, id, filter);
   return {
     rows: rows.map((r) => ({
@@ -330,8 +335,7 @@ export async function* importErrorsCsv(
   workspaceId: string,
   id: string,
 ): AsyncGenerator<string> {
-  const row = await getImport(pool, workspaceId, id);
-  if (!row) throw new AppError('not_found', `import ${id} not found`);
+  const row = await ownImport(pool, workspaceId, id);
   let columns = row.columns;
   let after = 0;
   let first = true;

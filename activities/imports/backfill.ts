@@ -7,7 +7,7 @@ import { loadImport, markImport, storeBackfillPage } from '../../data/imports';
 import { loadIntegrationSecrets } from '../../data/integrations';
 import { PartnerError } from '../partners/http';
 import { partnerAdapter } from '../partners';
-import { validatedConfig } from '../partners/poll';
+import { connectionOf } from '../partners/poll';
 
 export interface BackfillDeps {
   pool: pg.Pool;
@@ -57,21 +57,10 @@ export async function listBackfillPage(
   if (!adapter || !listLeads) return stop(`${integration.partner} cannot list its leads`);
   let page;
   try {
-    page = await listLeads(
-      {
-        integrationId: integration.id,
-        workspaceId: integration.workspace_id,
-        propertyId: integration.property_id ?? undefined,
-        config: validatedConfig(adapter.integration.config, integration.config),
-        credentials: integration.credentials,
-        timeoutMs: deps.partnerTimeoutMs,
-        fetch: deps.fetch,
-      },
-      {
-        since: (imp.since ?? new Date(0)).toISOString(),
-        ...(imp.backfill_cursor ? { cursor: imp.backfill_cursor } : {}),
-      },
-    );
+    page = await listLeads(connectionOf(integration, adapter, deps), {
+      since: (imp.since ?? new Date(0)).toISOString(),
+      ...(imp.backfill_cursor ? { cursor: imp.backfill_cursor } : {}),
+    });
   } catch (error) {
     if (!(error instanceof PartnerError)) throw error;
     // 429, 5xx and timeouts: Temporal retries, after the partner's Retry-After when it gave one.
