@@ -28,7 +28,7 @@ import {
 } from '../data/imports';
 import { getIntegration } from '../data/integrations';
 import { getProperty } from '../data/workspaces';
-import { AppError } from '../shared/errors';
+import { AppError, isUnavailable } from '../shared/errors';
 import { importWorkflowId } from '../shared/ids';
 import { groupByPerson, readImportRow, rowIdentities, type ImportRowReading } from '../shared/imports';
 import { decide, initialState } from '../shared/journey/decide';
@@ -432,7 +432,9 @@ export async function importBatch(
     while (next < groups.length) {
       const group = groups[next++]!;
       for (const { row, read } of group) {
-        const outcome = await settle(context, row, read);
+        const outcome = await settle(context, row, read).catch((error: unknown) =>
+          failAlone(context, row, error),
+        );
         outcomes[outcome] += 1;
         deps.onRow?.();
       }
@@ -443,6 +445,25 @@ export async function importBatch(
 }
 
 type Settled = Exclude<RowOutcome, 'pending'>;
+
+/** Postgres conflicts that pass on their own (serialization, deadlock, lock timeout, too many connections). */
+const TRANSIENT_SQLSTATE = /^(40001|40P01|55P03|53300)$/;
+
+/**
+ * A row that breaks something unexpected fails alone, saying what broke, so the rows after it still go in. Postgres
+ * or Temporal out of reach (or a passing conflict) is thrown instead: the batch is retried and its rows settle once.
+ */
+async function failAlone(context: BatchContext, row: ImportRowRecord, error: unknown): Promise<Settled> {
+  const code = (error as { code?: unknown }).code;
+  if (isUnavailable(error) || (typeof code === 'string' && TRANSIENT_SQLSTATE.test(code))) throw error;
+  const message = error instanceof Error ? error.message : String(error);
+  await settleRow(context.deps.pool, context.imp.id, row.row_number, {
+    outcome: 'failed',
+    reason: `row: could not be imported (${message.slice(0, 300)}); fix or import it again`,
+    details: { error: message.slice(0, 1000) },
+  });
+  return 'failed';
+}
 
 async function settle(
   context: BatchContext,
