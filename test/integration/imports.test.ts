@@ -1,29 +1,25 @@
 // Onboarding imports against the real stack: a CSV of leads at every stage (terminal ones recorded, not run),
 // duplicates inside the file and against existing leads, malformed rows; the file refused whole when it is not
-// the documented CSV; the same file again a no-op.
+// the documented CSV; the same file again a no-op; a backfill from a connected partner. All through the HTTP API.
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { createIntegration } from '../../data/integrations';
 import { KeyRing } from '../../shared/crypto';
-import { AppError } from '../../shared/errors';
 import { leadWorkflowId } from '../../shared/ids';
-import { importTemplateCsv } from '../../shared/imports';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../infra/sandbox/hubspot';
+import type { ImportProgress, RowView } from '../../usecases/imports';
 import {
-  importErrorsCsv,
-  importProgress,
-  importRows,
-  startBackfillImport,
-  startCsvImport,
-  type ImportDeps,
-  type ImportProgress,
-} from '../../usecases/imports';
-import { ENCRYPTION_KEYS, call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+  ENCRYPTION_KEYS,
+  POLLING_RATE_LIMIT,
+  call,
+  registerWorkspace,
+  startHarness,
+  type Harness,
+} from '../support/harness';
 import { historyRows, journeyWhere } from '../support/ingest';
 import { waitFor } from '../support/wait';
 
 let harness: Harness;
-let deps: ImportDeps;
 let workspaceId: string;
 let apiKey: string;
 
@@ -33,9 +29,15 @@ const ahead = (days: number) => new Date(Date.now() + days * DAY).toISOString();
 const tag = randomUUID().slice(0, 8);
 const email = (name: string) => `${name}.${tag}@example.com`;
 
+/** The api's file limit here: small, so a file past it is cheap to send. */
+const MAX_BYTES = 64 * 1024;
+
 beforeAll(async () => {
-  harness = await startHarness();
-  ({ workspaceId, apiKey } = await registerWorkspace(harness.apiUrl));
+  harness = await startHarness({ imports: { rowsPerSecond: 1000, batchSize: 5, maxBytes: MAX_BYTES } });
+  // Progress is polled over the API: the hourly budget must not decide a test.
+  ({ workspaceId, apiKey } = await registerWorkspace(harness.apiUrl, {
+    rate_limit_per_hour: POLLING_RATE_LIMIT,
+  }));
   for (const [property_id, vertical] of [
     ['oak', 'multifamily'],
     ['maple', 'senior_living'],
@@ -56,29 +58,51 @@ beforeAll(async () => {
     config: { base_url: 'http://127.0.0.1:9' },
     credentials: { access_token: 'pat-test' },
   });
-  deps = {
-    pool: harness.pool,
-    temporal: harness.client,
-    taskQueue: harness.taskQueue,
-    rowsPerSecond: 1000,
-    batchSize: 5,
-  };
 });
 afterAll(async () => {
   await harness?.stop();
 });
 
-const upload = (csv: string, extra: { propertyId?: string; maxBytes?: number } = {}) =>
-  startCsvImport(deps, {
-    workspaceId,
-    body: [Buffer.from(csv)],
-    maxBytes: extra.maxBytes ?? 1 << 20,
-    fileName: 'leads.csv',
-    ...(extra.propertyId ? { propertyId: extra.propertyId } : {}),
+const imports = () => `${harness.apiUrl}/api/v1/imports`;
+
+/** POST /api/v1/imports with the file as the body: the raw answer. */
+async function send(file: string | Buffer, query: Record<string, string> = {}) {
+  const response = await fetch(`${imports()}?${new URLSearchParams({ file_name: 'leads.csv', ...query })}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'text/csv' },
+    body: file,
   });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+/** An accepted upload: 202 and its import. */
+async function upload(csv: string, query: Record<string, string> = {}) {
+  const answer = await send(csv, query);
+  expect(answer.status).toBe(202);
+  return answer.body as { id: string; duplicate: boolean };
+}
+
+/** A started backfill: 202 and its import. */
+async function backfill(body: Record<string, unknown>) {
+  const answer = await call(imports(), 'POST', apiKey, body);
+  expect(answer.status).toBe(202);
+  return answer.body as { id: string; duplicate: boolean };
+}
+
+const progressOf = async (id: string): Promise<ImportProgress> => {
+  const answer = await call(`${imports()}/${id}`, 'GET', apiKey);
+  expect(answer.status).toBe(200);
+  return answer.body;
+};
+
+const rowsOf = async (id: string, query: Record<string, string> = {}): Promise<RowView[]> => {
+  const answer = await call(`${imports()}/${id}/rows?${new URLSearchParams(query)}`, 'GET', apiKey);
+  expect(answer.status).toBe(200);
+  return answer.body.rows;
+};
 
 const finished = (id: string) =>
-  waitFor(`import ${id} to finish`, () => importProgress(harness.pool, workspaceId, id), {
+  waitFor(`import ${id} to finish`, () => progressOf(id), {
     until: (p: ImportProgress) => p.status === 'completed' || p.status === 'failed',
   });
 
@@ -187,14 +211,14 @@ describe('a CSV of leads at every stage', () => {
     expect(existing.status).toBe(201);
     existingLeadId = existing.body.id;
     await journeyWhere(harness, workspaceId, existingLeadId, (s) => s.counters.events > 0, 'its inquiry');
-    const started = await upload(csv(), { propertyId: undefined });
+    const started = await upload(csv());
     expect(started.duplicate).toBe(false);
     importId = started.id;
     progress = await finished(importId);
   });
 
   const leadOf = async (row: number): Promise<string> => {
-    const { rows } = await importRows(harness.pool, workspaceId, importId, { afterRow: row - 1, limit: 1 });
+    const rows = await rowsOf(importId, { after: String(row - 1), limit: '1' });
     expect(rows[0]?.row).toBe(row);
     return rows[0]!.lead_id!;
   };
@@ -204,7 +228,7 @@ describe('a CSV of leads at every stage', () => {
       status: 'completed',
       rows: { total: 17, read: 17, pending: 0, created: 9, matched: 1, skipped: 1, failed: 6 },
     });
-    const { rows } = await importRows(harness.pool, workspaceId, importId, { limit: 100 });
+    const rows = await rowsOf(importId, { limit: '100' });
     const outcome = (row: number) => rows.find((r) => r.row === row);
     expect(outcome(10)).toMatchObject({
       outcome: 'skipped',
@@ -308,8 +332,10 @@ describe('a CSV of leads at every stage', () => {
   });
 
   test('errors.csv holds the rows to fix, as they were, with the reason', async () => {
-    let text = '';
-    for await (const chunk of importErrorsCsv(harness.pool, workspaceId, importId)) text += chunk;
+    const answer = await call(`${imports()}/${importId}/errors.csv`, 'GET', apiKey);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/csv/);
+    const text = answer.body as string;
     const lines = text.trim().split('\r\n');
     expect(lines[0]).toBe(`row,error,${HEADER}`);
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['12', '13', '14', '15', '16', '17']);
@@ -319,7 +345,7 @@ describe('a CSV of leads at every stage', () => {
   test('the same file again is a no-op that says so', async () => {
     const again = await upload(csv());
     expect(again).toEqual({ id: importId, duplicate: true });
-    const progressAgain = await importProgress(harness.pool, workspaceId, importId);
+    const progressAgain = await progressOf(importId);
     expect(progressAgain.rows).toEqual(progress.rows);
   });
 
@@ -333,28 +359,22 @@ describe('a CSV of leads at every stage', () => {
     );
     const done = await finished(second.id);
     expect(done.rows).toMatchObject({ created: 1, skipped: 1, matched: 0, failed: 0 });
-    const { rows } = await importRows(harness.pool, workspaceId, second.id, { limit: 10 });
+    const rows = await rowsOf(second.id);
     expect(rows[0]?.reason).toBe(`already imported: import ${importId}, row 1`);
   });
 });
 
 describe('a file that is not the documented CSV is refused at upload', () => {
-  const refusal = async (csv: string | Buffer, maxBytes?: number) => {
-    const error = await startCsvImport(deps, {
-      workspaceId,
-      body: [typeof csv === 'string' ? Buffer.from(csv) : csv],
-      maxBytes: maxBytes ?? 1 << 20,
-    }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
+  /** The refusal's error body; nothing was stored. */
+  const refusal = async (file: string | Buffer, status = 400) => {
+    const answer = await send(file);
+    expect(answer.status).toBe(status);
+    return answer.body.error as { code: string; message: string; details: Record<string, any> };
   };
 
   test('missing, unknown and repeated columns are named', async () => {
     const error = await refusal('mail,status,status,favourite_colour\nx@example.com,new,new,blue\n');
-    expect(error.status).toBe(400);
+    expect(error.code).toBe('validation_failed');
     expect(error.details.fields).toEqual([
       { field: 'created_at', message: 'required column missing' },
       { field: 'email|phone|external_id', message: 'required column missing' },
@@ -373,15 +393,58 @@ describe('a file that is not the documented CSV is refused at upload', () => {
   });
 
   test('a file over the size limit is refused with 413', async () => {
-    const error = await refusal(importTemplateCsv().repeat(40), 2048);
-    expect(error.status).toBe(413);
-    expect(error.details.limit_bytes).toBe(2048);
+    const template = (await call(`${imports()}/template.csv`, 'GET', apiKey)).body as string;
+    const error = await refusal(template.repeat(Math.ceil(MAX_BYTES / template.length) + 1), 413);
+    expect(error.details.limit_bytes).toBe(MAX_BYTES);
   });
 
-  test('the template is itself an importable file', async () => {
-    const started = await upload(importTemplateCsv().replace('sunrise-oaks', 'oak'));
+  test('neither a CSV nor a backfill, or a backfill with bad fields, is refused naming the field', async () => {
+    const none = await call(imports(), 'POST', apiKey, undefined, { 'content-type': 'text/plain' });
+    expect(none.status).toBe(400);
+    expect(none.body.error.details.fields).toEqual([expect.objectContaining({ field: 'body' })]);
+    const bad = await call(imports(), 'POST', apiKey, { integration_id: 'hubspot', since: 'last week' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toBe('invalid body: integration_id, since');
+  });
+
+  test('the column check of a dry run stores and starts nothing', async () => {
+    const before = (await call(imports(), 'GET', apiKey)).body.imports.length;
+    const check = await send(
+      `email,status,created_at,custom_colour\n${email('dry')},new,${ago(1)},red\nx,new,soon,\n`,
+      {
+        dry_run: 'true',
+      },
+    );
+    expect(check.status).toBe(200);
+    expect(check.body).toEqual({
+      columns: [
+        { name: 'email', recognized: true },
+        { name: 'status', recognized: true },
+        { name: 'created_at', recognized: true },
+        { name: 'custom_colour', recognized: true },
+      ],
+      rows: 2,
+      readable: 1,
+      problems: [{ row: 2, reason: expect.stringContaining('email: "x" is not an email address') }],
+    });
+    expect((await call(imports(), 'GET', apiKey)).body.imports.length).toBe(before);
+  });
+
+  test('the template downloads as CSV and is itself an importable file', async () => {
+    const template = await call(`${imports()}/template.csv`, 'GET', apiKey);
+    expect(template.status).toBe(200);
+    expect(template.headers.get('content-disposition')).toContain('leadrelay-import-template.csv');
+    const started = await upload((template.body as string).replace('sunrise-oaks', 'oak'));
     const done = await finished(started.id);
     expect(done.rows).toMatchObject({ total: 1, created: 1, failed: 0 });
+  });
+
+  test("another workspace's import is not found", async () => {
+    const other = await registerWorkspace(harness.apiUrl);
+    const [mine] = (await call(imports(), 'GET', apiKey)).body.imports;
+    const answer = await call(`${imports()}/${mine.id}`, 'GET', other.apiKey);
+    expect(answer.status).toBe(404);
+    expect((await call(`${imports()}/${mine.id}/errors.csv`, 'GET', other.apiKey)).status).toBe(404);
   });
 });
 
@@ -414,11 +477,7 @@ describe('a backfill from a connected partner', () => {
     ];
     for (const contact of contacts) contact.properties.createdate = ago(12);
     const integration = await connect(hub.accessToken);
-    const started = await startBackfillImport(deps, {
-      workspaceId,
-      integrationId: integration.id,
-      since: ago(30),
-    });
+    const started = await backfill({ integration_id: integration.id, since: ago(30) });
     const done = await finished(started.id);
     expect(done).toMatchObject({
       status: 'completed',
@@ -426,7 +485,7 @@ describe('a backfill from a connected partner', () => {
       partner: 'hubspot',
       rows: { total: 4, created: 3, matched: 1, skipped: 0, failed: 0 },
     });
-    const { rows } = await importRows(harness.pool, workspaceId, started.id, { limit: 10 });
+    const rows = await rowsOf(started.id);
     expect(rows[3]).toMatchObject({ outcome: 'matched', lead_id: known.body.id });
     const qualified = (await call(`${harness.apiUrl}/api/v1/leads/${rows[0]!.lead_id}`, 'GET', apiKey)).body;
     expect(qualified).toMatchObject({
@@ -436,22 +495,14 @@ describe('a backfill from a connected partner', () => {
     });
     expect(Math.round((Date.now() - Date.parse(qualified.created_at)) / DAY)).toBe(12);
 
-    const again = await startBackfillImport(deps, {
-      workspaceId,
-      integrationId: integration.id,
-      since: ago(30),
-    });
+    const again = await backfill({ integration_id: integration.id, since: ago(30) });
     const second = await finished(again.id);
     expect(second.rows).toMatchObject({ total: 4, created: 0, matched: 0, skipped: 4 });
   });
 
   test('a listing the partner refuses ends the import as failed, saying why', async () => {
     const integration = await connect('pat-revoked');
-    const started = await startBackfillImport(deps, {
-      workspaceId,
-      integrationId: integration.id,
-      since: ago(30),
-    });
+    const started = await backfill({ integration_id: integration.id, since: ago(30) });
     const done = await finished(started.id);
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/^hubspot refused the listing: hubspot answered 401/);
@@ -464,13 +515,9 @@ describe('a backfill from a connected partner', () => {
       name: 'CallRail',
       config: {},
     });
-    const error = await startBackfillImport(deps, {
-      workspaceId,
-      integrationId: integration.id,
-      since: ago(30),
-    }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AppError);
-    expect((error as AppError).details).toMatchObject({
+    const answer = await call(imports(), 'POST', apiKey, { integration_id: integration.id, since: ago(30) });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details).toMatchObject({
       fields: [{ field: 'integration_id', message: 'callrail has no lead listing' }],
       partners: ['hubspot', 'salesforce', 'resman', 'gohighlevel'],
     });
