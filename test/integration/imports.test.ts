@@ -6,7 +6,11 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { createIntegration } from '../../data/integrations';
 import { KeyRing } from '../../shared/crypto';
 import { leadWorkflowId } from '../../shared/ids';
+import { startGoHighLevelSandbox, type GhlSandbox } from '../../infra/sandbox/gohighlevel';
 import { startHubSpotSandbox, type HubSpotSandbox } from '../../infra/sandbox/hubspot';
+import { startResManSandbox } from '../../infra/sandbox/resman';
+import { startSalesforceSandbox } from '../../infra/sandbox/salesforce';
+import type { PartnerName } from '../../shared/lifecycle';
 import type { ImportProgress, RowView } from '../../usecases/imports';
 import {
   ENCRYPTION_KEYS,
@@ -17,6 +21,7 @@ import {
   type Harness,
 } from '../support/harness';
 import { historyRows, journeyWhere } from '../support/ingest';
+import { fixture } from '../support/fixtures';
 import { waitFor } from '../support/wait';
 
 let harness: Harness;
@@ -522,4 +527,117 @@ describe('a backfill from a connected partner', () => {
       partners: ['hubspot', 'salesforce', 'resman', 'gohighlevel'],
     });
   });
+});
+
+describe('a backfill from each other partner that lists its leads', () => {
+  /** A twin with two leads changed lately (one contacted, one applying), and how to connect to it. */
+  interface Twin {
+    close(): Promise<void> | void;
+    connection: { config: Record<string, unknown>; credentials: Record<string, string>; propertyId?: string };
+  }
+  const twins: Record<'salesforce' | 'resman' | 'gohighlevel', () => Promise<Twin>> = {
+    salesforce: async () => {
+      const sf = await startSalesforceSandbox();
+      for (const [name, status] of [
+        ['contacted', 'Working - Contacted'],
+        ['application', 'Application In'],
+      ]) {
+        sf.statusValues.push(status!);
+        const lead = sf.addLead({
+          LastName: name!,
+          Company: 'x',
+          Email: email(`sf-${name}`),
+          Status: status!,
+        });
+        lead.fields.CreatedDate = ago(10).replace('Z', '+0000');
+      }
+      return {
+        close: () => sf.close(),
+        connection: {
+          config: { base_url: sf.url, status_map: { application: 'Application In' } },
+          credentials: { client_id: sf.clientId, client_secret: sf.clientSecret },
+        },
+      };
+    },
+    resman: async () => {
+      const rm = await startResManSandbox();
+      rm.seedProspect({ email: email('rm-contacted'), createdAt: ago(10) });
+      rm.seedProspect({ email: email('rm-application'), type: 'applicant', createdAt: ago(10) });
+      return {
+        close: () => rm.close(),
+        connection: {
+          config: { base_url: rm.url, property_id: rm.propertyId },
+          credentials: { ...rm.credentials },
+          propertyId: 'oak',
+        },
+      };
+    },
+    gohighlevel: async () => {
+      const pipeline = fixture<{ pipelines: GhlSandbox['pipelines'] }>('gohighlevel', 'pipelines.json')
+        .pipelines[0]!;
+      const stage = (name: string) => pipeline.stages.find((s) => s.name === name)!.id;
+      const ghl = await startGoHighLevelSandbox({ pipelines: [pipeline] });
+      for (const [name, stageName] of [
+        ['contacted', 'Contacted'],
+        ['application', 'Application In'],
+      ]) {
+        const contact = ghl.seedContact({ firstName: name, email: email(`ghl-${name}`) });
+        ghl.seedOpportunity({
+          contactId: contact.id,
+          pipelineId: pipeline.id,
+          pipelineStageId: stage(stageName!),
+          status: 'open',
+          createdAt: ago(10),
+          updatedAt: ago(2),
+          lastStageChangeAt: ago(3),
+        });
+      }
+      return {
+        close: () => ghl.close(),
+        connection: {
+          config: {
+            base_url: ghl.url,
+            location_id: ghl.locationId,
+            pipeline_id: pipeline.id,
+            stage_ids: { contacted: stage('Contacted'), application: stage('Application In') },
+          },
+          credentials: { access_token: ghl.accessToken },
+        },
+      };
+    },
+  };
+
+  test.each(Object.keys(twins))(
+    '%s: its leads come in at their stage, attributed to it, through POST /api/v1/imports',
+    async (partner) => {
+      const twin = await twins[partner as keyof typeof twins]();
+      try {
+        const integration = await createIntegration(harness.pool, KeyRing.parse(ENCRYPTION_KEYS), {
+          workspaceId,
+          partner: partner as PartnerName,
+          name: partner,
+          ...twin.connection,
+        });
+        const started = await backfill({ integration_id: integration.id, since: ago(30) });
+        const done = await finished(started.id);
+        expect(done).toMatchObject({
+          status: 'completed',
+          partner,
+          rows: { total: 2, created: 2, failed: 0 },
+        });
+        const leads = await Promise.all(
+          (await rowsOf(started.id)).map(
+            async (row) => (await call(`${harness.apiUrl}/api/v1/leads/${row.lead_id}`, 'GET', apiKey)).body,
+          ),
+        );
+        expect(leads.map((lead) => [lead.status, lead.source]).sort()).toEqual([
+          ['application', partner],
+          ['contacted', partner],
+        ]);
+        expect(leads.every((lead) => lead.external_ids[partner])).toBe(true);
+      } finally {
+        await twin.close();
+      }
+    },
+  );
 });
