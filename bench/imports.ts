@@ -3,7 +3,7 @@
 // same stack), with the machine's load averages at each step: the machine is shared, so a number needs its load.
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { importProgress, startCsvImport, type ImportProgress } from '../usecases/imports';
+import { importProgress, type ImportProgress } from '../usecases/imports';
 import { openLoop, round, sleep, type LatencySummary } from './load';
 import { say, type BenchSettings } from './report';
 import { startStack, type Stack } from './stack';
@@ -62,7 +62,8 @@ function uptime(): string {
 
 export async function benchImports(settings: BenchSettings): Promise<ImportBenchResult> {
   const { rows, rowsPerSecond, webhookRate, webhookSeconds } = settings.imports;
-  const stack = await startStack({ workers: 1 });
+  // The api takes the file and starts the import under its throttle, as in production.
+  const stack = await startStack({ workers: 1, env: { IMPORT_ROWS_PER_SECOND: String(rowsPerSecond) } });
   try {
     return await runImport(stack, { rows, rowsPerSecond, webhookRate, webhookSeconds }, settings);
   } finally {
@@ -91,21 +92,16 @@ async function runImport(
 
   const file = importFile(sizes.rows, tag);
   const started = performance.now();
-  const { id } = await startCsvImport(
-    {
-      pool: stack.pool,
-      temporal: stack.client,
-      taskQueue: stack.taskQueue,
-      rowsPerSecond: sizes.rowsPerSecond,
-    },
-    {
-      workspaceId: workspace.workspaceId,
-      propertyId: workspace.propertyId,
-      body: [file],
-      maxBytes: file.length,
-      fileName: 'bench.csv',
-    },
-  );
+  const query = new URLSearchParams({ property_id: workspace.propertyId, file_name: 'bench.csv' });
+  const upload = await fetch(`${stack.apiUrl}/api/v1/imports?${query}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${workspace.apiKey}`, 'content-type': 'text/csv' },
+    body: file,
+  });
+  const answer = (await upload.json()) as { id: string };
+  if (upload.status !== 202)
+    throw new Error(`the upload answered ${upload.status}: ${JSON.stringify(answer)}`);
+  const { id } = answer;
   const stored = (performance.now() - started) / 1000;
   say(
     `  file of ${(file.length / 1e6).toFixed(1)} MB stored in ${stored.toFixed(1)} s; import ${id} running`,
