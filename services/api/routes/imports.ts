@@ -232,8 +232,13 @@ export function importEndpoints(deps: ImportDeps & { maxBytes: number }) {
         const first = await lines.next();
         csvAttachment(res, `import-${params.id}-errors.csv`);
         if (!first.done) res.write(first.value);
-        for await (const page of lines) res.write(page);
-        res.end();
+        try {
+          for await (const page of lines) res.write(page);
+          res.end();
+        } catch (error) {
+          // The answer has begun: a cut-off download, not a JSON error after CSV lines.
+          res.destroy(error as Error);
+        }
       },
     }),
   ];
