@@ -284,6 +284,22 @@ export async function importProgress(
   return progressOf(row, counts.get(row.id)!);
 }
 
+/** Progress with the rows not imported (skipped or failed, each with its reason), the first of them. */
+export type ImportReport = ImportProgress & {
+  rows_not_imported: { rows: RowView[]; next_after: number | null };
+};
+
+export async function importReport(
+  pool: pg.Pool,
+  workspaceId: string,
+  id: string,
+  limit = 100,
+): Promise<ImportReport> {
+  const progress = await importProgress(pool, workspaceId, id);
+  const notImported = await importRows(pool, workspaceId, id, { outcomes: ['skipped', 'failed'], limit });
+  return { ...progress, rows_not_imported: notImported };
+}
+
 export async function recentImports(
   pool: pg.Pool,
   workspaceId: string,

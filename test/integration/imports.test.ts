@@ -11,7 +11,7 @@ import { startHubSpotSandbox, type HubSpotSandbox } from '../../infra/sandbox/hu
 import { startResManSandbox } from '../../infra/sandbox/resman';
 import { startSalesforceSandbox } from '../../infra/sandbox/salesforce';
 import type { PartnerName } from '../../shared/lifecycle';
-import type { ImportProgress, RowView } from '../../usecases/imports';
+import type { ImportReport, RowView } from '../../usecases/imports';
 import {
   ENCRYPTION_KEYS,
   POLLING_RATE_LIMIT,
@@ -94,7 +94,7 @@ async function backfill(body: Record<string, unknown>) {
   return answer.body as { id: string; duplicate: boolean };
 }
 
-const progressOf = async (id: string): Promise<ImportProgress> => {
+const progressOf = async (id: string): Promise<ImportReport> => {
   const answer = await call(`${imports()}/${id}`, 'GET', apiKey);
   expect(answer.status).toBe(200);
   return answer.body;
@@ -108,7 +108,7 @@ const rowsOf = async (id: string, query: Record<string, string> = {}): Promise<R
 
 const finished = (id: string) =>
   waitFor(`import ${id} to finish`, () => progressOf(id), {
-    until: (p: ImportProgress) => p.status === 'completed' || p.status === 'failed',
+    until: (p: ImportReport) => p.status === 'completed' || p.status === 'failed',
   });
 
 const HEADER =
@@ -121,7 +121,7 @@ function line(cells: Record<string, string>): string {
 }
 
 describe('a CSV of leads at every stage', () => {
-  let progress: ImportProgress;
+  let progress: ImportReport;
   let importId: string;
   let existingLeadId: string;
   let file = '';
@@ -235,6 +235,12 @@ describe('a CSV of leads at every stage', () => {
     });
     const rows = await rowsOf(importId, { limit: '100' });
     const outcome = (row: number) => rows.find((r) => r.row === row);
+    // The progress itself names each row not imported, with its reason.
+    expect(progress.rows_not_imported).toEqual({
+      rows: rows.filter((r) => r.outcome === 'skipped' || r.outcome === 'failed'),
+      next_after: null,
+    });
+    expect(progress.rows_not_imported.rows.map((r) => r.row)).toEqual([10, 12, 13, 14, 15, 16, 17]);
     expect(outcome(10)).toMatchObject({
       outcome: 'skipped',
       reason: expect.stringContaining('row 1 of this file'),

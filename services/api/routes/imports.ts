@@ -8,7 +8,7 @@ import { importTemplateCsv } from '../../../shared/imports';
 import {
   checkCsvImport,
   importErrorsCsv,
-  importProgress,
+  importReport,
   importRows,
   recentImports,
   startBackfillImport,
@@ -181,11 +181,20 @@ export function importEndpoints(deps: ImportDeps & { maxBytes: number }) {
       method: 'get',
       path: '/api/v1/imports/:id',
       tag: 'imports',
-      summary: "An import's progress: rows read, created, matched, skipped and failed",
+      summary: "An import's progress: rows read, created, matched, skipped and failed, with each reason",
+      description:
+        '`rows_not_imported` holds the first 100 skipped and failed rows with their reasons; `next_after` pages on through `GET /api/v1/imports/{id}/rows?outcome=skipped,failed&after=`.',
       permission: 'read',
       params: ImportId,
-      responses: { 200: { description: 'progress', schema: ImportProgress } },
-      handler: ({ params, req }) => importProgress(deps.pool, principal(req).workspaceId, params.id),
+      responses: {
+        200: {
+          description: 'progress',
+          schema: ImportProgress.extend({
+            rows_not_imported: z.object({ rows: z.array(RowOutcome), next_after: count.nullable() }),
+          }),
+        },
+      },
+      handler: ({ params, req }) => importReport(deps.pool, principal(req).workspaceId, params.id),
     }),
     endpoint({
       method: 'get',
