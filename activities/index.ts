@@ -1,7 +1,11 @@
 // The worker's activities, built from injected dependencies so tests swap only the outside world.
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import * as journey from './db/journey';
+import * as backfill from './imports/backfill';
+import * as imports from '../usecases/imports';
+import { JourneyClient } from '../usecases/journeys';
 import * as notify from './notify/deliver';
 import * as poll from './partners/poll';
 import * as push from './partners/push';
@@ -84,5 +88,35 @@ export function createActivities(deps: ActivityDeps) {
     abandonPartnerSync: (args: push.PushArgs & { error: string }) => push.abandonPartnerSync(pushDeps, args),
     finishWebhookMessage: (args: { messageId: string; outcome: 'delivered' | 'failed' | 'cancelled' }) =>
       webhooks.finishWebhookMessage(deps.pool, args),
+    beginImport: (args: { importId: string }) => imports.beginImport(deps.pool, args.importId),
+    listBackfillPage: (args: { importId: string }) =>
+      backfill.listBackfillPage(
+        {
+          pool: deps.pool,
+          keyRing: deps.keyRing,
+          fetch: deps.fetch,
+          partnerTimeoutMs: deps.partnerTimeoutMs,
+        },
+        args,
+      ),
+    importBatch: (args: { importId: string; limit: number }) => imports.importBatch(importDeps(deps), args),
+    finishImport: (args: { importId: string }) => imports.finishImport(deps.pool, args),
+  };
+}
+
+/** Import batches start journeys where the import runs: the worker's own task queue. */
+function importDeps(deps: ActivityDeps): imports.BatchDeps {
+  if (!deps.temporal) {
+    throw ApplicationFailure.create({
+      type: 'worker_misconfigured',
+      message: 'imports need a Temporal client on the worker',
+      nonRetryable: true,
+    });
+  }
+  const context = Context.current();
+  return {
+    pool: deps.pool,
+    journeys: new JourneyClient({ client: deps.temporal, taskQueue: context.info.taskQueue }),
+    onRow: () => context.heartbeat(),
   };
 }

@@ -22,6 +22,7 @@ export interface BenchSettings {
   burst: { size: number; windowMs: number; rounds: number };
   memory: { journeys: number; concurrency: number };
   partner: { count: number; rate: number };
+  imports: { rows: number; rowsPerSecond: number; webhookRate: number; webhookSeconds: number };
 }
 
 export const FULL: BenchSettings = {
@@ -31,6 +32,7 @@ export const FULL: BenchSettings = {
   burst: { size: 1000, windowMs: 1000, rounds: 3 },
   memory: { journeys: 10_000, concurrency: 32 },
   partner: { count: 300, rate: 10 },
+  imports: { rows: 50_000, rowsPerSecond: 100, webhookRate: 20, webhookSeconds: 60 },
 };
 
 /** Tiny sizes for checking that every part works; its numbers mean nothing. */
@@ -41,6 +43,7 @@ export const QUICK: BenchSettings = {
   burst: { size: 100, windowMs: 1000, rounds: 1 },
   memory: { journeys: 300, concurrency: 16 },
   partner: { count: 20, rate: 10 },
+  imports: { rows: 600, rowsPerSecond: 100, webhookRate: 10, webhookSeconds: 3 },
 };
 
 export interface Machine {

@@ -1,9 +1,10 @@
 // `npm run bench`: the measurements of SPEC section 8 that are not timed tests.
-//   npm run bench -- [ingest|api|burst|memory|partner|whatif|all …] [--quick] [--write-docs]
+//   npm run bench -- [ingest|api|burst|memory|partner|whatif|imports|all …] [--quick] [--write-docs]
 // No part names (or `all`) runs every part. --quick runs tiny sizes to check the parts work (numbers mean
 // nothing); --write-docs puts the results into docs/benchmarks.md. JSON lands in .data/bench/.
 import { benchApi } from './api';
 import { benchBurst, burstTable, type BurstResult } from './burst';
+import { benchImports, importsTable, type ImportBenchResult } from './imports';
 import { benchIngest, ingestTable, type IngestResult } from './ingest';
 import { benchMemory, memoryTable, type MemoryResult } from './memory';
 import { benchPartner, partnerTable, type PartnerResult } from './partner';
@@ -56,6 +57,12 @@ const PARTS: Record<string, Part> = {
   whatif: {
     run: benchWhatIf,
     table: (r) => whatIfTable(r as WhatIfResult),
+  },
+  // Reported beside each other, no SPEC target: rows per second, and live webhooks' p99 with and without it.
+  imports: {
+    run: benchImports,
+    table: (r) => importsTable(r as ImportBenchResult),
+    pass: (r) => (r as ImportBenchResult).outcomes.failed === 0,
   },
   // The API read bench prints its own tables (and exits non-zero when conversions were lost or duplicated).
   api: {

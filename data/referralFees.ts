@@ -150,7 +150,8 @@ export async function recordReferralFee(
     ],
   );
   const fee = inserted.rows[0];
-  if (!fee) return;
+  // An imported win is owed like any other, but it is no news to announce (docs/imports.md).
+  if (!fee || args.context?.imported === true) return;
   await client.query(
     `INSERT INTO outbox_events (idempotency_key, workspace_id, lead_id, event_type, data)
      VALUES ($1, $2, $3, 'referral_fee.created', $4) ON CONFLICT (idempotency_key) DO NOTHING`,

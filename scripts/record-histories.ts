@@ -29,9 +29,10 @@ import { freePort } from '../infra/local/ports';
 import { startEmbeddedPostgres } from '../infra/local/postgres';
 import { startTemporalDevServer } from '../infra/local/temporal';
 import { JourneyClient } from '../usecases/journeys';
+import { startCsvImport } from '../usecases/imports';
 import { createWorker } from '../services/worker/worker';
 import type { LeadEvent } from '../shared/journey/types';
-import { leadWorkflowId, webhookDeliveryWorkflowId } from '../shared/ids';
+import { importWorkflowId, leadWorkflowId, webhookDeliveryWorkflowId } from '../shared/ids';
 import { type leadJourney } from '../workflows/leadJourney';
 import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../shared/journey/messages';
 
@@ -45,6 +46,8 @@ const SCENARIOS = [
   'notification-resend',
   'webhook-delivery',
   'poll-integration',
+  'imported-journey',
+  'lead-import',
 ];
 const wanted = (name: string) => ONLY.length === 0 || ONLY.includes(name);
 
@@ -383,6 +386,73 @@ async function main(): Promise<void> {
         });
         await resman.close();
         histories['poll-integration'] = [{ workflowId }];
+      }
+
+      if (wanted('imported-journey')) {
+        // A lead imported at tour_scheduled (its tour still ahead, so reminders wait), then toured and lost by staff.
+        const { lead } = await createOrMatchLead(pool, {
+          workspaceId,
+          propertyId: 'p1',
+          source: 'apfm',
+          email: `${randomUUID()}@example.com`,
+        });
+        const day = 86_400_000;
+        const imported: LeadEvent = {
+          kind: 'imported',
+          eventId: `import:record:1`,
+          occurredAt: at(),
+          source: 'partner:apfm',
+          importId: 'record',
+          row: 1,
+          status: 'tour_scheduled',
+          createdAt: new Date(Date.now() - 20 * day).toISOString(),
+          stageDates: { contacted: new Date(Date.now() - 18 * day).toISOString() },
+          channel: 'apfm',
+          facts: { hasEmail: true, hasPhone: false, tourAt: new Date(Date.now() + 5 * day).toISOString() },
+        };
+        await journeys.send(
+          { workspaceId, leadId: lead.id, propertyId: 'p1', source: 'apfm' },
+          imported,
+          await loadJourneyContext(pool, { workspaceId, leadId: lead.id }),
+        );
+        await until(lead.id, (s) => s.status === 'tour_scheduled');
+        const handle = client.workflow.getHandle<typeof leadJourney>(leadWorkflowId(workspaceId, lead.id));
+        await handle.executeUpdate(changeStatusUpdate, { args: [change('toured')] });
+        await handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
+        await handle.result();
+        histories['imported-journey'] = [{ workflowId: handle.workflowId }];
+      }
+
+      if (wanted('lead-import')) {
+        // An import of a small file: two batches a run (so it continues as new), throttled, one bad row.
+        const csv = [
+          'email,status,created_at,status_changed_at,tour_at',
+          ...Array.from(
+            { length: 5 },
+            (_, i) => `import-${i}-${randomUUID()}@example.com,contacted,2026-01-0${i + 1},,`,
+          ),
+          'not-an-email,new,2026-01-01,,',
+        ].join('\n');
+        const started = await startCsvImport(
+          { pool, temporal: client, taskQueue, rowsPerSecond: 5, batchSize: 2, batchesPerRun: 2 },
+          {
+            workspaceId,
+            propertyId: 'p1',
+            body: [Buffer.from(csv)],
+            maxBytes: 1 << 20,
+            fileName: 'record.csv',
+          },
+        );
+        const workflowId = importWorkflowId(started.id);
+        await client.workflow.getHandle(workflowId).result();
+        const runs = await client.workflowService.listWorkflowExecutions({
+          namespace: 'default',
+          query: `WorkflowId = "${workflowId}"`,
+        });
+        histories['lead-import'] = (runs.executions ?? []).map((e) => ({
+          workflowId,
+          runId: e.execution?.runId ?? undefined,
+        }));
       }
     });
     await hubspot.close();

@@ -148,6 +148,24 @@ export const variables = {
       'Exceptions to the egress guard: requests made for a workspace (partner APIs, webhooks, Slack) never go to loopback, private, link-local, CGNAT, multicast or reserved addresses unless listed here. The start command and the tests set loopback (127.0.0.0/8,::1/128,localhost) unless set; production leaves it empty.',
     default: 'nothing (start command and tests: loopback)',
   },
+  IMPORT_MAX_BYTES: {
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(64 * 1024 * 1024),
+    expected: 'a number of bytes (at least 1024)',
+    description:
+      'Largest import file the api takes (POST /api/v1/imports); larger ones are refused with 413.',
+    default: '67108864',
+  },
+  IMPORT_ROWS_PER_SECOND: {
+    schema: z.coerce.number().positive().max(100_000).default(100),
+    expected: 'a positive number of rows per second',
+    description:
+      'Throttle of imports: rows per second at most, so live webhooks keep their latency while a large file goes in.',
+    default: '100',
+  },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     expected: 'one of fatal, error, warn, info, debug, trace, silent',

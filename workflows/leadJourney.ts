@@ -273,6 +273,8 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
 
   /** Applies one event through the reducer; false when it opens the next journey (the run must end). */
   const apply = async (event: LeadEvent): Promise<boolean> => {
+    // Imported leads start at their stage (decide's `imported` event); runs from before imports never took one.
+    if (event.kind === 'imported' && !patched('imported-start')) return true;
     const decision = decide(current, event, policy, now());
     lastEventId = event.eventId;
     if (decision.outcome === 'new_journey') return false;

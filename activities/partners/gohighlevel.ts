@@ -5,7 +5,8 @@
 // status of its canonical status and read back; OAuth refresh once on a 401.
 import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import type { LeadStatus } from '../../shared/lifecycle';
+import { importRecord, wonAsWon } from '../../shared/imports';
+import { toCanonical, type LeadStatus } from '../../shared/lifecycle';
 import {
   PartnerError,
   baseUrl,
@@ -30,6 +31,7 @@ import type {
   InboundEvent,
   InboundRequest,
   InboundSecrets,
+  LeadListPage,
   OutboundAdapter,
   PartnerAdapter,
   PartnerConnection,
@@ -619,7 +621,69 @@ const outbound: OutboundAdapter = {
   pushStatus: ghlPushStatus,
   upsertLead: ghlUpsertLead,
   testConnection: ghlTestConnection,
+  listLeads,
 };
+
+interface ListedOpportunity extends GhlOpportunity {
+  createdAt?: string;
+  updatedAt?: string;
+  lastStageChangeAt?: string;
+  contact?: { id?: string; name?: string; email?: string; phone?: string };
+}
+
+/**
+ * The pipeline's opportunities changed since `since`, 100 a page, each as its contact at the stage its pipeline
+ * stage maps to (the integration's stage_ids read backwards), else at what its status says (won, lost, abandoned;
+ * open is contacted).
+ */
+async function listLeads(
+  connection: PartnerConnection,
+  page: { since: string; cursor?: string },
+): Promise<LeadListPage> {
+  const settings = ghlSettings(connection, { pipeline: true });
+  const response = await ghlRequest(settings, connection, {
+    method: 'GET',
+    path: 'opportunities/search',
+    query: {
+      location_id: settings.locationId,
+      pipeline_id: settings.config.pipeline_id!,
+      limit: '100',
+      page: page.cursor ?? '1',
+    },
+  });
+  const body = jsonOf<{ opportunities?: ListedOpportunity[]; meta?: { nextPage?: number | null } }>(
+    'gohighlevel',
+    response,
+  );
+  const since = Date.parse(page.since);
+  const stages = Object.entries(settings.config.stage_ids ?? {}).flatMap(([status, stage]) =>
+    stage ? [[stage, status as LeadStatus] as const] : [],
+  );
+  const records = (body.opportunities ?? [])
+    .filter((o) => Date.parse(o.updatedAt ?? o.createdAt ?? '') >= since)
+    .map((o) => {
+      const byStatus = o.status === 'open' ? undefined : toCanonical('gohighlevel', o.status ?? '');
+      const byStage = stages.find(([stage]) => stage === o.pipelineStageId)?.[1];
+      const status = wonAsWon(byStatus ?? byStage ?? toCanonical('gohighlevel', o.status ?? '')) ?? o.status;
+      const [first, ...rest] = (o.contact?.name ?? '').trim().split(/\s+/);
+      return importRecord({
+        external_id: o.contactId ?? o.contact?.id,
+        external_source: 'gohighlevel',
+        first_name: first,
+        last_name: rest.join(' '),
+        email: o.contact?.email,
+        phone: o.contact?.phone,
+        property_id: connection.propertyId,
+        source: 'gohighlevel',
+        status,
+        created_at: o.createdAt,
+        status_changed_at: o.lastStageChangeAt,
+        last_activity_at: o.updatedAt,
+      });
+    });
+  const next = body.meta?.nextPage;
+  return { records, ...(next ? { cursor: String(next) } : {}) };
+}
 
 export const gohighlevel: PartnerAdapter = {
   partner: 'gohighlevel',

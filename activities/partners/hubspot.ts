@@ -2,7 +2,8 @@
 // signature v3: base64 HMAC-SHA256 of method + URI + body + timestamp with the app's client secret, the
 // timestamp (ms) within 5 minutes; contacts upserted and their stage pushed out over CRM v3, read back after.
 import { z } from 'zod';
-import { STATUSES, fromCanonical } from '../../shared/lifecycle';
+import { importRecord, wonAsWon } from '../../shared/imports';
+import { STATUSES, fromCanonical, toCanonical, type LeadStatus } from '../../shared/lifecycle';
 import { PartnerError, joinUrl, jsonOf, partnerRequest, retryAfterMs, type PartnerResponse } from './http';
 import { epochMillis, jsonBody, requireKnownStatus, text, validate } from './parsing';
 import { hmac, requireFresh, requireSecret, safeEqual, unauthorized } from './signatures';
@@ -10,6 +11,7 @@ import type {
   InboundEvent,
   InboundRequest,
   InboundSecrets,
+  LeadListPage,
   OutboundAdapter,
   PartnerAdapter,
   PartnerConnection,
@@ -500,7 +502,83 @@ async function testConnection(connection: PartnerConnection): Promise<{ detail: 
   };
 }
 
-const outbound: OutboundAdapter = { pushStatus, upsertLead, testConnection };
+/** HubSpot's search answers at most 10 000 results per query: a backfill moves its window on before that. */
+const SEARCH_WINDOW = 10_000;
+const SEARCH_PAGE = 100;
+
+interface SearchCursor {
+  /** The lower bound of lastmodifieddate for this query window (ISO). */
+  since: string;
+  after?: string;
+}
+
+/**
+ * Contacts modified since `since`, oldest change first, 100 a page by CRM search. Past 10 000 results the query
+ * starts again from the last change seen (a contact on the seam may come twice: its second row is skipped as a
+ * duplicate). Each contact's stage property is read back through the integration's status_map, else HubSpot's
+ * lead status words; a stage neither knows is passed on as it is, so its row fails naming it.
+ */
+async function listLeads(
+  connection: PartnerConnection,
+  page: { since: string; cursor?: string },
+): Promise<LeadListPage> {
+  const context = hubspotContext(connection);
+  const { config } = context;
+  const cursor: SearchCursor = page.cursor
+    ? (JSON.parse(page.cursor) as SearchCursor)
+    : { since: new Date(page.since).toISOString() };
+  const response = await hubspotCall(context, 'POST', '/crm/v3/objects/contacts/search', {
+    filterGroups: [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE', value: cursor.since }] }],
+    sorts: [{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }],
+    properties: [
+      'email',
+      'firstname',
+      'lastname',
+      'phone',
+      'message',
+      'createdate',
+      'lastmodifieddate',
+      'notes_last_contacted',
+      config.stage_property,
+      config.lead_id_property,
+    ],
+    limit: SEARCH_PAGE,
+    ...(cursor.after ? { after: cursor.after } : {}),
+  });
+  const answer = jsonOf<{ results?: HubSpotContact[]; paging?: { next?: { after?: string } } }>(
+    'hubspot',
+    response,
+  );
+  const results = answer.results ?? [];
+  const mapped = Object.fromEntries(
+    Object.entries(config.status_map ?? {}).map(([status, value]) => [value, status as LeadStatus]),
+  );
+  const records = results.map((contact) => {
+    const p = contact.properties ?? {};
+    const stage = p[config.stage_property] ?? '';
+    return importRecord({
+      external_id: contact.id,
+      external_source: 'hubspot',
+      first_name: p.firstname,
+      last_name: p.lastname,
+      email: p.email,
+      phone: p.phone,
+      message: p.message,
+      source: 'hubspot',
+      // A contact without a lead status has not been worked yet.
+      status: stage === '' ? 'new' : (wonAsWon(mapped[stage] ?? toCanonical('hubspot', stage)) ?? stage),
+      created_at: p.createdate,
+      last_activity_at: p.notes_last_contacted ?? p.lastmodifieddate,
+    });
+  });
+  const after = answer.paging?.next?.after;
+  let next: SearchCursor | undefined;
+  if (after && Number(after) + SEARCH_PAGE <= SEARCH_WINDOW) next = { since: cursor.since, after };
+  else if (after) next = { since: results.at(-1)?.properties?.lastmodifieddate ?? cursor.since };
+  return { records, ...(next ? { cursor: JSON.stringify(next) } : {}) };
+}
+
+const outbound: OutboundAdapter = { pushStatus, upsertLead, testConnection, listLeads };
 
 export const hubspot: PartnerAdapter = {
   partner: 'hubspot',

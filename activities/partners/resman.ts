@@ -3,6 +3,7 @@
 // IntegrationPartnerID/ApiKey/AccountID/PropertyID): MITS LeadManagement 4.0 writes read back with
 // SearchProspects, SearchProspects by modified window for polling, GetProspectSources as the connection test.
 import { z } from 'zod';
+import { importRecord, wonAsWon } from '../../shared/imports';
 import { toCanonical, type LeadStatus } from '../../shared/lifecycle';
 import { PartnerError, baseUrl, joinUrl, partnerRequest, type PartnerResponse } from './http';
 import {
@@ -30,6 +31,7 @@ import { verifyStandardWebhook } from './signatures';
 import type {
   FetchResult,
   InboundEvent,
+  LeadListPage,
   OutboundAdapter,
   PartnerAdapter,
   PartnerConnection,
@@ -649,7 +651,55 @@ async function testConnection(connection: PartnerConnection): Promise<{ detail: 
   return { detail: `resman property reachable: ${sources.length} prospect sources` };
 }
 
-const outbound: OutboundAdapter = { pushStatus, upsertLead, fetchNew, testConnection };
+/** A backfill reads ResMan a week of changes per call (polls read a day). */
+export const RESMAN_BACKFILL_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+
+const isoAt = (value: string | number | undefined): string | undefined => {
+  const at = typeof value === 'number' ? value : value ? Date.parse(value) : NaN;
+  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
+};
+
+/**
+ * Prospects modified since `since`, a week's window a page (the cursor is where the next window starts), each
+ * at the stage its customer type and newest event say: first contact as its inquiry, its newest event as the last
+ * activity (and, for a booked tour, as the tour's time: ResMan dates the appointment event).
+ */
+async function listLeads(
+  connection: PartnerConnection,
+  page: { since: string; cursor?: string },
+): Promise<LeadListPage> {
+  const settings = settingsOf(connection);
+  const start = Date.parse(page.cursor ?? page.since);
+  const now = Date.now();
+  const end = Math.min(start + RESMAN_BACKFILL_WINDOW_MS, now);
+  const prospects = await searchProspects(settings, connection, {
+    ModifiedStartDateTime: new Date(start).toISOString(),
+    ModifiedEndDateTime: new Date(end).toISOString(),
+  });
+  const records = prospects.map((prospect) => {
+    const word = resmanStatusWord(settings.config, prospect);
+    const latest = latestEvent(prospect);
+    const status = wonAsWon(toCanonical('resman', word)) ?? word;
+    return importRecord({
+      external_id: prospect.prospectId,
+      external_source: 'resman',
+      first_name: prospect.firstName,
+      last_name: prospect.lastName,
+      email: prospect.email,
+      phone: prospect.phone,
+      property_id: connection.propertyId,
+      source: 'resman',
+      status,
+      created_at: isoAt(firstContactAt(prospect)) ?? isoAt(prospect.lastModified),
+      status_changed_at: isoAt(latest?.date),
+      tour_at: status === 'tour_scheduled' ? isoAt(latest?.date) : undefined,
+      last_activity_at: isoAt(latest?.date) ?? isoAt(prospect.lastModified),
+    });
+  });
+  return { records, ...(end < now ? { cursor: new Date(end).toISOString() } : {}) };
+}
+
+const outbound: OutboundAdapter = { pushStatus, upsertLead, fetchNew, testConnection, listLeads };
 
 export const resman: PartnerAdapter = {
   partner: 'resman',

@@ -2,10 +2,12 @@
 // pushed with origin and causation custom fields and read back; OAuth 2.0 client credentials against the org's
 // My Domain (or a given access token), one token per activity call, refreshed once on 401.
 import { z } from 'zod';
-import { STATUSES, fromCanonical } from '../../shared/lifecycle';
+import { importRecord, wonAsWon } from '../../shared/imports';
+import { STATUSES, fromCanonical, toCanonical, type LeadStatus } from '../../shared/lifecycle';
 import { PartnerError, joinUrl, jsonOf, partnerRequest, type PartnerResponse } from './http';
 import { TokenSession, type TokenSet } from './tokenSession';
 import type {
+  LeadListPage,
   OutboundAdapter,
   PartnerAdapter,
   PartnerConnection,
@@ -426,7 +428,68 @@ async function testConnection(connection: PartnerConnection): Promise<{ detail: 
   };
 }
 
-const outbound: OutboundAdapter = { pushStatus, upsertLead, testConnection };
+/** Salesforce datetimes (`2026-03-01T14:30:00.000+0000`) and dates as ISO 8601. */
+function isoOf(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !value) return undefined;
+  const at = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
+}
+
+interface QueriedLead {
+  Id: string;
+  FirstName?: string | null;
+  LastName?: string | null;
+  Email?: string | null;
+  Phone?: string | null;
+  Description?: string | null;
+  Status?: string | null;
+  LeadSource?: string | null;
+  CreatedDate?: string | null;
+  LastModifiedDate?: string | null;
+  LastActivityDate?: string | null;
+}
+
+/**
+ * Leads changed since `since`, by SOQL (oldest first), a query batch a page: each with its Status in canonical terms
+ * (the integration's status_map first); a Status neither maps is passed on as it is, so its row fails naming it.
+ */
+async function listLeads(
+  connection: PartnerConnection,
+  page: { since: string; cursor?: string },
+): Promise<LeadListPage> {
+  const session = new SalesforceSession(connection);
+  const { config } = session;
+  const soql =
+    'SELECT Id, FirstName, LastName, Email, Phone, Description, Status, LeadSource, CreatedDate, LastModifiedDate, ' +
+    `LastActivityDate FROM Lead WHERE LastModifiedDate >= ${new Date(page.since).toISOString()} ORDER BY CreatedDate, Id`;
+  const response = await session.request('GET', page.cursor ?? `/query?q=${encodeURIComponent(soql)}`);
+  const answer = jsonOf<{ records?: QueriedLead[]; nextRecordsUrl?: string }>('salesforce', response);
+  const mapped = Object.fromEntries(
+    Object.entries(config.status_map ?? {}).map(([status, value]) => [value, status as LeadStatus]),
+  );
+  const records = (answer.records ?? []).map((lead) => {
+    const value = lead.Status ?? '';
+    return importRecord({
+      external_id: lead.Id,
+      external_source: 'salesforce',
+      first_name: lead.FirstName,
+      last_name: lead.LastName === NOT_PROVIDED ? undefined : lead.LastName,
+      email: lead.Email,
+      phone: lead.Phone,
+      message: lead.Description,
+      source: 'salesforce',
+      status: wonAsWon(mapped[value] ?? toCanonical('salesforce', value)) ?? value,
+      created_at: isoOf(lead.CreatedDate),
+      last_activity_at: isoOf(lead.LastActivityDate) ?? isoOf(lead.LastModifiedDate),
+      custom_lead_source: lead.LeadSource,
+    });
+  });
+  // The next batch's path under /services/data/<version>.
+  const next = answer.nextRecordsUrl?.replace(/^\/services\/data\/v[\d.]+/, '');
+  return { records, ...(next ? { cursor: next } : {}) };
+}
+
+const outbound: OutboundAdapter = { pushStatus, upsertLead, testConnection, listLeads };
 
 export const salesforce: PartnerAdapter = {
   partner: 'salesforce',

@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import type { LeadStatus, PartnerName } from '../../shared/lifecycle';
 import type { InboundEvent } from '../../shared/inbound';
+import type { ImportRecord } from '../../shared/imports';
 
 /** A webhook request as the partner sent it: raw bytes first, nothing parsed yet. */
 export interface InboundRequest {
@@ -172,6 +173,19 @@ export interface OutboundAdapter {
   fetchNew?(connection: PartnerConnection, cursor: string | undefined, now: Date): Promise<FetchResult>;
   /** A cheap authenticated read proving base URL and credentials work; throws a PartnerError otherwise. */
   testConnection(connection: PartnerConnection): Promise<{ detail: string }>;
+  /**
+   * The partner's leads created or changed since `since`, a page at a time, each mapped to the import columns with
+   * the stage it reached (onboarding backfill: docs/imports.md). `cursor` is the previous page's.
+   */
+  listLeads?(connection: PartnerConnection, page: { since: string; cursor?: string }): Promise<LeadListPage>;
+}
+
+/** One page of a partner's leads for a backfill. */
+export interface LeadListPage {
+  /** Each lead as the import columns read it (status canonical, dates ISO 8601, external_id the partner's id). */
+  records: ImportRecord[];
+  /** Where the next page starts; absent on the last page. */
+  cursor?: string;
 }
 
 export interface PartnerAdapter {

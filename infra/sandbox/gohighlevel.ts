@@ -276,9 +276,22 @@ export async function startGoHighLevelSandbox(options: GhlSandboxOptions = {}): 
           (!q.get('pipeline_id') || o.pipelineId === q.get('pipeline_id')) &&
           (!q.get('status') || o.status === q.get('status')),
       );
+      // Pages of `limit` (default 20, at most 100), numbered from 1, oldest first.
+      const limit = Number(q.get('limit') ?? 20);
+      const page = Number(q.get('page') ?? 1);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+        return fail(422, ['limit must not be greater than 100']);
+      if (!Number.isInteger(page) || page < 1) return fail(422, ['page must be a positive number']);
+      found.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+      const last = Math.max(1, Math.ceil(found.length / limit));
       return reply(200, {
-        opportunities: found.map(opportunityJson),
-        meta: { total: found.length, currentPage: 1, nextPage: null, prevPage: null },
+        opportunities: found.slice((page - 1) * limit, page * limit).map(opportunityJson),
+        meta: {
+          total: found.length,
+          currentPage: page,
+          nextPage: page < last ? page + 1 : null,
+          prevPage: page > 1 ? page - 1 : null,
+        },
         aggregations: {},
       });
     }

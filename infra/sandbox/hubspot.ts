@@ -341,6 +341,88 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
     };
   }
 
+  /**
+   * CRM search as HubSpot documents it: filterGroups (OR of ANDed filters: EQ, NEQ, GT, GTE, LT, LTE, HAS_PROPERTY),
+   * one sort, properties, limit up to 100, `after` as a paging token, and no more than 10 000 results per query.
+   */
+  function searchContacts(body: unknown) {
+    const request = (body ?? {}) as {
+      filterGroups?: { filters?: { propertyName: string; operator: string; value?: string }[] }[];
+      sorts?: { propertyName: string; direction?: string }[];
+      properties?: string[];
+      limit?: number;
+      after?: string;
+    };
+    const limit = request.limit ?? 10;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) {
+      throw new HubSpotAnswer(
+        400,
+        errorJson(`limit must be between 1 and 200, was ${limit}`, 'VALIDATION_ERROR'),
+      );
+    }
+    const after = Number(request.after ?? 0);
+    if (after + limit > 10_000) {
+      throw new HubSpotAnswer(
+        400,
+        errorJson('The search API cannot return more than 10000 results for one query', 'VALIDATION_ERROR'),
+      );
+    }
+    const value = (contact: SandboxContact, name: string) => contact.properties[name];
+    const compare = (a: string | undefined, b: string) => {
+      const [x, y] = [Date.parse(a ?? ''), Date.parse(b)];
+      if (!Number.isNaN(x) && !Number.isNaN(y) && /^\d{4}-/.test(b)) return x - y;
+      const [n, m] = [Number(a), Number(b)];
+      return !Number.isNaN(n) && !Number.isNaN(m) ? n - m : String(a ?? '').localeCompare(b);
+    };
+    const matches = (contact: SandboxContact) =>
+      (request.filterGroups ?? []).length === 0 ||
+      (request.filterGroups ?? []).some((group) =>
+        (group.filters ?? []).every((filter) => {
+          const actual = value(contact, filter.propertyName);
+          const wanted = filter.value ?? '';
+          switch (filter.operator) {
+            case 'EQ':
+              return actual === wanted;
+            case 'NEQ':
+              return actual !== wanted;
+            case 'GT':
+              return compare(actual, wanted) > 0;
+            case 'GTE':
+              return compare(actual, wanted) >= 0;
+            case 'LT':
+              return compare(actual, wanted) < 0;
+            case 'LTE':
+              return compare(actual, wanted) <= 0;
+            case 'HAS_PROPERTY':
+              return actual !== undefined;
+            default:
+              throw new HubSpotAnswer(
+                400,
+                errorJson(`unknown operator ${filter.operator}`, 'VALIDATION_ERROR'),
+              );
+          }
+        }),
+      );
+    const sort = request.sorts?.[0];
+    const found = [...contacts.values()].filter(matches).sort((a, b) => {
+      if (!sort) return Number(a.id) - Number(b.id);
+      const order = compare(value(a, sort.propertyName), value(b, sort.propertyName) ?? '');
+      return (sort.direction === 'DESCENDING' ? -order : order) || Number(a.id) - Number(b.id);
+    });
+    const page = found.slice(after, after + limit);
+    const next = after + limit < found.length ? String(after + limit) : undefined;
+    return {
+      total: found.length,
+      results: page.map((contact) =>
+        contactJson(
+          contact,
+          request.properties ?? ['createdate', 'email', 'firstname', 'lastmodifieddate', 'lastname'],
+        ),
+      ),
+      ...(next ? { paging: { next: { after: next } } } : {}),
+    };
+  }
+
   function route(method: string, url: URL, body: unknown): { status: number; body: unknown } {
     const path = url.pathname.replace(/\/+$/, '');
     const contactMatch = /^\/crm\/v3\/objects\/contacts\/([^/]+)$/.exec(path);
@@ -349,6 +431,9 @@ export async function startHubSpotSandbox(options: HubSpotSandboxOptions = {}): 
       return { status: 200, body: listContacts(url) };
     if (path === '/crm/v3/objects/contacts' && method === 'POST') {
       return { status: 201, body: contactJson(create(validate(propertiesOf(body)))) };
+    }
+    if (path === '/crm/v3/objects/contacts/search' && method === 'POST') {
+      return { status: 200, body: searchContacts(body) };
     }
     if (path === '/crm/v3/objects/contacts/batch/upsert' && method === 'POST') {
       return { status: 200, body: batchUpsert(body) };

@@ -46,6 +46,8 @@ export interface SalesforceSandboxOptions {
   statusValues?: string[];
   /** Daily API request allowance reported in Sforce-Limit-Info and /limits. */
   dailyApiRequests?: number;
+  /** Records per query batch (Salesforce: 2000 by default, 200 at least); tests set a few to page. */
+  queryBatchSize?: number;
 }
 
 const STANDARD_FIELDS = [
@@ -61,8 +63,9 @@ const STANDARD_FIELDS = [
   'IsConverted',
   'CreatedDate',
   'LastModifiedDate',
+  'LastActivityDate',
 ];
-const READ_ONLY = new Set(['Id', 'IsConverted', 'CreatedDate', 'LastModifiedDate']);
+const READ_ONLY = new Set(['Id', 'IsConverted', 'CreatedDate', 'LastModifiedDate', 'LastActivityDate']);
 const DEFAULT_STATUS_VALUES = [
   'Open - Not Contacted',
   'Working - Contacted',
@@ -88,6 +91,12 @@ class SalesforceAnswer extends Error {
   }
 }
 
+interface QueryCursor {
+  records: SandboxLead[];
+  fields: string[];
+  at: number;
+}
+
 const fail = (status: number, ...errors: SalesforceErrorItem[]) => new SalesforceAnswer(status, errors);
 
 /** A Lead Id: key prefix 00Q, 18 characters. */
@@ -107,6 +116,7 @@ export async function startSalesforceSandbox(
   const orgId = `00D${randomBytes(8).toString('hex').slice(0, 15)}`;
   const leads = new Map<string, SandboxLead>();
   const sessions = new Set<string>();
+  const cursors = new Map<string, QueryCursor>();
   let apiUsage = 0;
 
   const known = new Set([...STANDARD_FIELDS, ...customFields]);
@@ -224,6 +234,53 @@ export async function startSalesforceSandbox(
     };
   }
 
+  /**
+   * SOQL as leadrelay's backfill writes it: `SELECT <fields> FROM Lead [WHERE LastModifiedDate >= <datetime>]
+   * [ORDER BY ...]`; anything else is MALFORMED_QUERY. Answers the first batch and a nextRecordsUrl for the rest.
+   */
+  function query(version: string, soql: string) {
+    const parsed =
+      /^SELECT\s+(.+?)\s+FROM\s+Lead(?:\s+WHERE\s+LastModifiedDate\s*>=\s*(\S+))?(?:\s+ORDER\s+BY\s+[\w\s,]+)?$/i.exec(
+        soql.trim(),
+      );
+    if (!parsed)
+      throw fail(400, { errorCode: 'MALFORMED_QUERY', message: `unexpected token in: ${soql.slice(0, 80)}` });
+    const fields = parsed[1]!.split(',').map((f) => f.trim());
+    const since = parsed[2] ? Date.parse(parsed[2]) : -Infinity;
+    if (Number.isNaN(since)) {
+      throw fail(400, {
+        errorCode: 'MALFORMED_QUERY',
+        message: `line 1: value of filter criterion for field 'LastModifiedDate' must be of type dateTime`,
+      });
+    }
+    const matching = [...leads.values()]
+      .filter((lead) => Date.parse(String(lead.fields.LastModifiedDate).replace('+0000', 'Z')) >= since)
+      .sort(
+        (a, b) =>
+          String(a.fields.CreatedDate).localeCompare(String(b.fields.CreatedDate)) ||
+          a.Id.localeCompare(b.Id),
+      );
+    const locator = `01g${randomBytes(6).toString('hex')}`;
+    return batch(version, `${locator}-0`, { records: matching, fields, at: 0 }, locator);
+  }
+
+  function batch(version: string, id: string, cursor: QueryCursor, locator = id.split('-')[0]!) {
+    const size = options.queryBatchSize ?? 2000;
+    const records = cursor.records
+      .slice(cursor.at, cursor.at + size)
+      .map((lead) => leadJson(lead, version, cursor.fields));
+    const next = cursor.at + size;
+    const done = next >= cursor.records.length;
+    if (!done) cursors.set(`${locator}-${next}`, { ...cursor, at: next });
+    cursors.delete(id);
+    return {
+      totalSize: cursor.records.length,
+      done,
+      ...(done ? {} : { nextRecordsUrl: `/services/data/${version}/query/${locator}-${next}` }),
+      records,
+    };
+  }
+
   function describe() {
     const field = (name: string) => ({
       name,
@@ -309,6 +366,14 @@ export async function startSalesforceSandbox(
       };
     }
     if (rest === '/sobjects/Lead/describe' && method === 'GET') return { status: 200, body: describe() };
+    if (rest === '/query' && method === 'GET')
+      return { status: 200, body: query(version, url.searchParams.get('q') ?? '') };
+    const more = /^\/query\/([^/]+)$/.exec(rest);
+    if (more && method === 'GET') {
+      const cursor = cursors.get(more[1]!);
+      if (!cursor) throw fail(400, { errorCode: 'INVALID_QUERY_LOCATOR', message: 'invalid query locator' });
+      return { status: 200, body: batch(version, more[1]!, cursor) };
+    }
     if (rest === '/sobjects/Lead' && method === 'POST') {
       const lead = create(validate(body, true));
       return { status: 201, body: { id: lead.Id, success: true, errors: [] } };

@@ -15,6 +15,7 @@ import { analyticsEndpoints } from './routes/analytics';
 import { codecCors, codecEndpoints, uiOrigins } from './routes/codec';
 import { conversionEndpoints } from './routes/conversions';
 import { eventEndpoints } from './routes/events';
+import { importEndpoints } from './routes/imports';
 import { inboxEndpoints } from './routes/inbox';
 import { integrationEndpoints } from './routes/integrations';
 import { leadEndpoints } from './routes/leads';
@@ -45,6 +46,8 @@ export interface ApiDeps {
   webDist?: string;
   /** The worker's notification channels, which the what-if plans deliveries on (default: none configured). */
   whatIfChannels?: PlanChannels;
+  /** Imports: IMPORT_ROWS_PER_SECOND and IMPORT_MAX_BYTES (defaults 100 and 64 MiB); rows per batch for tests. */
+  imports?: { rowsPerSecond?: number; maxBytes?: number; batchSize?: number };
 }
 
 export function createApiApp(deps: ApiDeps): Express {
@@ -79,6 +82,14 @@ export function createApiApp(deps: ApiDeps): Express {
     ...notificationEndpoints(deps),
     ...workflowRuleEndpoints(deps.pool),
     ...whatIfEndpoints(deps),
+    ...importEndpoints({
+      pool: deps.pool,
+      temporal: deps.temporal,
+      taskQueue: deps.taskQueue ?? 'leads',
+      rowsPerSecond: deps.imports?.rowsPerSecond ?? 100,
+      maxBytes: deps.imports?.maxBytes ?? 64 * 1024 * 1024,
+      batchSize: deps.imports?.batchSize,
+    }),
   ]);
   app.use('/app', webAppFiles(deps.webDist));
   app.use('/api/v1', ...apiKeyFallback(deps.pool));

@@ -73,6 +73,11 @@ export interface Definition<
   body?: B;
   /** A missing body reads as `{}` (bodies whose every field is optional). */
   bodyOptional?: boolean;
+  /**
+   * A file the route also takes as the raw request body (e.g. text/csv): not parsed here, so `body` is undefined
+   * and the handler reads the request stream.
+   */
+  upload?: { contentType: string; description: string };
   headers?: { name: string; description: string }[];
   responses: Record<number, ResponseSpec>;
   /** Replaces the checks `auth` implies, for a route that proves the caller its own way (the codec's session). */

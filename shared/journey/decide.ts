@@ -4,6 +4,7 @@
 import { journeyEffectKey } from '../ids';
 import { statusTemplate } from '../notifications/templates';
 import { conditionsHold } from './rules';
+import { importedPath, lastActivityOf, overdueAtImport } from './imported';
 import {
   STAGE_RANK,
   STATUS_PRIORITY,
@@ -157,6 +158,8 @@ function handle(step: Step, event: LeadEvent, isFirstEvent: boolean): Verdict {
       return RECORDED;
     case 'deadline_fired':
       return onDeadlineFired(step, event);
+    case 'imported':
+      return onImported(step, event, isFirstEvent);
   }
 }
 
@@ -353,6 +356,36 @@ function onCall(step: Step, event: EventOf<'call'>): Verdict {
     return APPLIED;
   }
   return RECORDED;
+}
+
+/**
+ * A lead brought in by an import starts at the stage it reached: its past is recorded with its own dates, and
+ * nothing of it is news (no partner push, notification, webhook or rule). A lead that already had a journey
+ * keeps it; the import is one more touch.
+ */
+function onImported(step: Step, event: EventOf<'imported'>, isFirstEvent: boolean): Verdict {
+  const { state, policy } = step;
+  if (!isFirstEvent) {
+    const label = leadSourceLabel(event.source, event.channel);
+    if (!state.sources.includes(label)) state.sources.push(label);
+    return RECORDED;
+  }
+  if (state.propertyId === undefined && event.propertyId !== undefined) state.propertyId = event.propertyId;
+  state.facts = mergedFacts(state.facts, event.facts);
+  const path = importedPath(event, policy.pipeline);
+  const context = { imported: true, import_id: event.importId, row: event.row };
+  for (const entry of path) {
+    const reason = entry.newStatus === 'lost' && event.reason ? event.reason : 'imported';
+    recordHistory(step, { ...entry, reason, context, at: entry.at });
+  }
+  const reached = path[path.length - 1]!;
+  state.status = reached.newStatus;
+  state.statusChangedAt = reached.at;
+  state.createdAt = event.createdAt;
+  state.updatedAt = lastActivityOf(event, path);
+  if (state.facts.tourAt !== undefined) state.counters.tours += 1;
+  state.firedDeadlines = overdueAtImport(state, policy.followUps, step.now);
+  return APPLIED;
 }
 
 /** Runs the actions of every rule triggered by entering `status` whose conditions hold. */
@@ -642,6 +675,8 @@ function recordHistory(
   row: Pick<HistoryEntry, 'type' | 'oldStatus' | 'newStatus'> & {
     reason?: string | undefined;
     context?: Record<string, unknown> | undefined;
+    /** When it happened, when not now (an imported lead's past). */
+    at?: string;
   },
 ): void {
   const { state, event, now } = step;
@@ -655,7 +690,7 @@ function recordHistory(
     newStatus: row.newStatus,
     source: event.source,
     direction: 'inbound',
-    at: now,
+    at: row.at ?? now,
   };
   if (row.reason !== undefined) entry.reason = row.reason;
   if (event.actor !== undefined) entry.actor = event.actor;
@@ -683,8 +718,9 @@ function effectKey(step: Step, kind: Effect['kind'], target: string | number): s
 function beginStep(state: JourneyState, event: LeadEvent, now: string): JourneyState {
   return {
     ...state,
-    // A deadline firing is the journey's own clock, not activity: it must not re-arm stale and auto-lost.
-    updatedAt: event.kind === 'deadline_fired' ? state.updatedAt : now,
+    // A deadline firing is the journey's own clock, and an import old news, not activity: neither re-arms stale
+    // and auto-lost.
+    updatedAt: event.kind === 'deadline_fired' || event.kind === 'imported' ? state.updatedAt : now,
     sources: [...state.sources],
     facts: { ...state.facts },
     lastPushed: { ...state.lastPushed },

@@ -41,3 +41,26 @@ export type WebhookDeliveryOutcome = 'delivered' | 'failed' | 'cancelled';
 
 /** The webhook delivery workflow's signature, for typed starts. */
 export type WebhookDeliveryWorkflow = (input: WebhookDeliveryInput) => Promise<WebhookDeliveryOutcome>;
+
+/** Input of one run of an import of existing leads (`leadImport`); the rows wait in Postgres. */
+export interface LeadImportInput {
+  importId: string;
+  /** Rows per activity (default 200). */
+  batchSize?: number;
+  /** The throttle: rows per second at most, so live webhooks keep their latency (IMPORT_ROWS_PER_SECOND). */
+  rowsPerSecond: number;
+  /** Batches per run before it continues as new (default 100): the history stays small whatever the file. */
+  batchesPerRun?: number;
+  /** Totals carried through continue-as-new. */
+  done?: { batches: number; rows: number };
+}
+
+export interface LeadImportResult {
+  status: 'completed' | 'failed';
+  batches: number;
+  rows: number;
+  error?: string;
+}
+
+/** The import workflow's signature, for typed starts. */
+export type LeadImportWorkflow = (input: LeadImportInput) => Promise<LeadImportResult>;

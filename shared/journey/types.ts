@@ -71,7 +71,32 @@ export type LeadEventBody =
   | { kind: 'sms_delivery'; messageId: string; status: string; errorCode?: string }
   | { kind: 'facts_changed'; facts: Partial<LeadFacts> }
   /** A follow-up deadline came due (made by the workflow from its own clock; source 'system'). */
-  | { kind: 'deadline_fired'; name: string; fireAt: string };
+  | { kind: 'deadline_fired'; name: string; fireAt: string }
+  /** A lead brought in by an import at the stage it reached (shared/journey/imported.ts). */
+  | ({ kind: 'imported' } & ImportedLead);
+
+/**
+ * A lead as an import found it in the system it comes from: its journey starts at `status`, the past recorded as
+ * imported with its own dates, and nothing of that past is news (no pushes, notifications or webhooks).
+ */
+export interface ImportedLead {
+  importId: string;
+  /** The row of the file (1 = first data row) or the record number of a partner backfill. */
+  row: number;
+  status: LeadStatus;
+  /** When the lead first inquired: the journey's start. */
+  createdAt: string;
+  /** When the lead reached each stage, where the old system knew it (its current status at least). */
+  stageDates?: Partial<Record<LeadStatus, string>>;
+  /** The last activity: stale and auto-lost count from it (default: the latest date known). */
+  lastActivityAt?: string;
+  propertyId?: string;
+  /** The door it came through (a partner name, `website`...), as an inquiry's channel. */
+  channel?: string;
+  facts?: Partial<LeadFacts>;
+  /** Why it was lost, for lost leads. */
+  reason?: string;
+}
 
 export type LeadEvent = EventBase & LeadEventBody;
 export type LeadEventKind = LeadEventBody['kind'];

@@ -607,6 +607,34 @@ describe('the dashboard in a browser', () => {
     await page.getByTestId('integrations-table').getByRole('link', { name: 'Website form' }).waitFor();
   });
 
+  test('imports a file: the column check before starting, live progress, the rows to fix, errors.csv', async () => {
+    await page.getByRole('link', { name: 'Imports', exact: true }).click();
+    await settled(page, 'Imports');
+    const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+    await page.getByLabel('CSV file').setInputFiles({
+      name: 'crm-export.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        `email,status,created_at\nada-${Date.now()}@example.com,contacted,${day(5)}\nnot-an-email,new,${day(3)}\n`,
+      ),
+    });
+    const start = page.getByRole('button', { name: 'Start import' });
+    // Nothing starts before the columns are checked.
+    expect(await start.isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Check columns' }).click();
+    await expect(page.getByTestId('column-check').textContent()).resolves.toContain(
+      '2 rows; 1 readable, 1 to fix',
+    );
+    await start.click();
+    await settled(page, /^Import$/);
+    await page.getByRole('status').getByText('2 of 2 rows read').waitFor();
+    await page.getByTestId('import-rows').getByText('"not-an-email" is not an email address').waitFor();
+    await shot(page, '12-import');
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download errors.csv' }).click();
+    expect((await download).suggestedFilename()).toMatch(/^import-[0-9a-f-]{36}-errors\.csv$/);
+  });
+
   test('works from the keyboard alone', async () => {
     await page.goto(app('/'));
     await settled(page, 'Overview');

@@ -74,9 +74,16 @@ test('every documented route is mounted: called as its caller, it answers from i
     'get /api/v1/workspaces/{id}/activity',
     'get /healthz',
     'post /codec/decode',
+    'post /api/v1/imports',
+    'get /api/v1/imports/template.csv',
+    'get /api/v1/imports/{id}',
+    'get /api/v1/imports/{id}/errors.csv',
   ]) {
     expect(documented).toContain(route);
   }
+  // An import takes its file as the raw body, or a backfill as JSON: both documented.
+  const importBody = spec.paths['/api/v1/imports'].post.requestBody.content;
+  expect(Object.keys(importBody).sort()).toEqual(['application/json', 'text/csv']);
 });
 
 test('the document is OpenAPI 3.1 built from the zod schemas, with every $ref resolvable', () => {

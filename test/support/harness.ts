@@ -11,7 +11,7 @@ import { createPool } from '../../data/pool';
 import { encryptedDataConverter } from '../../shared/codec';
 import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
-import { createApiApp } from '../../services/api/app';
+import { createApiApp, type ApiDeps } from '../../services/api/app';
 import { JourneyClient } from '../../usecases/journeys';
 import { createIngestApp } from '../../services/ingest/app';
 import { createWorker } from '../../services/worker/worker';
@@ -64,6 +64,8 @@ export async function startHarness(
     worker?: boolean;
     /** Notification channels of the worker's activities (none by default). */
     notify?: Omit<ActivityDeps, 'pool'>;
+    /** The api's import settings (throttle, file limit, rows per batch). */
+    imports?: ApiDeps['imports'];
   } = {},
 ): Promise<Harness> {
   quietRuntime();
@@ -100,6 +102,7 @@ export async function startHarness(
       keyRing,
       publicIngestUrl: ingest.url,
       taskQueue,
+      imports: options.imports,
     }),
   );
   return {

@@ -14,6 +14,8 @@ import { Rules } from './pages/Rules';
 import { Integrations } from './pages/Integrations';
 import { IntegrationSetup } from './pages/IntegrationSetup';
 import { IntegrationDetail } from './pages/IntegrationDetail';
+import { Imports } from './pages/Imports';
+import { ImportDetail } from './pages/ImportDetail';
 import { Empty, PageHeader } from './ui';
 
 const NAV = [
@@ -24,6 +26,7 @@ const NAV = [
   { to: '/notifications', label: 'Notifications' },
   { to: '/rules', label: 'Rules' },
   { to: '/integrations', label: 'Integrations' },
+  { to: '/imports', label: 'Imports' },
 ];
 
 function Page({ path }: { path: string }) {
@@ -40,6 +43,8 @@ function Page({ path }: { path: string }) {
     return <IntegrationSetup key={params.partner} partner={params.partner!} />;
   if ((params = match('/integrations/:id', path)))
     return <IntegrationDetail key={params.id} id={params.id!} />;
+  if (match('/imports', path)) return <Imports />;
+  if ((params = match('/imports/:id', path))) return <ImportDetail key={params.id} id={params.id!} />;
   return (
     <>
       <PageHeader title="Not found" />

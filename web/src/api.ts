@@ -117,6 +117,17 @@ export function createApi(
       answer.catch(() => cache.delete(path));
       return answer;
     },
+    /** A file sent as the raw request body (an import's CSV), answered as JSON. */
+    async upload<T>(path: string, file: Blob, query: RequestOptions['query'] = {}): Promise<T> {
+      const response = await fetch(`${API_BASE}${path}${queryString(query)}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, accept: 'application/json', 'content-type': 'text/csv' },
+        body: file,
+      });
+      if (response.status === 401) hooks.onUnauthorized?.();
+      if (!response.ok) throw await errorFrom(response);
+      return (await response.json()) as T;
+    },
     /** A CSV export (`Accept: text/csv`) saved as a download: a link cannot carry the Authorization header. */
     async download(path: string, query: RequestOptions['query'], filename: string): Promise<void> {
       const response = await send(path, { query }, 'text/csv');

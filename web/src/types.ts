@@ -272,3 +272,45 @@ export interface WhatIfReport {
   totals: WhatIfTotals;
   next_cursor: string | null;
 }
+
+/** An import of existing leads (GET /api/v1/imports/:id). */
+export interface ImportProgress {
+  id: string;
+  kind: 'csv' | 'backfill';
+  status: 'queued' | 'running' | 'completed' | 'failed';
+  file_name: string | null;
+  integration_id: string | null;
+  partner: string | null;
+  since: string | null;
+  property_id: string | null;
+  error: string | null;
+  rows: {
+    total: number;
+    read: number;
+    pending: number;
+    created: number;
+    matched: number;
+    skipped: number;
+    failed: number;
+  };
+  listing_done: boolean;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  errors_csv: string;
+}
+
+export interface ImportRowOutcome {
+  row: number;
+  outcome: 'pending' | 'created' | 'matched' | 'skipped' | 'failed';
+  reason: string | null;
+  lead_id: string | null;
+}
+
+/** The column check of a file before it starts (POST /api/v1/imports?dry_run=true). */
+export interface ImportCheck {
+  columns: { name: string; recognized: boolean }[];
+  rows: number;
+  readable: number;
+  problems: { row: number; reason: string }[];
+}

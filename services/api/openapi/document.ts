@@ -106,7 +106,7 @@ export function buildDocument(
         ...(op.auth === 'api_key' ? { headers: RATE_LIMIT_HEADERS } : {}),
       };
     }
-    if (op.body || op.query)
+    if (op.body || op.query || op.upload)
       responses['400'] ??= errorResponse('Invalid request: `details.fields` names each bad field.');
     if (op.auth !== 'none') responses['401'] ??= errorResponse('Missing or invalid credentials.');
     if (op.permission)
@@ -142,11 +142,20 @@ export function buildDocument(
       security,
       ...(op.permission ? { 'x-permission': op.permission } : {}),
       ...(parameters.length ? { parameters } : {}),
-      ...(op.body
+      ...(op.body || op.upload
         ? {
             requestBody: {
               required: !op.bodyOptional,
-              content: { 'application/json': { schema: schemas.convert(op.body, 'input') } },
+              content: {
+                ...(op.upload
+                  ? {
+                      [op.upload.contentType]: {
+                        schema: { type: 'string', description: op.upload.description },
+                      },
+                    }
+                  : {}),
+                ...(op.body ? { 'application/json': { schema: schemas.convert(op.body, 'input') } } : {}),
+              },
             },
           }
         : {}),

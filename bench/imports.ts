@@ -1,0 +1,163 @@
+// The import bench: a CSV of existing leads (50 000 rows at full size) imported through the throttled workflow, its
+// rows per second, and the p99 of live webhooks while it runs beside their p99 without it (open loop, same rate,
+// same stack), with the machine's load averages at each step: the machine is shared, so a number needs its load.
+import os from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { importProgress, type ImportProgress } from '../usecases/imports';
+import { openLoop, round, sleep, type LatencySummary } from './load';
+import { say, type BenchSettings } from './report';
+import { startStack, type Stack } from './stack';
+import { post, setupWorkspace, webformInquiry } from './workload';
+
+export interface ImportBenchResult {
+  rows: number;
+  /** The throttle the import ran under (IMPORT_ROWS_PER_SECOND). */
+  rowsPerSecondLimit: number;
+  /** Rows settled per second, from the import's start to its last row. */
+  rowsPerSecond: number;
+  seconds: number;
+  outcomes: ImportProgress['rows'];
+  webhooks: {
+    rate: number;
+    seconds: number;
+    without: LatencySummary & { errors: number };
+    during: LatencySummary & { errors: number };
+    p99DifferenceMs: number;
+  };
+  /** `uptime`'s load averages (1, 5, 15 min) before, during and after. */
+  load: { before: string; during: string; after: string };
+}
+
+const STAGES = ['new', 'contacted', 'qualified', 'tour_scheduled', 'toured', 'application', 'leased', 'lost'];
+
+/** A realistic onboarding file: every stage, a tour ahead for tours, dates over the last 90 days. */
+function importFile(rows: number, tag: string): Buffer {
+  const now = Date.now();
+  const iso = (daysAgo: number) => new Date(now - daysAgo * 86_400_000).toISOString();
+  const lines = ['email,first_name,source,status,created_at,status_changed_at,tour_at'];
+  for (let i = 0; i < rows; i++) {
+    const status = STAGES[i % STAGES.length]!;
+    const created = 5 + (i % 85);
+    const tour = status === 'tour_scheduled' ? new Date(now + (1 + (i % 10)) * 86_400_000).toISOString() : '';
+    lines.push(
+      `import.${tag}.${i}@bench.example,Row${i},${i % 5 === 0 ? 'apfm' : 'website'},${status},${iso(created)},${iso(created - 3)},${tour}`,
+    );
+  }
+  return Buffer.from(lines.join('\n'));
+}
+
+function uptime(): string {
+  try {
+    return execFileSync('uptime')
+      .toString()
+      .trim()
+      .replace(/^.*load average:\s*/, '');
+  } catch {
+    return os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ');
+  }
+}
+
+export async function benchImports(settings: BenchSettings): Promise<ImportBenchResult> {
+  const { rows, rowsPerSecond, webhookRate, webhookSeconds } = settings.imports;
+  // The api takes the file and starts the import under its throttle, as in production.
+  const stack = await startStack({ workers: 1, env: { IMPORT_ROWS_PER_SECOND: String(rowsPerSecond) } });
+  try {
+    return await runImport(stack, { rows, rowsPerSecond, webhookRate, webhookSeconds }, settings);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function runImport(
+  stack: Stack,
+  sizes: BenchSettings['imports'],
+  settings: BenchSettings,
+): Promise<ImportBenchResult> {
+  const tag = `imp${Date.now().toString(36)}`;
+  const workspace = await setupWorkspace(stack, { name: 'import bench', partners: ['webform'] });
+  const webform = workspace.integrations.webform!;
+  const live = (phase: string) => (i: number) => post(webformInquiry(webform, `${tag}${phase}`, i));
+  say(
+    `\n## Import: ${sizes.rows} rows at most ${sizes.rowsPerSecond}/s; live webhooks at ${sizes.webhookRate}/s\n`,
+  );
+
+  const before = uptime();
+  say(`load before: ${before}`);
+  await openLoop(sizes.webhookRate, settings.warmupSeconds * 1000, live('warm'));
+  const without = await openLoop(sizes.webhookRate, sizes.webhookSeconds * 1000, live('base'));
+  say(`  without an import: p99 ${without.latency.p99} ms (${without.errors} errors)`);
+
+  const file = importFile(sizes.rows, tag);
+  const started = performance.now();
+  const query = new URLSearchParams({ property_id: workspace.propertyId, file_name: 'bench.csv' });
+  const upload = await fetch(`${stack.apiUrl}/api/v1/imports?${query}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${workspace.apiKey}`, 'content-type': 'text/csv' },
+    body: file,
+  });
+  const answer = (await upload.json()) as { id: string };
+  if (upload.status !== 202)
+    throw new Error(`the upload answered ${upload.status}: ${JSON.stringify(answer)}`);
+  const { id } = answer;
+  const stored = (performance.now() - started) / 1000;
+  say(
+    `  file of ${(file.length / 1e6).toFixed(1)} MB stored in ${stored.toFixed(1)} s; import ${id} running`,
+  );
+  const progress = () => importProgress(stack.pool, workspace.workspaceId, id);
+  // Measured once the import is in its stride, and only while it runs.
+  while ((await progress()).rows.read < Math.min(sizes.rows / 10, sizes.rowsPerSecond * 5)) await sleep(500);
+  const during = await openLoop(sizes.webhookRate, sizes.webhookSeconds * 1000, live('during'));
+  const duringLoad = uptime();
+  const midway = await progress();
+  say(
+    `  during the import (${midway.rows.read} rows in): p99 ${during.latency.p99} ms (${during.errors} errors)`,
+  );
+  say(`  load during: ${duringLoad}`);
+  if (midway.status === 'completed')
+    say('  (the import finished before the measurement did: raise imports.rows)');
+
+  let last = midway;
+  while (last.status !== 'completed' && last.status !== 'failed') {
+    await sleep(2000);
+    last = await progress();
+  }
+  const seconds = (Date.parse(last.finished_at!) - Date.parse(last.started_at!)) / 1000;
+  const rate = round(last.rows.read / seconds);
+  const after = uptime();
+  say(`  ${last.rows.read} rows in ${seconds.toFixed(0)} s: ${rate} rows/s (limit ${sizes.rowsPerSecond})`);
+  say(`  outcomes: ${JSON.stringify(last.rows)}; load after: ${after}`);
+  return {
+    rows: sizes.rows,
+    rowsPerSecondLimit: sizes.rowsPerSecond,
+    rowsPerSecond: rate,
+    seconds: round(seconds),
+    outcomes: last.rows,
+    webhooks: {
+      rate: sizes.webhookRate,
+      seconds: sizes.webhookSeconds,
+      without: { ...without.latency, errors: without.errors },
+      during: { ...during.latency, errors: during.errors },
+      p99DifferenceMs: round(during.latency.p99 - without.latency.p99),
+    },
+    load: { before, during: duringLoad, after },
+  };
+}
+
+export function importsTable(result: ImportBenchResult): string {
+  const w = result.webhooks;
+  return [
+    `**Import** — ${result.rows} CSV rows, throttled at ${result.rowsPerSecondLimit} rows/s; live webform webhooks at ${w.rate}/s for ${w.seconds} s, open loop (ms):`,
+    '',
+    '| measure | value |',
+    '| --- | --- |',
+    `| rows per second (start to last row) | ${result.rowsPerSecond} over ${result.seconds} s |`,
+    `| outcomes | ${result.outcomes.created} created, ${result.outcomes.matched} matched, ${result.outcomes.skipped} skipped, ${result.outcomes.failed} failed |`,
+    `| webhooks without an import: p50 / p95 / p99 | ${w.without.p50} / ${w.without.p95} / ${w.without.p99} (${w.without.errors} errors) |`,
+    `| webhooks during the import: p50 / p95 / p99 | ${w.during.p50} / ${w.during.p95} / ${w.during.p99} (${w.during.errors} errors) |`,
+    `| p99 during − p99 without | ${w.p99DifferenceMs} |`,
+    `| load averages (uptime) before / during / after | ${result.load.before} / ${result.load.during} / ${result.load.after} |`,
+  ].join('\n');
+}
