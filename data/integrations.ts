@@ -504,3 +504,24 @@ export function healthOf(
     syncs_24h: counts,
   };
 }
+
+/**
+ * The Twilio integration whose webhook takes the delivery status of an SMS sent to this lead: an active one of
+ * the lead's property, else of the whole workspace. Undefined when the workspace has none.
+ */
+export async function smsStatusIntegration(
+  pool: pg.Pool,
+  workspaceId: string,
+  leadId: string,
+): Promise<string | undefined> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT i.id FROM integrations i
+       JOIN leads l ON l.workspace_id = i.workspace_id AND l.id = $2
+      WHERE i.workspace_id = $1 AND i.partner = 'twilio' AND i.status = 'active' AND i.deleted_at IS NULL
+        AND (i.property_id IS NULL OR i.property_id = l.property_id)
+      ORDER BY i.property_id IS NULL, i.created_at
+      LIMIT 1`,
+    [workspaceId, leadId],
+  );
+  return rows[0]?.id;
+}

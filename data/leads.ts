@@ -1,7 +1,7 @@
 // Leads in Postgres: create-or-match one person per workspace, reads, search, status history, email opt-out.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { normalizeEmail, toE164 } from '../shared/contact';
+import { normalizeContact } from '../shared/contact';
 import { AppError } from '../shared/errors';
 import { withTransaction } from './pool';
 
@@ -59,8 +59,10 @@ export async function createOrMatchLead(
   pool: pg.Pool,
   input: LeadInput,
 ): Promise<{ lead: LeadRecord; matched: boolean }> {
-  const email = normalizeEmail(input.email);
-  const phone = toE164(input.phone);
+  // Whatever door it came in by: trimmed, and matched by its keys (lower-case email, E.164 phone).
+  const contact = normalizeContact(input);
+  const email = contact.emailKey;
+  const phone = contact.phoneE164;
   const externalIds = Object.entries(input.externalIds ?? {});
   const identities = [
     ...externalIds.map(([partner, id]) => `x:${partner}:${id}`),
@@ -90,9 +92,9 @@ export async function createOrMatchLead(
         [
           input.workspaceId,
           existing,
-          input.email ?? null,
+          contact.email ?? null,
           email ?? null,
-          input.phone ?? null,
+          contact.phone ?? null,
           phone ?? null,
           input.firstName ?? null,
           input.lastName ?? null,
@@ -116,8 +118,8 @@ export async function createOrMatchLead(
         input.source,
         input.firstName ?? null,
         input.lastName ?? null,
-        input.email ?? null,
-        input.phone ?? null,
+        contact.email ?? null,
+        contact.phone ?? null,
         email ?? null,
         phone ?? null,
         input.message ?? null,

@@ -43,3 +43,8 @@ export function webhookDeliveryWorkflowId(messageId: string): string {
 export function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
+
+/** Workflow id of the fetch that completes one ids-only inbox event (Facebook's leadgen) before delivery. */
+export function inboundFetchWorkflowId(inboxId: string): string {
+  return `inbox-fetch/${inboxId}`;
+}

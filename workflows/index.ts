@@ -2,3 +2,4 @@
 export { leadJourney } from './leadJourney';
 export { webhookDelivery } from './webhookDelivery';
 export { pollIntegration } from './pollIntegration';
+export { completeInboundEvent } from './completeInboundEvent';

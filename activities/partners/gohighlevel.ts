@@ -5,6 +5,7 @@
 // status of its canonical status and read back; OAuth refresh once on a 401.
 import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { emailField } from '../../shared/contact';
 import type { LeadStatus } from '../../shared/lifecycle';
 import {
   PartnerError,
@@ -128,7 +129,7 @@ export const GoHighLevelWebhook = z
     timestamp: isoTime,
     id: text(100).optional(),
     contactId: text(100).optional(),
-    email: z.email().max(320).nullish(),
+    email: emailField.nullish(),
     phone: text(40).nullish(),
     firstName: text(200).nullish(),
     lastName: text(200).nullish(),

@@ -38,6 +38,7 @@ export interface InboundContext {
 
 export type {
   InboundEvent,
+  InboundFetch,
   InboundLeadEvent,
   InboundRecord,
   InquiryContact,
@@ -59,6 +60,11 @@ export interface InboundAdapter {
    * 422) and maps it to inbox events.
    */
   parse(request: InboundRequest, context: InboundContext): InboundEvent[];
+  /**
+   * Completes an event that carries ids only (`event.fetch`): fetches the rest from the partner and answers the
+   * event with it. Throws a PartnerError: retryable (tried again) or final (delivered without, staff told).
+   */
+  complete?(event: InboundEvent, connection: PartnerConnection): Promise<InboundEvent>;
   /** A GET subscription handshake (Facebook's hub.challenge): the text to echo, or throws. */
   handshake?(request: InboundRequest, secrets: InboundSecrets): string;
   /** The success body, when not our JSON. */
