@@ -525,3 +525,34 @@ export async function smsStatusIntegration(
   );
   return rows[0]?.id;
 }
+
+/**
+ * Rotates an integration's credentials: under the row's lock, `update` gets the stored credentials (opened) and
+ * answers the new ones, sealed and stored in the same transaction. A concurrent rotation waits for this one and
+ * then sees its result. `update` may call the partner (a token refresh): the lock is held for that one call.
+ */
+export async function rotateCredentials(
+  pool: pg.Pool,
+  keys: KeyRing,
+  id: string,
+  update: (stored: Record<string, string>) => Promise<Record<string, string>>,
+): Promise<Record<string, string>> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ credentials_encrypted: string | null }>(
+      'SELECT credentials_encrypted FROM integrations WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+      [id],
+    );
+    const sealed = rows[0]?.credentials_encrypted;
+    const stored = sealed
+      ? (JSON.parse(keys.open(sealed, credentialsContext(id))) as Record<string, string>)
+      : {};
+    const next = await update(stored);
+    if (JSON.stringify(next) !== JSON.stringify(stored)) {
+      await client.query(
+        'UPDATE integrations SET credentials_encrypted = $2, updated_at = now() WHERE id = $1',
+        [id, sealCredentials(keys, id, next)],
+      );
+    }
+    return next;
+  });
+}

@@ -193,6 +193,8 @@ export async function getLead(
 }
 
 export interface LeadFilter {
+  /** These leads only (the dashboard names the leads of its live feed in one request). */
+  ids?: string[];
   status?: string[];
   source?: string;
   propertyId?: string;
@@ -216,6 +218,7 @@ export async function listLeads(
     params.push(value);
     where.push(sql(`$${params.length}`));
   };
+  if (filter.ids) add((n) => `l.id = ANY(${n}::uuid[])`, filter.ids);
   if (filter.status?.length) add((n) => `l.status = ANY(${n})`, filter.status);
   if (filter.source) add((n) => `(l.source = ${n} OR ${n} = ANY(l.sources))`, filter.source);
   if (filter.propertyId) add((n) => `l.property_id = ${n}`, filter.propertyId);

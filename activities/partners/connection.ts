@@ -1,11 +1,16 @@
 // The one way an activity turns a stored integration into a connection for its partner adapter: opened
 // credentials, the config as the adapter's schema reads it, and the worker's HTTP settings.
-import type { IntegrationWithSecrets } from '../../data/integrations';
+import type pg from 'pg';
+import { rotateCredentials, type IntegrationWithSecrets } from '../../data/integrations';
+import type { KeyRing } from '../../shared/crypto';
 import type { PartnerAdapter, PartnerConnection } from './types';
 
 export interface ConnectionDeps {
   fetch?: typeof fetch;
   partnerTimeoutMs?: number;
+  /** Where rotated credentials are kept (GoHighLevel's refresh tokens), sealed with the key ring. */
+  pool?: pg.Pool;
+  keyRing?: KeyRing;
 }
 
 export function partnerConnection(
@@ -21,6 +26,16 @@ export function partnerConnection(
     credentials: integration.credentials,
     timeoutMs: deps.partnerTimeoutMs,
     fetch: deps.fetch,
+    ...(deps.pool && deps.keyRing
+      ? { credentialStore: credentialStore(deps.pool, deps.keyRing, integration.id) }
+      : {}),
+  };
+}
+
+function credentialStore(pool: pg.Pool, keyRing: KeyRing, integrationId: string) {
+  return {
+    rotate: (update: Parameters<typeof rotateCredentials>[3]) =>
+      rotateCredentials(pool, keyRing, integrationId, update),
   };
 }
 

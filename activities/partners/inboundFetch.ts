@@ -106,7 +106,8 @@ export async function deliverFetchedEvent(
       logger: deps.logger,
     },
     row,
-    { fetched: true },
+    // Resolved again: what the fetch brought (a replay after a reconnect) is merged into the lead it found before.
+    { fetched: true, reresolve: true },
   );
   const refused = row.normalized.fetch?.refused;
   if (refused) {

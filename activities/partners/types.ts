@@ -93,6 +93,20 @@ export interface PartnerConnection {
   timeoutMs?: number;
   /** The HTTP client (the global fetch unless a test passes another). */
   fetch?: typeof fetch;
+  /** The integration's stored credentials, for partners that rotate them; absent where nothing is stored yet. */
+  credentialStore?: CredentialStore;
+}
+
+/**
+ * Stored credentials that a partner rotates (GoHighLevel's refresh token changes at every refresh). `rotate`
+ * holds the integration's row lock, hands `update` the newest stored credentials and stores (sealed) what it
+ * answers in the same transaction: a rotated token is kept before it is used, and two workers never spend the
+ * same refresh token.
+ */
+export interface CredentialStore {
+  rotate(
+    update: (stored: Record<string, string>) => Promise<Record<string, string>>,
+  ): Promise<Record<string, string>>;
 }
 
 /** The lead as a partner may see it. */

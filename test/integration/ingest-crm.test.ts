@@ -3,8 +3,11 @@
 // against the real stack. Every request is
 // signed in the test exactly per the partner's published algorithm with node:crypto.
 import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { loadIntegrationSecrets } from '../../data/integrations';
 import { startFacebookSandbox, type FacebookSandbox } from '../../infra/sandbox/facebook';
-import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { startGoHighLevelSandbox, type GhlSandbox } from '../../infra/sandbox/gohighlevel';
+import { KeyRing } from '../../shared/crypto';
+import { ENCRYPTION_KEYS, call, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import {
   createIntegration,
   fixture,
@@ -277,6 +280,71 @@ describe('GoHighLevel', () => {
     expect(stale.body.error.details.reason).toBe('stale_timestamp');
   });
 
+  test('OpportunityCreate and OpportunityStageUpdate move the lead by status; InboundMessage reaches its journey', async () => {
+    const contactId = `c${unique()}`;
+    const created = await postGhl({
+      ...fixture('gohighlevel', 'contact-create.json', {
+        id: contactId,
+        email: `sky.${unique()}@example.com`,
+      }),
+      webhookId: `wh-${unique()}`,
+      timestamp: undefined,
+    });
+    const leadId = created.body.lead_id;
+    await journeyWhere(harness, workspaceId, leadId, (s) => s.counters.events === 1);
+
+    // The contact texts in: one more event on the lead's journey, its status untouched.
+    const message = await postGhl({
+      ...fixture('gohighlevel', 'inbound-message.json', { contactId, webhookId: `wh-${unique()}` }),
+      timestamp: undefined,
+    });
+    expect(message.body).toMatchObject({
+      accepted: true,
+      duplicate: false,
+      lead_id: leadId,
+      status: 'delivered',
+    });
+    const inbox = (await inboxRows(harness, ghl.id)).find(
+      (r) => r.event_type === 'InboundMessage' && r.lead_id === leadId,
+    );
+    await journeyWhere(harness, workspaceId, leadId, (s) => s.lastEventId === `inbox/${inbox.id}/1`);
+
+    // A new opportunity that is open: the contact is being worked (contacted), with the opportunity named.
+    const opened = await postGhl({
+      ...fixture('gohighlevel', 'opportunity-create.json', { contactId, webhookId: `wh-${unique()}` }),
+      timestamp: undefined,
+    });
+    expect(opened.body).toMatchObject({ lead_id: leadId, status: 'delivered' });
+    await journeyWhere(harness, workspaceId, leadId, (s) => s.status === 'contacted');
+    // Its stage moves and GoHighLevel reports it lost: the journey ends lost.
+    await postGhl({
+      ...fixture('gohighlevel', 'opportunity-stage-update.json', { contactId, webhookId: `wh-${unique()}` }),
+      timestamp: undefined,
+    });
+    const rows = await waitFor('the lead lost by the stage update', async () => {
+      const history = await historyRows(harness, leadId);
+      return history.some((r) => r.new_status === 'lost') ? history : undefined;
+    });
+    expect(
+      rows.map((r) => [r.old_status, r.new_status, r.source, r.context.pipeline_stage_id ?? null]),
+    ).toEqual([
+      [null, 'new', 'partner:gohighlevel', null],
+      ['new', 'contacted', 'partner:gohighlevel', '7915dedc-8f18-44d5-8bc3-77c04e994a10'],
+      ['contacted', 'lost', 'partner:gohighlevel', 'e93ba61a-53b3-45e7-985a-c7732dd0e9ba'],
+    ]);
+    expect(rows[1].context).toMatchObject({ opportunity_id: 'ChWpEgb5ohJBx9JIFgsA', value: 'open' });
+
+    // An opportunity of a contact we do not know waits, unmatched, for its contact.
+    const orphan = await postGhl({
+      ...fixture('gohighlevel', 'opportunity-create.json', {
+        contactId: `c${unique()}`,
+        webhookId: `wh-${unique()}`,
+      }),
+      timestamp: undefined,
+    });
+    expect([orphan.status, orphan.body.status]).toEqual([202, 'unmatched']);
+  });
+
   test('an integration without a public key is refused, naming config.public_key', async () => {
     const answer = await call(`${harness.apiUrl}/api/v1/integrations`, 'POST', key, {
       partner: 'gohighlevel',
@@ -285,6 +353,82 @@ describe('GoHighLevel', () => {
     });
     expect(answer.status).toBe(400);
     expect(answer.body.error.details.fields.map((f: any) => f.field)).toContain('config.public_key');
+  });
+});
+
+describe('GoHighLevel OAuth', () => {
+  let sandbox: GhlSandbox;
+  let oauthKey: string;
+  let integrationId: string;
+  beforeAll(async () => {
+    sandbox = await startGoHighLevelSandbox();
+    // A workspace of its own: every lead of it is pushed to this GoHighLevel location.
+    ({ apiKey: oauthKey } = await registerWorkspace(harness.apiUrl));
+    integrationId = (
+      await createIntegration(harness, oauthKey, {
+        partner: 'gohighlevel',
+        config: {
+          base_url: sandbox.url,
+          location_id: sandbox.locationId,
+          pipeline_id: sandbox.pipelines[0]!.id,
+          public_key: generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }),
+        },
+        // An OAuth app and the location's refresh token only: the first push refreshes.
+        credentials: {
+          client_id: sandbox.oauth.clientId,
+          client_secret: sandbox.oauth.clientSecret,
+          refresh_token: sandbox.oauth.refreshToken,
+        },
+      })
+    ).id;
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  const stored = async () =>
+    (await loadIntegrationSecrets(harness.pool, KeyRing.parse(ENCRYPTION_KEYS), integrationId))!.credentials;
+
+  async function pushedLead(): Promise<string> {
+    const answer = await call(`${harness.apiUrl}/api/v1/leads`, 'POST', oauthKey, {
+      source: 'website',
+      first_name: 'Rowan',
+      email: `rowan.${unique()}@example.com`,
+    });
+    expect(answer.status).toBe(201);
+    return answer.body.id;
+  }
+
+  const outcomes = (leadId: string) =>
+    waitFor(`the GoHighLevel push of lead ${leadId} settled`, async () => {
+      const { rows } = await harness.pool.query('SELECT outcome FROM partner_syncs WHERE lead_id = $1', [
+        leadId,
+      ]);
+      return rows.length > 0 && rows.every((r) => r.outcome !== 'pending')
+        ? rows.map((r) => r.outcome)
+        : undefined;
+    });
+
+  test('a rotated refresh token is stored sealed before use; after the token expires the stored one refreshes, once for concurrent pushes', async () => {
+    expect(await outcomes(await pushedLead())).toEqual(['success']);
+    expect(sandbox.refreshes).toBe(1);
+    // The rotated pair is in the integration's sealed credentials, not in a worker's memory.
+    const afterFirst = await stored();
+    expect(afterFirst.refresh_token).toBe(sandbox.currentRefreshToken);
+    expect(afterFirst.refresh_token).not.toBe(sandbox.oauth.refreshToken);
+    const { rows } = await harness.pool.query(
+      'SELECT credentials_encrypted FROM integrations WHERE id = $1',
+      [integrationId],
+    );
+    expect(rows[0].credentials_encrypted).not.toContain(afterFirst.refresh_token);
+
+    // The access token expires; two leads are pushed at once: one refresh with the stored (rotated) token, the
+    // other push takes the tokens it stored. The original refresh token would be refused.
+    sandbox.expireTokens();
+    const [a, b] = await Promise.all([pushedLead(), pushedLead()]);
+    expect([await outcomes(a), await outcomes(b)]).toEqual([['success'], ['success']]);
+    expect(sandbox.refreshes).toBe(2);
+    expect((await stored()).refresh_token).toBe(sandbox.currentRefreshToken);
   });
 });
 
@@ -385,7 +529,11 @@ describe('Facebook Lead Ads', () => {
     await post(facebook.webhook_url, two.body, two.headers);
     const secondRow = await deliveredRow(second.id);
     expect(secondRow.lead_id).toBe(firstRow.lead_id);
-    expect((await leadOf(firstRow.lead_id)).external_ids.facebook).toBe(first.id);
+    const ids = await harness.pool.query(
+      `SELECT external_id FROM lead_external_ids WHERE lead_id = $1 AND partner = 'facebook' ORDER BY created_at`,
+      [firstRow.lead_id],
+    );
+    expect(ids.rows.map((r) => r.external_id)).toEqual([first.id, second.id]);
   });
 
   test('an expired page token is a staff task, not a retry loop; after a reconnect the replayed event fills the lead in', async () => {
