@@ -23,6 +23,7 @@ import { freePort } from '../infra/local/ports';
 import { startEmbeddedPostgres } from '../infra/local/postgres';
 import { startTemporalDevServer } from '../infra/local/temporal';
 import { createApiApp } from '../services/api/app';
+import { EXPORT_MEMORY_BUDGET_MB, exportTable, measureExport } from './export';
 import { JourneyClient } from '../usecases/journeys';
 import { resolveRange } from '../shared/dateRange';
 import { createLogger } from '../shared/logger';
@@ -272,6 +273,16 @@ export async function benchApi(): Promise<void> {
       const stat = (p: number) => median(rounds.map((l) => percentile(l, p)));
       say(`| ${name} | ${ms(stat(50))} | ${ms(stat(95))} | ${ms(stat(99))} |`);
     }
+
+    say(`\n## Exports of every lead, streamed (budget: ${EXPORT_MEMORY_BUDGET_MB} MB of growth)\n`);
+    const exports = [
+      await measureExport(`${base}/leads`, headers, 'csv'),
+      await measureExport(`${base}/leads`, headers, 'xlsx'),
+    ];
+    say(exportTable(exports));
+    const bounded = exports.every((m) => m.heapMb <= EXPORT_MEMORY_BUDGET_MB);
+    say(`- ${bounded ? 'PASS' : 'FAIL'}: peak heap growth within the budget`);
+    if (!bounded) process.exitCode = 1;
 
     say('\n## Analytics over HTTP (one at a time, median of 3 after a warm-up)\n');
     say('| endpoint | last 30 days | last 365 days |');
