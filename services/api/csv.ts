@@ -77,16 +77,30 @@ async function* onePage(rows: Record<string, unknown>[]): AsyncIterable<Record<s
   yield rows;
 }
 
-/** Answers the JSON body, or the table as CSV or a workbook when the client asked for one. */
-export function sendTable(req: Request, res: Response, json: unknown, table: () => Table): void {
+/**
+ * When the client asked for CSV or a workbook, streams the table and answers true; false when it wants JSON.
+ * Lists pass every page their filters select (an export is the whole list, not the page asked for).
+ */
+export async function exportTable(req: Request, res: Response, table: () => TableStream): Promise<boolean> {
   const format = requestedFormat(req);
-  if (!format) {
-    res.json(json);
-    return;
-  }
-  const { name, columns, rows } = table();
+  if (!format) return false;
   // Headers go first: a failure past them can only cut the answer short.
-  void streamTable(res, format, { name, columns, pages: onePage(rows) }).catch((error: unknown) =>
+  await streamTable(res, format, table()).catch((error: unknown) =>
     res.destroy(error instanceof Error ? error : new Error(String(error))),
   );
+  return true;
+}
+
+/** Answers the JSON body, or the table as CSV or a workbook when the client asked for one. */
+export async function sendTable(
+  req: Request,
+  res: Response,
+  json: unknown,
+  table: () => Table,
+): Promise<void> {
+  const exported = await exportTable(req, res, () => {
+    const { name, columns, rows } = table();
+    return { name, columns, pages: onePage(rows) };
+  });
+  if (!exported) res.json(json);
 }
