@@ -32,6 +32,8 @@ const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
 const HISTORY_PER_LEAD = 10;
 const CONVERSIONS = 1000;
 const ROUNDS = 3;
+/** `exports`: only the export measurement (after generating the leads), e.g. to check a writer change. */
+const ONLY = process.env.BENCH_API_ONLY;
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -266,7 +268,7 @@ export async function benchApi(): Promise<void> {
       ['GET /referral-fees?limit=50', () => '/referral-fees?limit=50'],
       ['GET /contacts/:id/conversion', (i) => `/contacts/${ids[i % ids.length]}/conversion`],
     ];
-    for (const [name, path] of reads) {
+    for (const [name, path] of ONLY === 'exports' ? [] : reads) {
       await load(8, 100, (i) => get(path(i)));
       const rounds: number[][] = [];
       for (let r = 0; r < ROUNDS; r++) rounds.push(await load(8, 1000, (i) => get(path(i + r * 1000))));
@@ -283,6 +285,7 @@ export async function benchApi(): Promise<void> {
     const bounded = exports.every((m) => m.heapMb <= EXPORT_MEMORY_BUDGET_MB);
     say(`- ${bounded ? 'PASS' : 'FAIL'}: peak heap growth within the budget`);
     if (!bounded) process.exitCode = 1;
+    if (ONLY === 'exports') return;
 
     say('\n## Analytics over HTTP (one at a time, median of 3 after a warm-up)\n');
     say('| endpoint | last 30 days | last 365 days |');

@@ -164,7 +164,8 @@ export function buildDocument(
       description:
         'Every sales lead’s journey as one durable Temporal workflow. JSON under /api/v1 with ' +
         '`Authorization: Bearer <api key>`; every error is `{ "error": { "code", "message", "details" } }`. ' +
-        'Each workspace has a rate limit (default 1000 requests per hour) reported in RateLimit headers.',
+        'Each workspace has a rate limit (default 1000 requests per hour) reported in RateLimit headers; ' +
+        'requests with `X-Leadrelay-Client: dashboard` (the staff app) have a budget of their own.',
     },
     tags: [...new Set(operations.map((op) => op.tag))].map((name) => ({ name })),
     paths,
