@@ -59,6 +59,16 @@ describe('rate limit', () => {
     expect(fromIntegration[2]!.body.error.details).toMatchObject({ limit: 2, budget: 'api' });
     // And the app keeps working once the integrations' budget is spent.
     expect((await call(api('/properties'), 'GET', ws.apiKey, undefined, dashboard)).status).toBe(200);
+    // Operators set the app's budget apart from the integrations'.
+    const changed = await call(api(`/workspaces/${ws.workspaceId}`), 'PATCH', ADMIN_TOKEN, {
+      dashboard_rate_limit_per_hour: 6,
+    });
+    expect(changed.body).toMatchObject({ rate_limit_per_hour: 2, dashboard_rate_limit_per_hour: 6 });
+    const last = await call(api('/properties'), 'GET', ws.apiKey, undefined, dashboard);
+    expect([last.status, last.headers.get('ratelimit-limit')]).toEqual([200, '6']);
+    const over = await call(api('/properties'), 'GET', ws.apiKey, undefined, dashboard);
+    expect(over.status).toBe(429);
+    expect(over.body.error.details).toMatchObject({ limit: 6, budget: 'dashboard' });
   });
 
   test('two api processes share one count through Postgres', async () => {
