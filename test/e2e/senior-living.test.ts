@@ -223,6 +223,14 @@ test("the family's tour SMS carries the workspace's Twilio status callback, and 
   const sms = await twilio.messages.waitFor((m) => m.to === phone);
   expect(sms.statusCallback).toBe(integrations.twilio!.webhook_url);
 
+  // Our record of the send is written once Twilio answered; its status callback comes after that.
+  await waitFor(`the SMS to ${phone} recorded as sent`, async () => {
+    const { rows } = await harness.pool.query(
+      `SELECT status FROM notification_deliveries WHERE provider_id = $1`,
+      [sms.sid],
+    );
+    return rows[0]?.status === 'sent' ? rows[0] : undefined;
+  });
   // Twilio posts the delivery status to that URL, signed with the account's auth token.
   const params = {
     MessageSid: sms.sid,
