@@ -6,7 +6,9 @@ import * as journey from './db/journey';
 import * as backfill from './imports/backfill';
 import * as imports from '../usecases/imports';
 import { JourneyClient } from '../usecases/journeys';
+import * as livePolicy from './db/livePolicy';
 import * as notify from './notify/deliver';
+import * as inboundFetch from './partners/inboundFetch';
 import * as poll from './partners/poll';
 import * as push from './partners/push';
 import type { KeyRing } from '../shared/crypto';
@@ -19,6 +21,8 @@ export interface ActivityDeps {
   defaultSlackWebhookUrl?: string;
   /** Base URL of the api, for links in staff notifications. */
   apiUrl?: string;
+  /** Public base URL of ingest, where Twilio posts each SMS's delivery status (the workspace's webhook). */
+  ingestUrl?: string;
   /** Opens sealed secrets (LEADRELAY_ENCRYPTION_KEYS), e.g. outbound webhook signing secrets. */
   keyRing?: KeyRing;
   /** The HTTP client of outbound webhooks and partner calls (tests may pass another). */
@@ -43,6 +47,7 @@ export function createActivities(deps: ActivityDeps) {
     channels: deps.channels ?? {},
     defaultSlackWebhookUrl: deps.defaultSlackWebhookUrl,
     apiUrl: deps.apiUrl ?? 'http://localhost:8080',
+    ingestUrl: deps.ingestUrl,
     keyRing: deps.keyRing,
     onOutcome: deps.metrics?.notification,
   };
@@ -53,9 +58,17 @@ export function createActivities(deps: ActivityDeps) {
     partnerTimeoutMs: deps.partnerTimeoutMs,
     onOutcome: deps.metrics?.partnerSync,
   };
+  const fetchDeps: inboundFetch.InboundFetchDeps = {
+    pool: deps.pool,
+    keyRing: deps.keyRing,
+    temporal: deps.temporal,
+    fetch: deps.fetch,
+    partnerTimeoutMs: deps.partnerTimeoutMs,
+  };
   return {
     loadJourneyContext: (args: { workspaceId: string; leadId: string }) =>
       journey.loadJourneyContext(deps.pool, args),
+    currentPolicy: (args: livePolicy.LivePolicyArgs) => livePolicy.loadLivePolicy(deps.pool, args),
     recordJourneyChange: (input: journey.RecordJourneyChangeInput) =>
       journey.recordJourneyChange(deps.pool, input),
     prepareNotification: (request: notify.NotificationRequest) =>
@@ -84,6 +97,9 @@ export function createActivities(deps: ActivityDeps) {
         },
         args,
       ),
+    completeInboxEvent: (args: { inboxId: string }) => inboundFetch.completeInboxEvent(fetchDeps, args),
+    deliverFetchedEvent: (args: { inboxId: string; gaveUp?: string }) =>
+      inboundFetch.deliverFetchedEvent(fetchDeps, args),
     pushStatusToPartner: (args: push.PushArgs) => push.pushStatusToPartner(pushDeps, args),
     abandonPartnerSync: (args: push.PushArgs & { error: string }) => push.abandonPartnerSync(pushDeps, args),
     finishWebhookMessage: (args: { messageId: string; outcome: 'delivered' | 'failed' | 'cancelled' }) =>

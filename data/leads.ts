@@ -1,7 +1,7 @@
 // Leads in Postgres: create-or-match one person per workspace, reads, search, status history, email opt-out.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { normalizeEmail, toE164 } from '../shared/contact';
+import { normalizeContact } from '../shared/contact';
 import { AppError } from '../shared/errors';
 import { withTransaction } from './pool';
 
@@ -59,8 +59,10 @@ export async function createOrMatchLead(
   pool: pg.Pool,
   input: LeadInput,
 ): Promise<{ lead: LeadRecord; matched: boolean }> {
-  const email = normalizeEmail(input.email);
-  const phone = toE164(input.phone);
+  // Whatever door it came in by: trimmed, and matched by its keys (lower-case email, E.164 phone).
+  const contact = normalizeContact(input);
+  const email = contact.emailKey;
+  const phone = contact.phoneE164;
   const externalIds = Object.entries(input.externalIds ?? {});
   const identities = [
     ...externalIds.map(([partner, id]) => `x:${partner}:${id}`),
@@ -90,9 +92,9 @@ export async function createOrMatchLead(
         [
           input.workspaceId,
           existing,
-          input.email ?? null,
+          contact.email ?? null,
           email ?? null,
-          input.phone ?? null,
+          contact.phone ?? null,
           phone ?? null,
           input.firstName ?? null,
           input.lastName ?? null,
@@ -116,8 +118,8 @@ export async function createOrMatchLead(
         input.source,
         input.firstName ?? null,
         input.lastName ?? null,
-        input.email ?? null,
-        input.phone ?? null,
+        contact.email ?? null,
+        contact.phone ?? null,
         email ?? null,
         phone ?? null,
         input.message ?? null,
@@ -191,6 +193,8 @@ export async function getLead(
 }
 
 export interface LeadFilter {
+  /** These leads only (the dashboard names the leads of its live feed in one request). */
+  ids?: string[];
   status?: string[];
   source?: string;
   propertyId?: string;
@@ -214,6 +218,7 @@ export async function listLeads(
     params.push(value);
     where.push(sql(`$${params.length}`));
   };
+  if (filter.ids) add((n) => `l.id = ANY(${n}::uuid[])`, filter.ids);
   if (filter.status?.length) add((n) => `l.status = ANY(${n})`, filter.status);
   if (filter.source) add((n) => `(l.source = ${n} OR ${n} = ANY(l.sources))`, filter.source);
   if (filter.propertyId) add((n) => `l.property_id = ${n}`, filter.propertyId);

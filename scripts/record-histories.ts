@@ -17,6 +17,10 @@ import { createOrMatchLead } from '../data/leads';
 import { createIntegration } from '../data/integrations';
 import { createEndpoint } from '../data/webhookEndpoints';
 import { startResManSandbox } from '../infra/sandbox/resman';
+import { startFacebookSandbox } from '../infra/sandbox/facebook';
+import { facebook } from '../activities/partners/facebook';
+import { storable, storeInboxEvent } from '../data/inbox';
+import { deliverInboxEvent } from '../usecases/inbox';
 import { WebhookDispatcher } from '../services/worker/webhookDispatcher';
 import { createPool } from '../data/pool';
 import { startHubSpotSandbox } from '../infra/sandbox/hubspot';
@@ -32,7 +36,12 @@ import { JourneyClient } from '../usecases/journeys';
 import { startCsvImport } from '../usecases/imports';
 import { createWorker } from '../services/worker/worker';
 import type { LeadEvent } from '../shared/journey/types';
-import { importWorkflowId, leadWorkflowId, webhookDeliveryWorkflowId } from '../shared/ids';
+import {
+  importWorkflowId,
+  inboundFetchWorkflowId,
+  leadWorkflowId,
+  webhookDeliveryWorkflowId,
+} from '../shared/ids';
 import { type leadJourney } from '../workflows/leadJourney';
 import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../shared/journey/messages';
 
@@ -48,6 +57,7 @@ const SCENARIOS = [
   'poll-integration',
   'imported-journey',
   'lead-import',
+  'inbound-fetch',
 ];
 const wanted = (name: string) => ONLY.length === 0 || ONLY.includes(name);
 
@@ -453,6 +463,44 @@ async function main(): Promise<void> {
           workflowId,
           runId: e.execution?.runId ?? undefined,
         }));
+      }
+
+      if (wanted('inbound-fetch')) {
+        // A Facebook leadgen notification completed from the Graph API (its twin: one throttled answer, then the
+        // lead) before delivery to a new lead's journey.
+        const graph = await startFacebookSandbox();
+        const integration = await createIntegration(pool, keyRing, {
+          workspaceId,
+          partner: 'facebook',
+          name: 'Lead Ads',
+          config: { base_url: graph.url },
+          credentials: {
+            app_secret: graph.appSecret,
+            verify_token: graph.verifyToken,
+            page_access_token: graph.pageAccessToken,
+          },
+        });
+        const lead = graph.addLead({ full_name: 'Ada Record', email: `${randomUUID()}@example.com` });
+        graph.faults.push({ status: 503, retryAfterSeconds: 1 });
+        const request = graph.notificationRequest(lead);
+        const [event] = facebook.inbound!.parse(request, {
+          integrationId: integration.id,
+          workspaceId,
+          config: {},
+        });
+        const { row } = await storeInboxEvent(pool, {
+          workspaceId,
+          integrationId: integration.id,
+          partner: 'facebook',
+          event: storable(event!),
+          headers: request.headers,
+          rawBody: request.rawBody,
+        });
+        await deliverInboxEvent({ pool, temporal: client, journeys }, row);
+        const workflowId = inboundFetchWorkflowId(row.id);
+        await client.workflow.getHandle(workflowId).result();
+        await graph.close();
+        histories['inbound-fetch'] = [{ workflowId }];
       }
     });
     await hubspot.close();

@@ -24,6 +24,7 @@ import { AppError } from '../shared/errors';
 import type { PartnerName } from '../shared/lifecycle';
 import { inboxJourneyEvents } from '../shared/inbound';
 import { isUnavailable } from '../shared/errors';
+import { startInboundFetch } from './inboundFetch';
 import type { JourneyClient } from './journeys';
 
 export interface DeliveryDeps {
@@ -51,7 +52,7 @@ const DEFAULT_SIGNAL_TIMEOUT_MS = 5000;
 export async function deliverInboxEvent(
   deps: DeliveryDeps,
   row: InboxRow,
-  options: { reresolve?: boolean } = {},
+  options: { reresolve?: boolean; fetched?: boolean } = {},
 ): Promise<DeliveryOutcome> {
   const event = row.normalized;
   if (!event.lead) {
@@ -59,6 +60,11 @@ export async function deliverInboxEvent(
     return { status: 'ignored', leadId: row.lead_id };
   }
   try {
+    // Ids only (Facebook's leadgen): its fetch workflow completes it from the partner, then delivers it.
+    if (event.fetch && !event.fetch.done && !options.fetched) {
+      await startInboundFetch({ ...deps, taskQueue: deps.journeys.taskQueue }, row);
+      return { status: 'pending', leadId: row.lead_id };
+    }
     const lead = await resolveLead(deps, row, event, options.reresolve ?? false);
     if (!lead) {
       await markInbox(deps.pool, row.id, 'unmatched', {

@@ -34,6 +34,11 @@ export interface JourneyClientOptions {
 export class JourneyClient {
   constructor(private readonly options: JourneyClientOptions) {}
 
+  /** Where journeys (and the workflows that feed them) run. */
+  get taskQueue(): string {
+    return this.options.taskQueue;
+  }
+
   handle(workspaceId: string, leadId: string): WorkflowHandle<LeadJourneyWorkflow> {
     return this.options.client.workflow.getHandle<LeadJourneyWorkflow>(leadWorkflowId(workspaceId, leadId));
   }

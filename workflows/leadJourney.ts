@@ -40,6 +40,7 @@ import {
   WorkspaceIdAttribute,
 } from '../shared/searchAttributes';
 import { JourneyEffects } from './journeyEffects';
+import { policyForDecision } from './livePolicy';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -137,6 +138,8 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   // Staff changes take their turn behind the events that arrived before them, and effects are recorded in
   // the order they were decided.
   const inArrivalOrder = patched('arrival-order');
+  // Connected partners, active rules and the time zone are read when an event is decided, not once per run.
+  const livePolicy = patched('live-policy');
 
   // ---- set up: handlers first, so signals and queries that arrive during the load are kept or answered ----
   const pending: LeadEvent[] = [...(input.pending ?? [])];
@@ -146,6 +149,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   /** Turns of staff changes waiting to be decided (the count of events received before each). */
   const waitingChanges: number[] = [];
   const changeDue = () => waitingChanges.some((turn) => turn <= taken);
+  /** Staff changes received and decided: they are decided in the order they arrived. */
+  let changesReceived = 0;
+  let changesDecided = 0;
   let lastEventId: string | undefined;
   setHandler(leadEventSignal, (event) => {
     pending.push(event);
@@ -192,8 +198,12 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     const context = await loadJourneyContext({ workspaceId: input.workspaceId, leadId: input.leadId });
     loaded = { policy: context.policy, state: input.state ?? stateFromContext(input, context, pending[0]) };
   }
-  const policy = loaded.policy;
+  let policy = loaded.policy;
   let current: JourneyState = loaded.state;
+  /** Reads today's partners, rules and zone before `event` is decided (runs from before: the run's policy). */
+  const refreshPolicy = async (event: LeadEvent) => {
+    if (livePolicy) policy = await policyForDecision(policy, current, event);
+  };
   let followUpAt = nextFollowUp(current, policy);
   /** Nothing recording, sending or pushing, and no handler mid-way: the run may end or continue as new. */
   const allWorkFinished = () => work.idle() && allHandlersFinished();
@@ -237,15 +247,23 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   setHandler(
     changeStatusUpdate,
     async (request) => {
+      const event = statusChangeEvent(request);
+      const order = changesReceived++;
       if (inArrivalOrder) {
         // Events that arrived first are decided first (an inquiry signalled just before this change is the
         // lead's first event, not a later touch).
         const turn = received;
         waitingChanges.push(turn);
-        await condition(() => taken >= turn);
+        // Read while waiting, so that once its turn comes the change is decided at once, before anything else;
+        // changes whose reads finish out of order still go in the order they came.
+        await refreshPolicy(event);
+        await condition(() => taken >= turn && (!livePolicy || changesDecided === order));
         waitingChanges.splice(waitingChanges.indexOf(turn), 1);
+      } else {
+        await refreshPolicy(event);
       }
-      const decision = decide(current, statusChangeEvent(request), policy, now());
+      const decision = decide(current, event, policy, now());
+      changesDecided += 1;
       lastEventId = request.requestId;
       // The validator saw an older state if another change landed in between: refuse with today's answer.
       if (decision.outcome === 'refused' && decision.refusal) throw refusalFailure(decision.refusal);
@@ -298,7 +316,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   /** Fires the follow-ups that are due, each an event through the same reducer. */
   const fireDueFollowUps = async () => {
     for (const deadline of followUpsEnabled ? dueDeadlines(current, policy.followUps, now()) : []) {
-      await apply(deadlineFiredEvent(deadline, now()));
+      const fired = deadlineFiredEvent(deadline, now());
+      await refreshPolicy(fired);
+      await apply(fired);
     }
   };
 
@@ -309,6 +329,8 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     // A staff change whose turn has come is decided before the events that arrived after it; one still waiting
     // for its turn gets it even when the run is about to continue as new (the run ends once it has finished).
     while (pending.length > 0 && !changeDue() && (!shouldContinueAsNew() || waitingChanges.length > 0)) {
+      // Read before the event is taken: a staff change arriving meanwhile still waits for it.
+      await refreshPolicy(pending[0]!);
       const event = pending.shift()!;
       taken += 1;
       if (!(await apply(event))) {

@@ -6,14 +6,12 @@ import {
   DEFAULT_PIPELINE,
   isStatus,
   type LeadStatus,
-  type PartnerName,
   type Pipeline,
   type Vertical,
 } from '../../shared/lifecycle';
 import { DEFAULT_FOLLOW_UP_POLICY } from '../../shared/journey/followUps';
-import type { WorkflowRule } from '../../shared/journey/rules';
 import type { Effect, FollowUpPolicy, JourneyContext } from '../../shared/journey/types';
-import { takesPushes } from '../partners';
+import { loadLivePolicy } from './livePolicy';
 import { withTransaction } from '../../data/pool';
 import { recordReferralFee } from '../../data/referralFees';
 
@@ -77,30 +75,18 @@ export async function loadJourneyContext(
       nonRetryable: true,
     });
   }
-  // Partners this lead's changes are pushed to: active integrations of the workspace or the lead's property
-  // that hold API credentials (an inbound-only integration has none) and did not turn pushes off.
-  const integrations = await pool.query<{ partner: PartnerName }>(
-    `SELECT DISTINCT partner FROM integrations
-      WHERE workspace_id = $1 AND status IN ('active', 'error') AND deleted_at IS NULL
-        AND (property_id IS NULL OR property_id = $2)
-        AND credentials_encrypted IS NOT NULL AND COALESCE(config->>'push_status', 'true') <> 'false'
-      ORDER BY partner`,
-    [args.workspaceId, row.property_id],
-  );
-  const rules = await pool.query<WorkflowRule>(
-    `SELECT id, trigger_status, target_status, conditions, actions FROM status_workflow_rules
-      WHERE workspace_id = $1 AND is_active AND (property_id IS NULL OR property_id = $2)
-      ORDER BY created_at`,
-    [args.workspaceId, row.property_id],
-  );
+  const live = await loadLivePolicy(pool, {
+    workspaceId: args.workspaceId,
+    propertyId: row.property_id ?? undefined,
+  });
   return {
     policy: {
-      rules: rules.rows,
+      ...live,
+      // For workers of the previous release during a rolling deploy; this release reads `timeZone`.
       utcOffsetMinutes: utcOffsetMinutes(row.zone, new Date()),
       // A lead without a property follows the multifamily lifecycle (won = leased) until it gets one.
       vertical: row.vertical ?? 'multifamily',
       pipeline: row.pipeline ?? DEFAULT_PIPELINE,
-      connectedPartners: integrations.rows.map((r) => r.partner).filter(takesPushes),
       followUps: { ...DEFAULT_FOLLOW_UP_POLICY, ...(row.follow_up_policy ?? {}) },
     },
     propertyId: row.property_id ?? undefined,

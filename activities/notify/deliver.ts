@@ -7,6 +7,7 @@ import { nextAllowed, windowFor } from '../../shared/notifications/quietHours';
 import { planTargets, type NotificationPreference } from '../../shared/notifications/recipients';
 import { render, TEMPLATES } from '../../shared/notifications/templates';
 import type { KeyRing } from '../../shared/crypto';
+import { smsStatusIntegration } from '../../data/integrations';
 import { DeliveryError, type Channel, type ChannelName, type Priority } from './channel';
 import { unsubscribeToken } from './unsubscribe';
 
@@ -23,6 +24,8 @@ export interface DeliveryDeps {
   defaultSlackWebhookUrl?: string;
   /** Base URL of the api, for links to the lead and unsubscribe links. */
   apiUrl: string;
+  /** Public base URL of ingest: an SMS's delivery status comes back to the workspace's Twilio webhook there. */
+  ingestUrl?: string;
   /** Signs unsubscribe links; without it prospect email goes without one. */
   keyRing?: KeyRing;
   /** Called once per finished delivery (metrics). */
@@ -259,6 +262,8 @@ export async function sendDelivery(
       delivery.channel === 'email' && delivery.audience === 'prospect' && deps.keyRing
         ? `${deps.apiUrl}/unsubscribe/${unsubscribeToken(deps.keyRing, delivery.workspace_id, delivery.lead_id)}`
         : undefined;
+    const statusCallbackUrl =
+      delivery.channel === 'sms' ? await smsStatusCallback(deps, delivery) : undefined;
     result = await channel.send({
       key: args.deliveryKey,
       to: delivery.recipient,
@@ -266,6 +271,7 @@ export async function sendDelivery(
       text: unsubscribeUrl ? `${delivery.body}\n\nUnsubscribe: ${unsubscribeUrl}` : delivery.body,
       priority: delivery.priority,
       ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
+      ...(statusCallbackUrl ? { statusCallbackUrl } : {}),
     });
   } catch (error) {
     if (error instanceof DeliveryError && !error.retryable) {
@@ -300,6 +306,16 @@ export async function sendDelivery(
     }
     return finish('sent', { providerId: sent.providerId });
   });
+}
+
+/** The webhook URL of the Twilio integration the lead's delivery statuses go to, when there is one. */
+async function smsStatusCallback(
+  deps: DeliveryDeps,
+  delivery: { workspace_id: string; lead_id: string },
+): Promise<string | undefined> {
+  if (!deps.ingestUrl) return undefined;
+  const integrationId = await smsStatusIntegration(deps.pool, delivery.workspace_id, delivery.lead_id);
+  return integrationId ? `${deps.ingestUrl.replace(/\/+$/, '')}/webhooks/twilio/${integrationId}` : undefined;
 }
 
 /** How long a sent message's record is retried before the activity gives up (under its 1 minute timeout). */

@@ -10,7 +10,8 @@ import { loadIntegrationSecrets } from '../../data/integrations';
 import { withTransaction } from '../../data/pool';
 import { PartnerError } from './http';
 import { partnerAdapter } from './index';
-import type { PartnerConnection, PartnerLead, PushResult } from './types';
+import { partnerConnection } from './connection';
+import type { PartnerLead, PushResult } from './types';
 
 export interface PushDeps {
   pool: pg.Pool;
@@ -107,15 +108,7 @@ export async function pushStatusToPartner(deps: PushDeps, args: PushArgs): Promi
     externalId: external.rows[0]?.external_id,
     createdByUs: external.rows[0]?.created_by_us ?? false,
   };
-  const connection: PartnerConnection = {
-    integrationId: integration.id,
-    workspaceId: args.workspaceId,
-    propertyId: integration.property_id ?? undefined,
-    config: integration.config,
-    credentials: integration.credentials,
-    timeoutMs: deps.partnerTimeoutMs,
-    fetch: deps.fetch,
-  };
+  const connection = partnerConnection(integration, adapter, deps);
 
   let result: PushResult;
   try {

@@ -39,6 +39,7 @@ export interface InboundContext {
 
 export type {
   InboundEvent,
+  InboundFetch,
   InboundLeadEvent,
   InboundRecord,
   InquiryContact,
@@ -60,6 +61,11 @@ export interface InboundAdapter {
    * 422) and maps it to inbox events.
    */
   parse(request: InboundRequest, context: InboundContext): InboundEvent[];
+  /**
+   * Completes an event that carries ids only (`event.fetch`): fetches the rest from the partner and answers the
+   * event with it. Throws a PartnerError: retryable (tried again) or final (delivered without, staff told).
+   */
+  complete?(event: InboundEvent, connection: PartnerConnection): Promise<InboundEvent>;
   /** A GET subscription handshake (Facebook's hub.challenge): the text to echo, or throws. */
   handshake?(request: InboundRequest, secrets: InboundSecrets): string;
   /** The success body, when not our JSON. */
@@ -88,6 +94,20 @@ export interface PartnerConnection {
   timeoutMs?: number;
   /** The HTTP client (the egress-guarded fetch unless a test passes another). */
   fetch?: typeof fetch;
+  /** The integration's stored credentials, for partners that rotate them; absent where nothing is stored yet. */
+  credentialStore?: CredentialStore;
+}
+
+/**
+ * Stored credentials that a partner rotates (GoHighLevel's refresh token changes at every refresh). `rotate`
+ * holds the integration's row lock, hands `update` the newest stored credentials and stores (sealed) what it
+ * answers in the same transaction: a rotated token is kept before it is used, and two workers never spend the
+ * same refresh token.
+ */
+export interface CredentialStore {
+  rotate(
+    update: (stored: Record<string, string>) => Promise<Record<string, string>>,
+  ): Promise<Record<string, string>>;
 }
 
 /** The lead as a partner may see it. */

@@ -1,7 +1,7 @@
 // Web forms: direct inquiries posted by the property's website backend, in leadrelay's web inquiry format
 // (docs/partners/webform.md), signed with Standard Webhooks.
 import { z } from 'zod';
-import { phoneField } from '../../shared/contact';
+import { emailField, phoneField } from '../../shared/contact';
 import { compact, id, isoTime, jsonBody, standardWebhookId, text, validate } from './parsing';
 import { verifyStandardWebhook } from './signatures';
 import type { InboundEvent, PartnerAdapter } from './types';
@@ -17,7 +17,7 @@ export const WebInquiry = z
       .optional(),
     first_name: text(200).optional(),
     last_name: text(200).optional(),
-    email: z.email().max(320).optional(),
+    email: emailField.optional(),
     phone: phoneField.optional(),
     message: text(10_000).optional(),
     page_url: z.url().max(2000).optional(),

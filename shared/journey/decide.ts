@@ -3,6 +3,7 @@
 // as the update validator, so it imports nothing but the lifecycle table, the journey types and the ids.
 import { journeyEffectKey } from '../ids';
 import { statusTemplate } from '../notifications/templates';
+import { localMinutes } from './localTime';
 import { conditionsHold } from './rules';
 import { importedPath, lastActivityOf, overdueAtImport } from './imported';
 import {
@@ -392,11 +393,10 @@ function onImported(step: Step, event: EventOf<'imported'>, isFirstEvent: boolea
 function runRules(step: Step, status: LeadStatus, context: Record<string, unknown> | undefined): void {
   const { state, policy, now } = step;
   if (step.ruleDepth > 0) return;
-  const local = new Date(Date.parse(now) + (policy.utcOffsetMinutes ?? 0) * 60_000);
   const facts = {
     leadScore: state.leadScore ?? 0,
     source: state.source,
-    localMinutes: local.getUTCHours() * 60 + local.getUTCMinutes(),
+    localMinutes: ruleClock(policy, now),
     context: { ...(step.event.kind === 'status_change' ? step.event.context : {}), ...context },
   };
   for (const rule of policy.rules ?? []) {
@@ -462,6 +462,13 @@ function runRules(step: Step, status: LeadStatus, context: Record<string, unknow
       step.ruleDepth -= 1;
     }
   }
+}
+
+/** Local time for time_of_day conditions: from the zone's name; runs from before it kept a fixed UTC offset. */
+function ruleClock(policy: JourneyPolicy, now: string): number {
+  if (policy.timeZone !== undefined) return localMinutes(now, policy.timeZone);
+  const local = new Date(Date.parse(now) + (policy.utcOffsetMinutes ?? 0) * 60_000);
+  return local.getUTCHours() * 60 + local.getUTCMinutes();
 }
 
 /** What each follow-up does when its deadline comes; the deadlines themselves are planned in followUps.ts. */

@@ -111,8 +111,10 @@ export interface JourneyPolicy {
   followUps?: FollowUpPolicy;
   /** Active workflow rules of the lead's workspace and property (seed 001 status_workflow_rules). */
   rules?: WorkflowRule[];
-  /** Offset of the property's (else workspace's) time zone when the run loaded, for time_of_day rules. */
+  /** Offset of the property's (else workspace's) time zone when the run loaded: runs from before `timeZone`. */
   utcOffsetMinutes?: number;
+  /** The property's (else workspace's) IANA time zone: time_of_day rules read local time in it at each decision. */
+  timeZone?: string;
 }
 
 export interface JourneyState {

@@ -76,6 +76,10 @@ export async function startHarness(
   const client = new Client({ connection, dataConverter });
   const journeys = new JourneyClient({ client, taskQueue });
   const logger = createLogger('test', 'silent');
+  const keyRing = KeyRing.parse(ENCRYPTION_KEYS);
+  // Ingest listens first: integrations' webhook_url and each SMS's status callback name it.
+  const ingestApp = createIngestApp({ pool, temporal: client, journeys, logger, keyRing });
+  const ingest = await serve(ingestApp);
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const worker = await createWorker({
     connection: nativeConnection,
@@ -83,15 +87,11 @@ export async function startHarness(
     taskQueue,
     pool,
     workflowBundle: { codePath: stack.workflowBundlePath },
-    keyRing: KeyRing.parse(ENCRYPTION_KEYS),
+    keyRing,
     // Partner polls open integration secrets and start journeys from the activity.
-    notify: { keyRing: KeyRing.parse(ENCRYPTION_KEYS), temporal: client, ...options.notify },
+    notify: { keyRing, temporal: client, ingestUrl: ingest.url, ...options.notify },
   });
   const running = options.worker === false ? undefined : worker.run();
-  const keyRing = KeyRing.parse(ENCRYPTION_KEYS);
-  // Integrations' webhook_url names the ingest app, which listens only after the api is built: a late-bound URL.
-  const ingestApp = createIngestApp({ pool, temporal: client, journeys, logger, keyRing });
-  const ingest = await serve(ingestApp);
   const api = await serve(
     createApiApp({
       pool,
