@@ -16,6 +16,7 @@ import type { Effect, FollowUpPolicy, JourneyContext } from '../../shared/journe
 import { takesPushes } from '../partners';
 import { withTransaction } from '../../data/pool';
 import { recordReferralFee } from '../../data/referralFees';
+import { recordEnrolment } from '../../data/sequences';
 
 export interface ProjectionUpdate {
   status: LeadStatus;
@@ -200,6 +201,9 @@ export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyCha
               JSON.stringify(effect.data),
             ],
           );
+          break;
+        case 'sequence_enrolment':
+          await recordEnrolment(client, { workspaceId, leadId, journey, enrolment: effect.enrolment });
           break;
         case 'push_partner':
           await client.query(
