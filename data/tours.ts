@@ -115,7 +115,7 @@ export async function bookTourSeat(
     end: string;
     capacity: number;
   },
-): Promise<{ booked: TourBookingRecord; replaced?: TourBookingRecord } | { taken: true }> {
+): Promise<{ booked: TourBookingRecord; fresh: boolean; replaced?: TourBookingRecord } | { taken: true }> {
   return withTransaction(pool, async (client) => {
     // One booking at a time per lead (a double click books once, then finds its own booking).
     await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('tour:' || $1, 0))`, [booking.leadId]);
@@ -129,7 +129,7 @@ export async function bookTourSeat(
       earlier.starts_at.toISOString() === booking.start &&
       earlier.property_id === booking.propertyId
     ) {
-      return { booked: earlier };
+      return { booked: earlier, fresh: false };
     }
     if (earlier) {
       await client.query(
@@ -159,7 +159,7 @@ export async function bookTourSeat(
         ],
       );
       if (inserted.rows[0]) {
-        return { booked: inserted.rows[0], ...(earlier ? { replaced: earlier } : {}) };
+        return { booked: inserted.rows[0], fresh: true, ...(earlier ? { replaced: earlier } : {}) };
       }
       // Another request took the seat we picked (it committed while we waited): look again for one left.
       const left = await client.query<{ count: number }>(
@@ -178,6 +178,19 @@ export async function bookTourSeat(
 }
 
 class SlotTaken extends Error {}
+
+/** The lead's booked tour (upcoming, or begun and not yet closed), if any. */
+export async function getLeadTour(
+  pool: pg.Pool,
+  workspaceId: string,
+  leadId: string,
+): Promise<TourBookingRecord | undefined> {
+  const { rows } = await pool.query<TourBookingRecord>(
+    `SELECT ${BOOKING_COLUMNS} FROM tour_bookings WHERE workspace_id = $1 AND lead_id = $2 AND status = 'booked'`,
+    [workspaceId, leadId],
+  );
+  return rows[0];
+}
 
 /** Cancels a lead's booked tour that has not begun; answers it, or undefined when there was none. */
 export async function cancelLeadTour(
