@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { PartnerError, baseUrl, joinUrl, jsonOf, partnerRequest, type PartnerResponse } from './http';
 import type { Interval } from '../../shared/tours';
+import { TokenSession, type TokenSet } from './tokenSession';
 import type { PartnerAdapter, PartnerConnection } from './types';
 
 export const GOOGLE_API_BASE = 'https://www.googleapis.com';
@@ -105,43 +106,42 @@ async function googleCall(
   }
 }
 
-/** One call's access token: the given one, else one got with the refresh token; a 401 gets one new token. */
-async function withToken<T>(connection: PartnerConnection, send: (token: string) => Promise<T>): Promise<T> {
-  const credentials = connection.credentials;
-  const canRefresh = Boolean(credentials.refresh_token && credentials.client_id && credentials.client_secret);
-  const refresh = async () => {
-    const response = await googleCall(connection, {
-      method: 'POST',
-      url: typeof connection.config.token_url === 'string' ? connection.config.token_url : GOOGLE_TOKEN_URL,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: credentials.refresh_token!,
-        client_id: credentials.client_id!,
-        client_secret: credentials.client_secret!,
-      }).toString(),
-    });
-    const token = jsonOf<{ access_token?: string }>('google_calendar', response).access_token;
-    if (!token)
-      throw new PartnerError(
-        'google_calendar',
-        'retryable',
-        'google answered the token request without a token',
-      );
-    return token;
-  };
-  if (!credentials.access_token && !canRefresh) {
-    throw new PartnerError('google_calendar', 'final', 'the Google Calendar integration holds no token', {
-      partnerCode: 'credentials_missing',
-    });
-  }
-  const first = credentials.access_token || (await refresh());
-  try {
-    return await send(first);
-  } catch (error) {
-    if (!(error instanceof PartnerError) || error.status !== 401 || !canRefresh) throw error;
-    return send(await refresh());
-  }
+/** The call's token: the given one, else one got with the refresh token; a 401 gets one new token (TokenSession). */
+function tokenSession(connection: PartnerConnection): TokenSession {
+  const { access_token, refresh_token, client_id, client_secret } = connection.credentials;
+  const refresh =
+    refresh_token && client_id && client_secret
+      ? async (): Promise<TokenSet> => {
+          const response = await googleCall(connection, {
+            method: 'POST',
+            url:
+              typeof connection.config.token_url === 'string'
+                ? connection.config.token_url
+                : GOOGLE_TOKEN_URL,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({
+              grant_type: 'refresh_token',
+              refresh_token,
+              client_id,
+              client_secret,
+            }).toString(),
+          });
+          const accessToken = jsonOf<{ access_token?: string }>('google_calendar', response).access_token;
+          if (!accessToken) {
+            throw new PartnerError(
+              'google_calendar',
+              'retryable',
+              'google answered the token request without a token',
+            );
+          }
+          return { accessToken };
+        }
+      : undefined;
+  return new TokenSession(
+    'google_calendar',
+    { accessToken: access_token || undefined, refresh },
+    'the Google Calendar integration holds no token (credentials.refresh_token with client_id and client_secret, or access_token)',
+  );
 }
 
 interface FreeBusyAnswer {
@@ -154,7 +154,7 @@ export async function freeBusy(
   range: { from: string; to: string },
 ): Promise<Interval[]> {
   const config = GoogleCalendarConfig.parse(connection.config);
-  const answer = await withToken(connection, async (token) =>
+  const answer = await tokenSession(connection).call(async (token) =>
     jsonOf<FreeBusyAnswer>(
       'google_calendar',
       await googleCall(connection, {
