@@ -61,11 +61,16 @@ export async function trackClick(
   deps: EmailLinkDeps,
   token: string,
   userAgent?: string,
-): Promise<string | undefined> {
+): Promise<ClickResult> {
   const claim = deps.keyRing ? readTrackingToken(deps.keyRing, token) : undefined;
   if (!claim?.url) return undefined;
-  await engaged(deps, claim, 'click', userAgent);
-  return claim.url;
+  try {
+    await engaged(deps, claim, 'click', userAgent);
+    return { url: claim.url, recorded: true };
+  } catch {
+    // Postgres or Temporal is down: the click goes uncounted, never unanswered.
+    return { url: claim.url, recorded: false };
+  }
 }
 
 /** The lead a one-click unsubscribe link names; 404 for a link that is not ours. */

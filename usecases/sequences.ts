@@ -307,6 +307,15 @@ export async function messageTemplates(deps: SequenceDeps, workspaceId: string) 
   return { templates: [...own.map(templateJson), ...builtIn] };
 }
 
+/** One template: the workspace's own, else the built-in one of that id. */
+export async function messageTemplate(deps: SequenceDeps, workspaceId: string, id: string) {
+  const own = (await listMessageTemplates(deps.pool, workspaceId, [id]))[0];
+  if (own) return templateJson(own);
+  const builtIn = Object.prototype.hasOwnProperty.call(TEMPLATES, id) ? TEMPLATES[id] : undefined;
+  if (!builtIn) throw new AppError('not_found', `template ${id} not found`);
+  return { id, name: id.replace(/_/g, ' '), channel: null, subject: builtIn.subject, body: builtIn.body, built_in: true };
+}
+
 const slug = (name: string) =>
   name
     .toLowerCase()
