@@ -267,3 +267,19 @@ export function tourJson(tour: TourBookingRecord) {
     updated_at: tour.updated_at.toISOString(),
   };
 }
+
+/** The property's Google Calendar integration (its own, else the workspace's) with credentials, if any. */
+export async function calendarIntegrationId(
+  pool: pg.Pool,
+  workspaceId: string,
+  propertyId: string,
+): Promise<string | undefined> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT id FROM integrations
+      WHERE workspace_id = $1 AND partner = 'google_calendar' AND status IN ('active', 'error') AND deleted_at IS NULL
+        AND (property_id IS NULL OR property_id = $2) AND credentials_encrypted IS NOT NULL
+      ORDER BY (property_id IS NOT NULL) DESC, created_at LIMIT 1`,
+    [workspaceId, propertyId],
+  );
+  return rows[0]?.id;
+}

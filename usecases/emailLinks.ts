@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { readTrackingToken } from '../activities/notify/tracking';
-import { optOutOfEmail, readUnsubscribeToken } from '../activities/notify/unsubscribe';
+import { readUnsubscribeToken } from '../activities/notify/unsubscribe';
+import { optOutOfEmail } from '../data/leads';
 import { AppError } from '../shared/errors';
 import { emailTracking, recordEngagement, setEmailTracking } from '../data/engagements';
 import type { KeyRing } from '../shared/crypto';

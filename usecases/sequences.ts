@@ -313,7 +313,14 @@ export async function messageTemplate(deps: SequenceDeps, workspaceId: string, i
   if (own) return templateJson(own);
   const builtIn = Object.prototype.hasOwnProperty.call(TEMPLATES, id) ? TEMPLATES[id] : undefined;
   if (!builtIn) throw new AppError('not_found', `template ${id} not found`);
-  return { id, name: id.replace(/_/g, ' '), channel: null, subject: builtIn.subject, body: builtIn.body, built_in: true };
+  return {
+    id,
+    name: id.replace(/_/g, ' '),
+    channel: null,
+    subject: builtIn.subject,
+    body: builtIn.body,
+    built_in: true,
+  };
 }
 
 const slug = (name: string) =>

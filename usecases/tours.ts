@@ -11,6 +11,7 @@ import { getLead } from '../data/leads';
 import {
   bookTourSeat,
   bookedPerSlot,
+  calendarIntegrationId,
   cancelLeadTour,
   getLeadTour,
   getTourSettings,
@@ -93,14 +94,7 @@ async function busyTime(
   propertyId: string,
   range: { from: Date; to: Date },
 ): Promise<{ busy: Interval[]; source: string | null }> {
-  const { rows } = await deps.pool.query<{ id: string }>(
-    `SELECT id FROM integrations
-      WHERE workspace_id = $1 AND partner = 'google_calendar' AND status IN ('active', 'error') AND deleted_at IS NULL
-        AND (property_id IS NULL OR property_id = $2) AND credentials_encrypted IS NOT NULL
-      ORDER BY (property_id IS NOT NULL) DESC, created_at LIMIT 1`,
-    [workspaceId, propertyId],
-  );
-  const id = rows[0]?.id;
+  const id = await calendarIntegrationId(deps.pool, workspaceId, propertyId);
   if (!id) return { busy: [], source: null };
   if (!deps.keyRing)
     throw new AppError('unavailable', 'LEADRELAY_ENCRYPTION_KEYS is needed to read the calendar');
