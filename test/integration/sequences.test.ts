@@ -144,6 +144,29 @@ test('templates and sequences are refused with every bad field named, and kept w
   expect(inUse.body.error.details.sequences).toEqual([expect.objectContaining({ name: 'Web nurture' })]);
   const empty = await call(api(`/sequences/${sequenceId}`), 'PATCH', workspace.apiKey, {});
   expect(empty.status).toBe(400);
+  const renamed = await call(api(`/sequences/${sequenceId}`), 'PATCH', workspace.apiKey, {
+    name: 'Website nurture',
+    steps: [{ wait: 'a fortnight', channel: 'email', template_id: 'welcome' }],
+  });
+  expect(renamed.status).toBe(400);
+  expect(fieldsOf(renamed)).toEqual(['steps.0.wait']);
+  const paused = await call(api(`/sequences/${sequenceId}`), 'PATCH', workspace.apiKey, { is_active: false });
+  expect(paused.body).toMatchObject({ name: 'Web nurture', is_active: false });
+  const resumed = await call(api(`/sequences/${sequenceId}`), 'PATCH', workspace.apiKey, { is_active: true });
+  expect(resumed.body.is_active).toBe(true);
+
+  const edited = await call(api('/message-templates/welcome'), 'PATCH', workspace.apiKey, {
+    name: 'Welcome email',
+  });
+  expect(edited.body).toMatchObject({ id: 'welcome', name: 'Welcome email', built_in: false });
+  const badEdit = await call(api('/message-templates/welcome'), 'PATCH', workspace.apiKey, { body: '' });
+  expect(badEdit.status).toBe(400);
+  expect(fieldsOf(badEdit)).toEqual(['body']);
+  expect((await call(api('/message-templates/welcome'), 'GET', workspace.apiKey)).body.name).toBe(
+    'Welcome email',
+  );
+  expect((await call(api('/message-templates/nothing-here'), 'GET', workspace.apiKey)).status).toBe(404);
+  expect((await call(api('/message-templates/Bad%20Id'), 'GET', workspace.apiKey)).status).toBe(400);
 });
 
 test('an inquiry enrols its lead; the email’s pixel and signed link are counted on the lead and per step', async () => {
@@ -223,7 +246,7 @@ test('an inquiry enrols its lead; the email’s pixel and signed link are counte
   expect(missing.status).toBe(404);
 });
 
-test('the one-click unsubscribe ends the lead’s enrolment; tracking can be turned off', async () => {
+test('the one-click unsubscribe ends the lead’s enrolment; with tracking turned off email goes untracked', async () => {
   const email = uniqueEmail('leaver');
   const leadId = await webLead(email);
   await mailbox.waitFor((m) => m.to.includes(email), remainingMs());
@@ -249,6 +272,12 @@ test('the one-click unsubscribe ends the lead’s enrolment; tracking can be tur
   expect(fieldsOf(bad)).toEqual(['email_tracking']);
   const off = await call(settings, 'PATCH', workspace.apiKey, { email_tracking: false });
   expect(off.body.email_tracking).toBe(false);
+  // With tracking off, the next lead's email carries the template's own link and no pixel.
+  const untracked = uniqueEmail('untracked');
+  await webLead(untracked);
+  const plain = await mailbox.waitFor((m) => m.to.includes(untracked), remainingMs());
+  expect(plain.text).toContain('https://oak.example/plans');
+  expect(`${plain.text}${plain.html ?? ''}`).not.toMatch(/\/t\/[oc]\//);
   const notOurs = await call(api(`/workspaces/${other.workspaceId}/settings`), 'GET', workspace.apiKey);
   expect(notOurs.status).toBe(404);
 
