@@ -110,9 +110,7 @@ test('the sequences page creates a sequence from its form, shows the server’s 
   const tracking = page.getByTestId('email-tracking');
   // The box shows the server's setting: it clears once the change is saved and read back.
   await tracking.click();
-  await page.waitForFunction(
-    () => !(document.querySelector('[data-testid="email-tracking"]') as HTMLInputElement)?.checked,
-  );
+  await page.locator('[data-testid="email-tracking"]:not(:checked)').waitFor();
   const settings = await call(api(`/workspaces/${workspace.workspaceId}/settings`), 'GET', workspace.apiKey);
   expect(settings.body.email_tracking).toBe(false);
 });

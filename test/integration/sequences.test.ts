@@ -175,7 +175,7 @@ test('an inquiry enrols its lead; the email’s pixel and signed link are counte
   const mail = await mailbox.waitFor((m) => m.to.includes(email), remainingMs());
   expect(mail.subject).toBe('Welcome to Oak Grove, Maya');
   const click = /http:\/\/leadrelay\.test\/t\/c\/[\w-]+\.[\w-]+\.[\w-]+/.exec(mail.text)![0];
-  const pixel = /http:\/\/leadrelay\.test\/t\/o\/[\w.-]+\.gif/.exec(mail.html)![0];
+  const pixel = /http:\/\/leadrelay\.test\/t\/o\/[\w.-]+\.gif/.exec(mail.html ?? '')![0];
 
   const image = await fetch(local(pixel));
   expect(image.status).toBe(200);
