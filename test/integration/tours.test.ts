@@ -10,6 +10,7 @@ import { createIntegration, journeyWhere, uniqueEmail } from '../support/ingest'
 let harness: Harness;
 let calendar: GoogleCalendarSandbox;
 let workspace: { workspaceId: string; apiKey: string };
+let calendarId: string;
 
 const api = (path: string) => `${harness.apiUrl}/api/v1${path}`;
 const DAY = 86_400_000;
@@ -36,7 +37,7 @@ beforeAll(async () => {
     });
     expect(created.status).toBe(201);
   }
-  await createIntegration(harness, workspace.apiKey, {
+  ({ id: calendarId } = await createIntegration(harness, workspace.apiKey, {
     partner: 'google_calendar',
     property_id: 'oak',
     config: { calendar_ids: ['primary'], base_url: calendar.url, token_url: `${calendar.url}/token` },
@@ -45,7 +46,7 @@ beforeAll(async () => {
       client_secret: calendar.clientSecret,
       refresh_token: calendar.refreshToken,
     },
-  });
+  }));
 });
 afterAll(async () => {
   await harness?.stop();
@@ -110,6 +111,10 @@ test('tour settings name every bad field; good ones are kept and read back', asy
 });
 
 test('free slots are tour hours minus the connected calendar’s busy time; a bad range is refused', async () => {
+  // The connection tests as other partners' do: it reads the next day of busy time.
+  const tested = await call(api(`/integrations/${calendarId}/test`), 'POST', workspace.apiKey);
+  expect(tested.status).toBe(200);
+  expect(tested.body.ok).toBe(true);
   const oak = await slots('oak');
   expect(oak.busy_source).toBe('google_calendar');
   expect(oak.slots.map((s: { start: string }) => s.start)).toEqual([at('09:00'), at('11:00')]);

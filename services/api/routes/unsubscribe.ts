@@ -33,7 +33,8 @@ export function unsubscribeEndpoints(deps: EmailLinkDeps) {
     endpoint({
       ...shared,
       method: 'post',
-      summary: 'One-click unsubscribe (RFC 8058): the lead gets no more prospect email',
+      summary:
+        'One-click unsubscribe (RFC 8058): the lead gets no more prospect email and leaves its sequences',
       responses: { 200: { description: 'HTML page', html: true } },
       before: [express.urlencoded({ extended: false, limit: '1kb' })],
       async handler({ params, res }) {
