@@ -11,6 +11,7 @@ import * as notify from './notify/deliver';
 import * as inboundFetch from './partners/inboundFetch';
 import * as poll from './partners/poll';
 import * as push from './partners/push';
+import * as sequences from './sequences';
 import type { KeyRing } from '../shared/crypto';
 import * as webhooks from './webhooks/deliver';
 
@@ -73,8 +74,7 @@ export function createActivities(deps: ActivityDeps) {
       journey.recordJourneyChange(deps.pool, input),
     prepareNotification: (request: notify.NotificationRequest) =>
       notify.prepareNotification(delivery, request),
-    sendDelivery: (args: { deliveryKey: string; smsOptedOut: boolean }) =>
-      notify.sendDelivery(delivery, args),
+    sendDelivery: (args: notify.SendArgs) => notify.sendDelivery(delivery, args),
     abandonDelivery: (args: { deliveryKey: string; error: string }) => notify.abandonDelivery(delivery, args),
     attemptWebhookDelivery: (args: webhooks.AttemptArgs) =>
       webhooks.attemptWebhookDelivery(
@@ -102,6 +102,8 @@ export function createActivities(deps: ActivityDeps) {
       inboundFetch.deliverFetchedEvent(fetchDeps, args),
     pushStatusToPartner: (args: push.PushArgs) => push.pushStatusToPartner(pushDeps, args),
     abandonPartnerSync: (args: push.PushArgs & { error: string }) => push.abandonPartnerSync(pushDeps, args),
+    matchSequences: (args: sequences.MatchArgs) => sequences.matchSequences(deps.pool, args),
+    loadSequenceStep: (args: sequences.StepArgs) => sequences.loadSequenceStep(deps.pool, args),
     finishWebhookMessage: (args: { messageId: string; outcome: 'delivered' | 'failed' | 'cancelled' }) =>
       webhooks.finishWebhookMessage(deps.pool, args),
     beginImport: (args: { importId: string }) => imports.beginImport(deps.pool, args.importId),

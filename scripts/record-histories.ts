@@ -16,6 +16,9 @@ import { loadJourneyContext } from '../activities/db/journey';
 import { createOrMatchLead } from '../data/leads';
 import { createIntegration } from '../data/integrations';
 import { createEndpoint } from '../data/webhookEndpoints';
+import { createSequence } from '../data/sequences';
+import { DEFAULT_EXIT_RULES } from '../shared/journey/sequences';
+import { storedSteps, waitMinutes } from '../shared/sequences';
 import { startResManSandbox } from '../infra/sandbox/resman';
 import { startFacebookSandbox } from '../infra/sandbox/facebook';
 import { facebook } from '../activities/partners/facebook';
@@ -58,6 +61,7 @@ const SCENARIOS = [
   'imported-journey',
   'lead-import',
   'inbound-fetch',
+  'sequences',
 ];
 const wanted = (name: string) => ONLY.length === 0 || ONLY.includes(name);
 
@@ -322,6 +326,77 @@ async function main(): Promise<void> {
         await d.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
         await d.handle.result();
         histories['notification-resend'] = [{ workflowId: d.handle.workflowId }];
+      }
+
+      if (wanted('sequences')) {
+        // Nurture sequences: an inquiry enrols the lead, its first step goes at once, a reply ends it before the
+        // next; lost with a reason enrols a win-back whose step outlives the final status, then the run ends.
+        const own = await createWorkspace(pool, {
+          name: 'record-sequences',
+          permissions: ['admin'],
+          timezone: 'UTC',
+        });
+        const steps = (waits: string[]) =>
+          storedSteps(
+            waits.map((wait) => ({
+              wait: { text: wait, minutes: waitMinutes(wait)! },
+              channel: 'email' as const,
+              template_id: 'no_show_follow_up',
+            })),
+          );
+        await createSequence(pool, own.workspaceId, {
+          name: 'New inquiries',
+          propertyId: null,
+          trigger: { event: 'inquiry' },
+          steps: steps(['0', '1d']),
+          exitOn: DEFAULT_EXIT_RULES,
+          isActive: true,
+        });
+        await createSequence(pool, own.workspaceId, {
+          name: 'Win back',
+          propertyId: null,
+          trigger: { event: 'status', status: 'lost', reasons: ['price'] },
+          steps: steps(['0']),
+          exitOn: DEFAULT_EXIT_RULES,
+          isActive: true,
+        });
+        const { lead } = await createOrMatchLead(pool, {
+          workspaceId: own.workspaceId,
+          source: 'website',
+          email: `${randomUUID()}@example.com`,
+        });
+        await journeys.send(
+          { workspaceId: own.workspaceId, leadId: lead.id, source: 'website' },
+          { kind: 'inquiry', eventId: randomUUID(), occurredAt: at(), source: 'api', channel: 'website' },
+          await loadJourneyContext(pool, { workspaceId: own.workspaceId, leadId: lead.id }),
+        );
+        const stepped = async (state: string, step: number) => {
+          for (;;) {
+            const { rows } = await pool.query(
+              'SELECT 1 FROM sequence_enrolments WHERE lead_id = $1 AND state = $2 AND step = $3',
+              [lead.id, state, step],
+            );
+            if (rows.length > 0) return;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        };
+        await stepped('active', 1);
+        const handle = client.workflow.getHandle<typeof leadJourney>(
+          leadWorkflowId(own.workspaceId, lead.id),
+        );
+        await handle.signal(leadEventSignal, {
+          kind: 'sms_received',
+          messageId: 'SMrecord',
+          eventId: 'reply',
+          occurredAt: at(),
+          source: 'partner:twilio',
+        });
+        await stepped('exited', 1);
+        await handle.executeUpdate(changeStatusUpdate, {
+          args: [change('lost', { reason: 'price too high' })],
+        });
+        await handle.result();
+        histories.sequences = [{ workflowId: handle.workflowId }];
       }
 
       if (wanted('webhook-delivery')) {

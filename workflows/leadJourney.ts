@@ -21,6 +21,7 @@ import {
 } from '../shared/journey/messages';
 import { decide, initialState, leadSourceLabel, validateStatusChange, view } from '../shared/journey/decide';
 import { deadlineFiredEvent, dueDeadlines, planDeadlines } from '../shared/journey/followUps';
+import { activeEnrolments, enrolmentOfDeadline } from '../shared/journey/sequences';
 import type {
   ChangeStatusRequest,
   Decision,
@@ -41,6 +42,7 @@ import {
 } from '../shared/searchAttributes';
 import { JourneyEffects } from './journeyEffects';
 import { policyForDecision } from './livePolicy';
+import { JourneySequences } from './journeySequences';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -67,6 +69,11 @@ const DEFAULT_HISTORY_LIMIT = 10_000;
 function now(): string {
   // Inside a workflow Date is Temporal's deterministic clock.
   return new Date().toISOString();
+}
+
+/** A final status ends the run once its sequences are done too (a lost lead's win-back goes on). */
+function journeyOver(state: JourneyState): boolean {
+  return isTerminal(state.status) && activeEnrolments(state.enrolments).length === 0;
 }
 
 function refusalFailure(refusal: Refusal): ApplicationFailure {
@@ -140,6 +147,8 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   const inArrivalOrder = patched('arrival-order');
   // Connected partners, active rules and the time zone are read when an event is decided, not once per run.
   const livePolicy = patched('live-policy');
+  // Nurture sequences: enrolments read from Postgres when a trigger happens, steps as durable deadlines.
+  const sequencesEnabled = patched('sequences');
 
   // ---- set up: handlers first, so signals and queries that arrive during the load are kept or answered ----
   const pending: LeadEvent[] = [...(input.pending ?? [])];
@@ -176,6 +185,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     followUps: followUpsEnabled,
     ordered: inArrivalOrder,
   });
+  const sequences = new JourneySequences({ enabled: sequencesEnabled, current: () => current });
   setHandler(leadStateQuery, () => {
     if (!loaded) {
       throw ApplicationFailure.create({
@@ -268,6 +278,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       // The validator saw an older state if another change landed in between: refuse with today's answer.
       if (decision.outcome === 'refused' && decision.refusal) throw refusalFailure(decision.refusal);
       publish(decision.state);
+      sequences.note(decision, request.requestId);
       const queued = await execute(decision);
       return {
         success: true,
@@ -295,17 +306,35 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     if (event.kind === 'imported' && !patched('imported-start')) return true;
     const decision = decide(current, event, policy, now());
     lastEventId = event.eventId;
-    if (decision.outcome === 'new_journey') return false;
+    if (decision.outcome === 'new_journey') {
+      // This journey's sequences end with it (their rows say so); the next run starts without them.
+      if (decision.effects.length > 0) {
+        publish(decision.state);
+        await execute(decision);
+      }
+      return false;
+    }
     publish(decision.state);
+    sequences.note(decision, event.eventId);
     await execute(decision);
     return true;
+  };
+
+  /** Waits until all work has finished, matching sequences for whatever triggered them meanwhile. */
+  const settle = async () => {
+    for (;;) {
+      await sequences.drain(apply);
+      await condition(() => allWorkFinished() || sequences.hasWork());
+      if (!sequences.hasWork()) return;
+    }
   };
 
   /** Waits for the next event, the run's end, or the next follow-up, whichever comes first. */
   const waitForWork = async () => {
     const wake = () =>
       (pending.length > 0 && !changeDue()) ||
-      (isTerminal(current.status) && work.idle()) ||
+      (journeyOver(current) && work.idle()) ||
+      sequences.hasWork() ||
       shouldContinueAsNew();
     const waitMs = followUpAt ? Date.parse(followUpAt) - Date.now() : undefined;
     if (waitMs === undefined) await condition(wake);
@@ -316,6 +345,14 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   /** Fires the follow-ups that are due, each an event through the same reducer. */
   const fireDueFollowUps = async () => {
     for (const deadline of followUpsEnabled ? dueDeadlines(current, policy.followUps, now()) : []) {
+      if (enrolmentOfDeadline(deadline.name) !== undefined) {
+        const step = await sequences.stepEvent(deadline);
+        if (step) {
+          await refreshPolicy(step);
+          await apply(step);
+        }
+        continue;
+      }
       const fired = deadlineFiredEvent(deadline, now());
       await refreshPolicy(fired);
       await apply(fired);
@@ -326,6 +363,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   for (;;) {
     await waitForWork();
     await fireDueFollowUps();
+    await sequences.drain(apply);
     // A staff change whose turn has come is decided before the events that arrived after it; one still waiting
     // for its turn gets it even when the run is about to continue as new (the run ends once it has finished).
     while (pending.length > 0 && !changeDue() && (!shouldContinueAsNew() || waitingChanges.length > 0)) {
@@ -335,7 +373,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       taken += 1;
       if (!(await apply(event))) {
         // The journey ended; this inquiry opens the next one in a fresh run under the same workflow id.
-        await condition(allWorkFinished);
+        await settle();
         return continueAsNew<typeof leadJourney>({
           ...input,
           state: undefined,
@@ -344,9 +382,10 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
           pending: [event, ...pending],
         });
       }
+      await sequences.drain(apply);
     }
     if (shouldContinueAsNew()) {
-      await condition(allWorkFinished);
+      await settle();
       return continueAsNew<typeof leadJourney>({
         ...input,
         state: current,
@@ -354,9 +393,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
         pending: [...pending],
       });
     }
-    if (isTerminal(current.status) && pending.length === 0) {
-      await condition(allWorkFinished);
-      if (pending.length === 0) return view(current, policy);
+    if (journeyOver(current) && pending.length === 0) {
+      await settle();
+      if (pending.length === 0 && journeyOver(current)) return view(current, policy);
     }
   }
 }

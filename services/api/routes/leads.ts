@@ -199,6 +199,10 @@ const PartnerSync = z.object({
   causation_id: z.string().meta({ description: 'the event that caused the push' }),
   external_id: z.string().nullable().meta({ description: 'the partner’s id of the lead' }),
   read_back: z.enum(['confirmed', 'not_supported']).nullable(),
+  response: json.nullable().meta({
+    description:
+      'what was sent and the partner’s receipt, where the outcome alone does not say it (conversions)',
+  }),
   created_at: time,
   updated_at: time,
   finished_at: time.nullable(),
