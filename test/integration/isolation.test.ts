@@ -102,6 +102,13 @@ beforeAll(async () => {
   });
   expect(sequence.status).toBe(201);
   A.sequence = sequence.body.id;
+  const upload = await fetch(`${api('/imports')}?file_name=a.csv`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${aKey}`, 'content-type': 'text/csv' },
+    body: `email,status,created_at\n${randomUUID()}@example.com,new,2026-01-05\n`,
+  });
+  expect(upload.status).toBe(202);
+  A.import = ((await upload.json()) as { id: string }).id;
 
   const spec = (await call(`${harness.apiUrl}/openapi.json`, 'GET', undefined)).body;
   routes = Object.entries(spec.paths).flatMap(([path, methods]: [string, any]) =>
@@ -173,6 +180,9 @@ const CASES: Record<string, { id: () => string; body?: () => unknown }> = {
   'get /api/v1/message-templates/{id}': { id: () => A.template! },
   'patch /api/v1/message-templates/{id}': { id: () => A.template!, body: () => ({ name: 'B was here' }) },
   'delete /api/v1/message-templates/{id}': { id: () => A.template! },
+  'get /api/v1/imports/{id}': { id: () => A.import! },
+  'get /api/v1/imports/{id}/rows': { id: () => A.import! },
+  'get /api/v1/imports/{id}/errors.csv': { id: () => A.import! },
   'get /api/v1/properties/{id}/tour-slots': { id: () => A.property! },
   'get /api/v1/properties/{id}/tour-settings': { id: () => A.property! },
   'patch /api/v1/properties/{id}/tour-settings': {
