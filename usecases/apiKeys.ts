@@ -25,10 +25,14 @@ function held(caller: ApiKeyOwner): readonly Permission[] {
 function requireSubset(caller: ApiKeyOwner, wanted: readonly Permission[], field: string): void {
   const missing = wanted.filter((permission) => !held(caller).includes(permission));
   if (missing.length === 0) return;
-  throw new AppError('forbidden', `this API key cannot grant permissions it does not hold: ${missing.join(', ')}`, {
-    fields: [{ field, message: `not held by the calling key: ${missing.join(', ')}` }],
-    not_held: missing,
-  });
+  throw new AppError(
+    'forbidden',
+    `this API key cannot grant permissions it does not hold: ${missing.join(', ')}`,
+    {
+      fields: [{ field, message: `not held by the calling key: ${missing.join(', ')}` }],
+      not_held: missing,
+    },
+  );
 }
 
 export async function createApiKey(

@@ -1,12 +1,6 @@
 // API keys over HTTP: created and shown once, listed without the key, permissions never widened, revoked keys
 // refused at once, rotation with a grace period, and repeated bad keys answered without a database round trip.
-import {
-  call,
-  POLLING_RATE_LIMIT,
-  registerWorkspace,
-  startHarness,
-  type Harness,
-} from '../support/harness';
+import { call, POLLING_RATE_LIMIT, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
 let harness: Harness;
@@ -25,7 +19,8 @@ const api = (path: string) => `${harness.apiUrl}/api/v1${path}`;
 
 async function createKey(by: string, body: Record<string, unknown>) {
   const answer = await call(api('/api-keys'), 'POST', by, body);
-  if (answer.status !== 201) throw new Error(`key not created: ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (answer.status !== 201)
+    throw new Error(`key not created: ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer.body as { id: string; api_key: string; prefix: string };
 }
 
@@ -73,7 +68,10 @@ test('a key cannot grant, rotate or revoke permissions it does not hold, and bad
     code: 'forbidden',
     details: { fields: [{ field: 'permissions' }], not_held: ['admin'] },
   });
-  const narrower = await call(api('/api-keys'), 'POST', editor.api_key, { label: 'reader', permissions: ['read'] });
+  const narrower = await call(api('/api-keys'), 'POST', editor.api_key, {
+    label: 'reader',
+    permissions: ['read'],
+  });
   expect(narrower.status).toBe(201);
 
   const admin = await createKey(owner, { label: 'second admin', permissions: ['admin'] });
@@ -88,9 +86,9 @@ test('a key cannot grant, rotate or revoke permissions it does not hold, and bad
   expect(await statusWith(admin.api_key)).toBe(200);
 
   const reader = await createKey(owner, { label: 'read only', permissions: ['read'] });
-  expect((await call(api('/api-keys'), 'POST', reader.api_key, { label: 'x', permissions: ['read'] })).status).toBe(
-    403,
-  );
+  expect(
+    (await call(api('/api-keys'), 'POST', reader.api_key, { label: 'x', permissions: ['read'] })).status,
+  ).toBe(403);
   const unnamed = await call(api('/api-keys'), 'POST', owner, { permissions: ['read'] });
   expect(unnamed.status).toBe(400);
   expect(unnamed.body.error.details.fields).toEqual([expect.objectContaining({ field: 'label' })]);
@@ -149,7 +147,9 @@ test('rotation: a new key with the same label, the old one working until the gra
 
 test('a grace beyond 7 days is refused naming the field', async () => {
   const key = await createKey(owner, { label: 'long', permissions: ['read'] });
-  const refused = await call(api(`/api-keys/${key.id}/rotate`), 'POST', owner, { grace_seconds: 8 * 24 * 3600 });
+  const refused = await call(api(`/api-keys/${key.id}/rotate`), 'POST', owner, {
+    grace_seconds: 8 * 24 * 3600,
+  });
   expect(refused.status).toBe(400);
   expect(refused.body.error.details.fields).toEqual([expect.objectContaining({ field: 'grace_seconds' })]);
   expect(await statusWith(key.api_key)).toBe(200);

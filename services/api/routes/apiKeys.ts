@@ -93,7 +93,9 @@ export function apiKeyEndpoints(deps: { pool: pg.Pool; misses: RecentMisses }) {
       tag: 'api keys',
       summary: 'List the workspace’s working keys (never the key or its hash)',
       permission: 'read',
-      responses: { 200: { description: 'keys, oldest first', schema: z.object({ api_keys: z.array(ApiKey) }) } },
+      responses: {
+        200: { description: 'keys, oldest first', schema: z.object({ api_keys: z.array(ApiKey) }) },
+      },
       handler: async ({ req }) => ({ api_keys: (await apiKeys(pool, principal(req))).map(keyJson) }),
     }),
     endpoint({
@@ -116,7 +118,9 @@ export function apiKeyEndpoints(deps: { pool: pg.Pool; misses: RecentMisses }) {
       description: `The old key keeps working for \`grace_seconds\` (default ${DEFAULT_GRACE_SECONDS}, at most ${MAX_GRACE_SECONDS}; 0 ends it now); \`previous_key.expires_at\` says until when. ${MANAGE}`,
       permission: 'update',
       body: z
-        .object({ grace_seconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(DEFAULT_GRACE_SECONDS) })
+        .object({
+          grace_seconds: z.number().int().min(0).max(MAX_GRACE_SECONDS).default(DEFAULT_GRACE_SECONDS),
+        })
         .strict(),
       bodyOptional: true,
       responses: {
