@@ -8,7 +8,7 @@ let harness: Harness;
 let owner: string;
 
 beforeAll(async () => {
-  harness = await startHarness({ worker: false });
+  harness = await startHarness();
   ({ apiKey: owner } = await registerWorkspace(harness.apiUrl, { rate_limit_per_hour: POLLING_RATE_LIMIT }));
 });
 afterAll(async () => {
