@@ -100,6 +100,11 @@ test('a key cannot grant, rotate or revoke permissions it does not hold, and bad
 test('a revoked key answers 401 at once and leaves the list', async () => {
   const doomed = await createKey(owner, { label: 'leaked', permissions: ['read'] });
   expect(await statusWith(doomed.api_key)).toBe(200);
+  // Another workspace's owner sees no such key.
+  const { apiKey: stranger } = await registerWorkspace(harness.apiUrl);
+  expect((await call(api(`/api-keys/${doomed.id}`), 'DELETE', stranger)).status).toBe(404);
+  expect((await call(api(`/api-keys/${doomed.id}/rotate`), 'POST', stranger)).status).toBe(404);
+  expect(await statusWith(doomed.api_key)).toBe(200);
   expect((await call(api(`/api-keys/${doomed.id}`), 'DELETE', owner)).status).toBe(204);
   const refused = await call(api('/api-keys'), 'GET', doomed.api_key);
   expect(refused.status).toBe(401);
