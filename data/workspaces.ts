@@ -12,6 +12,12 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+/** A new key (shown once), the hash stored in its place, and the prefix that names it in lists. */
+export function mintApiKey(): { key: string; hash: string; prefix: string } {
+  const key = `lr_${randomBytes(32).toString('base64url')}`;
+  return { key, hash: hashApiKey(key), prefix: key.slice(0, 7) };
+}
+
 export async function createWorkspace(
   pool: pg.Pool,
   input: {
@@ -23,7 +29,7 @@ export async function createWorkspace(
   },
 ): Promise<{ workspaceId: string; apiKey: string }> {
   const workspaceId = input.workspaceId ?? `ws_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const apiKey = `lr_${randomBytes(32).toString('base64url')}`;
+  const minted = mintApiKey();
   await withTransaction(pool, async (client) => {
     const inserted = await client.query(
       `INSERT INTO workspaces (id, name, timezone, rate_limit_per_hour) VALUES ($1, $2, $3, COALESCE($4, 1000))
@@ -35,24 +41,40 @@ export async function createWorkspace(
     }
     await client.query(
       'INSERT INTO api_keys (id, workspace_id, key_hash, key_prefix, permissions) VALUES ($1, $2, $3, $4, $5)',
-      [randomUUID(), workspaceId, hashApiKey(apiKey), apiKey.slice(0, 7), input.permissions],
+      [randomUUID(), workspaceId, minted.hash, minted.prefix, input.permissions],
     );
   });
-  return { workspaceId, apiKey };
+  return { workspaceId, apiKey: minted.key };
 }
 
-/** Who holds an API key: its workspace (with the time zone bare dates are read in) and permissions. */
+/** Who holds an API key: its workspace (with the time zone bare dates are read in), permissions and label. */
 export interface ApiKeyOwner {
   workspaceId: string;
   permissions: Permission[];
   timezone: string;
+  keyId: string;
+  /** Recorded as the actor of changes made with the key. */
+  label: string;
 }
 
+/** How often a key's last_used_at is written: at most once a minute, so reads do not become writes. */
+const LAST_USED_RESOLUTION = "interval '1 minute'";
+
+/**
+ * The owner of a live key (not revoked, not past a rotation's grace), noting its use in the same round trip.
+ */
 export async function findApiKey(pool: pg.Pool, apiKey: string): Promise<ApiKeyOwner | undefined> {
   const { rows } = await pool.query<ApiKeyOwner>(
-    `SELECT k.workspace_id AS "workspaceId", k.permissions, w.timezone
-       FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
-      WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+    `WITH live AS (
+       SELECT k.id AS "keyId", k.label, k.last_used_at, k.workspace_id AS "workspaceId", k.permissions, w.timezone
+         FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
+        WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+     ), used AS (
+       UPDATE api_keys SET last_used_at = now() FROM live
+        WHERE api_keys.id = live."keyId"
+          AND (live.last_used_at IS NULL OR live.last_used_at < now() - ${LAST_USED_RESOLUTION})
+     )
+     SELECT "keyId", label, "workspaceId", permissions, timezone FROM live`,
     [hashApiKey(apiKey)],
   );
   return rows[0];

@@ -8,9 +8,10 @@ import type { PlanChannels } from '../../shared/notifications/recipients';
 import type { JourneyClient } from '../../usecases/journeys';
 import { Endpoints } from '../common/endpoints';
 import { errorHandler, mountHealth, notFoundHandler } from '../common/http';
-import { apiKeyFallback, guard } from './auth';
+import { apiKeyFallback, guard, RecentMisses } from './auth';
 import { openApiEndpoints } from './openapi';
 import { adminEndpoints } from './routes/admin';
+import { apiKeyEndpoints } from './routes/apiKeys';
 import { analyticsEndpoints } from './routes/analytics';
 import { codecCors, codecEndpoints, uiOrigins } from './routes/codec';
 import { conversionEndpoints } from './routes/conversions';
@@ -56,7 +57,8 @@ export interface ApiDeps {
 export function createApiApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  const endpoints = new Endpoints(guard(deps));
+  const misses = new RecentMisses();
+  const endpoints = new Endpoints(guard({ ...deps, misses }));
   mountHealth(app, deps, { service: 'api', endpoints });
   // Operators' codec endpoint for the Temporal UI and CLI; before the JSON parser, as it takes larger bodies.
   app.use('/codec', codecCors(uiOrigins(deps.temporalUiUrl ?? 'http://localhost:8233')));
@@ -72,6 +74,7 @@ export function createApiApp(deps: ApiDeps): Express {
     }),
     ...eventEndpoints(deps.pool),
     ...workspaceEndpoints(deps.pool),
+    ...apiKeyEndpoints({ pool: deps.pool, misses }),
     ...leadEndpoints(deps),
     ...integrationEndpoints(deps),
     ...adminEndpoints(deps),
@@ -99,7 +102,7 @@ export function createApiApp(deps: ApiDeps): Express {
     ...tourEndpoints(deps),
   ]);
   app.use('/app', webAppFiles(deps.webDist));
-  app.use('/api/v1', ...apiKeyFallback(deps.pool));
+  app.use('/api/v1', ...apiKeyFallback(deps.pool, misses));
   app.use(notFoundHandler());
   app.use(errorHandler(deps.logger));
   return app;

@@ -4,7 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type pg from 'pg';
 import { countRequest, RATE_WINDOW_SECONDS, type RateBucket } from '../../data/rateLimits';
-import { findApiKey, type ApiKeyOwner, type Permission } from '../../data/workspaces';
+import { findApiKey, hashApiKey, type ApiKeyOwner, type Permission } from '../../data/workspaces';
 import { AppError } from '../../shared/errors';
 import type { Endpoint } from '../common/endpoints';
 
@@ -28,13 +28,52 @@ function isAdminToken(req: Request, adminToken: string | undefined): boolean {
   return adminToken !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/**
+ * Keys recently answered 401, so a client repeating a bad key costs no database round trip. Bounded in size
+ * and age (a key made on another api replica is found within `ttlMs`); cleared when this process creates or
+ * rotates a key. Holds hashes, never keys.
+ */
+export class RecentMisses {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly capacity = 10_000,
+    private readonly ttlMs = 60_000,
+  ) {}
+
+  has(key: string): boolean {
+    const hash = hashApiKey(key);
+    const at = this.seen.get(hash);
+    if (at === undefined) return false;
+    if (Date.now() - at < this.ttlMs) return true;
+    this.seen.delete(hash);
+    return false;
+  }
+
+  add(key: string): void {
+    const hash = hashApiKey(key);
+    this.seen.delete(hash);
+    this.seen.set(hash, Date.now());
+    // A Map iterates in insertion order: the first entry is the oldest.
+    if (this.seen.size > this.capacity) this.seen.delete(this.seen.keys().next().value!);
+  }
+
+  clear(): void {
+    this.seen.clear();
+  }
+}
+
 /** Resolves the API key to its workspace; 401 without a valid key. */
-function authenticate(pool: pg.Pool): RequestHandler {
+function authenticate(pool: pg.Pool, misses: RecentMisses): RequestHandler {
   return (req, _res, next) => {
     const key = bearer(req);
     if (!key) return next(new AppError('unauthorized', 'missing Authorization: Bearer <api key>'));
+    if (misses.has(key)) return next(new AppError('unauthorized', 'invalid API key'));
     findApiKey(pool, key).then((found) => {
-      if (!found) return next(new AppError('unauthorized', 'invalid API key'));
+      if (!found) {
+        misses.add(key);
+        return next(new AppError('unauthorized', 'invalid API key'));
+      }
       req.principal = found;
       next();
     }, next);
@@ -107,8 +146,13 @@ function requireAdminToken(adminToken: string | undefined): RequestHandler {
 }
 
 /** The admin token (every workspace), or an API key with the permission (its own workspace: `req.principal`). */
-function adminTokenOrKey(pool: pg.Pool, adminToken: string | undefined, permission: Permission) {
-  const keyAuth = authenticate(pool);
+function adminTokenOrKey(
+  pool: pg.Pool,
+  misses: RecentMisses,
+  adminToken: string | undefined,
+  permission: Permission,
+) {
+  const keyAuth = authenticate(pool, misses);
   const permitted = requirePermission(permission);
   return (req: Request, res: Response, next: NextFunction) => {
     if (isAdminToken(req, adminToken)) return next();
@@ -117,8 +161,8 @@ function adminTokenOrKey(pool: pg.Pool, adminToken: string | undefined, permissi
 }
 
 /** The checks each route's `auth` and `permission` stand for, run before it parses and answers. */
-export function guard(deps: { pool: pg.Pool; adminToken?: string }) {
-  const apiKey = [authenticate(deps.pool), rateLimit(deps.pool)];
+export function guard(deps: { pool: pg.Pool; adminToken?: string; misses: RecentMisses }) {
+  const apiKey = [authenticate(deps.pool, deps.misses), rateLimit(deps.pool)];
   const adminToken = [requireAdminToken(deps.adminToken)];
   return (route: Endpoint): RequestHandler[] => {
     switch (route.auth) {
@@ -127,7 +171,7 @@ export function guard(deps: { pool: pg.Pool; adminToken?: string }) {
       case 'admin_token':
         return adminToken;
       case 'admin_token_or_key':
-        return [adminTokenOrKey(deps.pool, deps.adminToken, route.permission ?? 'admin')];
+        return [adminTokenOrKey(deps.pool, deps.misses, deps.adminToken, route.permission ?? 'admin')];
       case 'none':
         return [];
     }
@@ -135,6 +179,6 @@ export function guard(deps: { pool: pg.Pool; adminToken?: string }) {
 }
 
 /** Unknown paths under /api/v1 answer 401 without a key, as every route there does, before the 404. */
-export function apiKeyFallback(pool: pg.Pool): RequestHandler[] {
-  return [authenticate(pool), rateLimit(pool)];
+export function apiKeyFallback(pool: pg.Pool, misses: RecentMisses): RequestHandler[] {
+  return [authenticate(pool, misses), rateLimit(pool)];
 }

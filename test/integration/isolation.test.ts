@@ -64,6 +64,12 @@ beforeAll(async () => {
     [randomUUID(), A.workspace, A.lead],
   );
   A.notification = notification.rows[0].id;
+  const apiKey = await call(api('/api-keys'), 'POST', aKey, {
+    label: 'A integration',
+    permissions: ['read'],
+  });
+  expect(apiKey.status).toBe(201);
+  A.apiKey = apiKey.body.id;
   const endpoint = await call(api('/webhook-endpoints'), 'POST', aKey, {
     name: 'A receiver',
     url: 'http://127.0.0.1:9/hook',
@@ -193,6 +199,8 @@ const CASES: Record<string, { id: () => string; body?: () => unknown }> = {
   'get /api/v1/leads/{id}/tour': { id: () => A.lead! },
   'post /api/v1/leads/{id}/tour': { id: () => A.lead!, body: () => ({ start: '2030-05-06T14:00:00Z' }) },
   'delete /api/v1/leads/{id}/tour': { id: () => A.lead! },
+  'delete /api/v1/api-keys/{id}': { id: () => A.apiKey! },
+  'post /api/v1/api-keys/{id}/rotate': { id: () => A.apiKey!, body: () => ({ grace_seconds: 0 }) },
 };
 
 // Routes whose path names a workspace only through the admin token are not workspace-key routes, and
@@ -230,7 +238,9 @@ describe.each(Object.entries(CASES))('%s', (route, resource) => {
                 ? `${harness.apiUrl}/api/v1/leads/${A.lead}/sequences`
                 : path.startsWith('/api/v1/notifications')
                   ? `${harness.apiUrl}/api/v1/notifications?status=failed`
-                  : url.replace(/\/(status|rotate-secret|test|sync)$/, '');
+                  : path.startsWith('/api/v1/api-keys')
+                    ? `${harness.apiUrl}/api/v1/api-keys`
+                    : url.replace(/\/(status|rotate-secret|test|sync)$/, '');
       const own = await call(readBack, 'GET', aKey);
       expect(own.status).toBe(200);
       if (path.startsWith('/api/v1/referral-fee-terms')) expect(own.body.terms).toHaveLength(1);
@@ -248,6 +258,9 @@ describe.each(Object.entries(CASES))('%s', (route, resource) => {
       }
       if (path.startsWith('/api/v1/workflow-rules')) {
         expect(own.body.workflows).toEqual([expect.objectContaining({ id: A.rule, is_active: true })]);
+      }
+      if (path.startsWith('/api/v1/api-keys')) {
+        expect(own.body.api_keys).toContainEqual(expect.objectContaining({ id: A.apiKey, expires_at: null }));
       }
       if (path.startsWith('/api/v1/notification-preferences')) {
         expect(own.body.preferences).toEqual([

@@ -292,6 +292,8 @@ describe('PUT /api/v1/leads/:id/status', () => {
       new_status: 'contacted',
       status_reason: 'returned the call',
       updated_by: 'chatbot',
+      // No actor in the request: the API key's label is recorded.
+      actor: 'workspace key',
       context_data: { urgency_level: 'high' },
     });
     // The live answer lists the follow-ups still ahead: contacted leads get the stale nudge and auto-lost.

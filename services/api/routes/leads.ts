@@ -359,7 +359,8 @@ export function leadEndpoints(deps: IntakeDeps) {
           reason: body.status_reason,
           context: body.context_data,
           source: UPDATED_BY_SOURCE[body.updated_by],
-          actor: body.actor,
+          // Who made the change: the caller's own name for it, else the API key's label.
+          actor: body.actor ?? principal(req).label,
           triggerNotifications: body.trigger_notifications,
           facts: body.tour_at ? { tourAt: body.tour_at } : undefined,
           occurredAt: new Date().toISOString(),

@@ -1,0 +1,187 @@
+// API keys over HTTP: created and shown once, listed without the key, permissions never widened, revoked keys
+// refused at once, rotation with a grace period, and repeated bad keys answered without a database round trip.
+import { call, POLLING_RATE_LIMIT, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
+
+let harness: Harness;
+/** The workspace owner's key: every permission. */
+let owner: string;
+
+beforeAll(async () => {
+  harness = await startHarness();
+  ({ apiKey: owner } = await registerWorkspace(harness.apiUrl, { rate_limit_per_hour: POLLING_RATE_LIMIT }));
+});
+afterAll(async () => {
+  await harness?.stop();
+});
+
+const api = (path: string) => `${harness.apiUrl}/api/v1${path}`;
+
+async function createKey(by: string, body: Record<string, unknown>) {
+  const answer = await call(api('/api-keys'), 'POST', by, body);
+  if (answer.status !== 201)
+    throw new Error(`key not created: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body as { id: string; api_key: string; prefix: string };
+}
+
+/** The status a key gets on a route that needs only `read`. */
+const statusWith = async (key: string) => (await call(api('/api-keys'), 'GET', key)).status;
+
+test('a created key is shown once, works, and the list never shows it or its hash', async () => {
+  const created = await call(api('/api-keys'), 'POST', owner, { label: 'CRM sync', permissions: ['read'] });
+  expect(created.status).toBe(201);
+  expect(created.body).toEqual({
+    id: expect.any(String),
+    api_key: expect.stringMatching(/^lr_/),
+    prefix: created.body.api_key.slice(0, 7),
+    label: 'CRM sync',
+    permissions: ['read'],
+    created_at: expect.any(String),
+  });
+  expect(await statusWith(created.body.api_key)).toBe(200);
+
+  const listed = await call(api('/api-keys'), 'GET', owner);
+  expect(listed.status).toBe(200);
+  const row = listed.body.api_keys.find((key: { id: string }) => key.id === created.body.id);
+  expect(row).toEqual({
+    id: created.body.id,
+    prefix: created.body.prefix,
+    label: 'CRM sync',
+    permissions: ['read'],
+    created_at: created.body.created_at,
+    last_used_at: expect.any(String),
+    expires_at: null,
+  });
+  expect(JSON.stringify(listed.body)).not.toContain(created.body.api_key);
+  expect(JSON.stringify(listed.body)).not.toContain(created.body.api_key.slice(7));
+  expect(listed.body.api_keys.map((key: { label: string }) => key.label)).toContain('workspace key');
+});
+
+test('a key cannot grant, rotate or revoke permissions it does not hold, and bad bodies name the field', async () => {
+  const editor = await createKey(owner, { label: 'editor', permissions: ['read', 'update'] });
+  const wider = await call(api('/api-keys'), 'POST', editor.api_key, {
+    label: 'escalation',
+    permissions: ['read', 'admin'],
+  });
+  expect(wider.status).toBe(403);
+  expect(wider.body.error).toMatchObject({
+    code: 'forbidden',
+    details: { fields: [{ field: 'permissions' }], not_held: ['admin'] },
+  });
+  const narrower = await call(api('/api-keys'), 'POST', editor.api_key, {
+    label: 'reader',
+    permissions: ['read'],
+  });
+  expect(narrower.status).toBe(201);
+
+  const admin = await createKey(owner, { label: 'second admin', permissions: ['admin'] });
+  for (const [method, path] of [
+    ['DELETE', `/api-keys/${admin.id}`],
+    ['POST', `/api-keys/${admin.id}/rotate`],
+  ] as const) {
+    const refused = await call(api(path), method, editor.api_key);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.details.fields).toEqual([expect.objectContaining({ field: 'id' })]);
+  }
+  expect(await statusWith(admin.api_key)).toBe(200);
+
+  const reader = await createKey(owner, { label: 'read only', permissions: ['read'] });
+  expect(
+    (await call(api('/api-keys'), 'POST', reader.api_key, { label: 'x', permissions: ['read'] })).status,
+  ).toBe(403);
+  const unnamed = await call(api('/api-keys'), 'POST', owner, { permissions: ['read'] });
+  expect(unnamed.status).toBe(400);
+  expect(unnamed.body.error.details.fields).toEqual([expect.objectContaining({ field: 'label' })]);
+  const unknown = await call(api('/api-keys'), 'POST', owner, { label: 'x', permissions: ['superuser'] });
+  expect(unknown.status).toBe(400);
+  expect(unknown.body.error.details.fields[0].field).toMatch(/^permissions/);
+});
+
+test('a revoked key answers 401 at once and leaves the list', async () => {
+  const doomed = await createKey(owner, { label: 'leaked', permissions: ['read'] });
+  expect(await statusWith(doomed.api_key)).toBe(200);
+  // Another workspace's owner sees no such key.
+  const { apiKey: stranger } = await registerWorkspace(harness.apiUrl);
+  expect((await call(api(`/api-keys/${doomed.id}`), 'DELETE', stranger)).status).toBe(404);
+  expect((await call(api(`/api-keys/${doomed.id}/rotate`), 'POST', stranger)).status).toBe(404);
+  expect(await statusWith(doomed.api_key)).toBe(200);
+  expect((await call(api(`/api-keys/${doomed.id}`), 'DELETE', owner)).status).toBe(204);
+  const refused = await call(api('/api-keys'), 'GET', doomed.api_key);
+  expect(refused.status).toBe(401);
+  expect(refused.body.error.code).toBe('unauthorized');
+  const listed = await call(api('/api-keys'), 'GET', owner);
+  expect(listed.body.api_keys.map((key: { id: string }) => key.id)).not.toContain(doomed.id);
+  expect((await call(api(`/api-keys/${doomed.id}`), 'DELETE', owner)).status).toBe(404);
+});
+
+test('rotation: a new key with the same label, the old one working until the grace it states ends', async () => {
+  const old = await createKey(owner, { label: 'partner portal', permissions: ['read', 'update'] });
+  const before = Date.now();
+  const rotated = await call(api(`/api-keys/${old.id}/rotate`), 'POST', owner, { grace_seconds: 3600 });
+  expect(rotated.status).toBe(201);
+  expect(rotated.body).toMatchObject({
+    label: 'partner portal',
+    permissions: ['read', 'update'],
+    previous_key: { id: old.id, expires_at: expect.any(String) },
+  });
+  expect(rotated.body.api_key).not.toBe(old.api_key);
+  const expiresAt = Date.parse(rotated.body.previous_key.expires_at);
+  expect(expiresAt).toBeGreaterThanOrEqual(before + 3_590_000);
+  expect(expiresAt).toBeLessThanOrEqual(Date.now() + 3_600_000);
+  expect(await statusWith(old.api_key)).toBe(200);
+  expect(await statusWith(rotated.body.api_key)).toBe(200);
+  const listed = await call(api('/api-keys'), 'GET', owner);
+  const oldRow = listed.body.api_keys.find((key: { id: string }) => key.id === old.id);
+  expect(oldRow.expires_at).toBe(rotated.body.previous_key.expires_at);
+
+  // Rotating the rotated key again with no grace ends it now; its successor works.
+  const again = await call(api(`/api-keys/${rotated.body.id}/rotate`), 'POST', owner, { grace_seconds: 0 });
+  expect(again.status).toBe(201);
+  expect(await statusWith(rotated.body.api_key)).toBe(401);
+  expect(await statusWith(again.body.api_key)).toBe(200);
+  expect(await statusWith(old.api_key)).toBe(200);
+
+  // A short grace ends on its own.
+  const brief = await call(api(`/api-keys/${old.id}/rotate`), 'POST', owner, { grace_seconds: 1 });
+  expect(brief.status).toBe(201);
+  await waitFor('the old key to answer 401 once its 1 s grace ended', () => statusWith(old.api_key), {
+    until: (status) => status === 401,
+  });
+  expect(await statusWith(brief.body.api_key)).toBe(200);
+});
+
+test('a grace beyond 7 days is refused naming the field', async () => {
+  const key = await createKey(owner, { label: 'long', permissions: ['read'] });
+  const refused = await call(api(`/api-keys/${key.id}/rotate`), 'POST', owner, {
+    grace_seconds: 8 * 24 * 3600,
+  });
+  expect(refused.status).toBe(400);
+  expect(refused.body.error.details.fields).toEqual([expect.objectContaining({ field: 'grace_seconds' })]);
+  expect(await statusWith(key.api_key)).toBe(200);
+});
+
+test('a bad key asked again costs no database round trip until a key is created', async () => {
+  const queried: string[] = [];
+  const pool = harness.pool;
+  const query = pool.query.bind(pool);
+  // Counts the api's statements against api_keys; every call still goes to Postgres.
+  pool.query = ((...args: Parameters<typeof query>) => {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+    if (text?.includes('api_keys')) queried.push(text);
+    return (query as (...a: unknown[]) => unknown)(...args);
+  }) as typeof pool.query;
+  try {
+    const bogus = `lr_${'x'.repeat(43)}`;
+    expect(await statusWith(bogus)).toBe(401);
+    expect(queried).toHaveLength(1);
+    for (let i = 0; i < 5; i++) expect(await statusWith(bogus)).toBe(401);
+    expect(queried).toHaveLength(1);
+
+    await createKey(owner, { label: 'fresh', permissions: ['read'] });
+    const afterCreate = queried.length;
+    expect(await statusWith(bogus)).toBe(401);
+    expect(queried).toHaveLength(afterCreate + 1);
+  } finally {
+    pool.query = query;
+  }
+});
