@@ -1,5 +1,5 @@
-// Every list route with a cursor: a forged or damaged cursor answers 400 naming `cursor`, never 500; a stale one
-// (its row gone) still answers a page.
+// Bad input stays bad input: on every list route with a cursor a forged or damaged cursor answers 400 naming
+// `cursor`, never 500 (a stale one, its row gone, still answers a page); time zones are IANA zones at input.
 import { randomUUID } from 'node:crypto';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
 
@@ -84,5 +84,49 @@ describe.each(ROUTES)('%s', (_route, ask) => {
   test('a stale cursor (its row gone) answers a page', async () => {
     const answer = await ask(atEveryKey('2025-01-01T00:00:00.123456Z'));
     expect(answer.status).toBe(200);
+  });
+});
+
+describe('time zones are IANA zones at input, the error naming the field', () => {
+  const BAD_ZONES = ['Mars/Olympus_Mons', 'EST5EDT6', 'America/New York', ''];
+
+  test.each(BAD_ZONES)(
+    'a lead with custom_data.timezone %j is 400 naming custom_data.timezone',
+    async (zone) => {
+      const answer = await call(`${harness.apiUrl}/api/v1/leads`, 'POST', key, {
+        source: 'webform',
+        email: `${randomUUID()}@example.com`,
+        custom_data: { timezone: zone },
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.details.fields).toEqual([
+        expect.objectContaining({ field: 'custom_data.timezone' }),
+      ]);
+    },
+  );
+
+  test.each(BAD_ZONES)('a property with timezone %j is 400 naming timezone', async (zone) => {
+    const answer = await call(`${harness.apiUrl}/api/v1/properties`, 'POST', key, {
+      name: 'Maple Court',
+      timezone: zone,
+      vertical: 'multifamily',
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.details.fields).toEqual([expect.objectContaining({ field: 'timezone' })]);
+  });
+
+  test('a real zone is taken, on a lead and on a property', async () => {
+    const lead = await call(`${harness.apiUrl}/api/v1/leads`, 'POST', key, {
+      source: 'webform',
+      email: `${randomUUID()}@example.com`,
+      custom_data: { timezone: 'America/Chicago', other: 1 },
+    });
+    expect(lead.status).toBe(201);
+    const property = await call(`${harness.apiUrl}/api/v1/properties`, 'POST', key, {
+      name: 'Maple Court',
+      timezone: 'Europe/Berlin',
+      vertical: 'multifamily',
+    });
+    expect(property.status).toBe(201);
   });
 });
