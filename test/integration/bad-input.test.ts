@@ -87,6 +87,20 @@ describe.each(ROUTES)('%s', (_route, ask) => {
   });
 });
 
+test.each(['1e30', '99999999999', '-1', '1.5', 'x'])(
+  "an import's rows after=%s (not a row number) is 400 naming after, never 500",
+  async (after) => {
+    const answer = await call(
+      `${harness.apiUrl}/api/v1/imports/${randomUUID()}/rows?after=${after}`,
+      'GET',
+      key,
+    );
+    expect(answer.status).toBe(400);
+    const fields = answer.body.error.details.fields as { field: string }[];
+    expect([...new Set(fields.map((f) => f.field))]).toEqual(['after']);
+  },
+);
+
 describe('time zones are IANA zones at input, the error naming the field', () => {
   const BAD_ZONES = ['Mars/Olympus_Mons', 'EST5EDT6', 'America/New York', ''];
 
