@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { PARTNERS, STAGE_RANK, STATUSES, TERMINAL_STATUSES, type LeadStatus } from '../shared/lifecycle';
 import type { Range } from '../shared/dateRange';
+import { AppError } from '../shared/errors';
 import { ANALYTICS_STATEMENT_TIMEOUT_MS } from './pool';
 
 export const GROUP_BY = ['source', 'partner', 'property'] as const;
@@ -30,7 +31,24 @@ export const FUNNEL_STAGES: { stage: string; rank: number }[] = [
 /** Memory for one analytics statement's sorts and hashes: at 4 MB (Postgres' default) they spill to disk. */
 export const ANALYTICS_WORK_MEM = '64MB';
 
-/** Runs one analytics statement read-only, with ANALYTICS_WORK_MEM and a longer timeout for this transaction only. */
+/**
+ * At most this many analytics statements of one workspace run at once, across every api process: each holds one
+ * of the workspace's slots (a transaction-level advisory lock) while it runs, so one tenant's reports cannot take
+ * the connections every other tenant's requests need.
+ */
+export const ANALYTICS_CONCURRENCY = 4;
+/** The advisory-lock class of analytics slots (the first key of pg_try_advisory_xact_lock(int, int)). */
+export const ANALYTICS_SLOT_LOCK_CLASS = 17_003;
+/** What a refused caller is told to wait (Retry-After): a typical report's time, not the statement timeout. */
+export const ANALYTICS_RETRY_AFTER_SECONDS = 5;
+
+/** The lock key of one of a workspace's slots, as Postgres computes it (so tests and other tools can hold one). */
+const ANALYTICS_SLOT_KEY = `hashtext($1::text || ':' || slot)`;
+
+/**
+ * Runs one analytics statement read-only in one of the workspace's slots, with ANALYTICS_WORK_MEM and a longer
+ * timeout for this transaction only; 429 `rate_limited` when every slot is taken. The workspace is always $1.
+ */
 export async function analyticsQuery<T extends pg.QueryResultRow>(
   pool: pg.Pool,
   text: string,
@@ -39,6 +57,18 @@ export async function analyticsQuery<T extends pg.QueryResultRow>(
   const client = await pool.connect();
   try {
     await client.query('BEGIN READ ONLY');
+    // LIMIT 1 stops at the first slot taken: a statement never holds two.
+    const slot = await client.query(
+      `SELECT slot FROM generate_series(0, $3::int - 1) AS slot
+        WHERE pg_try_advisory_xact_lock($2::int, ${ANALYTICS_SLOT_KEY}) LIMIT 1`,
+      [values[0], ANALYTICS_SLOT_LOCK_CLASS, ANALYTICS_CONCURRENCY],
+    );
+    if (slot.rowCount === 0)
+      throw new AppError(
+        'rate_limited',
+        `at most ${ANALYTICS_CONCURRENCY} analytics queries of a workspace run at once; retry later`,
+        { limit: ANALYTICS_CONCURRENCY, retry_after: ANALYTICS_RETRY_AFTER_SECONDS },
+      );
     await client.query(`SET LOCAL work_mem = '${ANALYTICS_WORK_MEM}'`);
     // Longer than the pool's statement_timeout, still bounded: a range of years must not hold a connection.
     await client.query(`SET LOCAL statement_timeout = ${ANALYTICS_STATEMENT_TIMEOUT_MS}`);

@@ -49,6 +49,8 @@ export async function build(out = join(PROJECT_ROOT, 'dist'), log: (line: string
   // From the compiled workflows: the bundle holds exactly the code this build's worker replays.
   const bundle = await bundleWorkflowCode({
     workflowsPath: join(out, 'workflows', 'index.js'),
+    // The compiled failure converter: workflow failures are encoded as the worker's and clients' are.
+    failureConverterPath: join(out, 'shared', 'failureConverter.js'),
     logger: quiet,
   });
   writeFileSync(join(out, WORKFLOW_BUNDLE_FILE), bundle.code);

@@ -4,6 +4,7 @@
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { KeyRing } from './crypto';
+import { FAILURE_CONVERTER_PATH } from './failureConverter';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 /** Metadata naming the key that encrypted a payload: operators see it, and decoding reports it. */
@@ -104,9 +105,12 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
-/** The data converter of every client and worker: default JSON conversion, then encryption. */
+/**
+ * The data converter of every client and worker: default JSON conversion, then encryption; failures' messages and
+ * stack traces are payloads too (shared/failureConverter.ts), so they are encrypted as well.
+ */
 export function encryptedDataConverter(keyRing: KeyRing): DataConverter {
-  return { payloadCodecs: [new EncryptionCodec(keyRing)] };
+  return { payloadCodecs: [new EncryptionCodec(keyRing)], failureConverterPath: FAILURE_CONVERTER_PATH };
 }
 
 // ---- the codec endpoint's wire form: Payloads as proto3 JSON (bytes fields base64) ----

@@ -9,6 +9,7 @@ import { loadLeadRecords, selectWhatIfLeads, type LeadSelection } from '../data/
 import { getWorkspace } from '../data/workspaces';
 import { smsConfigured, type Config } from '../shared/config';
 import { resolveRange } from '../shared/dateRange';
+import { decodeCursor, encodeCursor } from '../shared/cursor';
 import { AppError } from '../shared/errors';
 import type { JourneyPolicy } from '../shared/journey/types';
 import type { NotificationPreference, PlanChannels } from '../shared/notifications/recipients';
@@ -79,19 +80,13 @@ export function candidateKinds(candidate: Candidate): string[] {
   ];
 }
 
-function encodeCursor(lead: { createdAt: string; id: string }): string {
-  return Buffer.from(JSON.stringify({ c: lead.createdAt, id: lead.id })).toString('base64url');
+function encodeLeadCursor(lead: { createdAt: string; id: string }): string {
+  return encodeCursor({ c: lead.createdAt, id: lead.id });
 }
 
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { c?: unknown; id?: unknown };
-    if (typeof value.c === 'string' && !Number.isNaN(Date.parse(value.c)) && typeof value.id === 'string') {
-      if (/^[0-9a-f-]{36}$/i.test(value.id)) return { createdAt: value.c, id: value.id };
-    }
-  } catch {
-    // Reported below.
-  }
+function decodeLeadCursor(cursor: string): { createdAt: string; id: string } {
+  const value = decodeCursor(cursor, 'c');
+  if (value) return { createdAt: value.c, id: value.id };
   throw new AppError('validation_failed', 'invalid body: cursor', {
     fields: [{ field: 'cursor', message: 'not a cursor returned by the what-if' }],
   });
@@ -127,7 +122,7 @@ export async function runWhatIf(deps: WhatIfDeps, query: WhatIfQuery): Promise<W
     ...(query.filter?.statuses?.length ? { statuses: query.filter.statuses } : {}),
     ...(query.filter?.source ? { source: query.filter.source } : {}),
     ...(window ? { activeFrom: window.from, activeTo: window.to } : {}),
-    ...(query.cursor ? { after: decodeCursor(query.cursor) } : {}),
+    ...(query.cursor ? { after: decodeLeadCursor(query.cursor) } : {}),
     limit: limit + 1,
   };
   const selected = await selectWhatIfLeads(deps.pool, selection);
@@ -178,7 +173,7 @@ export async function runWhatIf(deps: WhatIfDeps, query: WhatIfQuery): Promise<W
     candidate: candidateKinds(query.candidate),
     leads,
     totals,
-    next_cursor: selected.length > limit && last ? encodeCursor(last) : null,
+    next_cursor: selected.length > limit && last ? encodeLeadCursor(last) : null,
   };
 }
 

@@ -6,6 +6,7 @@ import { idempotencyKey } from '../../shared/ids';
 import { nextAllowed, windowFor } from '../../shared/notifications/quietHours';
 import { planTargets, type NotificationPreference } from '../../shared/notifications/recipients';
 import { render, TEMPLATES, type Template } from '../../shared/notifications/templates';
+import { isTimeZone } from '../../shared/timeZone';
 import type { KeyRing } from '../../shared/crypto';
 import { smsStatusIntegration } from '../../data/integrations';
 import { enrolmentState, listMessageTemplates } from '../../data/sequences';
@@ -109,7 +110,9 @@ export async function prepareNotification(
         )
       ).rows;
   // The lead's own time zone when known, else the property's, else the workspace's.
-  const leadZone = typeof lead.custom_data.timezone === 'string' ? lead.custom_data.timezone : undefined;
+  // A zone stored before input was checked is skipped, not retried on: it can never format.
+  const given = lead.custom_data.timezone;
+  const leadZone = typeof given === 'string' && isTimeZone(given) ? given : undefined;
   const zone = leadZone ?? lead.property_timezone ?? lead.workspace_timezone;
   const name = [lead.first_name, lead.last_name].filter(Boolean).join(' ') || 'the lead';
   const values = {

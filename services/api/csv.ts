@@ -4,39 +4,13 @@
 import type { Request, Response } from 'express';
 import { drained, type TableStream } from './streaming';
 import { XLSX_TYPE, writeXlsx } from './xlsx';
+import { csvLine, type Table } from '../../shared/csv';
 
 export type { TableStream } from './streaming';
 
 export type TableFormat = 'csv' | 'xlsx';
 
-/** A table held in memory (analytics answers: a few hundred rows at most). */
-export interface Table {
-  /** File name offered to the browser, without extension. */
-  name: string;
-  columns: string[];
-  rows: Record<string, unknown>[];
-}
-
-/** A cell as text: objects as JSON; text a spreadsheet would run as a formula (= + - @, tab, CR) quoted with '. */
-export function cellText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (value instanceof Date) return value.toISOString();
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return typeof value === 'string' && /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-}
-
-function csvCell(value: unknown): string {
-  const text = cellText(value);
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-function csvLine(values: unknown[]): string {
-  return `${values.map(csvCell).join(',')}\r\n`;
-}
-
-export function toCsv(table: Table): string {
-  return [table.columns, ...table.rows.map((row) => table.columns.map((c) => row[c]))].map(csvLine).join('');
-}
+export { toCsv, type Table } from '../../shared/csv';
 
 /**
  * The format the client asked for: `?format=csv|xlsx|json` first, else the Accept header (text/csv or the

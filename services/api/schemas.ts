@@ -1,5 +1,6 @@
 // zod pieces shared by the api's routes: ids, dates, comma-separated lists, the error body, pages, not found.
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../../shared/cursor';
 import { AppError } from '../../shared/errors';
 import { isUuid } from '../../shared/ids';
 import { STATUSES } from '../../shared/lifecycle';
@@ -83,7 +84,7 @@ export function paged<T>(rows: T[], limit: number, cursorOf: (last: T) => Record
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const next = rows.length > limit && last ? cursorOf(last) : undefined;
-  return { page, next_cursor: next ? Buffer.from(JSON.stringify(next)).toString('base64url') : null };
+  return { page, next_cursor: next ? encodeCursor(next) : null };
 }
 
 /** A cursor `paged` gave out, over (a time, a row id); a forged or damaged one is a field error. */
@@ -92,15 +93,8 @@ export function readCursor<K extends string>(
   timeKey: K,
 ): Record<K | 'id', string> | undefined {
   if (cursor === undefined) return undefined;
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Record<string, unknown>;
-    const at = value[timeKey];
-    if (typeof at === 'string' && !Number.isNaN(Date.parse(at)) && uuid.safeParse(value.id).success) {
-      return value as Record<K | 'id', string>;
-    }
-  } catch {
-    // Reported below as a field error.
-  }
+  const value = decodeCursor(cursor, timeKey);
+  if (value) return value;
   throw new AppError('validation_failed', 'invalid query: cursor', {
     fields: [{ field: 'cursor', message: 'not a cursor returned by this API' }],
   });

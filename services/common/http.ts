@@ -44,6 +44,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       appError = new AppError('internal', 'internal error');
     }
     if (appError.code === 'unavailable') res.setHeader('Retry-After', '5');
+    // A refusal that says when to come back (a concurrency limit) says it in the header too.
+    const retryAfter = appError.details.retry_after;
+    if (typeof retryAfter === 'number' && !res.getHeader('Retry-After'))
+      res.setHeader('Retry-After', String(retryAfter));
     res.status(appError.status).json(appError.toJSON());
   };
 }

@@ -143,6 +143,8 @@ beforeAll(async () => {
     DATABASE_URL: stack.databaseUrl,
     LEADRELAY_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
     LEADRELAY_ADMIN_TOKEN: ADMIN_TOKEN,
+    // The sandboxes and the local Slack receiver listen on loopback (test/setup/egress.ts).
+    LEADRELAY_EGRESS_ALLOW: process.env.LEADRELAY_EGRESS_ALLOW,
     API_PORT: String(apiPort),
     INGEST_PORT: String(ingestPort),
     WORKER_PORT: String(workerPort),

@@ -3,6 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import { journeyWhere } from '../support/ingest';
+import {
+  ANALYTICS_CONCURRENCY,
+  ANALYTICS_RETRY_AFTER_SECONDS,
+  ANALYTICS_SLOT_LOCK_CLASS,
+} from '../../data/analytics';
 
 let harness: Harness;
 let key: string;
@@ -216,6 +221,58 @@ describe('CSV export', () => {
     const lines = (await response.text()).trim().split('\r\n');
     expect(lines).toContain('all,contacted,3,75,75');
     expect(lines).toContain('all,placed,1,,');
+  });
+});
+
+describe('at most a few analytics queries per workspace at once', () => {
+  /** Holds a workspace's analytics slots from a connection of the test's own, as statements in flight would. */
+  async function holdSlots(workspace: string, slots: number[]) {
+    const client = await harness.pool.connect();
+    const key = (slot: number) =>
+      client.query(`SELECT pg_advisory_lock($2::int, hashtext($1::text || ':' || $3::int))`, [
+        workspace,
+        ANALYTICS_SLOT_LOCK_CLASS,
+        slot,
+      ]);
+    for (const slot of slots) await key(slot);
+    return {
+      release: async (slot: number) =>
+        client.query(`SELECT pg_advisory_unlock($2::int, hashtext($1::text || ':' || $3::int))`, [
+          workspace,
+          ANALYTICS_SLOT_LOCK_CLASS,
+          slot,
+        ]),
+      done: async () => {
+        await client.query('SELECT pg_advisory_unlock_all()');
+        client.release();
+      },
+    };
+  }
+
+  test('past the limit: 429 rate_limited with Retry-After; a freed slot answers again; other workspaces unaffected', async () => {
+    const slots = Array.from({ length: ANALYTICS_CONCURRENCY }, (_, slot) => slot);
+    const held = await holdSlots(workspaceId, slots);
+    try {
+      for (const path of ['/funnel', '/time-in-status', '/transitions', '/speed-to-lead']) {
+        const refused = await get(`${path}?${RANGE}`);
+        expect(refused.status).toBe(429);
+        expect(refused.headers.get('retry-after')).toBe(String(ANALYTICS_RETRY_AFTER_SECONDS));
+        expect(refused.body.error).toMatchObject({
+          code: 'rate_limited',
+          details: { limit: ANALYTICS_CONCURRENCY, retry_after: ANALYTICS_RETRY_AFTER_SECONDS },
+        });
+      }
+      const conversions = await call(`${harness.apiUrl}/api/v1/conversions/analytics?${RANGE}`, 'GET', key);
+      expect(conversions.status).toBe(429);
+      const other = await registerWorkspace(harness.apiUrl);
+      expect((await get(`/funnel?${RANGE}`, other.apiKey)).status).toBe(200);
+      await held.release(ANALYTICS_CONCURRENCY - 1);
+      const answered = await get(`/funnel?${RANGE}`);
+      expect(answered.status).toBe(200);
+      expect(answered.body.total_leads).toBe(4);
+    } finally {
+      await held.done();
+    }
   });
 });
 

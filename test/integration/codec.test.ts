@@ -52,14 +52,16 @@ afterAll(async () => {
 });
 
 /** `temporal workflow show --output json` against the test stack's dev server, with extra flags. */
-async function workflowShow(...flags: string[]): Promise<string> {
+const workflowShow = (...flags: string[]) => workflowShowOf(workflowId, ...flags);
+
+async function workflowShowOf(id: string, ...flags: string[]): Promise<string> {
   const { stdout } = await run(
     temporalCli(),
     [
       'workflow',
       'show',
       '--workflow-id',
-      workflowId,
+      id,
       '--address',
       testStack().temporalAddress,
       '--namespace',
@@ -132,6 +134,27 @@ test('without the codec the Temporal CLI shows only ciphertext: no name, no emai
   for (const { payload } of found) {
     expect(Buffer.from(payload.metadata!['encryption-key-id']!, 'base64').toString()).toBe('test1');
   }
+});
+
+test("a failure's message and stack are encrypted too: with the codec readable, without it not", async () => {
+  const leadId = randomUUID();
+  const workspaceId = `ws-${randomUUID().slice(0, 8)}`;
+  const handle = await harness.client.workflow.start('leadJourney', {
+    workflowId: `failure-${randomUUID()}`,
+    taskQueue: harness.taskQueue,
+    args: [{ workspaceId, leadId }],
+  });
+  // Through the codec the activity's failure reads as thrown: a lead that does not exist.
+  const failure = await handle.result().then(
+    () => undefined,
+    (error: Error & { cause?: Error & { cause?: Error } }) => error,
+  );
+  expect(failure?.cause?.cause?.message).toBe(`lead ${leadId} does not exist in workspace ${workspaceId}`);
+  const shown = await workflowShowOf(handle.workflowId);
+  expect(shown).toContain('Encoded failure');
+  expect(shown).not.toContain(leadId);
+  expect(shown).not.toContain('does not exist');
+  expect(shown).not.toMatch(/activities\/db\/journey/);
 });
 
 test('POST /codec/decode with the operator token returns the plaintext, with CORS for the UI', async () => {

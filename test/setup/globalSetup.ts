@@ -10,6 +10,7 @@ import { startOnFreePort } from '../../infra/local/ports';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../infra/local/postgres';
 import { startTemporalDevServer, type DevServer } from '../../infra/local/temporal';
 import { WORKFLOWS_PATH } from '../../services/worker/worker';
+import { FAILURE_CONVERTER_PATH } from '../../shared/failureConverter';
 import type { TestStack } from './stack';
 
 declare global {
@@ -25,7 +26,11 @@ export default async function globalSetup(): Promise<void> {
     startOnFreePort((port) =>
       startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port, database: 'leadrelay_test' }),
     ),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
+    bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      failureConverterPath: FAILURE_CONVERTER_PATH,
+      logger: quietLogger,
+    }),
   ]);
   const failed = started.find((result) => result.status === 'rejected');
   if (failed) {

@@ -175,6 +175,44 @@ describe('Kubernetes manifests', () => {
     }
   });
 
+  test('workers may reach only DNS, Temporal, Postgres and the public internet (no private ranges)', () => {
+    const worker = named('Deployment', 'leadrelay-worker')!;
+    const policies = byKind('NetworkPolicy').filter((policy) =>
+      Object.entries(policy.spec.podSelector.matchLabels).every(
+        ([label, value]) => worker.spec.template.metadata.labels[label] === value,
+      ),
+    );
+    expect(policies).toHaveLength(1);
+    const { spec } = policies[0]!;
+    expect(spec.policyTypes).toEqual(['Egress']);
+    const rules = spec.egress as Doc[];
+    const ports = (rule: Doc) => (rule.ports ?? []).map((p: Doc) => `${p.protocol}/${p.port}`).sort();
+    const dns = rules.filter((rule) => ports(rule).includes('UDP/53'));
+    expect(dns.map(ports)).toEqual([['TCP/53', 'UDP/53']]);
+    expect(rules.filter((rule) => ports(rule).join() === 'TCP/7233')).toHaveLength(1);
+    const postgres = rules.filter((rule) => ports(rule).join() === 'TCP/5432');
+    expect(postgres).toHaveLength(1);
+    expect(postgres[0]!.to.every((peer: Doc) => /\/32$/.test(peer.ipBlock?.cidr ?? ''))).toBe(true);
+    // Every other rule is the internet without the private, link-local and CGNAT ranges, on any port.
+    const open = rules.filter((rule) => !rule.ports);
+    expect(open).toHaveLength(1);
+    expect(open[0]!.to).toEqual([
+      {
+        ipBlock: {
+          cidr: '0.0.0.0/0',
+          except: expect.arrayContaining([
+            '10.0.0.0/8',
+            '172.16.0.0/12',
+            '192.168.0.0/16',
+            '169.254.0.0/16',
+            '100.64.0.0/10',
+          ]),
+        },
+      },
+    ]);
+    expect(rules).toHaveLength(4);
+  });
+
   test('the Ingress sends /webhooks to ingest and everything else to the api', () => {
     const paths = named('Ingress', 'leadrelay')!.spec.rules[0].http.paths;
     expect(paths.map((p: Doc) => [p.path, p.backend.service.name])).toEqual([

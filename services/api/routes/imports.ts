@@ -210,7 +210,13 @@ export function importEndpoints(deps: ImportDeps & { maxBytes: number }) {
           .pipe(z.array(z.enum(ROW_OUTCOMES)).min(1))
           .optional()
           .meta({ description: `comma-separated: ${ROW_OUTCOMES.join(', ')}` }),
-        after: z.coerce.number().int().min(0).optional().meta({ description: 'rows after this row number' }),
+        after: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(2_147_483_647) // a row number is a Postgres integer: larger would fail the cast, a 500
+          .optional()
+          .meta({ description: 'rows after this row number' }),
         limit: z.coerce.number().int().min(1).max(1000).default(100),
       }),
       responses: {

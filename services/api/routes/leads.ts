@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { listLeads, type LeadRecord } from '../../../data/leads';
 import { syncJson } from '../../../data/partnerSyncs';
 import { emailField, phoneField } from '../../../shared/contact';
+import { CustomData } from '../../../shared/timeZone';
 import { leadWorkflowId } from '../../../shared/ids';
 import type { JourneyView, Source } from '../../../shared/journey/types';
 import { STATUSES } from '../../../shared/lifecycle';
@@ -36,7 +37,7 @@ const CreateLeadBody = z
     phone: phoneField.optional(),
     message: z.string().max(10_000).optional(),
     external_ids: z.record(z.string().min(1).max(50), z.string().min(1).max(200)).optional(),
-    custom_data: z.record(z.string(), z.unknown()).optional(),
+    custom_data: CustomData.optional(),
   })
   .strict()
   .refine((body) => body.email || body.phone || Object.keys(body.external_ids ?? {}).length > 0, {

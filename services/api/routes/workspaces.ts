@@ -16,18 +16,12 @@ import {
 import { resolveRange } from '../../../shared/dateRange';
 import { AppError } from '../../../shared/errors';
 import { VERTICALS } from '../../../shared/lifecycle';
+import { TimeZone } from '../../../shared/timeZone';
 import { endpoint } from '../../common/endpoints';
 import { principal, type Principal } from '../auth';
 import { found, isoDate, json, slug, time } from '../schemas';
 
-const timezone = z.string().refine((zone) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not an IANA time zone, e.g. America/Chicago');
+const timezone = TimeZone;
 
 const CreateWorkspaceBody = z
   .object({

@@ -2,6 +2,7 @@
 // to the conversions of a period and CSV export.
 import { ExportButtons } from '../ExportButtons';
 import { useMemo, useState } from 'react';
+import { toCsv } from '../../../shared/csv';
 import { LineChart, type Point } from '../Chart';
 import { CONVERSION_TYPES, count, dateTime, daysAgo, label, money, plural, shortId } from '../format';
 import { useResource } from '../hooks';
@@ -74,25 +75,22 @@ function buckets(data: ConversionAnalytics, grain: Grain): Map<string, Bucket> {
   return new Map(data.trends.monthly.map((b) => [b.month.slice(0, 7), b]));
 }
 
-function toCsv(rows: Conversion[]): string {
-  const header = [
-    'id',
-    'lead_id',
-    'conversion_type',
-    'conversion_value',
-    'currency',
-    'converted_by',
-    'converted_at',
-    'property_id',
-  ];
-  const escape = (value: unknown) => {
-    const text = value == null ? '' : String(value);
-    return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  return [header, ...rows.map((r) => header.map((h) => (r as unknown as Record<string, unknown>)[h]))]
-    .map((row) => row.map(escape).join(','))
-    .join('\n');
-}
+/** The drill-down's rows as CSV, escaped as the api's own CSV answers (formulas inert). */
+const conversionsCsv = (rows: Conversion[]): string =>
+  toCsv({
+    name: 'conversions',
+    columns: [
+      'id',
+      'lead_id',
+      'conversion_type',
+      'conversion_value',
+      'currency',
+      'converted_by',
+      'converted_at',
+      'property_id',
+    ],
+    rows: rows as unknown as Record<string, unknown>[],
+  });
 
 function Drilldown({
   period,
@@ -112,7 +110,7 @@ function Drilldown({
     [period.key, JSON.stringify(filters)],
   );
   const exportRows = (rows: Conversion[]) => {
-    const url = URL.createObjectURL(new Blob([toCsv(rows)], { type: 'text/csv' }));
+    const url = URL.createObjectURL(new Blob([conversionsCsv(rows)], { type: 'text/csv' }));
     const link = document.createElement('a');
     link.href = url;
     link.download = `conversions-${period.from}-to-${period.to}.csv`;
