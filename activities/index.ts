@@ -10,6 +10,7 @@ import * as notify from './notify/deliver';
 import * as poll from './partners/poll';
 import * as push from './partners/push';
 import type { KeyRing } from '../shared/crypto';
+import type { PolicyCache } from '../data/policies';
 import * as webhooks from './webhooks/deliver';
 
 export interface ActivityDeps {
@@ -29,6 +30,8 @@ export interface ActivityDeps {
   metrics?: ActivityMetrics;
   /** Signal-with-start from activities (partner polls deliver new leads and events to journeys). */
   temporal?: Client;
+  /** Journey policies kept until Postgres notifies a change (the worker's); none: read at every run's start. */
+  policies?: PolicyCache;
 }
 
 export interface ActivityMetrics {
@@ -55,7 +58,7 @@ export function createActivities(deps: ActivityDeps) {
   };
   return {
     loadJourneyContext: (args: { workspaceId: string; leadId: string }) =>
-      journey.loadJourneyContext(deps.pool, args),
+      journey.loadJourneyContext(deps.pool, args, deps.policies),
     recordJourneyChange: (input: journey.RecordJourneyChangeInput) =>
       journey.recordJourneyChange(deps.pool, input),
     prepareNotification: (request: notify.NotificationRequest) =>
