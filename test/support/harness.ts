@@ -123,6 +123,7 @@ export async function startHarness(
       publicIngestUrl: ingest.url,
       taskQueue,
       imports: options.imports,
+      policies: new PolicyCache(pool, listener, takesPushes),
     }),
   );
   return {
