@@ -64,7 +64,7 @@ export function planDeadlines(
   state: JourneyState,
   policy: FollowUpPolicy = DEFAULT_FOLLOW_UP_POLICY,
 ): Deadline[] {
-  if (isTerminal(state.status)) return [];
+  if (isTerminal(state.status) || policy.enabled === false) return [];
   const deadlines: Deadline[] = [];
   const add = (name: DeadlineName, fireAt: string) => deadlines.push({ name, fireAt });
 
