@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../infra/local/binaries';
 import { stopChild } from '../infra/local/process';
 
-export type ServiceName = 'worker' | 'ingest' | 'api';
+export type ServiceName = 'worker' | 'ingest' | 'api' | 'b1';
+
+/** The script each runs: our services, and the bench's B1 (ingest's HTTP layer without its database). */
+const SCRIPTS: Record<ServiceName, string[]> = {
+  worker: ['services', 'worker', 'main.ts'],
+  ingest: ['services', 'ingest', 'main.ts'],
+  api: ['services', 'api', 'main.ts'],
+  b1: ['bench', 'b1.ts'],
+};
 
 export interface ServiceProcess {
   name: ServiceName;
@@ -37,6 +45,8 @@ export interface StartServiceOptions {
   healthUrl?: string;
   timeoutMs?: number;
   onLine?: (label: string, line: string) => void;
+  /** Flags for node itself, before the script (the bench's --cpu-prof of ingest). */
+  nodeFlags?: string[];
 }
 
 const OUTPUT_LINES = 200;
@@ -49,9 +59,13 @@ export async function startService(
   const label = options.label ?? name;
   const child = spawn(
     process.execPath,
-    options.from === 'build'
-      ? [join(PROJECT_ROOT, 'dist', 'services', name, 'main.js')]
-      : ['--import', 'tsx', join(PROJECT_ROOT, 'services', name, 'main.ts')],
+    [
+      ...(options.nodeFlags ?? []),
+      // B1 exists only as source; the services run from the build when asked.
+      ...(options.from === 'build' && name !== 'b1'
+        ? [join(PROJECT_ROOT, 'dist', ...SCRIPTS[name]).replace(/\.ts$/, '.js')]
+        : ['--import', 'tsx', join(PROJECT_ROOT, ...SCRIPTS[name])]),
+    ],
     {
       cwd: PROJECT_ROOT,
       env,

@@ -46,6 +46,8 @@ export interface StackOptions {
    * and the stack's apiUrl and ingestUrl.
    */
   publicUrl?: string;
+  /** Flags for node per service (e.g. `--cpu-prof` for ingest). */
+  nodeFlags?: Partial<Record<ServiceName, string[]>>;
 }
 
 export interface Stack {
@@ -190,6 +192,7 @@ async function startParts(options: StackOptions): Promise<Stack> {
               ? `http://127.0.0.1:${merged.INGEST_PORT}/healthz`
               : undefined,
         onLine: options.onLine,
+        nodeFlags: options.nodeFlags?.[name],
       });
       processes.push(started);
       void started.exited.then(() => {
