@@ -209,6 +209,8 @@ interface Paths {
   webhook: Record<'b1' | 'b2', (i: number) => SignedWebhook>;
   b2Open: (i: number) => Promise<true | string>;
   drain(path: PathName): Promise<number>;
+  /** B1's webhooks answered 2xx so far (autocannon sets requests up that it never sends). */
+  b1Answered: { count: number };
   /** Makes sure B0 and B1 have `count` unused leads each. */
   ensure(count: number): Promise<void>;
   b1: ServiceProcess;
@@ -239,8 +241,10 @@ async function preparePaths(stack: Stack, tag: string): Promise<Paths> {
   const b2Webform = b2Workspace.integrations.webform!;
   let sequence = 0;
   const b2Webhook = (i: number) => webformInquiry(b2Webform, `${tag}-${sequence}`, i);
+  const b1Answered = { count: 0 };
   return {
     b1,
+    b1Answered,
     b0: () => bare.send(),
     webhook: {
       b1: (i) => {
@@ -258,7 +262,7 @@ async function preparePaths(stack: Stack, tag: string): Promise<Paths> {
     drain: async (path) => {
       sequence += 1;
       if (path === 'b0') return drain(stack.pool, b0Workspace.workspaceId, () => bare.signalled());
-      if (path === 'b1') return drain(stack.pool, b1Workspace.workspaceId, () => b1Leads.taken);
+      if (path === 'b1') return drain(stack.pool, b1Workspace.workspaceId, () => b1Answered.count);
       return drain(stack.pool, b2Workspace.workspaceId, () => leadCount(stack.pool, b2Workspace.workspaceId));
     },
     ensure: async (count) => {
@@ -305,6 +309,7 @@ async function runIngest(paths: Paths, settings: BenchSettings): Promise<IngestR
       connections: concurrency,
       durationSeconds: seconds,
     });
+    if (path === 'b1') paths.b1Answered.count += result.ok;
     return { throughput: result.throughput, non2xx: result.non2xx, errors: result.errors };
   };
   say(`warm-up: ${settings.warmupSeconds} s closed loop each, then drain`);

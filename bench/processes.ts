@@ -29,6 +29,8 @@ export interface ServiceProcess {
   exited: Promise<string>;
   /** Whether we ended it (kill9/stop); an exit otherwise is a crash. */
   endedByUs: boolean;
+  /** When it was spawned (ms since epoch). */
+  spawnedAt: number;
   /** SIGKILL: no shutdown hook runs, in-flight work is cut mid-way. */
   kill9(): Promise<void>;
   /** SIGTERM, then SIGKILL after the grace period. */
@@ -57,6 +59,7 @@ export async function startService(
   options: StartServiceOptions = {},
 ): Promise<ServiceProcess> {
   const label = options.label ?? name;
+  const spawnedAt = Date.now();
   const child = spawn(
     process.execPath,
     [
@@ -100,6 +103,7 @@ export async function startService(
     output,
     exited,
     endedByUs: false,
+    spawnedAt,
     async kill9() {
       service.endedByUs = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
