@@ -144,9 +144,15 @@ export function journeyContext(basis: PolicyBasis, lead: LeadProjection): Journe
 
 /** One formatter per zone: building an Intl.DateTimeFormat costs more than the rest of a context load. */
 const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+/** The offset last worked out per zone, with the minute it holds for: formatting it per lead shows in profiles. */
+const offsets = new Map<string, { minute: number; minutes: number }>();
 
 /** The zone's offset from UTC at `at`, in minutes (0 for an unknown zone). */
 function utcOffsetMinutes(zone: string, at: Date): number {
+  const minute = Math.floor(at.getTime() / 60_000);
+  const known = offsets.get(zone);
+  if (known?.minute === minute) return known.minutes;
+  let minutes = 0;
   try {
     let format = offsetFormats.get(zone);
     if (!format) {
@@ -155,8 +161,10 @@ function utcOffsetMinutes(zone: string, at: Date): number {
     }
     const parts = format.formatToParts(at);
     const match = /GMT([+-])(\d{2}):(\d{2})/.exec(parts.find((p) => p.type === 'timeZoneName')?.value ?? '');
-    return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
+    minutes = match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
   } catch {
-    return 0;
+    minutes = 0;
   }
+  offsets.set(zone, { minute, minutes });
+  return minutes;
 }
