@@ -1,6 +1,6 @@
 // Caches of what rarely changes (an integration with its opened secrets, a workspace's journey policy), kept
 // briefly and dropped the moment Postgres says the row changed: triggers NOTIFY 'leadrelay_config' with
-// "<table> <workspace> <id>" at commit (migration 1700000000020), one LISTEN connection per process hears it.
+// "<table> <workspace> <id>" at commit (migration 1700000000040), one LISTEN connection per process hears it.
 // While that connection is down nothing is cached: a change could go unheard.
 import pg from 'pg';
 import type { Logger } from 'pino';
