@@ -178,3 +178,24 @@ test('a rotated signing key takes effect at once: the old key is refused, the ne
   const last = body();
   expect((await post(url, last, signed('new-signing-key-9876543210', last))).status).toBe(200);
 });
+
+test('a burst larger than the gate waits its turn: every webhook answered 2xx, every journey applies its inquiry', async () => {
+  // 48 new leads at once against a gate of 8 and a pool of 10: without the gate they would queue in the pool,
+  // whose connection timeout turns a long wait into a 503.
+  const answers = await Promise.all(
+    Array.from({ length: 48 }, () => postStandard(viaCounted(webform), inquiry())),
+  );
+  expect(answers.map((a) => a.status).filter((status) => status < 200 || status > 299)).toEqual([]);
+  // Answered delivered, or pending when its signal waited longer than ingest waits (the queue signals it).
+  for (const answer of answers) expect(['delivered', 'pending']).toContain(answer.body.status);
+  const leadIds = answers.map((a) => a.body.lead_id as string);
+  expect(new Set(leadIds).size).toBe(48);
+  await waitFor('every journey of the burst to apply its inquiry', async () => {
+    const { rows } = await harness.pool.query<{ n: number }>(
+      `SELECT count(DISTINCT lead_id)::int AS n FROM status_history
+        WHERE workspace_id = $1 AND lead_id = ANY($2) AND entry_type = 'applied'`,
+      [workspaceId, leadIds],
+    );
+    return rows[0]!.n === 48 ? rows[0] : undefined;
+  });
+});
