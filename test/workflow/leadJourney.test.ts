@@ -214,3 +214,44 @@ test('an inquiry arriving while the ending run still works opens the next journe
     [2, 'new'],
   ]);
 });
+
+test('a new journey records one patch marker and upserts a search attribute only when its value changes', async () => {
+  const leadId = await newLead();
+  const handle = await start(leadId);
+  await handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
+  await handle.executeUpdate(changeStatusUpdate, { args: [change('qualified')] });
+  const { events } = await handle.fetchHistory();
+  const decode = (fields: Record<string, { data?: Uint8Array | null }> | null | undefined) =>
+    Object.fromEntries(
+      Object.entries(fields ?? {}).map(([name, payload]) => [
+        name,
+        JSON.stringify(JSON.parse(Buffer.from(payload.data ?? []).toString() || 'null')),
+      ]),
+    );
+
+  const markers = (events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+  expect(markers).toHaveLength(1);
+  const patch = markers[0]!.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!;
+  expect(JSON.parse(Buffer.from(patch).toString())).toMatchObject({ id: 'compact-history' });
+
+  // Every upsert names only attributes whose value differs from what the run already has (from its start on).
+  const known: Record<string, string> = decode(
+    events?.[0]?.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields as never,
+  );
+  const upserts = (events ?? []).flatMap((e) =>
+    e.upsertWorkflowSearchAttributesEventAttributes
+      ? [decode(e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields as never)]
+      : [],
+  );
+  for (const upsert of upserts) {
+    for (const [name, value] of Object.entries(upsert)) {
+      expect(`${name}=${value}`).not.toBe(`${name}=${known[name]}`);
+      known[name] = value;
+    }
+  }
+  // The SDK's own upsert of the patch (TemporalChangeVersion) aside: one upsert per decision (this start carried
+  // no attributes), each with its follow-up deadline in it.
+  const ours = upserts.filter((u) => Object.keys(u).some((name) => name !== 'TemporalChangeVersion'));
+  expect(upserts.length - ours.length).toBeLessThanOrEqual(1);
+  expect(ours.map((u) => u.LeadStatus)).toEqual(['"new"', '"contacted"', '"qualified"']);
+});
