@@ -6,9 +6,12 @@ import * as journey from './db/journey';
 import * as backfill from './imports/backfill';
 import * as imports from '../usecases/imports';
 import { JourneyClient } from '../usecases/journeys';
+import * as livePolicy from './db/livePolicy';
 import * as notify from './notify/deliver';
+import * as inboundFetch from './partners/inboundFetch';
 import * as poll from './partners/poll';
 import * as push from './partners/push';
+import * as sequences from './sequences';
 import type { KeyRing } from '../shared/crypto';
 import type { PolicyCache } from '../data/policies';
 import * as webhooks from './webhooks/deliver';
@@ -20,6 +23,8 @@ export interface ActivityDeps {
   defaultSlackWebhookUrl?: string;
   /** Base URL of the api, for links in staff notifications. */
   apiUrl?: string;
+  /** Public base URL of ingest, where Twilio posts each SMS's delivery status (the workspace's webhook). */
+  ingestUrl?: string;
   /** Opens sealed secrets (LEADRELAY_ENCRYPTION_KEYS), e.g. outbound webhook signing secrets. */
   keyRing?: KeyRing;
   /** The HTTP client of outbound webhooks and partner calls (tests may pass another). */
@@ -46,6 +51,7 @@ export function createActivities(deps: ActivityDeps) {
     channels: deps.channels ?? {},
     defaultSlackWebhookUrl: deps.defaultSlackWebhookUrl,
     apiUrl: deps.apiUrl ?? 'http://localhost:8080',
+    ingestUrl: deps.ingestUrl,
     keyRing: deps.keyRing,
     onOutcome: deps.metrics?.notification,
   };
@@ -56,15 +62,22 @@ export function createActivities(deps: ActivityDeps) {
     partnerTimeoutMs: deps.partnerTimeoutMs,
     onOutcome: deps.metrics?.partnerSync,
   };
+  const fetchDeps: inboundFetch.InboundFetchDeps = {
+    pool: deps.pool,
+    keyRing: deps.keyRing,
+    temporal: deps.temporal,
+    fetch: deps.fetch,
+    partnerTimeoutMs: deps.partnerTimeoutMs,
+  };
   return {
     loadJourneyContext: (args: { workspaceId: string; leadId: string }) =>
       journey.loadJourneyContext(deps.pool, args, deps.policies),
+    currentPolicy: (args: livePolicy.LivePolicyArgs) => livePolicy.loadLivePolicy(deps.pool, args),
     recordJourneyChange: (input: journey.RecordJourneyChangeInput) =>
       journey.recordJourneyChange(deps.pool, input),
     prepareNotification: (request: notify.NotificationRequest) =>
       notify.prepareNotification(delivery, request),
-    sendDelivery: (args: { deliveryKey: string; smsOptedOut: boolean }) =>
-      notify.sendDelivery(delivery, args),
+    sendDelivery: (args: notify.SendArgs) => notify.sendDelivery(delivery, args),
     abandonDelivery: (args: { deliveryKey: string; error: string }) => notify.abandonDelivery(delivery, args),
     attemptWebhookDelivery: (args: webhooks.AttemptArgs) =>
       webhooks.attemptWebhookDelivery(
@@ -87,8 +100,13 @@ export function createActivities(deps: ActivityDeps) {
         },
         args,
       ),
+    completeInboxEvent: (args: { inboxId: string }) => inboundFetch.completeInboxEvent(fetchDeps, args),
+    deliverFetchedEvent: (args: { inboxId: string; gaveUp?: string }) =>
+      inboundFetch.deliverFetchedEvent(fetchDeps, args),
     pushStatusToPartner: (args: push.PushArgs) => push.pushStatusToPartner(pushDeps, args),
     abandonPartnerSync: (args: push.PushArgs & { error: string }) => push.abandonPartnerSync(pushDeps, args),
+    matchSequences: (args: sequences.MatchArgs) => sequences.matchSequences(deps.pool, args),
+    loadSequenceStep: (args: sequences.StepArgs) => sequences.loadSequenceStep(deps.pool, args),
     finishWebhookMessage: (args: { messageId: string; outcome: 'delivered' | 'failed' | 'cancelled' }) =>
       webhooks.finishWebhookMessage(deps.pool, args),
     beginImport: (args: { importId: string }) => imports.beginImport(deps.pool, args.importId),

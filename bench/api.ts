@@ -23,6 +23,7 @@ import { freePort } from '../infra/local/ports';
 import { startEmbeddedPostgres } from '../infra/local/postgres';
 import { startTemporalDevServer } from '../infra/local/temporal';
 import { createApiApp } from '../services/api/app';
+import { EXPORT_MEMORY_BUDGET_MB, exportTable, measureExport } from './export';
 import { JourneyClient } from '../usecases/journeys';
 import { resolveRange } from '../shared/dateRange';
 import { createLogger } from '../shared/logger';
@@ -31,6 +32,8 @@ const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
 const HISTORY_PER_LEAD = 10;
 const CONVERSIONS = 1000;
 const ROUNDS = 3;
+/** `exports`: only the export measurement (after generating the leads), e.g. to check a writer change. */
+const ONLY = process.env.BENCH_API_ONLY;
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -265,13 +268,24 @@ export async function benchApi(): Promise<void> {
       ['GET /referral-fees?limit=50', () => '/referral-fees?limit=50'],
       ['GET /contacts/:id/conversion', (i) => `/contacts/${ids[i % ids.length]}/conversion`],
     ];
-    for (const [name, path] of reads) {
+    for (const [name, path] of ONLY === 'exports' ? [] : reads) {
       await load(8, 100, (i) => get(path(i)));
       const rounds: number[][] = [];
       for (let r = 0; r < ROUNDS; r++) rounds.push(await load(8, 1000, (i) => get(path(i + r * 1000))));
       const stat = (p: number) => median(rounds.map((l) => percentile(l, p)));
       say(`| ${name} | ${ms(stat(50))} | ${ms(stat(95))} | ${ms(stat(99))} |`);
     }
+
+    say(`\n## Exports of every lead, streamed (budget: ${EXPORT_MEMORY_BUDGET_MB} MB of growth)\n`);
+    const exports = [
+      await measureExport(`${base}/leads`, headers, 'csv'),
+      await measureExport(`${base}/leads`, headers, 'xlsx'),
+    ];
+    say(exportTable(exports));
+    const bounded = exports.every((m) => m.heapMb <= EXPORT_MEMORY_BUDGET_MB);
+    say(`- ${bounded ? 'PASS' : 'FAIL'}: peak heap growth within the budget`);
+    if (!bounded) process.exitCode = 1;
+    if (ONLY === 'exports') return;
 
     say('\n## Analytics over HTTP (one at a time, median of 3 after a warm-up)\n');
     say('| endpoint | last 30 days | last 365 days |');

@@ -186,6 +186,8 @@ export interface ConversionFilter {
   limit: number;
   /** Keyset cursor: converted_at and id of the last row of the previous page. */
   cursor?: { convertedAt: string; id: string };
+  /** false: no total (an export reads every page and needs none). */
+  counts?: boolean;
 }
 
 /** Newest first, keyset-paged on (converted_at, id), with the total count of the filter. */
@@ -220,7 +222,9 @@ export async function listConversions(
         ORDER BY converted_at DESC, id DESC LIMIT $${params.length}`,
       params,
     ),
-    pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM conversions WHERE ${countWhere}`, counted),
+    filter.counts === false
+      ? { rows: [] as { n: number }[] }
+      : pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM conversions WHERE ${countWhere}`, counted),
   ]);
   return { rows: page.rows, total: total.rows[0]?.n ?? 0 };
 }

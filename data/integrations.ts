@@ -533,3 +533,55 @@ export function healthOf(
     syncs_24h: counts,
   };
 }
+
+/**
+ * The Twilio integration whose webhook takes the delivery status of an SMS sent to this lead: an active one of
+ * the lead's property, else of the whole workspace. Undefined when the workspace has none.
+ */
+export async function smsStatusIntegration(
+  pool: pg.Pool,
+  workspaceId: string,
+  leadId: string,
+): Promise<string | undefined> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT i.id FROM integrations i
+       JOIN leads l ON l.workspace_id = i.workspace_id AND l.id = $2
+      WHERE i.workspace_id = $1 AND i.partner = 'twilio' AND i.status = 'active' AND i.deleted_at IS NULL
+        AND (i.property_id IS NULL OR i.property_id = l.property_id)
+      ORDER BY i.property_id IS NULL, i.created_at
+      LIMIT 1`,
+    [workspaceId, leadId],
+  );
+  return rows[0]?.id;
+}
+
+/**
+ * Rotates an integration's credentials: under the row's lock, `update` gets the stored credentials (opened) and
+ * answers the new ones, sealed and stored in the same transaction. A concurrent rotation waits for this one and
+ * then sees its result. `update` may call the partner (a token refresh): the lock is held for that one call.
+ */
+export async function rotateCredentials(
+  pool: pg.Pool,
+  keys: KeyRing,
+  id: string,
+  update: (stored: Record<string, string>) => Promise<Record<string, string>>,
+): Promise<Record<string, string>> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ credentials_encrypted: string | null }>(
+      'SELECT credentials_encrypted FROM integrations WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+      [id],
+    );
+    const sealed = rows[0]?.credentials_encrypted;
+    const stored = sealed
+      ? (JSON.parse(keys.open(sealed, credentialsContext(id))) as Record<string, string>)
+      : {};
+    const next = await update(stored);
+    if (JSON.stringify(next) !== JSON.stringify(stored)) {
+      await client.query(
+        'UPDATE integrations SET credentials_encrypted = $2, updated_at = now() WHERE id = $1',
+        [id, sealCredentials(keys, id, next)],
+      );
+    }
+    return next;
+  });
+}

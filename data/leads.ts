@@ -1,6 +1,6 @@
 // Leads in Postgres: create-or-match one person per workspace, reads, search, status history, email opt-out.
 import type pg from 'pg';
-import { normalizeEmail, toE164 } from '../shared/contact';
+import { normalizeContact } from '../shared/contact';
 import { AppError } from '../shared/errors';
 
 export interface LeadInput {
@@ -49,15 +49,17 @@ const LEAD_COLUMNS = `l.id, l.workspace_id, l.property_id, l.status, l.source, l
 
 /** An inquiry's person as leadrelay_create_or_match_lead takes it: identities normalized here (E.164 needs libphonenumber). */
 export function preparedLead(input: Omit<LeadInput, 'workspaceId'>): Record<string, unknown> {
+  // Whatever door it came in by: trimmed, and matched by its keys (lower-case email, E.164 phone).
+  const contact = normalizeContact(input);
   return {
     property_id: input.propertyId ?? null,
     source: input.source,
     first_name: input.firstName ?? null,
     last_name: input.lastName ?? null,
-    email: input.email ?? null,
-    email_normalized: normalizeEmail(input.email) ?? null,
-    phone: input.phone ?? null,
-    phone_e164: toE164(input.phone) ?? null,
+    email: contact.email ?? null,
+    email_normalized: contact.emailKey ?? null,
+    phone: contact.phone ?? null,
+    phone_e164: contact.phoneE164 ?? null,
     message: input.message ?? null,
     custom_data: input.customData ?? {},
     external_ids: input.externalIds ?? {},
@@ -100,6 +102,8 @@ export async function getLead(
 }
 
 export interface LeadFilter {
+  /** These leads only (the dashboard names the leads of its live feed in one request). */
+  ids?: string[];
   status?: string[];
   source?: string;
   propertyId?: string;
@@ -123,6 +127,7 @@ export async function listLeads(
     params.push(value);
     where.push(sql(`$${params.length}`));
   };
+  if (filter.ids) add((n) => `l.id = ANY(${n}::uuid[])`, filter.ids);
   if (filter.status?.length) add((n) => `l.status = ANY(${n})`, filter.status);
   if (filter.source) add((n) => `(l.source = ${n} OR ${n} = ANY(l.sources))`, filter.source);
   if (filter.propertyId) add((n) => `l.property_id = ${n}`, filter.propertyId);

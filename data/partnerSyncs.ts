@@ -18,13 +18,14 @@ export interface PartnerSyncRecord {
   causation_id: string;
   external_id: string | null;
   read_back: string | null;
+  response: Record<string, unknown> | null;
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
 }
 
 const COLUMNS = `id, idempotency_key, lead_id, partner, integration_id, status, partner_value, outcome, response_code,
-  error, attempts, origin, causation_id, external_id, read_back, created_at, updated_at, finished_at`;
+  error, attempts, origin, causation_id, external_id, read_back, response, created_at, updated_at, finished_at`;
 
 export async function listLeadSyncs(
   pool: pg.Pool,
@@ -89,6 +90,7 @@ export function syncJson(row: PartnerSyncRecord) {
     causation_id: row.causation_id,
     external_id: row.external_id,
     read_back: row.read_back,
+    response: row.response,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     finished_at: row.finished_at?.toISOString() ?? null,

@@ -129,7 +129,8 @@ export interface LeadProjection {
 export function journeyContext(basis: PolicyBasis, lead: LeadProjection): JourneyContext {
   const { zone, ...policy } = basis;
   return {
-    policy: { ...policy, utcOffsetMinutes: utcOffsetMinutes(zone, new Date()) },
+    // `timeZone` is what this release reads; the offset is for workers of the previous release in a rolling deploy.
+    policy: { ...policy, timeZone: zone, utcOffsetMinutes: utcOffsetMinutes(zone, new Date()) },
     propertyId: lead.propertyId ?? undefined,
     status: isStatus(lead.status) ? lead.status : 'new',
     journey: lead.journey,

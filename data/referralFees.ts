@@ -184,6 +184,8 @@ export interface ReferralFeeFilter {
   to?: string;
   limit: number;
   cursor?: { wonAt: string; id: string };
+  /** false: no totals and summary (an export reads every page and needs none). */
+  counts?: boolean;
 }
 
 export interface PartnerSummary {
@@ -225,12 +227,14 @@ export async function listReferralFees(
       `SELECT * FROM referral_fees WHERE ${where.join(' AND ')} ORDER BY won_at DESC, id DESC LIMIT $${params.length}`,
       params,
     ),
-    pool.query<{ partner: string; status: string; fees: number; total: number; unknown: number }>(
-      `SELECT partner, status, count(*)::int AS fees, COALESCE(sum(amount), 0)::float8 AS total,
-              count(*) FILTER (WHERE amount IS NULL)::int AS unknown
-         FROM referral_fees WHERE ${filtered} GROUP BY partner, status ORDER BY partner, status`,
-      counted,
-    ),
+    filter.counts === false
+      ? { rows: [] as { partner: string; status: string; fees: number; total: number; unknown: number }[] }
+      : pool.query<{ partner: string; status: string; fees: number; total: number; unknown: number }>(
+          `SELECT partner, status, count(*)::int AS fees, COALESCE(sum(amount), 0)::float8 AS total,
+                  count(*) FILTER (WHERE amount IS NULL)::int AS unknown
+             FROM referral_fees WHERE ${filtered} GROUP BY partner, status ORDER BY partner, status`,
+          counted,
+        ),
   ]);
   const byPartner = new Map<string, PartnerSummary>();
   for (const row of summary.rows) {

@@ -63,11 +63,12 @@ export interface WorkspaceRecord {
   workspace_name: string;
   timezone: string;
   rate_limit_per_hour: number;
+  dashboard_rate_limit_per_hour: number;
   created_at: Date;
 }
 
 const WORKSPACE_COLUMNS =
-  'id AS workspace_id, name AS workspace_name, timezone, rate_limit_per_hour, created_at';
+  'id AS workspace_id, name AS workspace_name, timezone, rate_limit_per_hour, dashboard_rate_limit_per_hour, created_at';
 
 export async function getWorkspace(pool: pg.Pool, workspaceId: string): Promise<WorkspaceRecord | undefined> {
   const { rows } = await pool.query<WorkspaceRecord>(
@@ -77,17 +78,24 @@ export async function getWorkspace(pool: pg.Pool, workspaceId: string): Promise<
   return rows[0];
 }
 
-/** Operator settings of a workspace (admin token): name, time zone, rate limit. */
+/** Operator settings of a workspace (admin token): name, time zone, rate limits (integrations', dashboard's). */
 export async function updateWorkspace(
   pool: pg.Pool,
   workspaceId: string,
-  patch: { name?: string; timezone?: string; rateLimitPerHour?: number },
+  patch: { name?: string; timezone?: string; rateLimitPerHour?: number; dashboardRateLimitPerHour?: number },
 ): Promise<WorkspaceRecord | undefined> {
   const { rows } = await pool.query<WorkspaceRecord>(
     `UPDATE workspaces SET name = COALESCE($2, name), timezone = COALESCE($3, timezone),
-            rate_limit_per_hour = COALESCE($4, rate_limit_per_hour)
+            rate_limit_per_hour = COALESCE($4, rate_limit_per_hour),
+            dashboard_rate_limit_per_hour = COALESCE($5, dashboard_rate_limit_per_hour)
       WHERE id = $1 RETURNING ${WORKSPACE_COLUMNS}`,
-    [workspaceId, patch.name ?? null, patch.timezone ?? null, patch.rateLimitPerHour ?? null],
+    [
+      workspaceId,
+      patch.name ?? null,
+      patch.timezone ?? null,
+      patch.rateLimitPerHour ?? null,
+      patch.dashboardRateLimitPerHour ?? null,
+    ],
   );
   return rows[0];
 }

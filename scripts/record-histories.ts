@@ -16,7 +16,14 @@ import { loadJourneyContext } from '../activities/db/journey';
 import { createOrMatchLead } from '../data/leads';
 import { createIntegration } from '../data/integrations';
 import { createEndpoint } from '../data/webhookEndpoints';
+import { createSequence } from '../data/sequences';
+import { DEFAULT_EXIT_RULES } from '../shared/journey/sequences';
+import { storedSteps, waitMinutes } from '../shared/sequences';
 import { startResManSandbox } from '../infra/sandbox/resman';
+import { startFacebookSandbox } from '../infra/sandbox/facebook';
+import { facebook } from '../activities/partners/facebook';
+import { storable, storeInboxEvent } from '../data/inbox';
+import { deliverInboxEvent } from '../usecases/inbox';
 import { WebhookDispatcher } from '../services/worker/webhookDispatcher';
 import { createPool } from '../data/pool';
 import { startHubSpotSandbox } from '../infra/sandbox/hubspot';
@@ -32,7 +39,12 @@ import { JourneyClient } from '../usecases/journeys';
 import { startCsvImport } from '../usecases/imports';
 import { createWorker } from '../services/worker/worker';
 import type { LeadEvent } from '../shared/journey/types';
-import { importWorkflowId, leadWorkflowId, webhookDeliveryWorkflowId } from '../shared/ids';
+import {
+  importWorkflowId,
+  inboundFetchWorkflowId,
+  leadWorkflowId,
+  webhookDeliveryWorkflowId,
+} from '../shared/ids';
 import { type leadJourney } from '../workflows/leadJourney';
 import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../shared/journey/messages';
 
@@ -48,6 +60,8 @@ const SCENARIOS = [
   'poll-integration',
   'imported-journey',
   'lead-import',
+  'inbound-fetch',
+  'sequences',
 ];
 const wanted = (name: string) => ONLY.length === 0 || ONLY.includes(name);
 
@@ -314,6 +328,77 @@ async function main(): Promise<void> {
         histories['notification-resend'] = [{ workflowId: d.handle.workflowId }];
       }
 
+      if (wanted('sequences')) {
+        // Nurture sequences: an inquiry enrols the lead, its first step goes at once, a reply ends it before the
+        // next; lost with a reason enrols a win-back whose step outlives the final status, then the run ends.
+        const own = await createWorkspace(pool, {
+          name: 'record-sequences',
+          permissions: ['admin'],
+          timezone: 'UTC',
+        });
+        const steps = (waits: string[]) =>
+          storedSteps(
+            waits.map((wait) => ({
+              wait: { text: wait, minutes: waitMinutes(wait)! },
+              channel: 'email' as const,
+              template_id: 'no_show_follow_up',
+            })),
+          );
+        await createSequence(pool, own.workspaceId, {
+          name: 'New inquiries',
+          propertyId: null,
+          trigger: { event: 'inquiry' },
+          steps: steps(['0', '1d']),
+          exitOn: DEFAULT_EXIT_RULES,
+          isActive: true,
+        });
+        await createSequence(pool, own.workspaceId, {
+          name: 'Win back',
+          propertyId: null,
+          trigger: { event: 'status', status: 'lost', reasons: ['price'] },
+          steps: steps(['0']),
+          exitOn: DEFAULT_EXIT_RULES,
+          isActive: true,
+        });
+        const { lead } = await createOrMatchLead(pool, {
+          workspaceId: own.workspaceId,
+          source: 'website',
+          email: `${randomUUID()}@example.com`,
+        });
+        await journeys.send(
+          { workspaceId: own.workspaceId, leadId: lead.id, source: 'website' },
+          { kind: 'inquiry', eventId: randomUUID(), occurredAt: at(), source: 'api', channel: 'website' },
+          await loadJourneyContext(pool, { workspaceId: own.workspaceId, leadId: lead.id }),
+        );
+        const stepped = async (state: string, step: number) => {
+          for (;;) {
+            const { rows } = await pool.query(
+              'SELECT 1 FROM sequence_enrolments WHERE lead_id = $1 AND state = $2 AND step = $3',
+              [lead.id, state, step],
+            );
+            if (rows.length > 0) return;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        };
+        await stepped('active', 1);
+        const handle = client.workflow.getHandle<typeof leadJourney>(
+          leadWorkflowId(own.workspaceId, lead.id),
+        );
+        await handle.signal(leadEventSignal, {
+          kind: 'sms_received',
+          messageId: 'SMrecord',
+          eventId: 'reply',
+          occurredAt: at(),
+          source: 'partner:twilio',
+        });
+        await stepped('exited', 1);
+        await handle.executeUpdate(changeStatusUpdate, {
+          args: [change('lost', { reason: 'price too high' })],
+        });
+        await handle.result();
+        histories.sequences = [{ workflowId: handle.workflowId }];
+      }
+
       if (wanted('webhook-delivery')) {
         // One outbound webhook message: the receiver refuses the first attempt, the retry is delivered.
         const receiver = await flakyReceiver();
@@ -453,6 +538,44 @@ async function main(): Promise<void> {
           workflowId,
           runId: e.execution?.runId ?? undefined,
         }));
+      }
+
+      if (wanted('inbound-fetch')) {
+        // A Facebook leadgen notification completed from the Graph API (its twin: one throttled answer, then the
+        // lead) before delivery to a new lead's journey.
+        const graph = await startFacebookSandbox();
+        const integration = await createIntegration(pool, keyRing, {
+          workspaceId,
+          partner: 'facebook',
+          name: 'Lead Ads',
+          config: { base_url: graph.url },
+          credentials: {
+            app_secret: graph.appSecret,
+            verify_token: graph.verifyToken,
+            page_access_token: graph.pageAccessToken,
+          },
+        });
+        const lead = graph.addLead({ full_name: 'Ada Record', email: `${randomUUID()}@example.com` });
+        graph.faults.push({ status: 503, retryAfterSeconds: 1 });
+        const request = graph.notificationRequest(lead);
+        const [event] = facebook.inbound!.parse(request, {
+          integrationId: integration.id,
+          workspaceId,
+          config: {},
+        });
+        const { row } = await storeInboxEvent(pool, {
+          workspaceId,
+          integrationId: integration.id,
+          partner: 'facebook',
+          event: storable(event!),
+          headers: request.headers,
+          rawBody: request.rawBody,
+        });
+        await deliverInboxEvent({ pool, temporal: client, journeys }, row);
+        const workflowId = inboundFetchWorkflowId(row.id);
+        await client.workflow.getHandle(workflowId).result();
+        await graph.close();
+        histories['inbound-fetch'] = [{ workflowId }];
       }
     });
     await hubspot.close();

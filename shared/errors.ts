@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   status_not_available: 409,
   not_pollable: 409,
   not_testable: 409,
+  slot_taken: 409,
   missing_fields: 422,
   unknown_partner_value: 422,
   egress_refused: 422,

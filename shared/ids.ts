@@ -48,3 +48,8 @@ export function isUuid(value: string): boolean {
 export function importWorkflowId(importId: string): string {
   return `import/${importId}`;
 }
+
+/** Workflow id of the fetch that completes one ids-only inbox event (Facebook's leadgen) before delivery. */
+export function inboundFetchWorkflowId(inboxId: string): string {
+  return `inbox-fetch/${inboxId}`;
+}

@@ -69,6 +69,20 @@ export interface InboundEvent {
   record?: InboundRecord;
   /** Why an event is ignored, for operators. */
   note?: string;
+  /**
+   * The notification carries ids only (Facebook's leadgen): before delivery, the adapter's `inbound.complete`
+   * fetches the rest from the partner (in an activity, with retries) and the inbox row is updated with it.
+   */
+  fetch?: InboundFetch;
+}
+
+export interface InboundFetch {
+  /** The partner's id of what to fetch (a leadgen id). */
+  ref: string;
+  /** Fetched and merged into this event. */
+  done?: boolean;
+  /** The partner's final refusal of the last fetch (an expired token): delivered without, staff told. */
+  refused?: string;
 }
 
 /** Who an event from this partner is attributed to in the journey: the chatbot reports as itself. */

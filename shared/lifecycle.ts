@@ -169,6 +169,9 @@ export const PARTNERS = [
   'webform',
   'chatbot',
   'facebook',
+  'google_calendar',
+  'meta_capi',
+  'ga4',
 ] as const;
 export type PartnerName = (typeof PARTNERS)[number];
 

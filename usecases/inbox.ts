@@ -24,6 +24,7 @@ import type { Gate } from '../shared/gate';
 import { isStatus, isTerminal, type PartnerName } from '../shared/lifecycle';
 import { journeyContext, type PolicyCache } from '../data/policies';
 import { inboxJourneyEvents } from '../shared/inbound';
+import { startInboundFetch } from './inboundFetch';
 import type { JourneyClient } from './journeys';
 import { settlesWithin, type SignalQueue } from './signalQueue';
 
@@ -63,7 +64,7 @@ const DEFAULT_SIGNAL_TIMEOUT_MS = 5000;
 export async function deliverInboxEvent(
   deps: DeliveryDeps,
   row: DeliverableRow,
-  options: { reresolve?: boolean } = {},
+  options: { reresolve?: boolean; fetched?: boolean } = {},
 ): Promise<DeliveryOutcome> {
   const event = row.normalized;
   if (!event.lead) {
@@ -71,6 +72,11 @@ export async function deliverInboxEvent(
     return { status: 'ignored', leadId: row.lead_id };
   }
   try {
+    // Ids only (Facebook's leadgen): its fetch workflow completes it from the partner, then delivers it.
+    if (event.fetch && !event.fetch.done && !options.fetched) {
+      await startInboundFetch({ ...deps, taskQueue: deps.journeys.taskQueue }, row);
+      return { status: 'pending', leadId: row.lead_id };
+    }
     let lead = options.reresolve ? undefined : row.lead;
     let waiting: DeliverableRow[] = [];
     if (!lead) {

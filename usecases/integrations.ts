@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { partnerAdapter, takesPushes } from '../activities/partners';
+import { connectionTest, partnerAdapter, takesPushes } from '../activities/partners';
 import { PartnerError } from '../activities/partners/http';
 import { isPollable, templateDefinition } from '../activities/partners/templates';
 import type { PartnerAdapter, PartnerConnection } from '../activities/partners/types';
@@ -335,7 +335,7 @@ async function runConnectionTest(
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   try {
-    const { detail } = await adapter.outbound!.testConnection(connection);
+    const { detail } = await connectionTest(adapter.partner)!(connection);
     return { ok: true, detail, latency_ms: latency() };
   } catch (error) {
     if (!(error instanceof PartnerError)) throw error;
@@ -358,7 +358,7 @@ async function runConnectionTest(
 
 function testableAdapter(partner: PartnerName): PartnerAdapter {
   const adapter = partnerAdapter(partner);
-  if (!adapter?.outbound?.testConnection) {
+  if (!adapter || !connectionTest(partner)) {
     throw new AppError('not_testable', `${partner} has no connection test: it only sends us webhooks`, {
       partner,
     });

@@ -1,5 +1,10 @@
 // How services, the relay and activities talk to lead journeys: signal-with-start an event, run a status update, query state.
-import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { AppError, isErrorCode } from '../shared/errors';
 import { leadWorkflowId } from '../shared/ids';
@@ -34,6 +39,11 @@ export interface JourneyClientOptions {
 export class JourneyClient {
   constructor(private readonly options: JourneyClientOptions) {}
 
+  /** Where journeys (and the workflows that feed them) run. */
+  get taskQueue(): string {
+    return this.options.taskQueue;
+  }
+
   handle(workspaceId: string, leadId: string): WorkflowHandle<LeadJourneyWorkflow> {
     return this.options.client.workflow.getHandle<LeadJourneyWorkflow>(leadWorkflowId(workspaceId, leadId));
   }
@@ -62,6 +72,20 @@ export class JourneyClient {
       staticDetails: `workspace ${lead.workspaceId}${lead.propertyId ? `, property ${lead.propertyId}` : ''}`,
     });
     return workflowId;
+  }
+
+  /**
+   * Delivers an event to the journey's running run only (an email open, staff stopping an enrolment): a journey
+   * that ended has nothing to do with it. Answers whether a run took it.
+   */
+  async signalRunning(workspaceId: string, leadId: string, event: LeadEvent): Promise<boolean> {
+    try {
+      await this.handle(workspaceId, leadId).signal(leadEventSignal, event);
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
   }
 
   /** Hands a reopened partner sync to the lead's journey (its next run when it had ended). */

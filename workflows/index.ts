@@ -3,3 +3,4 @@ export { leadJourney } from './leadJourney';
 export { webhookDelivery } from './webhookDelivery';
 export { pollIntegration } from './pollIntegration';
 export { leadImport } from './leadImport';
+export { completeInboundEvent } from './completeInboundEvent';

@@ -4,6 +4,7 @@ import { condition, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { PartnerName } from '../shared/lifecycle';
 import type { Decision, JourneyState } from '../shared/journey/types';
+import { enrolmentWithdrawn } from '../shared/journey/sequences';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -144,9 +145,17 @@ export class JourneyEffects {
           priority: effect.priority,
           data: effect.data,
           ...(effect.recipients ? { recipients: effect.recipients } : {}),
+          // The workflow's clock: quiet hours are judged from the moment of the decision.
+          decidedAt: new Date().toISOString(),
         });
         queued += plans.length;
-        for (const plan of plans) if (plan.status === 'pending') void this.send(plan);
+        // A sequence's message stays unsent once the lead has left the sequence (or staff stopped it).
+        const enrolmentId = effect.data.enrolment_id;
+        const withdrawn =
+          typeof enrolmentId === 'string'
+            ? () => enrolmentWithdrawn(this.options.current().enrolments, enrolmentId)
+            : undefined;
+        for (const plan of plans) if (plan.status === 'pending') void this.send(plan, withdrawn);
       }
       return queued;
     } finally {
@@ -184,17 +193,29 @@ export class JourneyEffects {
     }
   }
 
-  /** Sends a planned delivery, after quiet hours when it must wait; an SMS opt-out cancels a waiting SMS. */
-  async send(plan: { deliveryKey: string; channel: string; notBefore?: string }): Promise<void> {
+  /**
+   * Sends a planned delivery, after quiet hours when it must wait; an SMS opt-out cancels a waiting SMS, and a
+   * sequence's message is withdrawn when the lead leaves the sequence.
+   */
+  async send(
+    plan: { deliveryKey: string; channel: string; notBefore?: string },
+    withdrawn?: () => boolean,
+  ): Promise<void> {
     this.delivering += 1;
     try {
       const waitMs = plan.notBefore ? Date.parse(plan.notBefore) - Date.now() : 0;
       if (waitMs > 0) {
-        await condition(() => plan.channel === 'sms' && this.options.current().smsOptedOut, waitMs, {
-          summary: 'quiet hours',
-        });
+        await condition(
+          () => (plan.channel === 'sms' && this.options.current().smsOptedOut) || (withdrawn?.() ?? false),
+          waitMs,
+          { summary: 'quiet hours' },
+        );
       }
-      await sendDelivery({ deliveryKey: plan.deliveryKey, smsOptedOut: this.options.current().smsOptedOut });
+      await sendDelivery({
+        deliveryKey: plan.deliveryKey,
+        smsOptedOut: this.options.current().smsOptedOut,
+        ...(withdrawn?.() ? { withdrawn: 'the lead left the sequence' } : {}),
+      });
     } catch (error) {
       // Retries are exhausted: the row becomes `failed` with its last error, for operators to resend. Runs from
       // before resends left it pending; their replays must too.

@@ -22,6 +22,7 @@ import {
 } from '../shared/journey/messages';
 import { decide, initialState, leadSourceLabel, validateStatusChange, view } from '../shared/journey/decide';
 import { deadlineFiredEvent, dueDeadlines, planDeadlines } from '../shared/journey/followUps';
+import { activeEnrolments, enrolmentOfDeadline } from '../shared/journey/sequences';
 import type {
   ChangeStatusRequest,
   Decision,
@@ -41,6 +42,8 @@ import {
   WorkspaceIdAttribute,
 } from '../shared/searchAttributes';
 import { JourneyEffects } from './journeyEffects';
+import { policyForDecision } from './livePolicy';
+import { JourneySequences } from './journeySequences';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -103,6 +106,11 @@ const DEFAULT_HISTORY_LIMIT = 10_000;
 function now(): string {
   // Inside a workflow Date is Temporal's deterministic clock.
   return new Date().toISOString();
+}
+
+/** A final status ends the run once its sequences are done too (a lost lead's win-back goes on). */
+function journeyOver(state: JourneyState): boolean {
+  return isTerminal(state.status) && activeEnrolments(state.enrolments).length === 0;
 }
 
 function refusalFailure(refusal: Refusal): ApplicationFailure {
@@ -181,6 +189,11 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   /** Resends of notifications; asked where a run first needs to know, as runs before it did. */
   const resends = () => compact || patched('notification-resend');
   const attributes = compact ? new Attributes() : undefined;
+  // Not implied by 'compact-history' (runs recorded with it alone predate them): each records its own marker.
+  // Connected partners, active rules and the time zone are read when an event is decided, not once per run.
+  const livePolicy = patched('live-policy');
+  // Nurture sequences: enrolments read from Postgres when a trigger happens, steps as durable deadlines.
+  const sequencesEnabled = patched('sequences');
 
   // ---- set up: handlers first, so signals and queries that arrive during the load are kept or answered ----
   const pending: LeadEvent[] = [...(input.pending ?? [])];
@@ -190,6 +203,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   /** Turns of staff changes waiting to be decided (the count of events received before each). */
   const waitingChanges: number[] = [];
   const changeDue = () => waitingChanges.some((turn) => turn <= taken);
+  /** Staff changes received and decided: they are decided in the order they arrived. */
+  let changesReceived = 0;
+  let changesDecided = 0;
   let lastEventId: string | undefined;
   setHandler(leadEventSignal, (event) => {
     pending.push(event);
@@ -215,6 +231,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     ordered: inArrivalOrder,
     resends,
   });
+  const sequences = new JourneySequences({ enabled: sequencesEnabled, current: () => current });
   setHandler(leadStateQuery, () => {
     if (!loaded) {
       throw ApplicationFailure.create({
@@ -237,8 +254,12 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     const context = await loadJourneyContext({ workspaceId: input.workspaceId, leadId: input.leadId });
     loaded = { policy: context.policy, state: input.state ?? stateFromContext(input, context, pending[0]) };
   }
-  const policy = loaded.policy;
+  let policy = loaded.policy;
   let current: JourneyState = loaded.state;
+  /** Reads today's partners, rules and zone before `event` is decided (runs from before: the run's policy). */
+  const refreshPolicy = async (event: LeadEvent) => {
+    if (livePolicy) policy = await policyForDecision(policy, current, event);
+  };
   let followUpAt = nextFollowUp(current, policy);
   /** Nothing recording, sending or pushing, and no handler mid-way: the run may end or continue as new. */
   const allWorkFinished = () => work.idle() && allHandlersFinished();
@@ -290,19 +311,28 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   setHandler(
     changeStatusUpdate,
     async (request) => {
+      const event = statusChangeEvent(request);
+      const order = changesReceived++;
       if (inArrivalOrder) {
         // Events that arrived first are decided first (an inquiry signalled just before this change is the
         // lead's first event, not a later touch).
         const turn = received;
         waitingChanges.push(turn);
-        await condition(() => taken >= turn);
+        // Read while waiting, so that once its turn comes the change is decided at once, before anything else;
+        // changes whose reads finish out of order still go in the order they came.
+        await refreshPolicy(event);
+        await condition(() => taken >= turn && (!livePolicy || changesDecided === order));
         waitingChanges.splice(waitingChanges.indexOf(turn), 1);
+      } else {
+        await refreshPolicy(event);
       }
-      const decision = decide(current, statusChangeEvent(request), policy, now());
+      const decision = decide(current, event, policy, now());
+      changesDecided += 1;
       lastEventId = request.requestId;
       // The validator saw an older state if another change landed in between: refuse with today's answer.
       if (decision.outcome === 'refused' && decision.refusal) throw refusalFailure(decision.refusal);
       publish(decision.state);
+      sequences.note(decision, request.requestId);
       const queued = await execute(decision);
       return {
         success: true,
@@ -330,17 +360,35 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     if (event.kind === 'imported' && !patched('imported-start')) return true;
     const decision = decide(current, event, policy, now());
     lastEventId = event.eventId;
-    if (decision.outcome === 'new_journey') return false;
+    if (decision.outcome === 'new_journey') {
+      // This journey's sequences end with it (their rows say so); the next run starts without them.
+      if (decision.effects.length > 0) {
+        publish(decision.state);
+        await execute(decision);
+      }
+      return false;
+    }
     publish(decision.state);
+    sequences.note(decision, event.eventId);
     await execute(decision);
     return true;
+  };
+
+  /** Waits until all work has finished, matching sequences for whatever triggered them meanwhile. */
+  const settle = async () => {
+    for (;;) {
+      await sequences.drain(apply);
+      await condition(() => allWorkFinished() || sequences.hasWork());
+      if (!sequences.hasWork()) return;
+    }
   };
 
   /** Waits for the next event, the run's end, or the next follow-up, whichever comes first. */
   const waitForWork = async () => {
     const wake = () =>
       (pending.length > 0 && !changeDue()) ||
-      (isTerminal(current.status) && work.idle()) ||
+      (journeyOver(current) && work.idle()) ||
+      sequences.hasWork() ||
       shouldContinueAsNew();
     const waitMs = followUpAt ? Date.parse(followUpAt) - Date.now() : undefined;
     if (waitMs === undefined) await condition(wake);
@@ -351,7 +399,17 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   /** Fires the follow-ups that are due, each an event through the same reducer. */
   const fireDueFollowUps = async () => {
     for (const deadline of followUpsEnabled ? dueDeadlines(current, policy.followUps, now()) : []) {
-      await apply(deadlineFiredEvent(deadline, now()));
+      if (enrolmentOfDeadline(deadline.name) !== undefined) {
+        const step = await sequences.stepEvent(deadline);
+        if (step) {
+          await refreshPolicy(step);
+          await apply(step);
+        }
+        continue;
+      }
+      const fired = deadlineFiredEvent(deadline, now());
+      await refreshPolicy(fired);
+      await apply(fired);
     }
   };
 
@@ -359,14 +417,17 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   for (;;) {
     await waitForWork();
     await fireDueFollowUps();
+    await sequences.drain(apply);
     // A staff change whose turn has come is decided before the events that arrived after it; one still waiting
     // for its turn gets it even when the run is about to continue as new (the run ends once it has finished).
     while (pending.length > 0 && !changeDue() && (!shouldContinueAsNew() || waitingChanges.length > 0)) {
+      // Read before the event is taken: a staff change arriving meanwhile still waits for it.
+      await refreshPolicy(pending[0]!);
       const event = pending.shift()!;
       taken += 1;
       if (!(await apply(event))) {
         // The journey ended; this inquiry opens the next one in a fresh run under the same workflow id.
-        await condition(allWorkFinished);
+        await settle();
         return continueAsNew<typeof leadJourney>({
           ...input,
           state: undefined,
@@ -375,9 +436,10 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
           pending: [event, ...pending],
         });
       }
+      await sequences.drain(apply);
     }
     if (shouldContinueAsNew()) {
-      await condition(allWorkFinished);
+      await settle();
       return continueAsNew<typeof leadJourney>({
         ...input,
         state: current,
@@ -385,9 +447,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
         pending: [...pending],
       });
     }
-    if (isTerminal(current.status) && pending.length === 0) {
-      await condition(allWorkFinished);
-      if (pending.length === 0) return view(current, policy);
+    if (journeyOver(current) && pending.length === 0) {
+      await settle();
+      if (pending.length === 0 && journeyOver(current)) return view(current, policy);
     }
   }
 }

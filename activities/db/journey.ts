@@ -8,6 +8,8 @@ import { takesPushes } from '../partners';
 import { journeyContext, loadPolicyBasis, type PolicyCache } from '../../data/policies';
 import { withTransaction } from '../../data/pool';
 import { recordReferralFee } from '../../data/referralFees';
+import { recordEnrolment } from '../../data/sequences';
+import { cancelLeadTour } from '../../data/tours';
 
 export interface ProjectionUpdate {
   status: LeadStatus;
@@ -113,6 +115,11 @@ export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyCha
               e.at,
             ],
           );
+          // A tour called off (cancelled, a no-show, the lead lost) frees its self-scheduled seat.
+          const calledOff = e.newStatus === 'qualified' || e.newStatus === 'lost';
+          if (e.type === 'applied' && e.oldStatus === 'tour_scheduled' && calledOff) {
+            await cancelLeadTour(client, workspaceId, leadId, e.reason ?? `status ${e.newStatus}`);
+          }
           // A won lead owes its referral partner a fee, recorded with the row that won it.
           if (e.type === 'applied' && (e.newStatus === 'placed' || e.newStatus === 'leased')) {
             await recordReferralFee(client, {
@@ -154,6 +161,9 @@ export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyCha
               JSON.stringify(effect.data),
             ],
           );
+          break;
+        case 'sequence_enrolment':
+          await recordEnrolment(client, { workspaceId, leadId, journey, enrolment: effect.enrolment });
           break;
         case 'push_partner':
           await client.query(

@@ -7,7 +7,7 @@ import { loadImport, markImport, storeBackfillPage } from '../../data/imports';
 import { loadIntegrationSecrets } from '../../data/integrations';
 import { PartnerError } from '../partners/http';
 import { partnerAdapter } from '../partners';
-import { connectionOf } from '../partners/poll';
+import { partnerConnection } from '../partners/connection';
 
 export interface BackfillDeps {
   pool: pg.Pool;
@@ -57,7 +57,7 @@ export async function listBackfillPage(
   if (!adapter || !listLeads) return stop(`${integration.partner} cannot list its leads`);
   let page;
   try {
-    page = await listLeads(connectionOf(integration, adapter, deps), {
+    page = await listLeads(partnerConnection(integration, adapter, deps), {
       since: (imp.since ?? new Date(0)).toISOString(),
       ...(imp.backfill_cursor ? { cursor: imp.backfill_cursor } : {}),
     });

@@ -17,6 +17,8 @@ export interface OutboundMessage {
   link?: string;
   /** Signed one-click unsubscribe URL (prospect email). */
   unsubscribeUrl?: string;
+  /** Where the provider posts this message's delivery status (SMS: the workspace's Twilio webhook URL). */
+  statusCallbackUrl?: string;
 }
 
 export interface SendResult {

@@ -5,9 +5,12 @@ import type pg from 'pg';
 import { idempotencyKey } from '../../shared/ids';
 import { nextAllowed, windowFor } from '../../shared/notifications/quietHours';
 import { planTargets, type NotificationPreference } from '../../shared/notifications/recipients';
-import { render, TEMPLATES } from '../../shared/notifications/templates';
+import { render, TEMPLATES, type Template } from '../../shared/notifications/templates';
 import type { KeyRing } from '../../shared/crypto';
+import { smsStatusIntegration } from '../../data/integrations';
+import { enrolmentState, listMessageTemplates } from '../../data/sequences';
 import { DeliveryError, type Channel, type ChannelName, type Priority } from './channel';
+import { trackedMessage } from './tracking';
 import { unsubscribeToken } from './unsubscribe';
 
 export interface NotificationChannels {
@@ -23,6 +26,8 @@ export interface DeliveryDeps {
   defaultSlackWebhookUrl?: string;
   /** Base URL of the api, for links to the lead and unsubscribe links. */
   apiUrl: string;
+  /** Public base URL of ingest: an SMS's delivery status comes back to the workspace's Twilio webhook there. */
+  ingestUrl?: string;
   /** Signs unsubscribe links; without it prospect email goes without one. */
   keyRing?: KeyRing;
   /** Called once per finished delivery (metrics). */
@@ -42,6 +47,8 @@ export interface NotificationRequest {
   data: Record<string, unknown>;
   /** Explicit recipients (a rule's send_notification) instead of the preferences. */
   recipients?: { channel: ChannelName | 'in_app'; to: string[] };
+  /** When the journey decided it (its clock): quiet hours count from then, or from now if later. */
+  decidedAt?: string;
 }
 
 export interface DeliveryPlan {
@@ -118,8 +125,16 @@ export async function prepareNotification(
     lead_score: typeof lead.custom_data.lead_score === 'number' ? lead.custom_data.lead_score : null,
   };
   const link = `${deps.apiUrl}/api/v1/leads/${request.leadId}`;
-  const now = new Date();
+  const decided = request.decidedAt ? Date.parse(request.decidedAt) : Number.NaN;
+  const now = new Date(Number.isNaN(decided) ? Date.now() : Math.max(Date.now(), decided));
   const plans: DeliveryPlan[] = [];
+  const templates = await templatesFor(deps, request, preferences);
+  // A sequence's message remembers its step: opens, clicks and replies are counted per step.
+  const sequence = {
+    enrolment: typeof request.data.enrolment_id === 'string' ? request.data.enrolment_id : null,
+    id: typeof request.data.sequence_id === 'string' ? request.data.sequence_id : null,
+    step: typeof request.data.sequence_step === 'number' ? request.data.sequence_step : null,
+  };
   const targets = planTargets(
     request,
     { email: lead.email, phone: lead.phone_e164, emailOptedOut: lead.email_opted_out_at !== null },
@@ -130,22 +145,28 @@ export async function prepareNotification(
       ),
       defaultSlackWebhookUrl: deps.defaultSlackWebhookUrl,
     },
+    templates,
   );
   for (const target of targets) {
-    const template = TEMPLATES[target.template] ?? TEMPLATES.status_changed!;
+    const template = templates[target.template] ?? TEMPLATES.status_changed!;
     const notBefore =
       target.audience === 'prospect' && (target.channel === 'sms' || target.channel === 'email')
         ? nextAllowed(now, zone, windowFor(lead.us_state))
         : now;
     const deliveryKey = idempotencyKey(request.key, target.channel, target.recipient);
+    const rendered = render(template.body, values);
     const body =
       target.audience === 'staff'
-        ? `${render(template.body, values)}\n${link}`
-        : render(template.body, values);
+        ? `${rendered}\n${link}`
+        : // Marketing texts say how to stop them, unless the template already does.
+          target.channel === 'sms' && sequence.id && !/\bSTOP\b/.test(rendered)
+          ? `${rendered} Reply STOP to opt out.`
+          : rendered;
     await deps.pool.query(
       `INSERT INTO notification_deliveries (idempotency_key, notification_key, workspace_id, lead_id, channel, audience,
-                                            recipient, template, subject, body, priority, not_before, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                                            recipient, template, subject, body, priority, not_before, status,
+                                            enrolment_id, sequence_id, sequence_step)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
        ON CONFLICT (idempotency_key) DO NOTHING`,
       [
         deliveryKey,
@@ -162,6 +183,9 @@ export async function prepareNotification(
         notBefore > now ? notBefore : null,
         // In-app notifications are delivered by being stored: the API lists them.
         target.channel === 'in_app' ? 'sent' : 'pending',
+        sequence.enrolment,
+        sequence.id,
+        sequence.step,
       ],
     );
     const stored = await deps.pool.query<{ status: string; not_before: Date | null }>(
@@ -181,6 +205,30 @@ export async function prepareNotification(
 }
 
 /**
+ * The templates a notification may use: the workspace's own (which may also replace a built-in one of the same
+ * id), then the built-in ones.
+ */
+async function templatesFor(
+  deps: DeliveryDeps,
+  request: NotificationRequest,
+  preferences: readonly Pick<NotificationPreference, 'template_id'>[],
+): Promise<Record<string, Template>> {
+  const ids = [request.template, ...preferences.flatMap((p) => (p.template_id ? [p.template_id] : []))];
+  const own = await listMessageTemplates(deps.pool, request.workspaceId, [...new Set(ids)]);
+  return {
+    ...TEMPLATES,
+    ...Object.fromEntries(own.map((t) => [t.id, { subject: t.subject, body: t.body }])),
+  };
+}
+
+export interface SendArgs {
+  deliveryKey: string;
+  smsOptedOut: boolean;
+  /** Why the message must not go any more (the lead left its sequence): recorded as skipped. */
+  withdrawn?: string;
+}
+
+/**
  * How long an attempt holds a delivery while it sends: longer than the activity's 1-minute start-to-close and
  * every channel's own timeouts, so an attempt Temporal timed out but that is still sending ends (sent or not)
  * before a retry may send. A worker killed mid-send leaves the claim to expire, and the retry then sends.
@@ -194,9 +242,12 @@ const SEND_CLAIM_SECONDS = 300;
  */
 export async function sendDelivery(
   deps: DeliveryDeps,
-  args: { deliveryKey: string; smsOptedOut: boolean },
+  args: SendArgs,
 ): Promise<{ status: string; providerId?: string }> {
   const { rows } = await deps.pool.query<{
+    id: string;
+    enrolment_id: string | null;
+    email_tracking: boolean;
     channel: ChannelName | 'in_app';
     recipient: string;
     subject: string;
@@ -208,8 +259,9 @@ export async function sendDelivery(
     workspace_id: string;
     template: string;
   }>(
-    `SELECT channel, recipient, subject, body, priority, status, audience, lead_id, workspace_id, template
-       FROM notification_deliveries WHERE idempotency_key = $1`,
+    `SELECT d.id, d.enrolment_id, w.email_tracking, d.channel, d.recipient, d.subject, d.body, d.priority, d.status,
+            d.audience, d.lead_id, d.workspace_id, d.template
+       FROM notification_deliveries d JOIN workspaces w ON w.id = d.workspace_id WHERE d.idempotency_key = $1`,
     [args.deliveryKey],
   );
   const delivery = rows[0];
@@ -228,6 +280,14 @@ export async function sendDelivery(
   };
   if (delivery.channel === 'sms' && delivery.audience === 'prospect' && args.smsOptedOut) {
     return finish('skipped', { error: 'recipient opted out of SMS' });
+  }
+  if (args.withdrawn) return finish('skipped', { error: args.withdrawn });
+  // Staff may have stopped the enrolment a moment ago, before its journey heard of it.
+  if (delivery.enrolment_id) {
+    const state = await enrolmentState(deps.pool, delivery.enrolment_id);
+    if (state === 'stopped' || state === 'exited') {
+      return finish('skipped', { error: `the enrolment was ${state} before the message went` });
+    }
   }
   const channel = delivery.channel === 'in_app' ? undefined : deps.channels[delivery.channel];
   if (!channel) return finish('skipped', { error: `channel ${delivery.channel} is not configured` });
@@ -259,13 +319,28 @@ export async function sendDelivery(
       delivery.channel === 'email' && delivery.audience === 'prospect' && deps.keyRing
         ? `${deps.apiUrl}/unsubscribe/${unsubscribeToken(deps.keyRing, delivery.workspace_id, delivery.lead_id)}`
         : undefined;
+    const statusCallbackUrl =
+      delivery.channel === 'sms' ? await smsStatusCallback(deps, delivery) : undefined;
+    // Sequence email is tracked (links through signed redirects, an open pixel) unless the workspace turned it off.
+    const tracked =
+      delivery.channel === 'email' && delivery.enrolment_id && delivery.email_tracking && deps.keyRing
+        ? trackedMessage(delivery.body, {
+            apiUrl: deps.apiUrl,
+            keyRing: deps.keyRing,
+            deliveryId: delivery.id,
+            unsubscribeUrl,
+          })
+        : undefined;
+    const text = tracked?.text ?? delivery.body;
     result = await channel.send({
       key: args.deliveryKey,
       to: delivery.recipient,
       subject: delivery.subject,
-      text: unsubscribeUrl ? `${delivery.body}\n\nUnsubscribe: ${unsubscribeUrl}` : delivery.body,
+      text: unsubscribeUrl ? `${text}\n\nUnsubscribe: ${unsubscribeUrl}` : text,
+      ...(tracked ? { html: tracked.html } : {}),
       priority: delivery.priority,
       ...(unsubscribeUrl ? { unsubscribeUrl } : {}),
+      ...(statusCallbackUrl ? { statusCallbackUrl } : {}),
     });
   } catch (error) {
     if (error instanceof DeliveryError && !error.retryable) {
@@ -300,6 +375,16 @@ export async function sendDelivery(
     }
     return finish('sent', { providerId: sent.providerId });
   });
+}
+
+/** The webhook URL of the Twilio integration the lead's delivery statuses go to, when there is one. */
+async function smsStatusCallback(
+  deps: DeliveryDeps,
+  delivery: { workspace_id: string; lead_id: string },
+): Promise<string | undefined> {
+  if (!deps.ingestUrl) return undefined;
+  const integrationId = await smsStatusIntegration(deps.pool, delivery.workspace_id, delivery.lead_id);
+  return integrationId ? `${deps.ingestUrl.replace(/\/+$/, '')}/webhooks/twilio/${integrationId}` : undefined;
 }
 
 /** How long a sent message's record is retried before the activity gives up (under its 1 minute timeout). */

@@ -43,12 +43,14 @@ export function createSmsChannel(options: {
     name: 'sms',
     async send(message: OutboundMessage): Promise<SendResult> {
       const seen: { retryAfter?: string } = {};
+      const statusCallback = message.statusCallbackUrl ?? options.statusCallbackUrl;
       try {
         const sent = await clientFor(seen).messages.create({
           to: message.to,
           body: message.text,
           ...sender,
-          ...(options.statusCallbackUrl ? { statusCallback: options.statusCallbackUrl } : {}),
+          // Per message: the sending workspace's Twilio webhook; the channel-wide URL only as a fallback.
+          ...(statusCallback ? { statusCallback } : {}),
         });
         return { providerId: sent.sid };
       } catch (error) {

@@ -2,6 +2,7 @@
 // Calendly-Webhook-Signature (`t=<unix s>,v1=<hex HMAC-SHA256 of "t.body">` with the subscription's signing
 // key). A reschedule (canceled with rescheduled=true, then created with old_invitee) is one tour change.
 import { z } from 'zod';
+import { emailField } from '../../shared/contact';
 import { compact, isoTime, jsonBody, splitName, text, validate } from './parsing';
 import { hmac, requireFresh, requireSecret, safeEqual, unauthorized } from './signatures';
 import type { InboundEvent, InboundRequest, InboundSecrets, PartnerAdapter } from './types';
@@ -11,7 +12,7 @@ export const CALENDLY_TOLERANCE_MS = 3 * 60 * 1000;
 
 const Invitee = z.object({
   uri: z.url().max(500),
-  email: z.email().max(320),
+  email: emailField,
   name: text(400).optional(),
   first_name: text(200).nullish(),
   last_name: text(200).nullish(),

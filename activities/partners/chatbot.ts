@@ -2,7 +2,7 @@
 // application_started, …), signed with Standard Webhooks. The chatbot names the lead by our lead id when it
 // has one, else by its conversation id; a first message with contact details creates or matches the lead.
 import { z } from 'zod';
-import { phoneField } from '../../shared/contact';
+import { emailField, phoneField } from '../../shared/contact';
 import {
   compact,
   id,
@@ -33,7 +33,7 @@ export const ChatbotStatusWebhook = z.object({
     .object({
       first_name: text(200).optional(),
       last_name: text(200).optional(),
-      email: z.email().max(320).optional(),
+      email: emailField.optional(),
       phone: phoneField.optional(),
     })
     .optional(),

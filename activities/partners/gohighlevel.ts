@@ -6,6 +6,7 @@
 import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { importRecord, wonAsWon } from '../../shared/imports';
+import { emailField } from '../../shared/contact';
 import { toCanonical, type LeadStatus } from '../../shared/lifecycle';
 import {
   PartnerError,
@@ -130,7 +131,7 @@ export const GoHighLevelWebhook = z
     timestamp: isoTime,
     id: text(100).optional(),
     contactId: text(100).optional(),
-    email: z.email().max(320).nullish(),
+    email: emailField.nullish(),
     phone: text(40).nullish(),
     firstName: text(200).nullish(),
     lastName: text(200).nullish(),
@@ -282,9 +283,8 @@ interface GhlSettings {
 const GHL_STATUSES = ['open', 'won', 'lost', 'abandoned'];
 
 /**
- * Tokens got by refreshing, per integration and credentials (changed credentials never reuse an old token), for
- * this process. GoHighLevel rotates the refresh token on every refresh, so the newest one is kept here too
- * (docs/partners/gohighlevel.md: persisting it needs a credentials-update hook the adapter interface lacks).
+ * Tokens got by refreshing, for connections without a credential store (an adapter called outside a worker):
+ * per integration and credentials, for this process. With a store, the rotated tokens are stored instead.
  */
 const refreshedTokens = new Map<string, TokenSet>();
 
@@ -295,21 +295,17 @@ function ghlSettings(connection: PartnerConnection, needs: { pipeline: boolean }
   const cacheKey = `${connection.integrationId}/${createHash('sha256')
     .update([access_token, client_id, refresh_token].join('\n'))
     .digest('base64url')}`;
+  const remembered = connection.credentialStore ? undefined : refreshedTokens.get(cacheKey);
   const tokens = new TokenSession(
     'gohighlevel',
     {
-      accessToken: refreshedTokens.get(cacheKey)?.accessToken ?? access_token,
+      accessToken: remembered?.accessToken ?? access_token,
       refresh:
         client_id && client_secret && refresh_token
-          ? () =>
-              refreshAccessToken(connection, base, {
-                client_id,
-                client_secret,
-                refresh_token: refreshedTokens.get(cacheKey)?.refreshToken ?? refresh_token,
-              })
+          ? () => renewTokens(connection, base, { client_id, client_secret }, remembered?.refreshToken)
           : undefined,
       onRefreshed: (set) => {
-        refreshedTokens.set(cacheKey, set);
+        if (!connection.credentialStore) refreshedTokens.set(cacheKey, set);
       },
     },
     'gohighlevel credentials missing: access_token, or client_id, client_secret and refresh_token',
@@ -319,6 +315,42 @@ function ghlSettings(connection: PartnerConnection, needs: { pipeline: boolean }
     ...(needs.pipeline && !config.pipeline_id ? ['pipeline_id'] : []),
   ]);
   return { config, base, locationId: config.location_id!, tokens };
+}
+
+/**
+ * New tokens. GoHighLevel rotates the refresh token at every refresh, so with a credential store the refresh runs
+ * under the integration's lock and the rotated token is stored (sealed) in that transaction, before it is used:
+ * a worker restart continues with it, and a concurrent attempt takes the tokens this one stored instead of
+ * spending the old refresh token again.
+ */
+async function renewTokens(
+  connection: PartnerConnection,
+  base: string,
+  app: { client_id: string; client_secret: string },
+  rememberedRefreshToken: string | undefined,
+): Promise<TokenSet> {
+  const loaded = connection.credentials;
+  const store = connection.credentialStore;
+  if (!store) {
+    return refreshAccessToken(connection, base, {
+      ...app,
+      refresh_token: rememberedRefreshToken ?? loaded.refresh_token!,
+    });
+  }
+  const stored = await store.rotate(async (current) => {
+    // Refreshed by another attempt since this one read the credentials: its tokens are the newest.
+    if (current.access_token && current.access_token !== loaded.access_token) return current;
+    const set = await refreshAccessToken(connection, base, {
+      ...app,
+      refresh_token: current.refresh_token ?? loaded.refresh_token!,
+    });
+    return {
+      ...current,
+      access_token: set.accessToken,
+      refresh_token: set.refreshToken ?? current.refresh_token!,
+    };
+  });
+  return { accessToken: stored.access_token!, refreshToken: stored.refresh_token };
 }
 
 /** GoHighLevel's error text: `message` (a string, or an array of field messages on 422), else OAuth's. */

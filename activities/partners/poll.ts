@@ -23,7 +23,8 @@ import {
 import { getProperty } from '../../data/workspaces';
 import { PartnerError } from './http';
 import { partnerAdapter } from './index';
-import type { FetchResult, InboundEvent, PartnerAdapter, PartnerConnection } from './types';
+import { partnerConnection } from './connection';
+import type { FetchResult, InboundEvent } from './types';
 
 export interface PollDeps {
   pool: pg.Pool;
@@ -89,7 +90,7 @@ export async function pollIntegration(deps: PollDeps, args: PollArgs): Promise<P
   const info = Context.current().info;
   // Activities of a workflow always have one; the fallback keeps keys unique for a standalone activity.
   const run = info.workflowExecution ?? { workflowId: `activity/${info.activityId}`, runId: '' };
-  const connection = connectionOf(integration, adapter, deps);
+  const connection = partnerConnection(integration, adapter, deps);
   const delivery: DeliveryDeps = {
     pool: deps.pool,
     temporal: deps.temporal,
@@ -183,33 +184,6 @@ async function partnerFailure(
       );
   }
   return { ...emptyResult('failed', error.message) };
-}
-
-/** Where a partner call for this integration goes and with what: its validated config and opened credentials. */
-export function connectionOf(
-  integration: IntegrationWithSecrets,
-  adapter: PartnerAdapter,
-  deps: { fetch?: typeof fetch; partnerTimeoutMs?: number },
-): PartnerConnection {
-  return {
-    integrationId: integration.id,
-    workspaceId: integration.workspace_id,
-    propertyId: integration.property_id ?? undefined,
-    config: validatedConfig(adapter.integration.config, integration.config),
-    credentials: integration.credentials,
-    timeoutMs: deps.partnerTimeoutMs,
-    fetch: deps.fetch,
-  };
-}
-
-/** The config as the adapter's schema reads it (defaults filled in); as stored when it no longer validates. */
-function validatedConfig(
-  schema: { safeParse(value: unknown): { success: boolean; data?: unknown } } | undefined,
-  config: Record<string, unknown>,
-): Record<string, unknown> {
-  if (!schema) return config;
-  const parsed = schema.safeParse(config);
-  return parsed.success ? (parsed.data as Record<string, unknown>) : config;
 }
 
 /**

@@ -8,9 +8,11 @@ import { idempotencyKey } from '../../shared/ids';
 import type { LeadStatus, PartnerName } from '../../shared/lifecycle';
 import { loadIntegrationSecrets } from '../../data/integrations';
 import { withTransaction } from '../../data/pool';
+import { sameStage } from './adConversions';
 import { PartnerError } from './http';
 import { partnerAdapter } from './index';
-import type { PartnerConnection, PartnerLead, PushResult } from './types';
+import { partnerConnection } from './connection';
+import type { PartnerLead, PushResult } from './types';
 
 export interface PushDeps {
   pool: pg.Pool;
@@ -59,6 +61,9 @@ interface LeadRow {
   source: string;
   created_at: Date;
   status_reason: string | null;
+  custom_data: Record<string, unknown>;
+  external_ids: Record<string, string>;
+  conversion_value: number | null;
 }
 
 export async function pushStatusToPartner(deps: PushDeps, args: PushArgs): Promise<PushAnswer> {
@@ -106,16 +111,21 @@ export async function pushStatusToPartner(deps: PushDeps, args: PushArgs): Promi
     createdAt: lead.created_at.toISOString(),
     externalId: external.rows[0]?.external_id,
     createdByUs: external.rows[0]?.created_by_us ?? false,
+    externalIds: lead.external_ids,
+    customData: lead.custom_data,
+    ...(lead.conversion_value !== null ? { conversionValue: lead.conversion_value } : {}),
   };
-  const connection: PartnerConnection = {
-    integrationId: integration.id,
-    workspaceId: args.workspaceId,
-    propertyId: integration.property_id ?? undefined,
-    config: integration.config,
-    credentials: integration.credentials,
-    timeoutMs: deps.partnerTimeoutMs,
-    fetch: deps.fetch,
-  };
+  // Conversions to ad platforms go once per lead and stage, whatever journey or event reaches it again.
+  if (adapter.outbound.oncePerStage) {
+    const sent = await earlierSuccess(deps.pool, sync, args);
+    if (sent) {
+      return finish(deps, sync, args, {
+        outcome: 'skipped',
+        detail: `already sent for this lead (sync ${sent})`,
+      });
+    }
+  }
+  const connection = partnerConnection(integration, adapter, deps);
 
   let result: PushResult;
   try {
@@ -167,6 +177,7 @@ export async function pushStatusToPartner(deps: PushDeps, args: PushArgs): Promi
           externalId: result.externalId,
           createdRecord: result.createdRecord,
           readBack: result.readBack,
+          response: result.response,
         },
         integration.id,
       );
@@ -214,6 +225,7 @@ interface Finish {
   externalId?: string;
   createdRecord?: boolean;
   readBack?: 'confirmed' | 'not_supported';
+  response?: Record<string, unknown>;
   /** The staff task kind; failed and conflict outcomes open one by default. */
   task?: string;
 }
@@ -237,7 +249,7 @@ async function finish(
       `UPDATE partner_syncs
           SET outcome = $2, response_code = COALESCE($3, response_code), error = $4, external_id = $5,
               read_back = $6, integration_id = COALESCE($7, integration_id), attempts = attempts + 1,
-              finished_at = now(), updated_at = now()
+              response = COALESCE($8, response), finished_at = now(), updated_at = now()
         WHERE id = $1 AND outcome = 'pending'`,
       [
         sync.id,
@@ -247,6 +259,7 @@ async function finish(
         result.externalId ?? null,
         result.readBack ?? null,
         integrationId ?? null,
+        result.response ? JSON.stringify(result.response) : null,
       ],
     );
     if ((updated.rowCount ?? 0) === 0) return false;
@@ -303,12 +316,30 @@ async function loadSync(pool: pg.Pool, args: PushArgs): Promise<SyncRow | undefi
 async function loadLead(pool: pg.Pool, args: PushArgs, causationId: string): Promise<LeadRow | undefined> {
   const { rows } = await pool.query<LeadRow>(
     `SELECT l.id, l.property_id, l.first_name, l.last_name, l.email, l.phone, l.message, l.source, l.created_at,
+            l.custom_data,
             (SELECT h.reason FROM status_history h
-              WHERE h.lead_id = l.id AND h.event_id = $3 AND h.entry_type = 'applied' LIMIT 1) AS status_reason
+              WHERE h.lead_id = l.id AND h.event_id = $3 AND h.entry_type = 'applied' LIMIT 1) AS status_reason,
+            COALESCE((SELECT jsonb_object_agg(x.partner, x.external_id) FROM lead_external_ids x WHERE x.lead_id = l.id),
+                     '{}'::jsonb) AS external_ids,
+            (SELECT c.conversion_value FROM conversions c
+              WHERE c.lead_id = l.id AND c.conversion_value IS NOT NULL
+              ORDER BY c.converted_at DESC, c.created_at DESC LIMIT 1) AS conversion_value
        FROM leads l WHERE l.workspace_id = $1 AND l.id = $2`,
     [args.workspaceId, args.leadId, causationId],
   );
   return rows[0];
+}
+
+/** A push of the same stage to this partner that already succeeded for the lead (its id), if any. */
+async function earlierSuccess(pool: pg.Pool, sync: SyncRow, args: PushArgs): Promise<string | undefined> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT id FROM partner_syncs
+      WHERE workspace_id = $1 AND lead_id = $2 AND partner = $3 AND status = ANY($4) AND outcome = 'success'
+        AND id <> $5
+      ORDER BY created_at LIMIT 1`,
+    [args.workspaceId, args.leadId, sync.partner, sameStage(sync.status), sync.id],
+  );
+  return rows[0]?.id;
 }
 
 /** The integration a lead's pushes to a partner go to: its property's, else the workspace-wide one. */

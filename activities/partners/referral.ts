@@ -5,6 +5,7 @@
 // page. The contract is docs/partners/apfm.md; each partner differs only in its status words.
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
+import { emailField } from '../../shared/contact';
 import { toCanonical, type PartnerName } from '../../shared/lifecycle';
 import { PartnerError, joinUrl, jsonOf, partnerRequest, type PartnerResponse } from './http';
 import {
@@ -36,7 +37,7 @@ export type ReferralPartner = PartnerName & ('apfm' | 'caring');
 const person = z.object({
   first_name: text(200).optional(),
   last_name: text(200).optional(),
-  email: z.email().max(320).optional(),
+  email: emailField.optional(),
   phone: text(40).optional(),
 });
 
@@ -56,9 +57,7 @@ const referralFields = {
       age: z.number().int().min(0).max(130).optional(),
     })
     .optional(),
-  advisor: z
-    .object({ name: text(200), email: z.email().max(320).optional(), phone: text(40).optional() })
-    .optional(),
+  advisor: z.object({ name: text(200), email: emailField.optional(), phone: text(40).optional() }).optional(),
   care_type: text(100).optional(),
   budget_monthly: z.number().min(0).max(1_000_000).optional(),
   move_in_timeframe: text(100).optional(),

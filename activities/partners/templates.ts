@@ -13,6 +13,7 @@ export const TEMPLATE_CATEGORIES = [
   'calls',
   'messaging',
   'web',
+  'ads',
 ] as const;
 export type TemplateCategory = (typeof TEMPLATE_CATEGORIES)[number];
 
@@ -97,6 +98,24 @@ export const TEMPLATES: Record<PartnerName, TemplateInfo> = {
     category: 'web',
     description: 'Leads from Facebook lead forms, fetched by their leadgen id when Facebook notifies us.',
   },
+  google_calendar: {
+    name: 'Google Calendar',
+    category: 'scheduling',
+    description:
+      "Busy time from the property's tour calendars (free/busy): self-scheduled tours are only offered when staff are free.",
+  },
+  meta_capi: {
+    name: 'Meta Conversions API',
+    category: 'ads',
+    description:
+      'Inquiries, tours and move-ins or leases sent back to Meta as conversions (Lead, Schedule, Purchase with value), once per lead and stage.',
+  },
+  ga4: {
+    name: 'Google Analytics 4',
+    category: 'ads',
+    description:
+      'Conversions sent to GA4 through the Measurement Protocol with the client_id the web form passed in, once per lead and stage.',
+  },
 };
 
 export type WebhookSecretKind = 'generated' | 'credential' | 'none';
@@ -106,6 +125,8 @@ export interface TemplateCapabilities {
   push_status: boolean;
   polling: boolean;
   test_connection: boolean;
+  /** Busy time for tour self-scheduling (calendars). */
+  availability: boolean;
 }
 
 /** The workspace-independent part of a template, as the API answers it. */
@@ -130,7 +151,10 @@ export function capabilitiesOf(adapter: PartnerAdapter | undefined): TemplateCap
     webhooks: adapter?.inbound !== undefined,
     push_status: adapter?.outbound !== undefined,
     polling: typeof adapter?.outbound?.fetchNew === 'function',
-    test_connection: typeof adapter?.outbound?.testConnection === 'function',
+    test_connection:
+      typeof adapter?.outbound?.testConnection === 'function' ||
+      typeof adapter?.calendar?.testConnection === 'function',
+    availability: adapter?.calendar !== undefined,
   };
 }
 

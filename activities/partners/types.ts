@@ -39,6 +39,7 @@ export interface InboundContext {
 
 export type {
   InboundEvent,
+  InboundFetch,
   InboundLeadEvent,
   InboundRecord,
   InquiryContact,
@@ -60,6 +61,11 @@ export interface InboundAdapter {
    * 422) and maps it to inbox events.
    */
   parse(request: InboundRequest, context: InboundContext): InboundEvent[];
+  /**
+   * Completes an event that carries ids only (`event.fetch`): fetches the rest from the partner and answers the
+   * event with it. Throws a PartnerError: retryable (tried again) or final (delivered without, staff told).
+   */
+  complete?(event: InboundEvent, connection: PartnerConnection): Promise<InboundEvent>;
   /** A GET subscription handshake (Facebook's hub.challenge): the text to echo, or throws. */
   handshake?(request: InboundRequest, secrets: InboundSecrets): string;
   /** The success body, when not our JSON. */
@@ -88,6 +94,20 @@ export interface PartnerConnection {
   timeoutMs?: number;
   /** The HTTP client (the egress-guarded fetch unless a test passes another). */
   fetch?: typeof fetch;
+  /** The integration's stored credentials, for partners that rotate them; absent where nothing is stored yet. */
+  credentialStore?: CredentialStore;
+}
+
+/**
+ * Stored credentials that a partner rotates (GoHighLevel's refresh token changes at every refresh). `rotate`
+ * holds the integration's row lock, hands `update` the newest stored credentials and stores (sealed) what it
+ * answers in the same transaction: a rotated token is kept before it is used, and two workers never spend the
+ * same refresh token.
+ */
+export interface CredentialStore {
+  rotate(
+    update: (stored: Record<string, string>) => Promise<Record<string, string>>,
+  ): Promise<Record<string, string>>;
 }
 
 /** The lead as a partner may see it. */
@@ -103,6 +123,12 @@ export interface PartnerLead {
   createdAt: string;
   /** The partner's id of this lead's record, when known. */
   externalId?: string;
+  /** Every partner's id of the lead (e.g. the Facebook leadgen id a conversion names). */
+  externalIds?: Record<string, string>;
+  /** What the lead's forms and partners passed in (custom_data), e.g. ad-platform attribution. */
+  customData?: Record<string, unknown>;
+  /** The value of the lead's latest logged conversion (seed 004), for conversions that carry a value. */
+  conversionValue?: number;
   /**
    * True when leadrelay created the partner's record. Contact fields are written only over such records or
    * after a match check (ResMan's field pitfall: merging mismatched contacts overwrote residents' names).
@@ -135,6 +161,8 @@ export type PushResult =
       /** The push created the partner's record (it is ours: contact fields may be written later). */
       createdRecord?: boolean;
       readBack: 'confirmed' | 'not_supported';
+      /** What was sent and what the partner answered, kept on the sync row (e.g. a conversion and its receipt). */
+      response?: Record<string, unknown>;
     }
   /** The partner answered 2xx but reading back shows the write changed nothing: a staff task, not a success. */
   | { outcome: 'not_applied'; code: number; externalId?: string; detail: string }
@@ -167,8 +195,13 @@ export interface FetchResult {
 export interface OutboundAdapter {
   /** Writes the lead's status, creating or finding the partner's record first when `externalId` is unknown. */
   pushStatus(connection: PartnerConnection, push: StatusPush): Promise<PushResult>;
-  /** Creates or updates the partner's record of the lead; answers its id. */
-  upsertLead(connection: PartnerConnection, lead: PartnerLead): Promise<Upserted>;
+  /**
+   * Each stage is sent once per lead (conversions to ad platforms): a stage the lead reaches again, in this journey
+   * or a later one, is skipped once a push of it succeeded.
+   */
+  oncePerStage?: boolean;
+  /** Creates or updates the partner's record of the lead; answers its id (partners that keep records). */
+  upsertLead?(connection: PartnerConnection, lead: PartnerLead): Promise<Upserted>;
   /** Changes since `cursor` (undefined: the configured look-back), for partners polled by a Schedule. */
   fetchNew?(connection: PartnerConnection, cursor: string | undefined, now: Date): Promise<FetchResult>;
   /** A cheap authenticated read proving base URL and credentials work; throws a PartnerError otherwise. */
@@ -188,6 +221,17 @@ export interface LeadListPage {
   cursor?: string;
 }
 
+/** Availability calendars (Google Calendar): the busy time that tour slots must avoid. */
+export interface CalendarAdapter {
+  /** Busy intervals between two ISO times; throws a PartnerError like outbound calls. */
+  freeBusy(
+    connection: PartnerConnection,
+    range: { from: string; to: string },
+  ): Promise<{ start: string; end: string }[]>;
+  /** A cheap authenticated read proving base URL and credentials work. */
+  testConnection(connection: PartnerConnection): Promise<{ detail: string }>;
+}
+
 export interface PartnerAdapter {
   partner: PartnerName;
   /** What creating an integration for this partner needs. */
@@ -198,4 +242,5 @@ export interface PartnerAdapter {
   };
   inbound?: InboundAdapter;
   outbound?: OutboundAdapter;
+  calendar?: CalendarAdapter;
 }

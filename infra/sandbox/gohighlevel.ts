@@ -68,6 +68,8 @@ export interface GhlSandbox extends PartnerSandbox {
   seedOpportunity(input: Partial<GhlSandboxOpportunity> & { contactId: string }): GhlSandboxOpportunity;
   /** How many refreshes the OAuth endpoint granted. */
   refreshes: number;
+  /** The one refresh token the OAuth endpoint takes now (each refresh rotates it). */
+  currentRefreshToken: string;
 }
 
 const STATUSES = ['open', 'won', 'lost', 'abandoned'];
@@ -405,6 +407,7 @@ export async function startGoHighLevelSandbox(options: GhlSandboxOptions = {}): 
     contacts,
     opportunities,
     refreshes: 0,
+    currentRefreshToken: refreshToken,
     expireTokens() {
       tokens.clear();
     },
@@ -452,5 +455,6 @@ export async function startGoHighLevelSandbox(options: GhlSandboxOptions = {}): 
   });
   // A live count (Object.assign would have copied a getter's value once).
   Object.defineProperty(ghl, 'refreshes', { get: () => refreshes, enumerable: true });
+  Object.defineProperty(ghl, 'currentRefreshToken', { get: () => refreshToken, enumerable: true });
   return ghl;
 }

@@ -14,6 +14,7 @@ import { adminEndpoints } from './routes/admin';
 import { analyticsEndpoints } from './routes/analytics';
 import { codecCors, codecEndpoints, uiOrigins } from './routes/codec';
 import { conversionEndpoints } from './routes/conversions';
+import { emailLinkEndpoints } from './routes/emailLinks';
 import { eventEndpoints } from './routes/events';
 import { importEndpoints } from './routes/imports';
 import { inboxEndpoints } from './routes/inbox';
@@ -21,6 +22,8 @@ import { integrationEndpoints } from './routes/integrations';
 import { leadEndpoints } from './routes/leads';
 import { notificationEndpoints } from './routes/notifications';
 import { referralFeeEndpoints } from './routes/referralFees';
+import { sequenceEndpoints } from './routes/sequences';
+import { tourEndpoints } from './routes/tours';
 import { unsubscribeEndpoints } from './routes/unsubscribe';
 import { webhookEndpointEndpoints } from './routes/webhookEndpoints';
 import { whatIfEndpoints } from './routes/whatif';
@@ -82,7 +85,9 @@ export function createApiApp(deps: ApiDeps): Express {
     ...referralFeeEndpoints(deps.pool),
     ...webhookEndpointEndpoints(deps),
     // Prospects follow this link from email: signed, no API key.
-    ...unsubscribeEndpoints(deps.pool, deps.keyRing),
+    ...unsubscribeEndpoints(deps),
+    // Sequence email's open pixel and tracked links: signed, no API key.
+    ...emailLinkEndpoints(deps),
     ...notificationEndpoints(deps),
     ...workflowRuleEndpoints(deps.pool),
     ...whatIfEndpoints(deps),
@@ -94,6 +99,8 @@ export function createApiApp(deps: ApiDeps): Express {
       maxBytes: deps.imports?.maxBytes ?? 64 * 1024 * 1024,
       batchSize: deps.imports?.batchSize,
     }),
+    ...sequenceEndpoints(deps),
+    ...tourEndpoints(deps),
   ]);
   app.use('/app', webAppFiles(deps.webDist));
   app.use('/api/v1', ...apiKeyFallback(deps.pool));

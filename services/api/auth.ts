@@ -3,7 +3,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type pg from 'pg';
-import { countRequest, RATE_WINDOW_SECONDS } from '../../data/rateLimits';
+import { countRequest, RATE_WINDOW_SECONDS, type RateBucket } from '../../data/rateLimits';
 import { findApiKey, type ApiKeyOwner, type Permission } from '../../data/workspaces';
 import { AppError } from '../../shared/errors';
 import type { Endpoint } from '../common/endpoints';
@@ -41,11 +41,19 @@ function authenticate(pool: pg.Pool): RequestHandler {
   };
 }
 
-/** Counts the request against the workspace's hourly limit, with the IETF RateLimit headers; 429 past it. */
+/** The header the dashboard's requests carry, so staff using the app spend its budget, not the integrations'. */
+export const CLIENT_HEADER = 'x-leadrelay-client';
+
+function bucketOf(req: Request): RateBucket {
+  return req.get(CLIENT_HEADER) === 'dashboard' ? 'dashboard' : 'api';
+}
+
+/** Counts the request against its budget's hourly limit, with the IETF RateLimit headers; 429 past it. */
 function rateLimit(pool: pg.Pool): RequestHandler {
   return (req, res, next) => {
     const { workspaceId } = principal(req);
-    countRequest(pool, workspaceId).then(({ limit, requests, resetSeconds }) => {
+    const bucket = bucketOf(req);
+    countRequest(pool, workspaceId, bucket).then(({ limit, requests, resetSeconds }) => {
       if (!Number.isFinite(limit)) return next();
       res.setHeader('RateLimit-Limit', String(limit));
       res.setHeader('RateLimit-Remaining', String(Math.max(0, limit - requests)));
@@ -56,6 +64,7 @@ function rateLimit(pool: pg.Pool): RequestHandler {
       next(
         new AppError('rate_limited', `rate limit of ${limit} requests per hour reached; retry later`, {
           limit,
+          budget: bucket,
           window_seconds: RATE_WINDOW_SECONDS,
           retry_after: resetSeconds,
         }),

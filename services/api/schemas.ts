@@ -30,6 +30,12 @@ export function csvList<const T extends readonly [string, ...string[]]>(values: 
     .meta({ description: `comma-separated: ${values.join(', ')}` });
 }
 
+/** `?format=` of a list: json (a page, the default), or csv / xlsx (every row the filters select, streamed). */
+export const exportFormat = z
+  .enum(['json', 'csv', 'xlsx'])
+  .optional()
+  .meta({ description: 'json (default: a page), csv or xlsx (every row the filters select, streamed)' });
+
 export const ErrorBody = z
   .object({
     error: z.object({

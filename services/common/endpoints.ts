@@ -16,6 +16,8 @@ export interface ResponseSpec {
   schema?: z.ZodType;
   /** Also answers text/csv when asked with Accept: text/csv. */
   csv?: boolean;
+  /** Also answers an Excel workbook with `?format=xlsx` (a list's export). */
+  xlsx?: boolean;
   /** The body is an HTML page. */
   html?: boolean;
 }

@@ -27,5 +27,6 @@ export function channelsFromConfig(config: Config): Omit<ActivityDeps, 'pool'> {
     },
     defaultSlackWebhookUrl: config.SLACK_WEBHOOK_URL,
     apiUrl: urls.api,
+    ingestUrl: urls.ingest,
   };
 }

@@ -3,8 +3,16 @@
 // as the update validator, so it imports nothing but the lifecycle table, the journey types and the ids.
 import { journeyEffectKey } from '../ids';
 import { statusTemplate } from '../notifications/templates';
+import { localMinutes } from './localTime';
 import { conditionsHold } from './rules';
 import { importedPath, lastActivityOf, overdueAtImport } from './imported';
+import {
+  FINISHED_ENROLMENTS_KEPT,
+  activeEnrolments,
+  statusEnds,
+  type Enrolment,
+  type TriggerMoment,
+} from './sequences';
 import {
   STAGE_RANK,
   STATUS_PRIORITY,
@@ -62,6 +70,8 @@ interface Step {
   /** Rule actions run so far, and how deep in rule-driven moves we are (a rule's move runs no rules). */
   readonly actionsFired: string[];
   ruleDepth: number;
+  /** Moments that may enrol the lead in sequences. */
+  readonly triggers: TriggerMoment[];
 }
 
 const APPLIED: Verdict = { outcome: 'applied' };
@@ -102,9 +112,7 @@ export function decide(state: JourneyState, event: LeadEvent, policy: JourneyPol
   if (state.seenEventIds.includes(event.eventId)) return { outcome: 'duplicate', state, effects: [] };
   // The lead came back after its journey ended: the shell starts the next journey and replays this event
   // there, so this journey must not remember the id (the replay would be taken for a duplicate).
-  if (event.kind === 'inquiry' && isTerminal(state.status)) {
-    return { outcome: 'new_journey', state, effects: [] };
-  }
+  if (event.kind === 'inquiry' && isTerminal(state.status)) return newJourney(state, event, policy, now);
 
   const isFirstEvent = state.counters.events === 0;
   const step: Step = {
@@ -115,12 +123,34 @@ export function decide(state: JourneyState, event: LeadEvent, policy: JourneyPol
     effects: [],
     actionsFired: [],
     ruleDepth: 0,
+    triggers: [],
   };
   const verdict = handle(step, event, isFirstEvent);
   const decision: Decision = { outcome: verdict.outcome, state: step.state, effects: step.effects };
   if (step.actionsFired.length > 0) decision.actionsFired = step.actionsFired;
   if (verdict.refusal) decision.refusal = verdict.refusal;
+  if (step.triggers.length > 0) decision.triggers = step.triggers;
   return decision;
+}
+
+/**
+ * The next journey opens in a fresh run, which knows nothing of this one's sequences: they end here, and this
+ * journey does not remember the inquiry (the next one replays it).
+ */
+function newJourney(state: JourneyState, event: LeadEvent, policy: JourneyPolicy, now: string): Decision {
+  if (activeEnrolments(state.enrolments).length === 0) return { outcome: 'new_journey', state, effects: [] };
+  const step: Step = {
+    event,
+    policy,
+    now,
+    state: { ...state, enrolments: [...(state.enrolments ?? [])] },
+    effects: [],
+    actionsFired: [],
+    ruleDepth: 0,
+    triggers: [],
+  };
+  leaveSequences(step, 'exited', 'new inquiry: the next journey began', () => true);
+  return { outcome: 'new_journey', state: step.state, effects: step.effects };
 }
 
 function handle(step: Step, event: LeadEvent, isFirstEvent: boolean): Verdict {
@@ -138,6 +168,18 @@ function handle(step: Step, event: LeadEvent, isFirstEvent: boolean): Verdict {
       return onTourCancelled(step, event);
     case 'call':
       return onCall(step, event);
+    case 'sequence_enrol':
+      return onSequenceEnrol(step, event);
+    case 'sequence_step':
+      return onSequenceStep(step, event);
+    case 'sequence_stop':
+      leaveSequences(step, 'stopped', event.reason ?? 'stopped by staff', (e) => e.id === event.enrolmentId);
+      return RECORDED;
+    case 'email_engaged':
+      return RECORDED;
+    case 'email_opt_out':
+      leaveSequences(step, 'exited', 'unsubscribed from email', () => true);
+      return RECORDED;
     case 'note':
       state.counters.notes += 1;
       return RECORDED;
@@ -146,11 +188,14 @@ function handle(step: Step, event: LeadEvent, isFirstEvent: boolean): Verdict {
       return RECORDED;
     case 'sms_opt_out':
       state.smsOptedOut = true;
+      leaveSequences(step, 'exited', 'replied STOP', () => true);
       return RECORDED;
     case 'sms_opt_in':
       state.smsOptedOut = false;
       return RECORDED;
     case 'sms_received':
+      leadReplied(step, 'replied by SMS');
+      return RECORDED;
     case 'sms_delivery':
       return RECORDED;
     case 'facts_changed':
@@ -241,11 +286,14 @@ function onInquiry(step: Step, event: EventOf<'inquiry'>, isFirstEvent: boolean)
       source: state.source,
       occurred_at: step.now,
     });
+    step.triggers.push({ event: 'inquiry', source: state.source });
     return APPLIED;
   }
   // Every touch is kept; the first source stays the attributed one.
   const label = leadSourceLabel(event.source, event.channel);
   if (!state.sources.includes(label)) state.sources.push(label);
+  // The lead wrote to us again: for a nurture sequence, that is an answer.
+  leadReplied(step, `wrote again through ${label}`);
   return RECORDED;
 }
 
@@ -341,12 +389,15 @@ function onTourCancelled(step: Step, event: EventOf<'tour_cancelled'>): Verdict 
   // was reachable enough to book a tour.
   const reason = event.reason ?? (event.noShow ? 'tour no-show' : 'tour cancelled');
   applyStatus(step, 'qualified', reason, event.noShow ? { no_show: true } : undefined);
+  if (event.noShow) step.triggers.push({ event: 'no_show' });
   return APPLIED;
 }
 
 function onCall(step: Step, event: EventOf<'call'>): Verdict {
   const { state, policy } = step;
   state.counters.calls += 1;
+  if (event.direction === 'inbound') leadReplied(step, 'inbound call', (e) => e.exitOn.call);
+  else if (event.answered) leaveSequences(step, 'exited', 'answered outbound call', (e) => e.exitOn.call);
   if (
     event.answered &&
     state.status === 'new' &&
@@ -392,11 +443,10 @@ function onImported(step: Step, event: EventOf<'imported'>, isFirstEvent: boolea
 function runRules(step: Step, status: LeadStatus, context: Record<string, unknown> | undefined): void {
   const { state, policy, now } = step;
   if (step.ruleDepth > 0) return;
-  const local = new Date(Date.parse(now) + (policy.utcOffsetMinutes ?? 0) * 60_000);
   const facts = {
     leadScore: state.leadScore ?? 0,
     source: state.source,
-    localMinutes: local.getUTCHours() * 60 + local.getUTCMinutes(),
+    localMinutes: ruleClock(policy, now),
     context: { ...(step.event.kind === 'status_change' ? step.event.context : {}), ...context },
   };
   for (const rule of policy.rules ?? []) {
@@ -464,6 +514,13 @@ function runRules(step: Step, status: LeadStatus, context: Record<string, unknow
   }
 }
 
+/** Local time for time_of_day conditions: from the zone's name; runs from before it kept a fixed UTC offset. */
+function ruleClock(policy: JourneyPolicy, now: string): number {
+  if (policy.timeZone !== undefined) return localMinutes(now, policy.timeZone);
+  const local = new Date(Date.parse(now) + (policy.utcOffsetMinutes ?? 0) * 60_000);
+  return local.getUTCHours() * 60 + local.getUTCMinutes();
+}
+
 /** What each follow-up does when its deadline comes; the deadlines themselves are planned in followUps.ts. */
 function onDeadlineFired(step: Step, event: EventOf<'deadline_fired'>): Verdict {
   const { state } = step;
@@ -528,10 +585,156 @@ function onDeadlineFired(step: Step, event: EventOf<'deadline_fired'>): Verdict 
   } else if (event.name === 'no_show') {
     notify('prospect', 'no_show_follow_up', 'medium');
     alert('tour_no_show');
+    step.triggers.push({ event: 'no_show' });
   } else if (event.name === 'stale') {
     notify('staff', 'stale_lead_nudge', 'medium');
   }
   return RECORDED;
+}
+
+// ---- nurture sequences ----
+
+function onSequenceEnrol(step: Step, event: EventOf<'sequence_enrol'>): Verdict {
+  const { state, now } = step;
+  if (state.status !== event.atStatus) return UNCHANGED;
+  const active = new Set(activeEnrolments(state.enrolments).map((e) => e.sequenceId));
+  let enrolled = 0;
+  for (const match of event.enrolments) {
+    // Already in that sequence: a second trigger does not restart it.
+    if (active.has(match.sequenceId)) continue;
+    active.add(match.sequenceId);
+    const enrolment: Enrolment = {
+      id: match.enrolmentId,
+      sequenceId: match.sequenceId,
+      state: 'active',
+      step: 0,
+      nextAt: new Date(Date.parse(now) + match.firstWaitMinutes * 60_000).toISOString(),
+      exitOn: match.exitOn,
+      enrolledStatus: state.status,
+      enrolledAt: now,
+      trigger: match.trigger,
+      revision: 1,
+    };
+    state.enrolments = [...(state.enrolments ?? []), enrolment];
+    recordEnrolment(step, enrolment);
+    enrolled += 1;
+  }
+  trimEnrolments(state);
+  return enrolled > 0 ? RECORDED : UNCHANGED;
+}
+
+/** A step came due: send it through the one notification path, then wait for the next or finish. */
+function onSequenceStep(step: Step, event: EventOf<'sequence_step'>): Verdict {
+  const { state } = step;
+  const current = activeEnrolments(state.enrolments).find((e) => e.id === event.enrolmentId);
+  // Moved on, stopped, or a step already taken (a replayed timer): nothing to do.
+  if (!current || current.step !== event.step || current.nextAt !== event.fireAt) return UNCHANGED;
+  const definition = event.definition;
+  if (!definition) {
+    const gone = event.gone ?? 'the sequence no longer exists';
+    leaveSequences(step, event.stopped ? 'stopped' : 'exited', gone, (e) => e.id === current.id);
+    return RECORDED;
+  }
+  step.effects.push({
+    kind: 'notify',
+    key: effectKey(step, 'notify', `sequence:${current.id}:${current.step}`),
+    audience: 'prospect',
+    topic: `sequence:${current.sequenceId}`,
+    recipients: { channel: definition.channel, to: ['prospect'] },
+    template: definition.templateId,
+    priority: 'low',
+    data: {
+      sequence_id: current.sequenceId,
+      enrolment_id: current.id,
+      sequence_step: current.step,
+      status: state.status,
+      tour_at: state.facts.tourAt ?? null,
+    },
+  });
+  const next: Enrolment = {
+    ...current,
+    step: current.step + 1,
+    exitOn: definition.exitOn,
+    revision: current.revision + 1,
+  };
+  if (definition.nextWaitMinutes === null) {
+    next.state = 'completed';
+    delete next.nextAt;
+  } else {
+    next.nextAt = new Date(Date.parse(event.fireAt) + definition.nextWaitMinutes * 60_000).toISOString();
+  }
+  replaceEnrolment(step, next);
+  return RECORDED;
+}
+
+/**
+ * The lead answered (an SMS, a new inquiry, an inbound call): each enrolment that has sent something remembers
+ * the first answer and the step it followed (reply rates), and those whose rules say so end.
+ */
+function leadReplied(
+  step: Step,
+  why: string,
+  ends: (enrolment: Enrolment) => boolean = (e) => e.exitOn.reply,
+): void {
+  // A completed sequence's last message can still be answered: it counts, and ends nothing.
+  const answerable = (step.state.enrolments ?? []).filter(
+    (e) => e.state === 'active' || e.state === 'completed',
+  );
+  for (const enrolment of answerable) {
+    if (enrolment.step === 0 || enrolment.repliedAt !== undefined) continue;
+    const replied: Enrolment = {
+      ...enrolment,
+      repliedAt: step.now,
+      replyStep: enrolment.step - 1,
+      revision: enrolment.revision + 1,
+    };
+    if (enrolment.state === 'active' && ends(enrolment)) {
+      replied.state = 'exited';
+      replied.exitReason = why;
+      delete replied.nextAt;
+    }
+    replaceEnrolment(step, replied);
+  }
+  // Enrolments that sent nothing yet (or were answered before) still end when their rules say so.
+  leaveSequences(step, 'exited', why, ends);
+}
+
+/** Ends the active enrolments that `which` picks, as exited or stopped, with the reason. */
+function leaveSequences(
+  step: Step,
+  state: 'exited' | 'stopped',
+  reason: string,
+  which: (enrolment: Enrolment) => boolean,
+): void {
+  for (const enrolment of activeEnrolments(step.state.enrolments)) {
+    if (!which(enrolment)) continue;
+    const left: Enrolment = { ...enrolment, state, exitReason: reason, revision: enrolment.revision + 1 };
+    delete left.nextAt;
+    replaceEnrolment(step, left);
+  }
+  trimEnrolments(step.state);
+}
+
+function replaceEnrolment(step: Step, enrolment: Enrolment): void {
+  step.state.enrolments = (step.state.enrolments ?? []).map((e) => (e.id === enrolment.id ? enrolment : e));
+  recordEnrolment(step, enrolment);
+}
+
+function recordEnrolment(step: Step, enrolment: Enrolment): void {
+  step.effects.push({
+    kind: 'sequence_enrolment',
+    key: effectKey(step, 'sequence_enrolment', `${enrolment.id}:${enrolment.revision}`),
+    enrolment,
+  });
+}
+
+/** Keeps every active enrolment and the latest finished ones: the state (and continue-as-new) stays small. */
+function trimEnrolments(state: JourneyState): void {
+  const all = state.enrolments ?? [];
+  const finished = all.filter((e) => e.state !== 'active');
+  if (finished.length <= FINISHED_ENROLMENTS_KEPT) return;
+  const dropped = new Set(finished.slice(0, finished.length - FINISHED_ENROLMENTS_KEPT).map((e) => e.id));
+  state.enrolments = all.filter((e) => !dropped.has(e.id));
 }
 
 // ---- the shared moves ----
@@ -577,6 +780,9 @@ function applyStatus(
   recordHistory(step, { type: 'applied', oldStatus: from, newStatus: to, reason, context });
   state.status = to;
   state.statusChangedAt = now;
+  // A lead that moves on leaves its sequences at once; the change may enrol it in others.
+  leaveSequences(step, 'exited', `status ${to}`, (e) => statusEnds(e, to));
+  step.triggers.push({ event: 'status', status: to, ...(reason !== undefined ? { reason } : {}) });
 
   pushToPartners(step, to);
 
@@ -718,15 +924,31 @@ function effectKey(step: Step, kind: Effect['kind'], target: string | number): s
 function beginStep(state: JourneyState, event: LeadEvent, now: string): JourneyState {
   return {
     ...state,
-    // A deadline firing is the journey's own clock, and an import old news, not activity: neither re-arms stale
-    // and auto-lost.
-    updatedAt: event.kind === 'deadline_fired' || event.kind === 'imported' ? state.updatedAt : now,
+    // The journey's own clock, its sequences, an email client fetching a pixel and an import (old news) are not
+    // the lead's activity: they must not re-arm stale and auto-lost.
+    updatedAt: isLeadActivity(event) ? now : state.updatedAt,
     sources: [...state.sources],
     facts: { ...state.facts },
     lastPushed: { ...state.lastPushed },
     seenEventIds: [...state.seenEventIds, event.eventId].slice(-SEEN_EVENT_IDS_LIMIT),
+    ...(state.enrolments ? { enrolments: [...state.enrolments] } : {}),
     counters: { ...state.counters, events: state.counters.events + 1 },
   };
+}
+
+function isLeadActivity(event: LeadEvent): boolean {
+  switch (event.kind) {
+    case 'deadline_fired':
+    case 'imported':
+    case 'sequence_enrol':
+    case 'sequence_step':
+    case 'sequence_stop':
+      return false;
+    case 'email_engaged':
+      return event.action === 'click';
+    default:
+      return true;
+  }
 }
 
 /** Facts merged key by key; an absent (undefined) value in the update keeps what we knew. */

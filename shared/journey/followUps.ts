@@ -1,7 +1,9 @@
 // Follow-up deadlines as a pure function of the journey's state: speed-to-lead, tour reminders, post-tour
-// outcome and no-show, stale nudge, auto-lost and referral-partner response deadlines. The workflow waits
-// for the earliest; a fired deadline comes back through decide() as a `deadline_fired` event.
+// outcome and no-show, stale nudge, auto-lost and referral-partner response deadlines, and each nurture
+// sequence's next step. The workflow waits for the earliest; a fired deadline comes back through decide() as a
+// `deadline_fired` event (a sequence step as a `sequence_step` event).
 import { isTerminal } from '../lifecycle';
+import { activeEnrolments, sequenceDeadlineName } from './sequences';
 import type { FollowUpPolicy, JourneyState, LeadEvent } from './types';
 
 export const DEFAULT_FOLLOW_UP_POLICY: FollowUpPolicy = {
@@ -23,7 +25,8 @@ export type DeadlineName =
   | 'stale'
   | 'auto_lost'
   | `referral_response_${string}`
-  | `rule_${string}`;
+  | `rule_${string}`
+  | `sequence_${string}`;
 
 export interface Deadline {
   name: DeadlineName;
@@ -64,9 +67,14 @@ export function planDeadlines(
   state: JourneyState,
   policy: FollowUpPolicy = DEFAULT_FOLLOW_UP_POLICY,
 ): Deadline[] {
-  if (isTerminal(state.status) || policy.enabled === false) return [];
   const deadlines: Deadline[] = [];
   const add = (name: DeadlineName, fireAt: string) => deadlines.push({ name, fireAt });
+  // A sequence's steps are the enrolment's own: they go on after a final status (a lost lead's win-back).
+  for (const enrolment of activeEnrolments(state.enrolments)) {
+    if (enrolment.nextAt) add(sequenceDeadlineName(enrolment.id), enrolment.nextAt);
+  }
+  // Follow-ups turned off (policy.enabled false) keep no follow-up timer; enrolled sequences still run.
+  if (isTerminal(state.status) || policy.enabled === false) return sorted(deadlines);
 
   const untouched = state.status === 'new' && state.counters.calls === 0;
   if (untouched) {
@@ -92,9 +100,11 @@ export function planDeadlines(
   add('auto_lost', at(state.updatedAt, policy.autoLostDays * DAY));
 
   const fired = new Set(state.firedDeadlines ?? []);
-  return deadlines
-    .filter((deadline) => !fired.has(deadlineKey(deadline)))
-    .sort((a, b) => (a.fireAt < b.fireAt ? -1 : a.fireAt > b.fireAt ? 1 : 0));
+  return sorted(deadlines.filter((deadline) => !fired.has(deadlineKey(deadline))));
+}
+
+function sorted(deadlines: Deadline[]): Deadline[] {
+  return deadlines.sort((a, b) => (a.fireAt < b.fireAt ? -1 : a.fireAt > b.fireAt ? 1 : 0));
 }
 
 /** The deadlines due at `now`, earliest first. */

@@ -30,6 +30,11 @@ export interface PollIntegrationInput {
   workspaceId: string;
 }
 
+/** Input of the fetch that completes one ids-only inbox event before its delivery (`completeInboundEvent`). */
+export interface InboundFetchInput {
+  inboxId: string;
+}
+
 /** Input of one outbound webhook message's delivery (`webhookDelivery`). */
 export interface WebhookDeliveryInput {
   messageId: string;

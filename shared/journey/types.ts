@@ -2,6 +2,7 @@
 // the workflow shell, the activities and the services.
 import type { LeadFacts, LeadStatus, PartnerName, Pipeline, Vertical } from '../lifecycle';
 import type { WorkflowRule } from './rules';
+import type { Enrolment, SequenceExitRules, SequenceStepDefinition, TriggerMoment } from './sequences';
 
 /** Who caused a change: staff, the chatbot, a partner, leadrelay itself, or an API client. */
 export interface FollowUpPolicy {
@@ -75,7 +76,46 @@ export type LeadEventBody =
   /** A follow-up deadline came due (made by the workflow from its own clock; source 'system'). */
   | { kind: 'deadline_fired'; name: string; fireAt: string }
   /** A lead brought in by an import at the stage it reached (shared/journey/imported.ts). */
-  | ({ kind: 'imported' } & ImportedLead);
+  | ({ kind: 'imported' } & ImportedLead)
+  /** Sequences whose trigger matched a moment of this journey (read by an activity; ids made by the workflow). */
+  | {
+      kind: 'sequence_enrol';
+      /** The lead's status when the trigger happened: a lead that moved on since is not enrolled. */
+      atStatus: LeadStatus;
+      enrolments: {
+        enrolmentId: string;
+        sequenceId: string;
+        firstWaitMinutes: number;
+        exitOn: SequenceExitRules;
+        trigger: string;
+      }[];
+    }
+  /**
+   * An enrolment's next step came due. `definition` is the step as the sequence says now; absent when the lead
+   * must leave instead (`gone` says why: the sequence was deleted or paused, or staff stopped the enrolment).
+   */
+  | {
+      kind: 'sequence_step';
+      enrolmentId: string;
+      step: number;
+      fireAt: string;
+      definition?: SequenceStepDefinition;
+      gone?: string;
+      stopped?: boolean;
+    }
+  /** Staff stopped an enrolment. */
+  | { kind: 'sequence_stop'; enrolmentId: string; reason?: string }
+  /** The lead opened a tracked email (pixel) or followed one of its links (signed redirect). */
+  | {
+      kind: 'email_engaged';
+      action: 'open' | 'click';
+      deliveryId: string;
+      enrolmentId?: string;
+      step?: number;
+      url?: string;
+    }
+  /** The lead unsubscribed from email (the signed one-click link). */
+  | { kind: 'email_opt_out' };
 
 /**
  * A lead as an import found it in the system it comes from: its journey starts at `status`, the past recorded as
@@ -113,8 +153,10 @@ export interface JourneyPolicy {
   followUps?: FollowUpPolicy;
   /** Active workflow rules of the lead's workspace and property (seed 001 status_workflow_rules). */
   rules?: WorkflowRule[];
-  /** Offset of the property's (else workspace's) time zone when the run loaded, for time_of_day rules. */
+  /** Offset of the property's (else workspace's) time zone when the run loaded: runs from before `timeZone`. */
   utcOffsetMinutes?: number;
+  /** The property's (else workspace's) IANA time zone: time_of_day rules read local time in it at each decision. */
+  timeZone?: string;
 }
 
 export interface JourneyState {
@@ -142,6 +184,8 @@ export interface JourneyState {
   customDeadlines?: { name: string; fireAt: string; template: string }[];
   /** Deadlines that already fired (`name@fireAt`, bounded): a deadline fires once. */
   firedDeadlines?: string[];
+  /** Nurture sequences this journey enrolled the lead in (active ones, and the latest finished). */
+  enrolments?: Enrolment[];
   /** Next history sequence number of this journey: orders history rows. */
   seq: number;
   counters: { events: number; calls: number; notes: number; conversions: number; tours: number };
@@ -194,7 +238,9 @@ export type Effect =
       template: string;
       priority: 'low' | 'medium' | 'high' | 'urgent';
       data: Record<string, unknown>;
-    };
+    }
+  /** An enrolment as it now is (enrolled, advanced, finished): its row keeps the latest revision. */
+  | { kind: 'sequence_enrolment'; key: string; enrolment: Enrolment };
 
 export type RefusalCode =
   'invalid_transition' | 'missing_fields' | 'unknown_partner_value' | 'status_not_available';
@@ -215,6 +261,8 @@ export interface Decision {
   state: JourneyState;
   effects: Effect[];
   refusal?: Refusal;
+  /** Moments that may enrol the lead in sequences (the shell asks an activity which ones match). */
+  triggers?: TriggerMoment[];
 }
 
 /** The answer of the changeStatus update (seed 001 UpdateStatusResponse). */

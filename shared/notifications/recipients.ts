@@ -66,6 +66,8 @@ export function planTargets(
   /** The preferences that apply (preferencesFor); ignored when the request names its recipients. */
   preferences: readonly Pick<NotificationPreference, 'notification_method' | 'recipients' | 'template_id'>[],
   channels: PlanChannels,
+  /** The templates a preference may name: the built-in ones, and the workspace's own when the worker plans. */
+  templates: Readonly<Record<string, unknown>> = TEMPLATES,
 ): NotificationTarget[] {
   // A prospect who unsubscribed from email gets none; SMS opt-outs are the journey's to apply at send time.
   const prospectAddress = (channel: NotificationMethod) =>
@@ -95,7 +97,7 @@ export function planTargets(
   const chosen: NotificationTarget[] = [];
   for (const rule of rules) {
     for (const recipient of rule.recipients) {
-      const template = rule.template_id && TEMPLATES[rule.template_id] ? rule.template_id : request.template;
+      const template = rule.template_id && templates[rule.template_id] ? rule.template_id : request.template;
       const channel = rule.notification_method;
       if (recipient === 'prospect') {
         const address = prospectAddress(channel);

@@ -415,6 +415,14 @@ describe('the dashboard in a browser', () => {
     const item = page.locator(`[data-testid="feed-item"][data-lead-id="${leadId}"]`);
     await item.waitFor();
     await expect(item.textContent()).resolves.toContain('New lead');
+    // Staff see the person, looked up through the API (the frame itself carries no name).
+    await item.getByTestId('feed-lead-name').getByText('Grace Hopper').waitFor();
+    // The app's requests were counted in its own budget, not in the one integrations rely on.
+    const budgets = await harness.pool.query<{ bucket: string; requests: number }>(
+      'SELECT bucket, sum(requests)::int AS requests FROM api_rate_windows WHERE workspace_id = $1 GROUP BY bucket',
+      [workspace.workspaceId],
+    );
+    expect(budgets.rows.find((row) => row.bucket === 'dashboard')?.requests).toBeGreaterThan(0);
     await shot(page, '02-overview-feed');
   });
 
@@ -477,6 +485,14 @@ describe('the dashboard in a browser', () => {
     await page.getByRole('link', { name: 'Leads' }).click();
     await settled(page, 'Leads');
     await page.locator(`[data-testid="leads-table"] tr[data-lead-id="${leadId}"]`).waitFor();
+    for (const [button, file] of [
+      ['Export leads as CSV', 'leads.csv'],
+      ['Export leads as Excel', 'leads.xlsx'],
+    ] as const) {
+      const exported = page.waitForEvent('download');
+      await page.getByRole('button', { name: button }).click();
+      expect((await exported).suggestedFilename()).toBe(file);
+    }
     await shot(page, '06-leads');
 
     await page.getByRole('link', { name: 'Notifications' }).click();

@@ -1,6 +1,7 @@
 // Conversions (seed 004) over HTTP against the real stack: logging exactly once, the journey event, the
 // contact's conversion state, queries and analytics.
 import { randomUUID } from 'node:crypto';
+import ExcelJS from 'exceljs';
 import { leadWorkflowId } from '../../shared/ids';
 import { leadStateQuery } from '../../shared/journey/messages';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
@@ -230,6 +231,33 @@ describe('GET /api/v1/conversions', () => {
     expect(new Set(seen).size).toBe(5);
     expect((await call(api(`/conversions?workspace_id=${workspaceId}`), 'GET', ws.apiKey)).status).toBe(404);
     expect((await call(api('/conversions?cursor=nope'), 'GET', ws.apiKey)).status).toBe(400);
+  });
+
+  test('exports every conversion the filters select as CSV and as a workbook, ignoring the page limit', async () => {
+    const csv = await fetch(api('/conversions?conversion_type=sale,lease&limit=1'), {
+      headers: { authorization: `Bearer ${ws.apiKey}`, accept: 'text/csv' },
+    });
+    expect(csv.headers.get('content-disposition')).toBe('attachment; filename="conversions.csv"');
+    const lines = (await csv.text()).trimEnd().split('\r\n');
+    const header = lines[0]!.split(',');
+    expect(header.slice(0, 3)).toEqual(['id', 'conversion_id', 'contact_id']);
+    const type = header.indexOf('conversion_type');
+    const value = header.indexOf('conversion_value');
+    expect(lines.slice(1).map((line) => `${line.split(',')[type]}:${line.split(',')[value]}`)).toEqual([
+      'lease:1500',
+      'sale:12000',
+      'sale:30000',
+    ]);
+    const xlsx = await fetch(api('/conversions?format=xlsx&limit=1'), {
+      headers: { authorization: `Bearer ${ws.apiKey}` },
+    });
+    expect(xlsx.headers.get('content-disposition')).toBe('attachment; filename="conversions.xlsx"');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(await xlsx.arrayBuffer());
+    const rows = workbook.getWorksheet('conversions')!.getSheetValues().filter(Boolean) as unknown[][];
+    expect(rows).toHaveLength(6);
+    // Numbers stay numbers in the workbook.
+    expect(rows.slice(1).map((row) => row[value + 1])).toEqual([1500, 500, 12000, 0, 30000]);
   });
 
   test('analytics: summary, by workspace, by type and daily/weekly/monthly trends in the workspace zone', async () => {

@@ -1,8 +1,13 @@
 // HubSpot (signature v3), CallRail (Signature, HMAC-SHA1), GoHighLevel (Ed25519 / legacy RSA public keys) and
-// Facebook Lead Ads (X-Hub-Signature-256, hub.challenge) webhooks against the real stack. Every request is
+// Facebook Lead Ads (X-Hub-Signature-256, hub.challenge; each lead then fetched from its Graph API twin) webhooks
+// against the real stack. Every request is
 // signed in the test exactly per the partner's published algorithm with node:crypto.
 import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { loadIntegrationSecrets } from '../../data/integrations';
+import { startFacebookSandbox, type FacebookSandbox } from '../../infra/sandbox/facebook';
+import { startGoHighLevelSandbox, type GhlSandbox } from '../../infra/sandbox/gohighlevel';
+import { KeyRing } from '../../shared/crypto';
+import { ENCRYPTION_KEYS, call, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import {
   createIntegration,
   fixture,
@@ -275,6 +280,71 @@ describe('GoHighLevel', () => {
     expect(stale.body.error.details.reason).toBe('stale_timestamp');
   });
 
+  test('OpportunityCreate and OpportunityStageUpdate move the lead by status; InboundMessage reaches its journey', async () => {
+    const contactId = `c${unique()}`;
+    const created = await postGhl({
+      ...fixture('gohighlevel', 'contact-create.json', {
+        id: contactId,
+        email: `sky.${unique()}@example.com`,
+      }),
+      webhookId: `wh-${unique()}`,
+      timestamp: undefined,
+    });
+    const leadId = created.body.lead_id;
+    await journeyWhere(harness, workspaceId, leadId, (s) => s.counters.events === 1);
+
+    // The contact texts in: one more event on the lead's journey, its status untouched.
+    const message = await postGhl({
+      ...fixture('gohighlevel', 'inbound-message.json', { contactId, webhookId: `wh-${unique()}` }),
+      timestamp: undefined,
+    });
+    expect(message.body).toMatchObject({
+      accepted: true,
+      duplicate: false,
+      lead_id: leadId,
+      status: 'delivered',
+    });
+    const inbox = (await inboxRows(harness, ghl.id)).find(
+      (r) => r.event_type === 'InboundMessage' && r.lead_id === leadId,
+    );
+    await journeyWhere(harness, workspaceId, leadId, (s) => s.lastEventId === `inbox/${inbox.id}/1`);
+
+    // A new opportunity that is open: the contact is being worked (contacted), with the opportunity named.
+    const opened = await postGhl({
+      ...fixture('gohighlevel', 'opportunity-create.json', { contactId, webhookId: `wh-${unique()}` }),
+      timestamp: undefined,
+    });
+    expect(opened.body).toMatchObject({ lead_id: leadId, status: 'delivered' });
+    await journeyWhere(harness, workspaceId, leadId, (s) => s.status === 'contacted');
+    // Its stage moves and GoHighLevel reports it lost: the journey ends lost.
+    await postGhl({
+      ...fixture('gohighlevel', 'opportunity-stage-update.json', { contactId, webhookId: `wh-${unique()}` }),
+      timestamp: undefined,
+    });
+    const rows = await waitFor('the lead lost by the stage update', async () => {
+      const history = await historyRows(harness, leadId);
+      return history.some((r) => r.new_status === 'lost') ? history : undefined;
+    });
+    expect(
+      rows.map((r) => [r.old_status, r.new_status, r.source, r.context.pipeline_stage_id ?? null]),
+    ).toEqual([
+      [null, 'new', 'partner:gohighlevel', null],
+      ['new', 'contacted', 'partner:gohighlevel', '7915dedc-8f18-44d5-8bc3-77c04e994a10'],
+      ['contacted', 'lost', 'partner:gohighlevel', 'e93ba61a-53b3-45e7-985a-c7732dd0e9ba'],
+    ]);
+    expect(rows[1].context).toMatchObject({ opportunity_id: 'ChWpEgb5ohJBx9JIFgsA', value: 'open' });
+
+    // An opportunity of a contact we do not know waits, unmatched, for its contact.
+    const orphan = await postGhl({
+      ...fixture('gohighlevel', 'opportunity-create.json', {
+        contactId: `c${unique()}`,
+        webhookId: `wh-${unique()}`,
+      }),
+      timestamp: undefined,
+    });
+    expect([orphan.status, orphan.body.status]).toEqual([202, 'unmatched']);
+  });
+
   test('an integration without a public key is refused, naming config.public_key', async () => {
     const answer = await call(`${harness.apiUrl}/api/v1/integrations`, 'POST', key, {
       partner: 'gohighlevel',
@@ -286,19 +356,103 @@ describe('GoHighLevel', () => {
   });
 });
 
+describe('GoHighLevel OAuth', () => {
+  let sandbox: GhlSandbox;
+  let oauthKey: string;
+  let integrationId: string;
+  beforeAll(async () => {
+    sandbox = await startGoHighLevelSandbox();
+    // A workspace of its own: every lead of it is pushed to this GoHighLevel location.
+    ({ apiKey: oauthKey } = await registerWorkspace(harness.apiUrl));
+    integrationId = (
+      await createIntegration(harness, oauthKey, {
+        partner: 'gohighlevel',
+        config: {
+          base_url: sandbox.url,
+          location_id: sandbox.locationId,
+          pipeline_id: sandbox.pipelines[0]!.id,
+          public_key: generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }),
+        },
+        // An OAuth app and the location's refresh token only: the first push refreshes.
+        credentials: {
+          client_id: sandbox.oauth.clientId,
+          client_secret: sandbox.oauth.clientSecret,
+          refresh_token: sandbox.oauth.refreshToken,
+        },
+      })
+    ).id;
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  const stored = async () =>
+    (await loadIntegrationSecrets(harness.pool, KeyRing.parse(ENCRYPTION_KEYS), integrationId))!.credentials;
+
+  async function pushedLead(): Promise<string> {
+    const answer = await call(`${harness.apiUrl}/api/v1/leads`, 'POST', oauthKey, {
+      source: 'website',
+      first_name: 'Rowan',
+      email: `rowan.${unique()}@example.com`,
+    });
+    expect(answer.status).toBe(201);
+    return answer.body.id;
+  }
+
+  const outcomes = (leadId: string) =>
+    waitFor(`the GoHighLevel push of lead ${leadId} settled`, async () => {
+      const { rows } = await harness.pool.query('SELECT outcome FROM partner_syncs WHERE lead_id = $1', [
+        leadId,
+      ]);
+      return rows.length > 0 && rows.every((r) => r.outcome !== 'pending')
+        ? rows.map((r) => r.outcome)
+        : undefined;
+    });
+
+  test('a rotated refresh token is stored sealed before use; after the token expires the stored one refreshes, once for concurrent pushes', async () => {
+    expect(await outcomes(await pushedLead())).toEqual(['success']);
+    expect(sandbox.refreshes).toBe(1);
+    // The rotated pair is in the integration's sealed credentials, not in a worker's memory.
+    const afterFirst = await stored();
+    expect(afterFirst.refresh_token).toBe(sandbox.currentRefreshToken);
+    expect(afterFirst.refresh_token).not.toBe(sandbox.oauth.refreshToken);
+    const { rows } = await harness.pool.query(
+      'SELECT credentials_encrypted FROM integrations WHERE id = $1',
+      [integrationId],
+    );
+    expect(rows[0].credentials_encrypted).not.toContain(afterFirst.refresh_token);
+
+    // The access token expires; two leads are pushed at once: one refresh with the stored (rotated) token, the
+    // other push takes the tokens it stored. The original refresh token would be refused.
+    sandbox.expireTokens();
+    const [a, b] = await Promise.all([pushedLead(), pushedLead()]);
+    expect([await outcomes(a), await outcomes(b)]).toEqual([['success'], ['success']]);
+    expect(sandbox.refreshes).toBe(2);
+    expect((await stored()).refresh_token).toBe(sandbox.currentRefreshToken);
+  });
+});
+
 describe('Facebook Lead Ads', () => {
-  const APP_SECRET = 'facebook-app-secret-2b7e';
-  const VERIFY_TOKEN = 'verify-token-91c3f0';
+  let graph: FacebookSandbox;
   let facebook: CreatedIntegration;
   beforeAll(async () => {
+    graph = await startFacebookSandbox();
     facebook = await createIntegration(harness, key, {
       partner: 'facebook',
-      credentials: { app_secret: APP_SECRET, verify_token: VERIFY_TOKEN },
+      config: { base_url: graph.url },
+      credentials: {
+        app_secret: graph.appSecret,
+        verify_token: graph.verifyToken,
+        page_access_token: graph.pageAccessToken,
+      },
     });
+  });
+  afterAll(async () => {
+    await graph?.close();
   });
 
   /** X-Hub-Signature-256: sha256=hex(HMAC-SHA256(app secret, raw body)). */
-  const postFacebook = (payload: unknown, secret = APP_SECRET) => {
+  const postFacebook = (payload: unknown, secret = graph.appSecret) => {
     const body = JSON.stringify(payload);
     const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
     return post(facebook.webhook_url, body, {
@@ -307,9 +461,16 @@ describe('Facebook Lead Ads', () => {
     });
   };
 
+  /** The inbox row of a leadgen id once its fetch workflow has delivered it. */
+  const deliveredRow = (leadgenId: string, after = new Date(0)) =>
+    waitFor(`the leadgen ${leadgenId} fetched and delivered`, async () => {
+      const row = (await inboxRows(harness, facebook.id)).find((r) => r.partner_event_id === leadgenId);
+      return row?.status === 'delivered' && row.delivered_at > after ? row : undefined;
+    });
+
   test('the subscription GET echoes hub.challenge for the right verify token, 403 otherwise', async () => {
     const ok = await fetch(
-      `${facebook.webhook_url}?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1158201444`,
+      `${facebook.webhook_url}?hub.mode=subscribe&hub.verify_token=${graph.verifyToken}&hub.challenge=1158201444`,
     );
     expect(ok.status).toBe(200);
     expect(await ok.text()).toBe('1158201444');
@@ -319,32 +480,107 @@ describe('Facebook Lead Ads', () => {
     expect(wrong.status).toBe(403);
   });
 
-  test('a leadgen notification creates a lead under its leadgen id, with the form and ad kept', async () => {
-    const leadgenId = unique();
-    const payload = fixture('facebook', 'leadgen.json');
-    payload.entry[0].changes[0].value.leadgen_id = leadgenId;
-    const answer = await postFacebook(payload);
-    expect(answer.status).toBe(200);
-    const lead = await leadOf(answer.body.lead_id);
-    expect(lead).toMatchObject({
+  test('a leadgen notification is acknowledged once stored; the lead is then fetched from the Graph API with its answers', async () => {
+    const lead = graph.addLead({
+      full_name: 'Dana Okafor',
+      email: 'Dana.Okafor.' + unique() + '@example.com ',
+      phone_number: '303-555-0144',
+      'how_many_bedrooms?': '2',
+    });
+    const answer = graph.notification(lead);
+    const posted = await post(facebook.webhook_url, answer.body, answer.headers);
+    // Durable (inbox row, fetch workflow started) but not fetched inside Facebook's request.
+    expect(posted.status).toBe(202);
+    expect(posted.body).toMatchObject({ accepted: true, duplicate: false, lead_id: null, status: 'pending' });
+    const row = await deliveredRow(lead.id);
+    const created = await leadOf(row.lead_id);
+    expect(created).toMatchObject({
       source: 'facebook',
-      external_ids: { facebook: leadgenId },
-      custom_data: { facebook: { form_id: '1234567890123456', ad_id: '23847598123450123' } },
+      first_name: 'Dana',
+      last_name: 'Okafor',
+      email: lead.field_data.find((f) => f.name === 'email')!.values[0]!.trim(),
+      phone: '+13035550144',
+      external_ids: { facebook: lead.id },
+      custom_data: {
+        facebook: { leadgen_id: lead.id, form_id: lead.form_id, answers: { 'how_many_bedrooms?': '2' } },
+      },
     });
     await journeyWhere(
       harness,
       workspaceId,
-      answer.body.lead_id,
+      row.lead_id,
       (s) => s.status === 'new' && s.source === 'facebook',
     );
-    // Facebook retries with the same leadgen id: one lead, one inbox row.
-    const again = await postFacebook(payload);
-    expect(again.body).toMatchObject({ duplicate: true, lead_id: answer.body.lead_id });
-    await waitFor(
-      'one inbox row for the retried leadgen id',
-      async () =>
-        (await inboxRows(harness, facebook.id)).filter((r) => r.partner_event_id === leadgenId).length === 1,
+    // Facebook retries with the same leadgen id: one lead, one inbox row, no second fetch.
+    const fetches = graph.requests.items.filter((r) => r.url.includes(lead.id)).length;
+    const again = await post(facebook.webhook_url, answer.body, answer.headers);
+    expect(again.body).toMatchObject({ duplicate: true, lead_id: row.lead_id });
+    expect(graph.requests.items.filter((r) => r.url.includes(lead.id))).toHaveLength(fetches);
+  });
+
+  test('a second form by the same person (email in another case, with spaces) joins the same lead', async () => {
+    const email = `sam.${unique()}@example.com`;
+    const first = graph.addLead({ full_name: 'Sam Reyes', email });
+    const second = graph.addLead({ full_name: 'Sam Reyes', email: `  ${email.toUpperCase()}` });
+    const one = graph.notification(first);
+    await post(facebook.webhook_url, one.body, one.headers);
+    const firstRow = await deliveredRow(first.id);
+    const two = graph.notification(second);
+    await post(facebook.webhook_url, two.body, two.headers);
+    const secondRow = await deliveredRow(second.id);
+    expect(secondRow.lead_id).toBe(firstRow.lead_id);
+    const ids = await harness.pool.query(
+      `SELECT external_id FROM lead_external_ids WHERE lead_id = $1 AND partner = 'facebook' ORDER BY created_at`,
+      [firstRow.lead_id],
     );
+    expect(ids.rows.map((r) => r.external_id)).toEqual([first.id, second.id]);
+  });
+
+  test('an expired page token is a staff task, not a retry loop; after a reconnect the replayed event fills the lead in', async () => {
+    const lead = graph.addLead({ full_name: 'Lee Park', email: `lee.${unique()}@example.com` });
+    graph.expireToken();
+    const notice = graph.notification(lead);
+    expect((await post(facebook.webhook_url, notice.body, notice.headers)).status).toBe(202);
+    // Delivered as it is (nothing is lost: the lead exists under its leadgen id), once: Graph was asked once.
+    const row = await deliveredRow(lead.id);
+    expect(graph.requests.items.filter((r) => r.url.includes(lead.id))).toHaveLength(1);
+    const bare = await leadOf(row.lead_id);
+    expect(bare).toMatchObject({ external_ids: { facebook: lead.id }, email: null });
+    const tasks = await harness.pool.query('SELECT kind, details FROM staff_tasks WHERE lead_id = $1', [
+      row.lead_id,
+    ]);
+    expect(tasks.rows).toEqual([
+      {
+        kind: 'partner_fetch_failed:facebook',
+        details: expect.objectContaining({
+          inbox_event_id: row.id,
+          error: expect.stringMatching(/code 190/),
+        }),
+      },
+    ]);
+    const broken = await call(`${harness.apiUrl}/api/v1/integrations/${facebook.id}`, 'GET', key);
+    expect(broken.body).toMatchObject({
+      status: 'error',
+      last_error: expect.stringMatching(/Session has expired/),
+    });
+
+    // Staff reconnect the page (new token: the integration is active again) and replay the event.
+    const patched = await call(`${harness.apiUrl}/api/v1/integrations/${facebook.id}`, 'PATCH', key, {
+      credentials: {
+        app_secret: graph.appSecret,
+        verify_token: graph.verifyToken,
+        page_access_token: graph.renewToken(),
+      },
+    });
+    expect(patched.body.status).toBe('active');
+    const replayed = await call(`${harness.apiUrl}/api/v1/inbox/${row.id}/replay`, 'POST', key);
+    expect(replayed.status).toBe(200);
+    const refetched = await deliveredRow(lead.id, row.delivered_at);
+    expect(refetched.lead_id).toBe(row.lead_id);
+    expect(await leadOf(row.lead_id)).toMatchObject({
+      first_name: 'Lee',
+      email: expect.stringMatching(/^lee\./),
+    });
   });
 
   test('a signature by another secret is 401; a bad leadgen value is 400 naming its path', async () => {

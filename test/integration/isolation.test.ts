@@ -86,6 +86,22 @@ beforeAll(async () => {
   });
   expect(rule.status).toBe(201);
   A.rule = rule.body.id;
+  const template = await call(api('/message-templates'), 'POST', aKey, {
+    id: 'a-welcome',
+    name: 'Welcome',
+    channel: 'email',
+    subject: 'Welcome',
+    body: 'Hello {first_name}',
+  });
+  expect(template.status).toBe(201);
+  A.template = template.body.id;
+  const sequence = await call(api('/sequences'), 'POST', aKey, {
+    name: 'A nurture',
+    trigger: { event: 'no_show' },
+    steps: [{ wait: '1d', channel: 'email', template_id: 'a-welcome' }],
+  });
+  expect(sequence.status).toBe(201);
+  A.sequence = sequence.body.id;
 
   const spec = (await call(`${harness.apiUrl}/openapi.json`, 'GET', undefined)).body;
   routes = Object.entries(spec.paths).flatMap(([path, methods]: [string, any]) =>
@@ -142,6 +158,31 @@ const CASES: Record<string, { id: () => string; body?: () => unknown }> = {
   'post /api/v1/webhook-endpoints/{id}/test': { id: () => A.endpoint! },
   'get /api/v1/webhook-endpoints/{id}/deliveries': { id: () => A.endpoint! },
   'post /api/v1/notifications/{id}/resend': { id: () => A.notification! },
+  'get /api/v1/workspaces/{id}/settings': { id: () => A.workspace! },
+  'patch /api/v1/workspaces/{id}/settings': {
+    id: () => A.workspace!,
+    body: () => ({ email_tracking: false }),
+  },
+  'get /api/v1/sequences/{id}': { id: () => A.sequence! },
+  'patch /api/v1/sequences/{id}': { id: () => A.sequence!, body: () => ({ is_active: false }) },
+  'delete /api/v1/sequences/{id}': { id: () => A.sequence! },
+  'get /api/v1/sequences/{id}/analytics': { id: () => A.sequence! },
+  'get /api/v1/leads/{id}/sequences': { id: () => A.lead! },
+  // {enrolmentId} is any UUID: the lead is refused first.
+  'post /api/v1/leads/{id}/sequences/{enrolmentId}/stop': { id: () => A.lead! },
+  'get /api/v1/message-templates/{id}': { id: () => A.template! },
+  'patch /api/v1/message-templates/{id}': { id: () => A.template!, body: () => ({ name: 'B was here' }) },
+  'delete /api/v1/message-templates/{id}': { id: () => A.template! },
+  'get /api/v1/properties/{id}/tour-slots': { id: () => A.property! },
+  'get /api/v1/properties/{id}/tour-settings': { id: () => A.property! },
+  'patch /api/v1/properties/{id}/tour-settings': {
+    id: () => A.property!,
+    body: () => ({ tour_capacity: 9 }),
+  },
+  'get /api/v1/properties/{id}/tours': { id: () => A.property! },
+  'get /api/v1/leads/{id}/tour': { id: () => A.lead! },
+  'post /api/v1/leads/{id}/tour': { id: () => A.lead!, body: () => ({ start: '2030-05-06T14:00:00Z' }) },
+  'delete /api/v1/leads/{id}/tour': { id: () => A.lead! },
 };
 
 // Routes whose path names a workspace only through the admin token are not workspace-key routes, and
@@ -161,7 +202,7 @@ test('every route with a resource in its path has an isolation case', () => {
 describe.each(Object.entries(CASES))('%s', (route, resource) => {
   test("workspace B's key gets 404 for workspace A's resource, which stays as it was", async () => {
     const [method, path] = route.split(' ') as [string, string];
-    const url = `${harness.apiUrl}${path.replace('{id}', encodeURIComponent(resource.id()))}`;
+    const url = `${harness.apiUrl}${path.replace('{id}', encodeURIComponent(resource.id())).replace('{enrolmentId}', randomUUID())}`;
     const answer = await call(url, method.toUpperCase(), bKey, resource.body?.());
     expect(answer.status).toBe(404);
     expect(answer.body.error.code).toBe('not_found');
@@ -175,15 +216,21 @@ describe.each(Object.entries(CASES))('%s', (route, resource) => {
             ? `${harness.apiUrl}/api/v1/properties/${A.property}/workflow-rules`
             : path.includes('/syncs/')
               ? `${harness.apiUrl}/api/v1/leads/${A.lead}/syncs`
-              : path.startsWith('/api/v1/notifications')
-                ? `${harness.apiUrl}/api/v1/notifications?status=failed`
-                : url.replace(/\/(status|rotate-secret|test|sync)$/, '');
+              : path.includes('/sequences/{enrolmentId}')
+                ? `${harness.apiUrl}/api/v1/leads/${A.lead}/sequences`
+                : path.startsWith('/api/v1/notifications')
+                  ? `${harness.apiUrl}/api/v1/notifications?status=failed`
+                  : url.replace(/\/(status|rotate-secret|test|sync)$/, '');
       const own = await call(readBack, 'GET', aKey);
       expect(own.status).toBe(200);
       if (path.startsWith('/api/v1/referral-fee-terms')) expect(own.body.terms).toHaveLength(1);
       if (path.startsWith('/api/v1/referral-fees')) expect(own.body.status).toBe('pending');
       if (path.startsWith('/api/v1/webhook-endpoints')) expect(own.body.status).toBe('active');
       if (path.startsWith('/api/v1/integrations')) expect(own.body.status).toBe('active');
+      if (path.startsWith('/api/v1/sequences')) expect(own.body.is_active).toBe(true);
+      if (path.startsWith('/api/v1/message-templates')) expect(own.body.name).toBe('Welcome');
+      if (path.endsWith('/settings')) expect(own.body.email_tracking).toBe(true);
+      if (path.endsWith('/tour-settings')) expect(own.body.tour_capacity).toBe(1);
       if (path.startsWith('/api/v1/notifications')) {
         expect(own.body.notifications).toEqual([
           expect.objectContaining({ id: A.notification, status: 'failed' }),

@@ -1,5 +1,6 @@
 // The lead endpoints over HTTP against the real stack (dev server, Postgres, worker).
 import { randomUUID } from 'node:crypto';
+import ExcelJS from 'exceljs';
 import { recordJourneyChange } from '../../activities/db/journey';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import { journeyWhere } from '../support/ingest';
@@ -169,6 +170,100 @@ describe('GET /api/v1/leads', () => {
     ).toBe(404);
     const list = await call(api('/leads'), 'GET', otherKey);
     expect(list.body.leads.map((l: { id: string }) => l.id)).not.toContain(lead.id);
+  });
+});
+
+describe('contact normalisation at the API', () => {
+  test('an email with spaces around it is trimmed and matches the existing lead', async () => {
+    const address = `dana.okafor.${randomUUID().slice(0, 8)}@example.com`;
+    const first = await createLead({ email: address });
+    const again = await call(api('/leads'), 'POST', key, {
+      source: 'website',
+      email: ` ${address.toUpperCase()} `,
+    });
+    expect(again).toMatchObject({ status: 200, body: { id: first.id, matched: true } });
+    const spaced = await call(api('/leads'), 'POST', key, {
+      source: 'website',
+      email: `\u00a0new.${address}\t`,
+    });
+    expect(spaced.status).toBe(201);
+    const stored = await call(api(`/leads/${spaced.body.id}`), 'GET', key);
+    expect(stored.body.email).toBe(`new.${address}`);
+  });
+});
+
+describe('GET /api/v1/leads: names by ids, and exports', () => {
+  let tag: string;
+  let made: { id: string }[];
+  beforeAll(async () => {
+    tag = randomUUID().slice(0, 8);
+    made = [];
+    for (let i = 0; i < 3; i++) {
+      made.push(
+        await createLead({
+          source: `export-${tag}`,
+          first_name: i === 0 ? '=HYPERLINK("http://evil.example")' : `Ana${i}`,
+          last_name: `Row${i}`,
+        }),
+      );
+    }
+  });
+
+  test('ids answers those leads only; a bad id is named', async () => {
+    const ids = [made[0]!.id, made[2]!.id];
+    const answer = await call(api(`/leads?ids=${ids.join(',')}`), 'GET', key);
+    expect(answer.status).toBe(200);
+    expect(answer.body.leads.map((l: { id: string }) => l.id).sort()).toEqual([...ids].sort());
+    expect(answer.body.leads.map((l: { last_name: string }) => l.last_name).sort()).toEqual(['Row0', 'Row2']);
+    // Another workspace's key names none of them.
+    const other = await call(api(`/leads?ids=${ids.join(',')}`), 'GET', otherKey);
+    expect(other.body.leads).toEqual([]);
+    const bad = await call(api('/leads?ids=not-a-uuid'), 'GET', key);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.fields.map((f: { field: string }) => f.field)).toContain('ids.0');
+  });
+
+  test('Accept: text/csv exports every lead the filters select, past the page limit, formulas escaped', async () => {
+    const response = await fetch(api(`/leads?source=export-${tag}&limit=1`), {
+      headers: { authorization: `Bearer ${key}`, accept: 'text/csv' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(response.headers.get('content-disposition')).toBe('attachment; filename="leads.csv"');
+    const lines = (await response.text()).trimEnd().split('\r\n');
+    expect(lines[0]!.split(',').slice(0, 3)).toEqual(['id', 'status', 'source']);
+    expect(lines).toHaveLength(4);
+    expect(
+      lines
+        .slice(1)
+        .map((line) => line.split(',')[0])
+        .sort(),
+    ).toEqual(made.map((m) => m.id).sort());
+    expect(lines.join('\n')).toContain(`"'=HYPERLINK(""http://evil.example"")"`);
+  });
+
+  test('format=xlsx streams a workbook with the same rows', async () => {
+    const response = await fetch(api(`/leads?source=export-${tag}&limit=1&format=xlsx`), {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe(
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(await response.arrayBuffer());
+    const sheet = workbook.getWorksheet('leads')!;
+    const rows = sheet.getSheetValues().filter(Boolean) as unknown[][];
+    expect(rows[0]!.slice(1, 4)).toEqual(['id', 'status', 'source']);
+    expect(
+      rows
+        .slice(1)
+        .map((row) => row[1])
+        .sort(),
+    ).toEqual(made.map((m) => m.id).sort());
+    // Text stays text in a workbook: the formula-looking name is a string cell, not a formula.
+    const names = rows.slice(1).map((row) => row[6]);
+    expect(names).toContain('=HYPERLINK("http://evil.example")');
   });
 });
 

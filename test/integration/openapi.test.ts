@@ -78,6 +78,9 @@ test('every documented route is mounted: called as its caller, it answers from i
     'get /api/v1/imports/template.csv',
     'get /api/v1/imports/{id}',
     'get /api/v1/imports/{id}/errors.csv',
+    'post /api/v1/sequences',
+    'get /api/v1/properties/{id}/tour-slots',
+    'post /api/v1/leads/{id}/tour',
   ]) {
     expect(documented).toContain(route);
   }

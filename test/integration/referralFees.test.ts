@@ -1,6 +1,7 @@
 // Referral fees against the real stack: a placed or leased lead owes its attributed partner a fee from the
 // partner's terms, once; reconciliation moves pending → reported → invoiced → paid (or disputed).
 import { randomUUID } from 'node:crypto';
+import ExcelJS from 'exceljs';
 import { recordReferralFee } from '../../data/referralFees';
 import { withTransaction } from '../../data/pool';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
@@ -201,6 +202,21 @@ describe('reconciliation', () => {
     );
     expect(lines.slice(1).every((line) => line.split(',')[1] === 'caring')).toBe(true);
     expect(lines.length).toBeGreaterThan(1);
+    // An export holds every fee, whatever the page limit; the workbook holds the same ones.
+    const all = await call(api('/referral-fees?limit=500'), 'GET', key);
+    expect(all.body.referral_fees.length).toBeGreaterThan(1);
+    const everyFee = await fetch(api('/referral-fees?limit=1'), {
+      headers: { authorization: `Bearer ${key}`, accept: 'text/csv' },
+    });
+    const exported = (await everyFee.text()).trim().split('\r\n').slice(1);
+    expect(exported.map((line) => line.split(',')[0])).toEqual(all.body.referral_fees.map((f: any) => f.id));
+    const xlsx = await fetch(api('/referral-fees?limit=1&format=xlsx'), {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(await xlsx.arrayBuffer());
+    const rows = workbook.getWorksheet('referral-fees')!.getSheetValues().filter(Boolean) as unknown[][];
+    expect(rows.slice(1).map((row) => row[1])).toEqual(all.body.referral_fees.map((f: any) => f.id));
   });
 
   test('bad updates are 400 and unknown fees 404; reconciling needs update', async () => {

@@ -42,6 +42,35 @@ describe('rate limit', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(reset);
   });
 
+  test("the dashboard's requests spend its own budget, never the one integrations rely on", async () => {
+    const ws = await registerWorkspace(harness.apiUrl, { rate_limit_per_hour: 2 });
+    const dashboard = { 'x-leadrelay-client': 'dashboard' };
+    const fromApp = [];
+    for (let i = 0; i < 4; i++)
+      fromApp.push(await call(api('/properties'), 'GET', ws.apiKey, undefined, dashboard));
+    expect(fromApp.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    expect(fromApp[0]!.headers.get('ratelimit-limit')).toBe('1000');
+    expect(fromApp[3]!.headers.get('ratelimit-remaining')).toBe('996');
+    // The integrations' budget is untouched by the four requests above.
+    const fromIntegration = [];
+    for (let i = 0; i < 3; i++) fromIntegration.push(await call(api('/properties'), 'GET', ws.apiKey));
+    expect(fromIntegration.map((a) => a.status)).toEqual([200, 200, 429]);
+    expect(fromIntegration[0]!.headers.get('ratelimit-remaining')).toBe('1');
+    expect(fromIntegration[2]!.body.error.details).toMatchObject({ limit: 2, budget: 'api' });
+    // And the app keeps working once the integrations' budget is spent.
+    expect((await call(api('/properties'), 'GET', ws.apiKey, undefined, dashboard)).status).toBe(200);
+    // Operators set the app's budget apart from the integrations'.
+    const changed = await call(api(`/workspaces/${ws.workspaceId}`), 'PATCH', ADMIN_TOKEN, {
+      dashboard_rate_limit_per_hour: 6,
+    });
+    expect(changed.body).toMatchObject({ rate_limit_per_hour: 2, dashboard_rate_limit_per_hour: 6 });
+    const last = await call(api('/properties'), 'GET', ws.apiKey, undefined, dashboard);
+    expect([last.status, last.headers.get('ratelimit-limit')]).toEqual([200, '6']);
+    const over = await call(api('/properties'), 'GET', ws.apiKey, undefined, dashboard);
+    expect(over.status).toBe(429);
+    expect(over.body.error.details).toMatchObject({ limit: 6, budget: 'dashboard' });
+  });
+
   test('two api processes share one count through Postgres', async () => {
     const ws = await registerWorkspace(harness.apiUrl, { rate_limit_per_hour: 4 });
     const pool = createPool(testStack().databaseUrl, 2);

@@ -326,15 +326,15 @@ describe('pushStatus', () => {
 
 describe('upsertLead', () => {
   test('creates a contact once; a contact we created gets our fields, one we did not is left alone', async () => {
-    const created = await outbound.upsertLead(connection(), lead());
+    const created = await outbound.upsertLead!(connection(), lead());
     expect(created).toMatchObject({ created: true, code: 201 });
-    await outbound.upsertLead(
+    await outbound.upsertLead!(
       connection(),
       lead({ externalId: created.externalId, createdByUs: true, lastName: 'Berg' }),
     );
     expect(sandbox.contacts.get(created.externalId)?.lastName).toBe('Berg');
     const theirs = sandbox.seedContact({ firstName: 'Noor', email: 'noor@example.com' });
-    const untouched = await outbound.upsertLead(
+    const untouched = await outbound.upsertLead!(
       connection(),
       lead({ externalId: theirs.id, firstName: 'Nora', email: 'noor@example.com' }),
     );

@@ -253,8 +253,8 @@ describe('push and read-back', () => {
 
   test('upsertLead answers the contact id and whether it was created', async () => {
     const upserted = lead();
-    const created = await outbound.upsertLead(connection(), upserted);
-    const again = await outbound.upsertLead(connection(), upserted);
+    const created = await outbound.upsertLead!(connection(), upserted);
+    const again = await outbound.upsertLead!(connection(), upserted);
     expect(created).toEqual({
       externalId: sandbox.contactByEmail(upserted.email!)!.id,
       created: true,
@@ -265,9 +265,9 @@ describe('push and read-back', () => {
 
   test('a conflict on the unique lead id property takes the contact HubSpot names', async () => {
     const moved = lead({ email: undefined });
-    const first = await outbound.upsertLead(connection(), moved);
+    const first = await outbound.upsertLead!(connection(), moved);
     // The lead gains an email that belongs to nobody yet: HubSpot refuses a second holder of our lead id.
-    const answer = await outbound.upsertLead(connection(), {
+    const answer = await outbound.upsertLead!(connection(), {
       ...moved,
       email: `new.${moved.leadId}@example.com`,
     });

@@ -321,21 +321,21 @@ describe('pushStatus', () => {
 
 describe('upsertLead', () => {
   test('creates once, then finds the same record by its id', async () => {
-    const first = await outbound.upsertLead(connection(), lead());
+    const first = await outbound.upsertLead!(connection(), lead());
     expect(first).toMatchObject({ created: true, code: 200 });
-    const again = await outbound.upsertLead(
+    const again = await outbound.upsertLead!(
       connection(),
       lead({ externalId: first.externalId, createdByUs: true }),
     );
     expect(again).toEqual({ externalId: first.externalId, created: false, code: 200 });
-    const byEmail = await outbound.upsertLead(connection(), lead());
+    const byEmail = await outbound.upsertLead!(connection(), lead());
     expect(byEmail).toEqual({ externalId: first.externalId, created: false, code: 200 });
     expect(sandbox.prospects.size).toBe(1);
   });
 
   test('refuses to link a record whose contact does not match', async () => {
     sandbox.seedProspect({ firstName: 'Robert', lastName: 'Okafor', email: 'maya.okafor@example.com' });
-    const error = await partnerError(outbound.upsertLead(connection(), lead()));
+    const error = await partnerError(outbound.upsertLead!(connection(), lead()));
     expect(error).toMatchObject({ kind: 'final', details: { partnerCode: 'contact_conflict' } });
     expect(writes()).toHaveLength(0);
   });

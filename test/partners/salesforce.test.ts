@@ -185,7 +185,7 @@ describe('push and read-back', () => {
     });
     const before = sandbox.requests.items.length;
 
-    const linked = await outbound.upsertLead(
+    const linked = await outbound.upsertLead!(
       connection(),
       lead({ externalId: existing.Id, firstName: 'Other' }),
     );
@@ -266,16 +266,16 @@ describe('push and read-back', () => {
   test('before API v46 an update answers 204 without a body: the Id is read by external id', async () => {
     const old = lead();
     const config = { api_version: 'v45.0' };
-    const created = await outbound.upsertLead(connection({ config }), old);
-    const updated = await outbound.upsertLead(connection({ config }), old);
+    const created = await outbound.upsertLead!(connection({ config }), old);
+    const updated = await outbound.upsertLead!(connection({ config }), old);
     expect(created).toMatchObject({ created: true, code: 201 });
     expect(updated).toEqual({ externalId: created.externalId, created: false, code: 204 });
   });
 
   test('upsertLead on API v60 answers 200 with created: false on the second call', async () => {
     const again = lead();
-    const created = await outbound.upsertLead(connection(), again);
-    expect(await outbound.upsertLead(connection(), again)).toEqual({
+    const created = await outbound.upsertLead!(connection(), again);
+    expect(await outbound.upsertLead!(connection(), again)).toEqual({
       externalId: created.externalId,
       created: false,
       code: 200,

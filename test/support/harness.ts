@@ -83,21 +83,9 @@ export async function startHarness(
   const journeys = new JourneyClient({ client, taskQueue });
   // LEADRELAY_TEST_LOG=error shows what the services log when a test fails for a reason the answer hides.
   const logger = createLogger('test', (process.env.LEADRELAY_TEST_LOG as 'error' | undefined) ?? 'silent');
-  const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-  const worker = await createWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    pool,
-    workflowBundle: { codePath: stack.workflowBundlePath },
-    keyRing: KeyRing.parse(ENCRYPTION_KEYS),
-    // Partner polls open integration secrets and start journeys from the activity.
-    notify: { keyRing: KeyRing.parse(ENCRYPTION_KEYS), temporal: client, ...options.notify },
-  });
-  const running = options.worker === false ? undefined : worker.run();
   const keyRing = KeyRing.parse(ENCRYPTION_KEYS);
-  // Integrations' webhook_url names the ingest app, which listens only after the api is built: a late-bound URL.
-  // Wired as services/ingest/main.ts wires it: cached integrations, the database gate, the signal queue.
+  // Ingest listens first: integrations' webhook_url and each SMS's status callback name it. Wired as
+  // services/ingest/main.ts wires it: cached integrations and policies, the database gate, the signal queue.
   const listener = ConfigListener.forPool(pool);
   listener.start();
   const ingestApp = createIngestApp({
@@ -112,6 +100,18 @@ export async function startHarness(
     signals: new SignalQueue(32),
   });
   const ingest = await serve(ingestApp);
+  const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    pool,
+    workflowBundle: { codePath: stack.workflowBundlePath },
+    keyRing,
+    // Partner polls open integration secrets and start journeys from the activity.
+    notify: { keyRing, temporal: client, ingestUrl: ingest.url, ...options.notify },
+  });
+  const running = options.worker === false ? undefined : worker.run();
   const api = await serve(
     createApiApp({
       pool,

@@ -28,6 +28,8 @@ export interface TimeSkipping {
   env: TestWorkflowEnvironment;
   pool: pg.Pool;
   workspaceId: string;
+  /** A property of its own in a zone where it is `hour` o'clock now on the test clock (quiet hours at night). */
+  propertyAt(hour: number, name?: string): Promise<string>;
   /** A lead row in Postgres (property `oak`, multifamily, America/Chicago). */
   newLead(extra?: { email?: string; phone?: string; source?: string; propertyId?: string }): Promise<string>;
   /** Signal-with-starts the journey as the services do, with the projection as context. */
@@ -46,6 +48,11 @@ export interface TimeSkipping {
 let sequence = 0;
 /** Distinct, ordered event times. */
 export const at = () => new Date(Date.UTC(2026, 0, 1, 12, 0, sequence++)).toISOString();
+
+/** A staff status change as the api sends it (the changeStatus update's request). */
+export function staffChange(to: string, extra: Record<string, unknown> = {}) {
+  return { requestId: randomUUID(), to: to as never, source: 'staff' as const, occurredAt: at(), ...extra };
+}
 
 export function inquiry(eventId = randomUUID()): LeadEvent {
   return { kind: 'inquiry', eventId, occurredAt: at(), source: 'api', channel: 'website' };
@@ -126,6 +133,14 @@ export async function startTimeSkipping(
     env,
     pool,
     workspaceId,
+    async propertyAt(hour, name = 'Night Owl Flats') {
+      const now = new Date(await env.currentTimeMs());
+      const offset = ((now.getUTCHours() - hour + 36) % 24) - 12; // Etc/GMT+N is UTC-N: local hour = UTC - offset
+      const zone = offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '+' : '-'}${Math.abs(offset)}`;
+      const propertyId = `at${hour}-${randomUUID().slice(0, 8)}`;
+      await createProperty(pool, { workspaceId, propertyId, name, timezone: zone, vertical: 'multifamily' });
+      return propertyId;
+    },
     async newLead(extra = { email: `${randomUUID()}@example.com` }) {
       const { lead } = await createOrMatchLead(pool, {
         workspaceId,

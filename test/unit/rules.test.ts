@@ -1,6 +1,7 @@
 import { decide, initialState } from '../../shared/journey/decide';
 import { conditionsHold, isTimeWindow, type WorkflowRule } from '../../shared/journey/rules';
 import { planDeadlines } from '../../shared/journey/followUps';
+import { localMinutes } from '../../shared/journey/localTime';
 import type { JourneyPolicy, LeadEvent } from '../../shared/journey/types';
 import { DEFAULT_PIPELINE } from '../../shared/lifecycle';
 
@@ -107,4 +108,36 @@ test('a rule whose conditions fail runs nothing; a target status moves the lead 
   expect(moved.state.status).toBe('qualified');
   // The rule-driven move runs no rules of its own: no loops.
   expect(moved.actionsFired).toEqual(['create_task']);
+});
+
+test('local time comes from the zone name: 09:00 in Chicago is 15:00 UTC in winter and 14:00 UTC in summer', () => {
+  // US daylight saving starts 2026-03-08 at 02:00 local.
+  expect(localMinutes('2026-03-06T15:00:00Z', 'America/Chicago')).toBe(9 * 60);
+  expect(localMinutes('2026-03-09T14:00:00Z', 'America/Chicago')).toBe(9 * 60);
+  expect(localMinutes('2026-03-09T15:00:00Z', 'America/Chicago')).toBe(10 * 60);
+  expect(localMinutes('2026-03-08T07:59:00Z', 'America/Chicago')).toBe(1 * 60 + 59);
+  expect(localMinutes('2026-03-08T08:00:00Z', 'America/Chicago')).toBe(3 * 60);
+  // Half-hour zones and unknown zones (UTC).
+  expect(localMinutes('2026-03-09T14:00:00Z', 'Asia/Kolkata')).toBe(19 * 60 + 30);
+  expect(localMinutes('2026-03-09T14:05:00Z', 'Not/AZone')).toBe(14 * 60 + 5);
+});
+
+test('a time_of_day rule reads the zone at the decision: the same local window across a DST change', () => {
+  const windowed = rule({
+    conditions: { time_of_day: '09:00-09:30' },
+    actions: [{ type: 'create_task', config: { kind: 'morning_call' } }],
+  });
+  const zoned = (offset: number): JourneyPolicy => ({
+    ...policy([windowed]),
+    utcOffsetMinutes: offset,
+    timeZone: 'America/Chicago',
+  });
+  const at = (iso: string) => decide(base(), { ...change('contacted'), occurredAt: iso }, zoned(-360), iso);
+  // Winter (UTC-6) and summer (UTC-5): 09:10 local both times, whatever offset the run started with.
+  expect(at('2026-03-06T15:10:00Z').actionsFired).toEqual(['create_task']);
+  expect(at('2026-03-09T14:10:00Z').actionsFired).toEqual(['create_task']);
+  expect(at('2026-03-09T15:10:00Z').actionsFired).toBeUndefined();
+  // A policy from a run recorded before zones were carried keeps its fixed offset (replay stays the same).
+  const { timeZone: _zone, ...fixed } = zoned(-360);
+  expect(decide(base(), change('contacted'), fixed, '2026-03-09T14:10:00Z').actionsFired).toBeUndefined();
 });

@@ -2,7 +2,7 @@
 // makes it moot cancels it, and NextFollowUpAt (query, projection) follows the earliest one.
 import { randomUUID } from 'node:crypto';
 import { changeStatusUpdate } from '../../shared/journey/messages';
-import { at, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
+import { at, staffChange, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
 
 let ts: TimeSkipping;
 beforeAll(async () => {
@@ -35,13 +35,7 @@ async function tasks(leadId: string) {
   return rows.map((r) => r.kind as string);
 }
 
-const change = (to: string, extra: Record<string, unknown> = {}) => ({
-  requestId: randomUUID(),
-  to: to as never,
-  source: 'staff' as const,
-  occurredAt: at(),
-  ...extra,
-});
+const change = staffChange;
 
 test('speed-to-lead escalates to the manager when nobody contacted the lead within 15 minutes', async () => {
   const leadId = await ts.newLead();

@@ -6,13 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { createEmailChannel } from '../../activities/notify/email';
 import { createSlackChannel } from '../../activities/notify/slack';
 import { createSmsChannel } from '../../activities/notify/sms';
-import { createProperty } from '../../data/workspaces';
 import { KeyRing } from '../../shared/crypto';
 import { startMailbox, type Mailbox } from '../../infra/local/mailbox';
 import { startSlackSandbox, type SlackSandbox } from '../../infra/sandbox/slack';
 import { startTwilioSandbox, type TwilioSandbox } from '../../infra/sandbox/twilio';
 import { changeStatusUpdate, resendDeliverySignal } from '../../shared/journey/messages';
-import { at, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
+import { at, staffChange, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
 import { recorded, remainingMs } from '../support/wait';
 
 let ts: TimeSkipping;
@@ -20,21 +19,8 @@ let mailbox: Mailbox;
 let twilioSandbox: TwilioSandbox;
 let slack: SlackSandbox;
 
-/** A property in an IANA zone where it is 03:00 (or `hour`) on the test clock: night waits for 08:00. */
-async function nightProperty(hour = 3): Promise<string> {
-  const now = new Date(await ts.env.currentTimeMs());
-  const offset = ((now.getUTCHours() - hour + 36) % 24) - 12; // Etc/GMT+N is UTC-N: local hour = UTC - offset
-  const zone = offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '+' : '-'}${Math.abs(offset)}`;
-  const propertyId = `night-${randomUUID().slice(0, 8)}`;
-  await createProperty(ts.pool, {
-    workspaceId: ts.workspaceId,
-    propertyId,
-    name: 'Night Owl Flats',
-    timezone: zone,
-    vertical: 'multifamily',
-  });
-  return propertyId;
-}
+/** A property where it is 03:00 (or `hour`) on the test clock: night waits for 08:00. */
+const nightProperty = (hour = 3) => ts.propertyAt(hour);
 
 beforeAll(async () => {
   [mailbox, twilioSandbox, slack] = await Promise.all([
@@ -82,13 +68,7 @@ async function deliveries(leadId: string) {
   return rows;
 }
 
-const change = (to: string, extra: Record<string, unknown> = {}) => ({
-  requestId: randomUUID(),
-  to: to as never,
-  source: 'staff' as const,
-  occurredAt: at(),
-  ...extra,
-});
+const change = staffChange;
 
 test('a status change reaches the preferred staff by email and Slack, and the response counts them', async () => {
   await prefer('qualified', 'email', ['leasing@oak.example']);

@@ -27,7 +27,13 @@ test('every recorded history of every workflow replays without nondeterminism', 
   const types = new Set(
     histories.map((h) => h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name),
   );
-  expect([...types].sort()).toEqual(['leadImport', 'leadJourney', 'pollIntegration', 'webhookDelivery']);
+  expect([...types].sort()).toEqual([
+    'completeInboundEvent',
+    'leadImport',
+    'leadJourney',
+    'pollIntegration',
+    'webhookDelivery',
+  ]);
   const results = [];
   for await (const result of Worker.runReplayHistories(
     { workflowBundle: { codePath: testStack().workflowBundlePath } },

@@ -16,6 +16,10 @@ import { IntegrationSetup } from './pages/IntegrationSetup';
 import { IntegrationDetail } from './pages/IntegrationDetail';
 import { Imports } from './pages/Imports';
 import { ImportDetail } from './pages/ImportDetail';
+import { Sequences } from './pages/Sequences';
+import { SequenceDetail } from './pages/SequenceDetail';
+import { Properties } from './pages/Properties';
+import { PropertyDetail } from './pages/PropertyDetail';
 import { Empty, PageHeader } from './ui';
 
 const NAV = [
@@ -25,6 +29,8 @@ const NAV = [
   { to: '/leads', label: 'Leads' },
   { to: '/notifications', label: 'Notifications' },
   { to: '/rules', label: 'Rules' },
+  { to: '/sequences', label: 'Sequences' },
+  { to: '/properties', label: 'Properties' },
   { to: '/integrations', label: 'Integrations' },
   { to: '/imports', label: 'Imports' },
 ];
@@ -38,6 +44,10 @@ function Page({ path }: { path: string }) {
   if ((params = match('/leads/:id', path))) return <LeadDetail key={params.id} id={params.id!} />;
   if (match('/notifications', path)) return <Notifications />;
   if (match('/rules', path)) return <Rules />;
+  if (match('/sequences', path)) return <Sequences />;
+  if ((params = match('/sequences/:id', path))) return <SequenceDetail key={params.id} id={params.id!} />;
+  if (match('/properties', path)) return <Properties />;
+  if ((params = match('/properties/:id', path))) return <PropertyDetail key={params.id} id={params.id!} />;
   if (match('/integrations', path)) return <Integrations />;
   if ((params = match('/integrations/new/:partner', path)))
     return <IntegrationSetup key={params.partner} partner={params.partner!} />;

@@ -2,7 +2,9 @@
 import type { FeedEvent } from './feed';
 import { label, money, relative, shortId, statusTone } from './format';
 import { useNow } from './hooks';
+import { useLeadNames } from './leadNames';
 import { Link } from './router';
+import { useSession } from './session';
 
 function tone(event: FeedEvent): 'good' | 'bad' | 'warn' | 'info' {
   if (event.type === 'conversion_logged') return 'good';
@@ -10,8 +12,13 @@ function tone(event: FeedEvent): 'good' | 'bad' | 'warn' | 'info' {
   return statusTone(event.new_status);
 }
 
-function describe(event: FeedEvent) {
-  const lead = (
+function describe(event: FeedEvent, name: string | undefined) {
+  // Staff know leads by name; the id stands in until the name arrives (or when the lead has none).
+  const lead = name ? (
+    <Link to={`/leads/${event.lead_id}`} data-testid="feed-lead-name">
+      {name}
+    </Link>
+  ) : (
     <Link to={`/leads/${event.lead_id}`} className="mono">
       Lead {shortId(event.lead_id)}
     </Link>
@@ -51,6 +58,11 @@ function describe(event: FeedEvent) {
 
 export function FeedList({ events, limit = 50 }: { events: FeedEvent[]; limit?: number }) {
   const now = useNow(15_000);
+  const shown = events.slice(0, limit);
+  const nameOf = useLeadNames(
+    useSession().leadNames,
+    shown.map((event) => event.lead_id),
+  );
   return (
     <ol
       className="feed"
@@ -58,7 +70,7 @@ export function FeedList({ events, limit = 50 }: { events: FeedEvent[]; limit?: 
       aria-live="polite"
       aria-relevant="additions"
     >
-      {events.slice(0, limit).map((event) => (
+      {shown.map((event) => (
         <li
           key={event.id}
           className={`feed-item tone-${tone(event)}`}
@@ -71,7 +83,7 @@ export function FeedList({ events, limit = 50 }: { events: FeedEvent[]; limit?: 
           <time dateTime={event.at} title={new Date(event.at).toLocaleString()}>
             {relative(event.at, now)}
           </time>
-          <span className="feed-text">{describe(event)}</span>
+          <span className="feed-text">{describe(event, nameOf(event.lead_id))}</span>
         </li>
       ))}
     </ol>

@@ -38,6 +38,7 @@ export interface RequestOptions {
 }
 
 export const API_BASE = '/api/v1';
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** `?a=1&b=x,y` from an object, leaving out empty values. */
 export function queryString(query: RequestOptions['query'] = {}): string {
@@ -78,6 +79,8 @@ export function createApi(
       method: options.method ?? 'GET',
       headers: {
         authorization: `Bearer ${key}`,
+        // The app's requests are counted apart from the workspace's integrations (docs/dashboard.md).
+        'x-leadrelay-client': 'dashboard',
         accept,
         ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
@@ -128,9 +131,20 @@ export function createApi(
       if (!response.ok) throw await errorFrom(response);
       return (await response.json()) as T;
     },
-    /** A CSV export (`Accept: text/csv`) saved as a download: a link cannot carry the Authorization header. */
-    async download(path: string, query: RequestOptions['query'], filename: string): Promise<void> {
-      const response = await send(path, { query }, 'text/csv');
+    /**
+     * An export saved as a download (a link cannot carry the Authorization header): CSV by `Accept: text/csv`,
+     * an Excel workbook by `?format=xlsx`.
+     */
+    async download(
+      path: string,
+      query: RequestOptions['query'],
+      filename: string,
+      format: 'csv' | 'xlsx' = 'csv',
+    ): Promise<void> {
+      const response =
+        format === 'xlsx'
+          ? await send(path, { query: { ...query, format: 'xlsx' } }, XLSX_TYPE)
+          : await send(path, { query }, 'text/csv');
       const url = URL.createObjectURL(await response.blob());
       const link = document.createElement('a');
       link.href = url;

@@ -12,6 +12,7 @@ import {
 } from 'react';
 import { createApi, type Api, type RateLimitState } from './api';
 import { LiveFeed, type FeedEvent, type FeedReady, type FeedState } from './feed';
+import { createLeadNameBook, type LeadNameBook } from './leadNames';
 
 const STORAGE_KEY = 'leadrelay.apiKey';
 const KEPT_EVENTS = 100;
@@ -33,6 +34,8 @@ export interface Session {
   /** Called for every feed event as it arrives; returns the unsubscribe. */
   subscribe(listener: (event: FeedEvent) => void): () => void;
   rateLimit?: RateLimitState;
+  /** Names of the leads the feed mentions, looked up through the API and kept for the session. */
+  leadNames: LeadNameBook;
   config: AppConfig;
   logout(): void;
 }
@@ -139,9 +142,11 @@ export function SessionProvider({
     [key, logout],
   );
 
+  const leadNames = useMemo(() => (api ? createLeadNameBook(api) : undefined), [api]);
+
   const session = useMemo<Session | undefined>(
     () =>
-      ready && api
+      ready && api && leadNames
         ? {
             api,
             workspaceId: ready.workspace_id,
@@ -152,11 +157,12 @@ export function SessionProvider({
             events,
             subscribe,
             rateLimit,
+            leadNames,
             config,
             logout: () => logout(),
           }
         : undefined,
-    [ready, api, feedState, events, subscribe, rateLimit, config, logout],
+    [ready, api, leadNames, feedState, events, subscribe, rateLimit, config, logout],
   );
 
   if (!session) {

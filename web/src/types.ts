@@ -142,6 +142,11 @@ export interface PartnerSync {
   attempts: number;
   origin: string | null;
   causation_id: string;
+  /** What was sent and the partner's receipt (conversions to ad platforms: event name, id, value). */
+  response?: {
+    sent?: { event_name?: string; event_id?: string; value?: number; currency?: string; client_id?: string };
+    [key: string]: unknown;
+  } | null;
   created_at: string;
   updated_at: string;
 }
@@ -210,7 +215,13 @@ export interface IntegrationTemplate {
   name: string;
   category: string;
   description: string;
-  capabilities: { webhooks: boolean; push_status: boolean; polling: boolean; test_connection: boolean };
+  capabilities: {
+    webhooks: boolean;
+    push_status: boolean;
+    polling: boolean;
+    test_connection: boolean;
+    availability?: boolean;
+  };
   config_schema: JsonSchema | null;
   credentials_schema: JsonSchema | null;
   webhook_secret: 'generated' | 'credential' | 'none';
@@ -313,4 +324,146 @@ export interface ImportCheck {
   rows: number;
   readable: number;
   problems: { row: number; reason: string }[];
+}
+
+export type SequenceChannel = 'email' | 'sms';
+
+export interface SequenceStep {
+  wait: string;
+  wait_minutes: number;
+  channel: SequenceChannel;
+  template_id: string;
+}
+
+export type SequenceTrigger =
+  | { event: 'inquiry'; sources?: string[] }
+  | { event: 'no_show' }
+  | { event: 'status'; status: string; reasons?: string[] };
+
+export interface SequenceExit {
+  statuses: 'any' | string[];
+  reply: boolean;
+  call: boolean;
+  unsubscribe: true;
+}
+
+export interface Sequence {
+  id: string;
+  name: string;
+  property_id: string | null;
+  trigger: SequenceTrigger;
+  steps: SequenceStep[];
+  exit_on: SequenceExit;
+  is_active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SequenceStepStats {
+  step: number;
+  channel: SequenceChannel;
+  template_id: string;
+  wait: string;
+  sent: number;
+  opened: number;
+  clicked: number;
+  replied: number;
+  open_rate: number | null;
+  click_rate: number | null;
+  reply_rate: number | null;
+}
+
+export interface SequenceAnalytics {
+  sequence_id: string;
+  enrolments: { active: number; completed: number; exited: number; stopped: number };
+  steps: SequenceStepStats[];
+}
+
+export interface MessageTemplate {
+  id: string;
+  name: string;
+  channel: SequenceChannel | null;
+  subject: string;
+  body: string;
+  built_in: boolean;
+}
+
+export interface EnrolmentMessage {
+  delivery_id: string;
+  step: number;
+  channel: string;
+  template: string;
+  subject: string;
+  status: string;
+  not_before: string | null;
+  sent_at: string | null;
+  opened_at: string | null;
+  clicked_at: string | null;
+}
+
+export interface Enrolment {
+  id: string;
+  sequence_id: string;
+  sequence_name: string;
+  trigger: string;
+  state: 'active' | 'completed' | 'exited' | 'stopped';
+  step: number;
+  steps_total: number;
+  next_step_at: string | null;
+  exit_reason: string | null;
+  replied_at: string | null;
+  enrolled_at: string;
+  finished_at: string | null;
+  messages: EnrolmentMessage[];
+}
+
+export interface TourWindow {
+  start: string;
+  end: string;
+}
+
+export interface TourSettings {
+  property_id: string;
+  timezone: string;
+  tour_hours: Partial<Record<'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun', TourWindow[]>> | null;
+  tour_slot_minutes: number;
+  tour_capacity: number;
+  tour_notice_minutes: number;
+}
+
+export interface TourSlot {
+  start: string;
+  end: string;
+  available: number;
+}
+
+export interface TourSlots {
+  property_id: string;
+  timezone: string;
+  from: string;
+  to: string;
+  slot_minutes: number;
+  capacity: number;
+  self_scheduling: boolean;
+  busy_source: string | null;
+  slots: TourSlot[];
+}
+
+export interface Tour {
+  id: string;
+  lead_id: string;
+  property_id: string;
+  start: string;
+  end: string;
+  seat: number;
+  status: 'booked' | 'rescheduled' | 'cancelled' | 'held';
+  cancel_reason: string | null;
+  lead_name?: string | null;
+  lead_status?: string;
+}
+
+export interface TourCalendar extends TourSettings {
+  from: string;
+  to: string;
+  tours: Tour[];
 }

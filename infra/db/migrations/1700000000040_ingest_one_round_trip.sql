@@ -299,6 +299,10 @@ BEGIN
 
     IF jsonb_typeof(v_normalized->'lead') IS DISTINCT FROM 'object' THEN
       v_status := 'ignored';
+    ELSIF jsonb_typeof(v_normalized->'fetch') = 'object'
+          AND NOT COALESCE((v_normalized->'fetch'->>'done')::boolean, false) THEN
+      -- Ids only (Facebook's leadgen): no lead until its fetch workflow completes the event and delivers it.
+      v_status := 'pending';
     ELSIF jsonb_typeof(v_event->'create') = 'object' THEN
       SELECT c.outcome, c.id INTO v_created, v_lead_id
         FROM leadrelay_create_or_match_lead(p_workspace, v_event->'create') c;

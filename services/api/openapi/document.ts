@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Auth, Endpoint } from '../../common/endpoints';
 import { ErrorBody } from '../schemas';
+import { XLSX_TYPE } from '../xlsx';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -100,6 +101,7 @@ export function buildDocument(
       if (spec.html) content['text/html'] = { schema: { type: 'string' } };
       else if (spec.schema) content['application/json'] = { schema: schemas.convert(spec.schema, 'output') };
       if (spec.csv) content['text/csv'] = { schema: { type: 'string' } };
+      if (spec.xlsx) content[XLSX_TYPE] = { schema: { type: 'string', format: 'binary' } };
       responses[status] = {
         description: spec.description,
         ...(Object.keys(content).length ? { content } : {}),
@@ -171,7 +173,8 @@ export function buildDocument(
       description:
         'Every sales lead’s journey as one durable Temporal workflow. JSON under /api/v1 with ' +
         '`Authorization: Bearer <api key>`; every error is `{ "error": { "code", "message", "details" } }`. ' +
-        'Each workspace has a rate limit (default 1000 requests per hour) reported in RateLimit headers.',
+        'Each workspace has a rate limit (default 1000 requests per hour) reported in RateLimit headers; ' +
+        'requests with `X-Leadrelay-Client: dashboard` (the staff app) have a budget of their own.',
     },
     tags: [...new Set(operations.map((op) => op.tag))].map((name) => ({ name })),
     paths,

@@ -119,7 +119,7 @@ export function analyticsEndpoints(pool: pg.Pool) {
           lost: 0,
         };
         const { key: _key, ...overallFunnel } = total;
-        sendTable(
+        await sendTable(
           req,
           res,
           { ...header(range, query.group_by), ...overallFunnel, groups: groups ?? [] },
@@ -159,7 +159,7 @@ export function analyticsEndpoints(pool: pg.Pool) {
           query.group_by ? timeInStatus(pool, workspaceId, range, scope) : Promise.resolve([]),
         ]);
         const strip = <T extends { key: string }>({ key: _key, ...row }: T) => row;
-        sendTable(
+        await sendTable(
           req,
           res,
           {
@@ -208,7 +208,7 @@ export function analyticsEndpoints(pool: pg.Pool) {
             : Promise.resolve({ rows: [], totals: {} }),
         ]);
         const strip = ({ key: _key, ...row }: (typeof all.rows)[number]) => row;
-        sendTable(
+        await sendTable(
           req,
           res,
           {
@@ -257,19 +257,24 @@ export function analyticsEndpoints(pool: pg.Pool) {
           median_seconds: null,
           p90_seconds: null,
         };
-        sendTable(req, res, { ...header(range, query.group_by), unit: 'seconds', ...total, groups }, () => ({
-          name: 'speed-to-lead',
-          columns: [
-            'group',
-            'leads',
-            'contacted',
-            'not_contacted',
-            'average_seconds',
-            'median_seconds',
-            'p90_seconds',
-          ],
-          rows: [{ key: 'all', ...total }, ...groups].map((row) => ({ group: row.key, ...row })),
-        }));
+        await sendTable(
+          req,
+          res,
+          { ...header(range, query.group_by), unit: 'seconds', ...total, groups },
+          () => ({
+            name: 'speed-to-lead',
+            columns: [
+              'group',
+              'leads',
+              'contacted',
+              'not_contacted',
+              'average_seconds',
+              'median_seconds',
+              'p90_seconds',
+            ],
+            rows: [{ key: 'all', ...total }, ...groups].map((row) => ({ group: row.key, ...row })),
+          }),
+        );
       },
     }),
   ];

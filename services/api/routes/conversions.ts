@@ -13,13 +13,15 @@ import { CONVERSION_STATUSES, CONVERSION_TYPES } from '../../../shared/conversio
 import { resolveRange } from '../../../shared/dateRange';
 import { AppError } from '../../../shared/errors';
 import { recordConversion } from '../../../usecases/conversions';
+import { conversionPages, mapPages } from '../../../usecases/exports';
 import type { IntakeDeps } from '../../../usecases/intake';
 import { endpoint, reply } from '../../common/endpoints';
 import { principal } from '../auth';
-import { sendTable } from '../csv';
+import { exportTable, sendTable } from '../csv';
 import {
   byId,
   csvList,
+  exportFormat,
   IDEMPOTENCY_KEY,
   isoDate,
   json,
@@ -68,7 +70,24 @@ const ListConversionsQuery = z.object({
   property_id: resourceId.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(500).optional(),
+  format: exportFormat,
 });
+
+/** The columns of a conversions export, in the order of the JSON answer. */
+const EXPORT_COLUMNS = [
+  'id',
+  'conversion_id',
+  'contact_id',
+  'workspace_id',
+  'property_id',
+  'conversion_type',
+  'conversion_value',
+  'currency',
+  'converted_by',
+  'converted_at',
+  'custom_data',
+  'created_at',
+];
 
 const label = z.string().min(1).max(200);
 
@@ -203,12 +222,15 @@ export function conversionEndpoints(deps: IntakeDeps) {
       path: '/api/v1/conversions',
       tag: 'conversions',
       summary: 'Query conversions',
-      description: '`workspace_id` may only be the caller’s own. Newest first; page with `next_cursor`.',
+      description:
+        '`workspace_id` may only be the caller’s own. Newest first; page with `next_cursor`. Send `Accept: text/csv` for CSV or `?format=xlsx` for an Excel workbook: either holds every conversion the filters select (paging is ignored), streamed.',
       permission: 'read',
       query: ListConversionsQuery,
       responses: {
         200: {
           description: 'conversions',
+          csv: true,
+          xlsx: true,
           schema: z.object({
             conversions: z.array(Conversion),
             total_count: z.number().int(),
@@ -216,14 +238,14 @@ export function conversionEndpoints(deps: IntakeDeps) {
           }),
         },
       },
-      async handler({ query, req }) {
+      async handler({ query, req, res }) {
         const { workspaceId, timezone } = principal(req);
         ownWorkspace(workspaceId, query.workspace_id);
         const range =
           query.from_date || query.to_date
             ? resolveRange({ from: query.from_date, to: query.to_date, zone: timezone })
             : undefined;
-        const { rows, total } = await listConversions(pool, workspaceId, {
+        const filter = {
           leadId: query.contact_id,
           types: query.conversion_type,
           minValue: query.min_value,
@@ -231,6 +253,15 @@ export function conversionEndpoints(deps: IntakeDeps) {
           from: range?.from,
           to: range?.to,
           propertyId: query.property_id,
+        };
+        const exported = await exportTable(req, res, () => ({
+          name: 'conversions',
+          columns: EXPORT_COLUMNS,
+          pages: mapPages(conversionPages(pool, workspaceId, filter), conversionJson),
+        }));
+        if (exported) return;
+        const { rows, total } = await listConversions(pool, workspaceId, {
+          ...filter,
           limit: query.limit + 1,
           cursor: readCursor(query.cursor, 'convertedAt'),
         });
@@ -271,7 +302,7 @@ export function conversionEndpoints(deps: IntakeDeps) {
           types: query.conversion_type,
         });
         const answer = { from_date: range.from, to_date: range.to, timezone: zone, ...analytics };
-        sendTable(req, res, answer, () => ({
+        await sendTable(req, res, answer, () => ({
           name: 'conversion-analytics',
           columns: ['section', 'key', 'conversions', 'total_value', 'conversion_rate'],
           rows: [

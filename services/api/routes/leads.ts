@@ -3,16 +3,28 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { listLeads, type LeadRecord } from '../../../data/leads';
 import { syncJson } from '../../../data/partnerSyncs';
-import { phoneField } from '../../../shared/contact';
+import { emailField, phoneField } from '../../../shared/contact';
 import { leadWorkflowId } from '../../../shared/ids';
 import type { JourneyView, Source } from '../../../shared/journey/types';
 import { STATUSES } from '../../../shared/lifecycle';
+import { leadPages, mapPages } from '../../../usecases/exports';
 import { receiveInquiry, type IntakeDeps } from '../../../usecases/intake';
 import { changeLeadStatus, leadHistory, leadSyncs, leadWithJourney } from '../../../usecases/leads';
 import { repushLeadSync } from '../../../usecases/partnerSyncs';
 import { endpoint, reply } from '../../common/endpoints';
 import { principal } from '../auth';
-import { IDEMPOTENCY_KEY, isoDate, json, paged, readCursor, resourceId, status, time } from '../schemas';
+import { exportTable } from '../csv';
+import {
+  exportFormat,
+  IDEMPOTENCY_KEY,
+  isoDate,
+  json,
+  paged,
+  readCursor,
+  resourceId,
+  status,
+  time,
+} from '../schemas';
 
 const CreateLeadBody = z
   .object({
@@ -20,7 +32,7 @@ const CreateLeadBody = z
     source: z.string().min(1).max(100),
     first_name: z.string().max(200).optional(),
     last_name: z.string().max(200).optional(),
-    email: z.email().max(320).optional(),
+    email: emailField.optional(),
     phone: phoneField.optional(),
     message: z.string().max(10_000).optional(),
     external_ids: z.record(z.string().min(1).max(50), z.string().min(1).max(200)).optional(),
@@ -47,6 +59,12 @@ const UpdateStatusBody = z
   .strict();
 
 const ListLeadsQuery = z.object({
+  ids: z
+    .string()
+    .transform((value) => value.split(',').filter(Boolean))
+    .pipe(z.array(z.uuid()).min(1).max(200))
+    .optional()
+    .meta({ description: 'comma-separated lead ids (at most 200): these leads only, e.g. to name a feed' }),
   status: z
     .string()
     .transform((value) => value.split(',').filter(Boolean))
@@ -59,7 +77,29 @@ const ListLeadsQuery = z.object({
   q: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(500).optional(),
+  format: exportFormat,
 });
+
+/** The columns of a leads export: the lead as stored (the live journey is not asked, row by row). */
+const EXPORT_COLUMNS = [
+  'id',
+  'status',
+  'source',
+  'sources',
+  'property_id',
+  'first_name',
+  'last_name',
+  'email',
+  'phone',
+  'message',
+  'external_ids',
+  'custom_data',
+  'journey',
+  'created_at',
+  'updated_at',
+  'status_changed_at',
+  'next_follow_up_at',
+];
 
 const HistoryQuery = z.object({
   date_from: isoDate.optional(),
@@ -159,6 +199,10 @@ const PartnerSync = z.object({
   causation_id: z.string().meta({ description: 'the event that caused the push' }),
   external_id: z.string().nullable().meta({ description: 'the partner’s id of the lead' }),
   read_back: z.enum(['confirmed', 'not_supported']).nullable(),
+  response: json.nullable().meta({
+    description:
+      'what was sent and the partner’s receipt, where the outcome alone does not say it (conversions)',
+  }),
   created_at: time,
   updated_at: time,
   finished_at: time.nullable(),
@@ -242,22 +286,37 @@ export function leadEndpoints(deps: IntakeDeps) {
       path: '/api/v1/leads',
       tag: 'leads',
       summary: 'Search leads',
+      description:
+        'Newest first; page with `next_cursor`. `ids` names leads (the dashboard resolves the names its live feed mentions). Send `Accept: text/csv` for CSV or `?format=xlsx` for an Excel workbook: either holds every lead the filters select (paging is ignored), streamed.',
       permission: 'read',
       query: ListLeadsQuery,
       responses: {
         200: {
           description: 'a page of leads',
+          csv: true,
+          xlsx: true,
           schema: z.object({ leads: z.array(Lead), next_cursor: z.string().nullable() }),
         },
       },
-      async handler({ query, req }) {
-        const rows = await listLeads(deps.pool, principal(req).workspaceId, {
+      async handler({ query, req, res }) {
+        const { workspaceId } = principal(req);
+        const filter = {
+          ids: query.ids,
           status: query.status,
           source: query.source,
           propertyId: query.property_id,
           createdFrom: query.created_from,
           createdTo: query.created_to,
           q: query.q,
+        };
+        const exported = await exportTable(req, res, () => ({
+          name: 'leads',
+          columns: EXPORT_COLUMNS,
+          pages: mapPages(leadPages(deps.pool, workspaceId, filter), (lead) => leadJson(lead)),
+        }));
+        if (exported) return;
+        const rows = await listLeads(deps.pool, workspaceId, {
+          ...filter,
           limit: query.limit + 1,
           cursor: readCursor(query.cursor, 'createdAt'),
         });

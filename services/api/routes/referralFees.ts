@@ -15,10 +15,11 @@ import { resolveRange } from '../../../shared/dateRange';
 import { AppError } from '../../../shared/errors';
 import { PARTNERS } from '../../../shared/lifecycle';
 import { FEE_TYPES, FeeTermsSchema, RECONCILIATION_STATUSES } from '../../../shared/referralFees';
+import { mapPages, referralFeePages } from '../../../usecases/exports';
 import { endpoint } from '../../common/endpoints';
 import { principal } from '../auth';
-import { sendTable } from '../csv';
-import { byId, csvList, isoDate, paged, readCursor, time, uuid } from '../schemas';
+import { exportTable } from '../csv';
+import { byId, csvList, exportFormat, isoDate, paged, readCursor, time, uuid } from '../schemas';
 
 const ListReferralFeesQuery = z.object({
   partner: z.enum(PARTNERS).optional(),
@@ -28,6 +29,7 @@ const ListReferralFeesQuery = z.object({
   to_date: isoDate.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(500).optional(),
+  format: exportFormat,
 });
 
 const UpdateReferralFeeBody = z
@@ -126,11 +128,16 @@ export function referralFeeEndpoints(pool: pg.Pool) {
       tag: 'referral fees',
       summary: 'Referral fees owed per partner, with reconciliation status',
       description:
-        'A fee is recorded when a lead whose attributed (first) source is a partner is placed or leased, from the terms in that partner’s integration config (`referral_fee`), else the workspace’s referral fee terms. Send `Accept: text/csv` for CSV.',
+        'A fee is recorded when a lead whose attributed (first) source is a partner is placed or leased, from the terms in that partner’s integration config (`referral_fee`), else the workspace’s referral fee terms. Send `Accept: text/csv` for CSV or `?format=xlsx` for an Excel workbook: either holds every fee the filters select (paging is ignored), streamed.',
       permission: 'read',
       query: ListReferralFeesQuery,
       responses: {
-        200: { description: 'fees and a per-partner summary', schema: ReferralFeeList, csv: true },
+        200: {
+          description: 'fees and a per-partner summary',
+          schema: ReferralFeeList,
+          csv: true,
+          xlsx: true,
+        },
       },
       async handler({ query, req, res }) {
         const { workspaceId, timezone } = principal(req);
@@ -138,12 +145,21 @@ export function referralFeeEndpoints(pool: pg.Pool) {
           query.from_date || query.to_date
             ? resolveRange({ from: query.from_date, to: query.to_date, zone: timezone })
             : undefined;
-        const { rows, total, summary } = await listReferralFees(pool, workspaceId, {
+        const filter = {
           partner: query.partner,
           status: query.status,
           leadId: query.lead_id,
           from: range?.from,
           to: range?.to,
+        };
+        const exported = await exportTable(req, res, () => ({
+          name: 'referral-fees',
+          columns: CSV_COLUMNS,
+          pages: mapPages(referralFeePages(pool, workspaceId, filter), referralFeeJson),
+        }));
+        if (exported) return;
+        const { rows, total, summary } = await listReferralFees(pool, workspaceId, {
+          ...filter,
           limit: query.limit + 1,
           cursor: readCursor(query.cursor, 'wonAt'),
         });
@@ -151,12 +167,7 @@ export function referralFeeEndpoints(pool: pg.Pool) {
           wonAt: last.won_at.toISOString(),
           id: last.id,
         }));
-        const fees = page.map(referralFeeJson);
-        sendTable(req, res, { referral_fees: fees, total_count: total, summary, next_cursor }, () => ({
-          name: 'referral-fees',
-          columns: CSV_COLUMNS,
-          rows: fees,
-        }));
+        return { referral_fees: page.map(referralFeeJson), total_count: total, summary, next_cursor };
       },
     }),
     endpoint({

@@ -47,6 +47,8 @@ const UpdateWorkspaceBody = z
     workspace_name: z.string().min(1).max(200).optional(),
     timezone: timezone.optional(),
     rate_limit_per_hour: z.number().int().min(1).max(10_000_000).optional(),
+    // The staff app's own budget (requests sent with X-Leadrelay-Client: dashboard).
+    dashboard_rate_limit_per_hour: z.number().int().min(1).max(10_000_000).optional(),
   })
   .strict();
 
@@ -69,6 +71,7 @@ const Workspace = z
     workspace_name: z.string(),
     timezone: z.string(),
     rate_limit_per_hour: z.number().int(),
+    dashboard_rate_limit_per_hour: z.number().int(),
     created_at: time,
   })
   .meta({ id: 'Workspace' });
@@ -159,6 +162,7 @@ export function workspaceEndpoints(pool: pg.Pool) {
           name: body.workspace_name,
           timezone: body.timezone,
           rateLimitPerHour: body.rate_limit_per_hour,
+          dashboardRateLimitPerHour: body.dashboard_rate_limit_per_hour,
         });
         return workspaceJson(found(workspace, `workspace ${params.id}`));
       },

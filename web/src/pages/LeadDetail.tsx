@@ -20,6 +20,7 @@ import {
   TableWrap,
 } from '../ui';
 import { leadName } from './Leads';
+import { LeadSequences, LeadTour } from './LeadNurture';
 
 const ENTRY_TONE = { applied: 'info', skipped: 'muted', conflict: 'bad', refused: 'warn' } as const;
 const OUTCOME_TONE = {
@@ -238,6 +239,14 @@ function Syncs({ lead }: { lead: Lead }) {
                       {sync.partner_value && sync.partner_value !== sync.status ? (
                         <span className="muted"> ({sync.partner_value})</span>
                       ) : null}
+                      {sync.response?.sent?.event_name ? (
+                        <div className="muted small" data-testid="conversion-sent">
+                          {sync.response.sent.event_name}
+                          {sync.response.sent.value !== undefined
+                            ? ` · ${money(sync.response.sent.value, sync.response.sent.currency)}`
+                            : ''}
+                        </div>
+                      ) : null}
                     </td>
                     <td>
                       <Badge tone={OUTCOME_TONE[sync.outcome] ?? 'muted'}>{sync.outcome}</Badge>
@@ -418,6 +427,8 @@ export function LeadDetail({ id }: { id: string }) {
           <p className="muted">This API key lacks the update permission.</p>
         )}
       </Section>
+      <LeadTour lead={data} onBooked={refresh} />
+      <LeadSequences lead={data} />
       <div className="grid-2">
         <Section title="Custom metadata">
           {Object.keys(data.custom_data).length === 0 &&

@@ -2,14 +2,15 @@
 import { useState, type FormEvent } from 'react';
 import { dateTime, label, relative, STATUSES } from '../format';
 import { useNow, useResource, useThrottled } from '../hooks';
+import { ExportButtons } from '../ExportButtons';
+import { displayName } from '../leadNames';
 import { Link } from '../router';
 import { useFeed, useSession } from '../session';
 import type { Lead } from '../types';
 import { Empty, Loaded, PageHeader, Section, StatusBadge, TableWrap } from '../ui';
 
 export function leadName(lead: Pick<Lead, 'first_name' | 'last_name' | 'email' | 'phone' | 'id'>): string {
-  const name = [lead.first_name, lead.last_name].filter(Boolean).join(' ');
-  return name || lead.email || lead.phone || `Lead ${lead.id.slice(0, 8)}`;
+  return displayName(lead) ?? `Lead ${lead.id.slice(0, 8)}`;
 }
 
 export function Leads() {
@@ -45,6 +46,7 @@ export function Leads() {
       <PageHeader
         title="Leads"
         subtitle="Newest first. Open a lead for its journey, metadata and partner syncs."
+        actions={<ExportButtons path="/leads" query={{ q, status }} name="leads" what="leads" />}
       />
       <form className="filters" role="search" aria-label="Find leads" onSubmit={search}>
         <label>

@@ -7,6 +7,7 @@ import { Link } from '../router';
 import { useFeed, useSession } from '../session';
 import { Empty, Loaded, PageHeader, Section, Tile } from '../ui';
 import type { ConversionAnalytics, SpeedToLead, WorkspaceActivity } from '../types';
+import { ExportButtons } from '../ExportButtons';
 import { RangePicker } from '../RangePicker';
 
 export function Overview() {
@@ -44,7 +45,12 @@ export function Overview() {
       <PageHeader
         title="Overview"
         subtitle="Conversions and what is happening right now."
-        actions={<RangePicker value={range} onChange={setRange} />}
+        actions={
+          <>
+            <RangePicker value={range} onChange={setRange} />
+            <ExportButtons path="/referral-fees" name="referral-fees" what="referral fees" />
+          </>
+        }
       />
       <Section title="Conversion metrics">
         <Loaded resource={analytics}>

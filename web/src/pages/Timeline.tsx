@@ -1,5 +1,6 @@
 // Seed 004 section 4.5: conversions over time, filtered by workspace, type, property and dates, with drill-down
 // to the conversions of a period and CSV export.
+import { ExportButtons } from '../ExportButtons';
 import { useMemo, useState } from 'react';
 import { LineChart, type Point } from '../Chart';
 import { CONVERSION_TYPES, count, dateTime, daysAgo, label, money, plural, shortId } from '../format';
@@ -240,9 +241,17 @@ export function Timeline() {
         title="Conversion timeline"
         subtitle="Pick a point (click, or arrow keys and Enter) to see that period's conversions."
         actions={
-          <button type="button" className="button" onClick={() => void exportCsv()}>
-            Export CSV
-          </button>
+          <>
+            <button type="button" className="button" onClick={() => void exportCsv()}>
+              Export CSV
+            </button>
+            <ExportButtons
+              path="/conversions"
+              query={{ ...filters, from_date: range.from, to_date: range.to }}
+              name={`conversions-${range.from}-to-${range.to}`}
+              what="conversions"
+            />
+          </>
         }
       />
       {exporting ? <ErrorState error={exporting} /> : null}
