@@ -13,6 +13,7 @@ import * as poll from './partners/poll';
 import * as push from './partners/push';
 import * as sequences from './sequences';
 import type { KeyRing } from '../shared/crypto';
+import type { PolicyCache } from '../data/policies';
 import * as webhooks from './webhooks/deliver';
 
 export interface ActivityDeps {
@@ -34,6 +35,8 @@ export interface ActivityDeps {
   metrics?: ActivityMetrics;
   /** Signal-with-start from activities (partner polls deliver new leads and events to journeys). */
   temporal?: Client;
+  /** Journey policies kept until Postgres notifies a change (the worker's); none: read at every run's start. */
+  policies?: PolicyCache;
 }
 
 export interface ActivityMetrics {
@@ -68,7 +71,7 @@ export function createActivities(deps: ActivityDeps) {
   };
   return {
     loadJourneyContext: (args: { workspaceId: string; leadId: string }) =>
-      journey.loadJourneyContext(deps.pool, args),
+      journey.loadJourneyContext(deps.pool, args, deps.policies),
     currentPolicy: (args: livePolicy.LivePolicyArgs) => livePolicy.loadLivePolicy(deps.pool, args),
     recordJourneyChange: (input: journey.RecordJourneyChangeInput) =>
       journey.recordJourneyChange(deps.pool, input),

@@ -1,5 +1,6 @@
-// The burst (SPEC section 8): 1 000 web form webhooks sent evenly within one second, open loop; every answer
-// must be a 2xx, and the drain time is from the first send until every journey has applied its inquiry.
+// Bursts (SPEC section 8): 1 000 web form webhooks sent evenly within one second, and 5 000 within ten, open
+// loop; every answer must be a 2xx (a 202 is one: stored, its signal queued), and the drain time is from the first
+// send until every journey has applied its inquiry.
 import { drain, leadCount } from './ingest';
 import { median, openLoop, round, type LatencySummary } from './load';
 import { say, type BenchSettings } from './report';
@@ -17,7 +18,7 @@ export interface BurstRound {
   drainMs: number;
 }
 
-export interface BurstResult {
+export interface BurstSize {
   size: number;
   windowMs: number;
   rounds: BurstRound[];
@@ -26,65 +27,83 @@ export interface BurstResult {
   pass: boolean;
 }
 
+export interface BurstResult {
+  bursts: BurstSize[];
+  pass: boolean;
+}
+
 export async function benchBurst(settings: BenchSettings): Promise<BurstResult> {
-  const { size, windowMs, rounds } = settings.burst;
   const stack = await startStack({ workers: 1 });
   try {
-    const workspace = await setupWorkspace(stack, { name: 'Bench burst', partners: ['webform'] });
+    // Follow-up timers off: no speed-to-lead timer of one burst fires into the next.
+    const workspace = await setupWorkspace(stack, {
+      name: 'Bench burst',
+      partners: ['webform'],
+      followUpTimers: false,
+    });
     const webform = workspace.integrations.webform!;
     const tag = `burst${Date.now().toString(36)}`;
-    say(`\n## Burst: ${size} webhooks within ${windowMs} ms, ${rounds} round(s)\n`);
     // Warm-up: a small burst, so the first round does not pay for cold connections and JIT.
     await openLoop(50, 1000, (i) => post(webformInquiry(webform, `${tag}w`, i)));
     await drain(stack.pool, workspace.workspaceId, () => leadCount(stack.pool, workspace.workspaceId));
-    const results: BurstRound[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const webhooks = Array.from({ length: size }, (_, i) => webformInquiry(webform, `${tag}r${r}`, i));
-      const before = await leadCount(stack.pool, workspace.workspaceId);
-      const started = performance.now();
-      const sent = await openLoop((size * 1000) / windowMs, windowMs, (i) => post(webhooks[i]!));
-      const answeredMs = performance.now() - started;
-      // Whatever was answered 2xx is a lead; a lead whose signal failed is delivered by the relay and counts too.
-      await drain(stack.pool, workspace.workspaceId, async () =>
-        Math.max(before + sent.ok, await leadCount(stack.pool, workspace.workspaceId)),
-      );
-      const drainMs = performance.now() - started;
-      results.push({
-        sent: sent.sent,
-        errors: sent.errors,
-        failures: sent.failures,
-        answers: sent.latency,
-        answeredMs: round(answeredMs),
-        drainMs: round(drainMs),
+    const bursts: BurstSize[] = [];
+    for (const [b, { size, windowMs, rounds, drainTargetMs }] of settings.burst.entries()) {
+      say(`\n## Burst: ${size} webhooks within ${windowMs} ms, ${rounds} round(s)\n`);
+      const results: BurstRound[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const webhooks = Array.from({ length: size }, (_, i) =>
+          webformInquiry(webform, `${tag}b${b}r${r}`, i),
+        );
+        const before = await leadCount(stack.pool, workspace.workspaceId);
+        const started = performance.now();
+        const sent = await openLoop((size * 1000) / windowMs, windowMs, (i) => post(webhooks[i]!));
+        const answeredMs = performance.now() - started;
+        // Whatever was answered 2xx is a lead; a lead whose signal failed is delivered by the relay and counts too.
+        await drain(stack.pool, workspace.workspaceId, async () =>
+          Math.max(before + sent.ok, await leadCount(stack.pool, workspace.workspaceId)),
+        );
+        const drainMs = performance.now() - started;
+        results.push({
+          sent: sent.sent,
+          errors: sent.errors,
+          failures: sent.failures,
+          answers: sent.latency,
+          answeredMs: round(answeredMs),
+          drainMs: round(drainMs),
+        });
+        say(
+          `  round ${r + 1}: ${sent.errors} errors ${JSON.stringify(sent.failures)}, answers p99 ${sent.latency.p99} ms, all answered after ${round(answeredMs)} ms, all applied after ${round(drainMs)} ms`,
+        );
+      }
+      bursts.push({
+        size,
+        windowMs,
+        rounds: results,
+        medianDrainMs: round(median(results.map((r) => r.drainMs))),
+        target: `0 errors, all applied within ${drainTargetMs / 1000} s`,
+        pass: results.every((r) => r.errors === 0 && r.drainMs <= drainTargetMs),
       });
-      say(
-        `  round ${r + 1}: ${sent.errors} errors ${JSON.stringify(sent.failures)}, answers p99 ${sent.latency.p99} ms, all answered after ${round(answeredMs)} ms, all applied after ${round(drainMs)} ms`,
-      );
     }
-    const medianDrainMs = round(median(results.map((r) => r.drainMs)));
-    return {
-      size,
-      windowMs,
-      rounds: results,
-      medianDrainMs,
-      target: '0 errors, all applied within 30 s',
-      pass: results.every((r) => r.errors === 0 && r.drainMs <= 30_000),
-    };
+    return { bursts, pass: bursts.every((b) => b.pass) };
   } finally {
     await stack.stop();
   }
 }
 
 export function burstTable(result: BurstResult): string {
-  return [
-    `**Burst** — ${result.size} web form webhooks sent evenly within ${result.windowMs} ms (target: ${result.target}):`,
-    '',
-    '| round | errors | answer p50 / p99 / max ms | all answered | all applied |',
-    '| --- | --- | --- | --- | --- |',
-    ...result.rounds.map(
-      (r, i) =>
-        `| ${i + 1} | ${r.errors}${r.errors ? ` ${JSON.stringify(r.failures)}` : ''} | ${r.answers.p50} / ${r.answers.p99} / ${r.answers.max} | ${(r.answeredMs / 1000).toFixed(1)} s | ${(r.drainMs / 1000).toFixed(1)} s |`,
-    ),
-    `| median drain | | | | ${(result.medianDrainMs / 1000).toFixed(1)} s: ${result.pass ? 'pass' : '**FAIL**'} |`,
-  ].join('\n');
+  return result.bursts
+    .map((burst) =>
+      [
+        `**Burst** — ${burst.size} web form webhooks sent evenly within ${burst.windowMs} ms (target: ${burst.target}):`,
+        '',
+        '| round | errors | answer p50 / p99 / max ms | all answered | all applied |',
+        '| --- | --- | --- | --- | --- |',
+        ...burst.rounds.map(
+          (r, i) =>
+            `| ${i + 1} | ${r.errors}${r.errors ? ` ${JSON.stringify(r.failures)}` : ''} | ${r.answers.p50} / ${r.answers.p99} / ${r.answers.max} | ${(r.answeredMs / 1000).toFixed(1)} s | ${(r.drainMs / 1000).toFixed(1)} s |`,
+        ),
+        `| median drain | | | | ${(burst.medianDrainMs / 1000).toFixed(1)} s: ${burst.pass ? 'pass' : '**FAIL**'} |`,
+      ].join('\n'),
+    )
+    .join('\n\n');
 }

@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../infra/local/binaries';
 import { stopChild } from '../infra/local/process';
 
-export type ServiceName = 'worker' | 'ingest' | 'api';
+export type ServiceName = 'worker' | 'ingest' | 'api' | 'b1';
+
+/** The script each runs: our services, and the bench's B1 (ingest's HTTP layer without its database). */
+const SCRIPTS: Record<ServiceName, string[]> = {
+  worker: ['services', 'worker', 'main.ts'],
+  ingest: ['services', 'ingest', 'main.ts'],
+  api: ['services', 'api', 'main.ts'],
+  b1: ['bench', 'b1.ts'],
+};
 
 export interface ServiceProcess {
   name: ServiceName;
@@ -21,6 +29,8 @@ export interface ServiceProcess {
   exited: Promise<string>;
   /** Whether we ended it (kill9/stop); an exit otherwise is a crash. */
   endedByUs: boolean;
+  /** When it was spawned (ms since epoch). */
+  spawnedAt: number;
   /** SIGKILL: no shutdown hook runs, in-flight work is cut mid-way. */
   kill9(): Promise<void>;
   /** SIGTERM, then SIGKILL after the grace period. */
@@ -37,6 +47,8 @@ export interface StartServiceOptions {
   healthUrl?: string;
   timeoutMs?: number;
   onLine?: (label: string, line: string) => void;
+  /** Flags for node itself, before the script (the bench's --cpu-prof of ingest). */
+  nodeFlags?: string[];
 }
 
 const OUTPUT_LINES = 200;
@@ -47,11 +59,16 @@ export async function startService(
   options: StartServiceOptions = {},
 ): Promise<ServiceProcess> {
   const label = options.label ?? name;
+  const spawnedAt = Date.now();
   const child = spawn(
     process.execPath,
-    options.from === 'build'
-      ? [join(PROJECT_ROOT, 'dist', 'services', name, 'main.js')]
-      : ['--import', 'tsx', join(PROJECT_ROOT, 'services', name, 'main.ts')],
+    [
+      ...(options.nodeFlags ?? []),
+      // B1 exists only as source; the services run from the build when asked.
+      ...(options.from === 'build' && name !== 'b1'
+        ? [join(PROJECT_ROOT, 'dist', ...SCRIPTS[name]).replace(/\.ts$/, '.js')]
+        : ['--import', 'tsx', join(PROJECT_ROOT, ...SCRIPTS[name])]),
+    ],
     {
       cwd: PROJECT_ROOT,
       env,
@@ -86,6 +103,7 @@ export async function startService(
     output,
     exited,
     endedByUs: false,
+    spawnedAt,
     async kill9() {
       service.endedByUs = true;
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -16,10 +16,13 @@ export interface BenchSettings {
     concurrency: number;
     throughputSeconds: number;
     latencySeconds: number;
-    rates: number[];
     rounds: number;
+    /** Open-loop rates of the capacity step test, tried in order until a path fails one. */
+    capacityRates: number[];
+    stepSeconds: number;
   };
-  burst: { size: number; windowMs: number; rounds: number };
+  /** Each burst: `size` webhooks evenly within `windowMs`, `rounds` times, all applied within `drainTargetMs`. */
+  burst: { size: number; windowMs: number; rounds: number; drainTargetMs: number }[];
   memory: { journeys: number; concurrency: number };
   partner: { count: number; rate: number };
   imports: { rows: number; rowsPerSecond: number; webhookRate: number; webhookSeconds: number };
@@ -28,8 +31,18 @@ export interface BenchSettings {
 export const FULL: BenchSettings = {
   quick: false,
   warmupSeconds: 5,
-  ingest: { concurrency: 32, throughputSeconds: 10, latencySeconds: 20, rates: [50, 100, 200], rounds: 3 },
-  burst: { size: 1000, windowMs: 1000, rounds: 3 },
+  ingest: {
+    concurrency: 32,
+    throughputSeconds: 10,
+    latencySeconds: 20,
+    rounds: 4,
+    capacityRates: [20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 140, 160, 180, 200],
+    stepSeconds: 10,
+  },
+  burst: [
+    { size: 1000, windowMs: 1000, rounds: 2, drainTargetMs: 20_000 },
+    { size: 5000, windowMs: 10_000, rounds: 1, drainTargetMs: 90_000 },
+  ],
   memory: { journeys: 10_000, concurrency: 32 },
   partner: { count: 300, rate: 10 },
   imports: { rows: 50_000, rowsPerSecond: 100, webhookRate: 20, webhookSeconds: 60 },
@@ -39,8 +52,18 @@ export const FULL: BenchSettings = {
 export const QUICK: BenchSettings = {
   quick: true,
   warmupSeconds: 1,
-  ingest: { concurrency: 8, throughputSeconds: 2, latencySeconds: 2, rates: [100], rounds: 1 },
-  burst: { size: 100, windowMs: 1000, rounds: 1 },
+  ingest: {
+    concurrency: 8,
+    throughputSeconds: 2,
+    latencySeconds: 2,
+    rounds: 2,
+    capacityRates: [20, 40],
+    stepSeconds: 2,
+  },
+  burst: [
+    { size: 100, windowMs: 1000, rounds: 1, drainTargetMs: 20_000 },
+    { size: 300, windowMs: 3000, rounds: 1, drainTargetMs: 90_000 },
+  ],
   memory: { journeys: 300, concurrency: 16 },
   partner: { count: 20, rate: 10 },
   imports: { rows: 600, rowsPerSecond: 100, webhookRate: 10, webhookSeconds: 3 },

@@ -8,6 +8,7 @@ import { benchImports, importsTable, type ImportBenchResult } from './imports';
 import { benchIngest, ingestTable, type IngestResult } from './ingest';
 import { benchMemory, memoryTable, type MemoryResult } from './memory';
 import { benchPartner, partnerTable, type PartnerResult } from './partner';
+import { benchProfile, profileTable, type ProfileResult } from './profile';
 import { stopStacksOnSignal } from './stack';
 import { benchWhatIf, whatIfTable, type WhatIfResult } from './whatif';
 import {
@@ -35,7 +36,7 @@ const PARTS: Record<string, Part> = {
     table: (r) => ingestTable(r as IngestResult),
     pass: (r) => {
       const result = r as IngestResult;
-      return result.throughput.pass && result.latency.every((l) => l.pass);
+      return result.throughput.pass && result.capacity.pass && result.latency.pass;
     },
   },
   burst: {
@@ -63,6 +64,10 @@ const PARTS: Record<string, Part> = {
     run: benchImports,
     table: (r) => importsTable(r as ImportBenchResult),
     pass: (r) => (r as ImportBenchResult).outcomes.failed === 0,
+  },
+  profile: {
+    run: benchProfile,
+    table: (r) => profileTable(r as ProfileResult),
   },
   // The API read bench prints its own tables (and exits non-zero when conversions were lost or duplicated).
   api: {

@@ -4,7 +4,7 @@
 // and started again on the same ports and data.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -46,6 +46,8 @@ export interface StackOptions {
    * and the stack's apiUrl and ingestUrl.
    */
   publicUrl?: string;
+  /** Flags for node per service (e.g. `--cpu-prof` for ingest). */
+  nodeFlags?: Partial<Record<ServiceName, string[]>>;
 }
 
 export interface Stack {
@@ -83,6 +85,8 @@ export interface Stack {
 
 const TWILIO_FROM = '+15550100000';
 
+const SERVICE_LOG = join(PROJECT_ROOT, '.data', 'bench', 'services.log');
+
 /** Stacks started and not stopped yet, for the signal handler. */
 const live = new Set<Stack>();
 
@@ -99,6 +103,7 @@ export function stopStacksOnSignal(): void {
 /** Everything but the service processes. */
 async function startParts(options: StackOptions): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'leadrelay-stack-'));
+  mkdirSync(join(PROJECT_ROOT, '.data', 'bench'), { recursive: true });
   // The embedded Postgres runs as an unprivileged user, which must reach its data directory.
   chmodSync(dir, 0o755);
   const [temporalPort, postgresPort, apiPort, ingestPort, smtpPort, mailPort] = await Promise.all(
@@ -168,6 +173,13 @@ async function startParts(options: StackOptions): Promise<Stack> {
     const envByLabel = new Map<string, Record<string, string>>();
     let current = { temporal, postgres };
 
+    // Without a listener of their own, the services' warnings and errors go to .data/bench/services.log.
+    const onLine =
+      options.onLine ??
+      ((label: string, line: string) => {
+        if (/"level":(40|50|60)|WARN|ERROR/.test(line))
+          appendFileSync(SERVICE_LOG, `${new Date().toISOString()} [${label}] ${line.slice(0, 2000)}\n`);
+      });
     const start = async (
       name: ServiceName,
       label: string = name,
@@ -189,7 +201,8 @@ async function startParts(options: StackOptions): Promise<Stack> {
             : name === 'ingest'
               ? `http://127.0.0.1:${merged.INGEST_PORT}/healthz`
               : undefined,
-        onLine: options.onLine,
+        onLine,
+        nodeFlags: options.nodeFlags?.[name],
       });
       processes.push(started);
       void started.exited.then(() => {

@@ -1,6 +1,7 @@
 // What the bench and the chaos runs send: a workspace set up through the api (property, integrations,
 // notification preferences), and partner webhooks signed with the `standardwebhooks` library the way a
 // partner signs them: the same message id on every retry, a fresh timestamp and signature per attempt.
+import type pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 
 export interface Integration {
@@ -54,10 +55,15 @@ export interface WorkspaceOptions {
   notifyOn?: string[];
   /** Extra integrations with their config (e.g. hubspot with config.base_url at its sandbox). */
   extra?: { partner: string; config?: Record<string, unknown>; credentials?: Record<string, unknown> }[];
+  /**
+   * false: the workspace's journeys keep no follow-up timers (set in Postgres: no API sets the policy), so
+   * speed-to-lead timers of one round cannot fire into a later one.
+   */
+  followUpTimers?: boolean;
 }
 
 export async function setupWorkspace(
-  stack: { apiUrl: string; adminToken: string },
+  stack: { apiUrl: string; adminToken: string; pool?: pg.Pool },
   options: WorkspaceOptions,
 ): Promise<BenchWorkspace> {
   const registered = await expectCreated<{ workspace_id: string; api_key: string }>(
@@ -118,6 +124,12 @@ export async function setupWorkspace(
         `${method} preference`,
       );
     }
+  }
+  if (options.followUpTimers === false) {
+    if (!stack.pool) throw new Error('turning follow-up timers off needs the stack pool');
+    await stack.pool.query(`UPDATE workspaces SET follow_up_policy = '{"enabled": false}' WHERE id = $1`, [
+      registered.workspace_id,
+    ]);
   }
   return { workspaceId: registered.workspace_id, apiKey, propertyId, integrations };
 }
@@ -180,8 +192,15 @@ export function chatbotQualified(integration: Integration, tag: string, i: numbe
   });
 }
 
-/** Posts a webhook once: true for a 2xx, else the status (or network error code) as a label. */
-export async function post(webhook: SignedWebhook, timeoutMs = 30_000): Promise<true | string> {
+/**
+ * Posts a webhook once: true for a 2xx, else the status (or network error code) as a label. `only200`: a 202
+ * (stored, its signal still queued) is a label too, for measurements of the path at its full length.
+ */
+export async function post(
+  webhook: SignedWebhook,
+  timeoutMs = 30_000,
+  options: { only200?: boolean } = {},
+): Promise<true | string> {
   const response = await fetch(webhook.url, {
     method: 'POST',
     headers: webhook.headers(),
@@ -189,5 +208,6 @@ export async function post(webhook: SignedWebhook, timeoutMs = 30_000): Promise<
     signal: AbortSignal.timeout(timeoutMs),
   });
   await response.arrayBuffer();
+  if (options.only200 && response.status === 202) return '202';
   return response.ok ? true : String(response.status);
 }

@@ -5,21 +5,43 @@ import { isUuid } from '../shared/ids';
 import type pg from 'pg';
 import type { InboundEvent, LeadLookup } from '../shared/inbound';
 import { normalizeEmail, toE164 } from '../shared/contact';
-import { withTransaction } from './pool';
+import { AppError } from '../shared/errors';
+import { preparedLead } from './leads';
+import type { LeadProjection } from './policies';
 
 export const INBOX_STATUSES = ['pending', 'delivered', 'unmatched', 'ignored', 'failed'] as const;
 export type InboxStatus = (typeof INBOX_STATUSES)[number];
 
-export interface InboxRow {
+/** What a journey signal needs of a lead (leadrelay_lead_target). */
+export interface LeadTarget {
+  id: string;
+  workspaceId: string;
+  propertyId: string | null;
+  source: string;
+  status: string;
+  hasEmail: boolean;
+  hasPhone: boolean;
+  /** The lead's projection as it was read with the row (what a new run would load). */
+  projection: LeadProjection;
+  /** The event just created this lead: its journey has never run. */
+  created?: boolean;
+}
+
+/** What delivering a stored event needs of its row; `lead` when it was read along (no second read). */
+export interface DeliverableRow {
   id: string;
   workspace_id: string;
-  integration_id: string;
   partner: string;
-  partner_event_id: string;
-  event_type: string;
   status: InboxStatus;
   normalized: InboundEvent;
   lead_id: string | null;
+  lead?: LeadTarget;
+}
+
+export interface InboxRow extends DeliverableRow {
+  integration_id: string;
+  partner_event_id: string;
+  event_type: string;
   attempts: number;
   last_error: string | null;
   received_at: Date;
@@ -32,13 +54,195 @@ export interface InboxRow {
 const COLUMNS = `id, workspace_id, integration_id, partner, partner_event_id, event_type, status, normalized, lead_id,
   attempts, last_error, received_at, next_attempt_at, delivered_at, replayed_at, replay_count`;
 
-/** How long a freshly stored row is left to the request that stored it before the relay may take it. */
-export const IN_FLIGHT_GRACE_SECONDS = 30;
+/**
+ * How long a freshly stored row is left to the process that stored it before any relay may take it: longer
+ * than a signal may take (its deadline), short enough that a row whose process died is delivered promptly.
+ */
+export const IN_FLIGHT_GRACE_SECONDS = 10;
+
+/** Columns of leadrelay_lead_target beside a row. */
+interface TargetColumns {
+  lead_id: string | null;
+  lead_property_id: string | null;
+  lead_source: string | null;
+  lead_status: string | null;
+  has_email: boolean | null;
+  has_phone: boolean | null;
+  lead_projection: {
+    journey: number;
+    seq: number;
+    sources: string[];
+    created_at: string;
+    status_changed_at: string;
+  } | null;
+}
+
+function targetOf(workspaceId: string, row: TargetColumns, matched?: boolean | null): LeadTarget | undefined {
+  if (!row.lead_id || row.lead_source === null || !row.lead_projection) return undefined;
+  const p = row.lead_projection;
+  const target: LeadTarget = {
+    id: row.lead_id,
+    workspaceId,
+    propertyId: row.lead_property_id,
+    source: row.lead_source,
+    status: row.lead_status ?? 'new',
+    hasEmail: row.has_email === true,
+    hasPhone: row.has_phone === true,
+    projection: {
+      propertyId: row.lead_property_id,
+      status: row.lead_status ?? 'new',
+      journey: p.journey,
+      seq: p.seq,
+      source: row.lead_source,
+      sources: p.sources,
+      hasEmail: row.has_email === true,
+      hasPhone: row.has_phone === true,
+      createdAt: new Date(p.created_at),
+      statusChangedAt: new Date(p.status_changed_at),
+    },
+  };
+  return matched === false ? { ...target, created: true } : target;
+}
+
+interface PreparedLookup {
+  by: LeadLookup['by'];
+  value: string;
+  partner?: string;
+}
+
+/** Lookups as the SQL functions take them: email normalized, phone in E.164, ids that cannot match dropped. */
+export function preparedLookups(lookups: LeadLookup[] | undefined): PreparedLookup[] {
+  return (lookups ?? []).flatMap((lookup): PreparedLookup[] => {
+    switch (lookup.by) {
+      case 'lead_id':
+        return isUuid(lookup.leadId) ? [{ by: lookup.by, value: lookup.leadId }] : [];
+      case 'external_id':
+        return [{ by: lookup.by, value: lookup.externalId, partner: lookup.partner }];
+      case 'email': {
+        const value = normalizeEmail(lookup.email);
+        return value ? [{ by: lookup.by, value }] : [];
+      }
+      case 'phone': {
+        const value = toE164(lookup.phone);
+        return value ? [{ by: lookup.by, value }] : [];
+      }
+      case 'sms_message':
+        return [{ by: lookup.by, value: lookup.messageSid }];
+    }
+  });
+}
+
+/** An inquiry's contact as leadrelay_create_or_match_lead takes it (the source defaults to the partner). */
+function preparedContact(event: InboundEvent, partner: string): Record<string, unknown> | undefined {
+  const contact = event.lead?.create;
+  if (!contact) return undefined;
+  return preparedLead({
+    propertyId: contact.propertyId,
+    source: contact.source ?? partner,
+    firstName: contact.firstName,
+    lastName: contact.lastName,
+    email: contact.email,
+    phone: contact.phone,
+    message: contact.message,
+    externalIds: contact.externalIds,
+    customData: contact.customData,
+  });
+}
+
+export interface ReceivedEvent {
+  row: DeliverableRow;
+  /** The same partner event was stored before (by an earlier delivery): nothing was written now. */
+  duplicate: boolean;
+  /** The inquiry matched a lead that existed (false: created), for inquiries only. */
+  matched?: boolean;
+  /** Unmatched events that were waiting for this inquiry's lead, now linked to it and pending, oldest first. */
+  waiting: DeliverableRow[];
+}
+
+interface ReceivedColumns extends TargetColumns {
+  ord: number;
+  role: 'event' | 'waiting';
+  outcome: 'stored' | 'duplicate' | 'unknown_property';
+  inbox_id: string;
+  status: InboxStatus;
+  normalized: InboundEvent | null;
+  matched: boolean | null;
+  property_id: string | null;
+}
+
+/** A webhook's (or a poll's) events as they arrived, with the request they came in. */
+export interface IncomingEvents {
+  workspaceId: string;
+  integrationId: string;
+  partner: string;
+  events: InboundEvent[];
+  headers: Record<string, string>;
+  rawBody: Buffer;
+}
 
 /**
- * Stores one event; a second store of the same partner event finds the first row (`inserted: false`). Rows
- * kept beside the inbox are written in the same transaction, so a crash never leaves one without the other:
- * a call's first webhook carries the journey's `call` event, later ones for the same call only update it.
+ * Stores a webhook's events in one round trip (leadrelay_receive_events): per event its side record, its lead
+ * (created, matched or found) and the inbox row, unique per partner event id, with what the journey signal
+ * needs. A property the workspace does not have stores nothing (`unknownProperty`).
+ */
+export async function receiveInboxEvents(
+  pool: pg.Pool,
+  input: IncomingEvents & { graceSeconds?: number },
+): Promise<{ events: ReceivedEvent[] } | { unknownProperty: string }> {
+  const events = input.events.map((event) => ({
+    partner_event_id: event.partnerEventId,
+    event_type: event.eventType,
+    normalized: event,
+    create: preparedContact(event, input.partner),
+    find: event.lead?.create ? undefined : preparedLookups(event.lead?.find),
+    record: event.record,
+  }));
+  const call = () =>
+    pool.query<ReceivedColumns>('SELECT * FROM leadrelay_receive_events($1, $2, $3, $4, $5, $6, $7)', [
+      input.workspaceId,
+      input.integrationId,
+      input.partner,
+      JSON.stringify(input.headers),
+      input.rawBody,
+      JSON.stringify(events),
+      input.graceSeconds ?? IN_FLIGHT_GRACE_SECONDS,
+    ]);
+  // A writer that does not take the event's lock (an older ingest during a rollout) can win the race for the
+  // unique key: the second call then finds its row as a duplicate.
+  const { rows } = await call().catch((error: unknown) => {
+    if ((error as { code?: string }).code === '23505') return call();
+    throw error;
+  });
+  const unknown = rows.find((row) => row.outcome === 'unknown_property');
+  if (unknown) return { unknownProperty: unknown.property_id ?? '' };
+  const received: ReceivedEvent[] = [];
+  for (const row of rows) {
+    const deliverable: DeliverableRow = {
+      id: row.inbox_id,
+      workspace_id: input.workspaceId,
+      partner: input.partner,
+      status: row.status,
+      normalized: row.normalized ?? input.events[row.ord - 1]!,
+      lead_id: row.lead_id,
+      lead: targetOf(input.workspaceId, row, row.matched),
+    };
+    if (row.role === 'waiting') {
+      received[received.length - 1]!.waiting.push(deliverable);
+      continue;
+    }
+    received.push({
+      row: deliverable,
+      duplicate: row.outcome === 'duplicate',
+      ...(row.matched !== null ? { matched: row.matched } : {}),
+      waiting: [],
+    });
+  }
+  return { events: received };
+}
+
+/**
+ * Stores one event (receiveInboxEvents); a second store of the same partner event finds the first row
+ * (`inserted: false`). A property the workspace does not have is a 400 naming property_id.
  */
 export async function storeInboxEvent(
   pool: pg.Pool,
@@ -50,189 +254,51 @@ export async function storeInboxEvent(
     headers: Record<string, string>;
     rawBody: Buffer;
   },
-): Promise<{ row: InboxRow; inserted: boolean }> {
-  return withTransaction(pool, async (client) => {
-    const normalized = await withRecord(
-      client,
-      input.workspaceId,
-      input.partner,
-      input.integrationId,
-      input.event,
-    );
-    const status: InboxStatus = normalized.lead ? 'pending' : 'ignored';
-    const inserted = await client.query<InboxRow>(
-      `INSERT INTO inbox_events (workspace_id, integration_id, partner, partner_event_id, event_type, status, headers,
-                                 raw_body, normalized, next_attempt_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10))
-       ON CONFLICT (integration_id, partner_event_id) DO NOTHING
-       RETURNING ${COLUMNS}`,
-      [
-        input.workspaceId,
-        input.integrationId,
-        input.partner,
-        input.event.partnerEventId,
-        input.event.eventType,
-        status,
-        JSON.stringify(input.headers),
-        input.rawBody,
-        JSON.stringify(normalized),
-        IN_FLIGHT_GRACE_SECONDS,
-      ],
-    );
-    if (inserted.rows[0]) return { row: inserted.rows[0], inserted: true };
-    // A duplicate: undo the side rows' changes made above (the transaction rolls back) and report the first.
-    throw new DuplicateEvent();
-  }).catch(async (error: unknown) => {
-    if (!(error instanceof DuplicateEvent)) throw error;
-    const { rows } = await pool.query<InboxRow>(
-      `SELECT ${COLUMNS} FROM inbox_events WHERE integration_id = $1 AND partner_event_id = $2`,
-      [input.integrationId, input.event.partnerEventId],
-    );
-    return { row: rows[0]!, inserted: false };
+): Promise<{ row: DeliverableRow; inserted: boolean; waiting: DeliverableRow[] }> {
+  const result = await receiveInboxEvents(pool, { ...input, events: [input.event] });
+  if ('unknownProperty' in result) throw unknownProperty(result.unknownProperty);
+  const [first] = result.events;
+  return { row: first!.row, inserted: !first!.duplicate, waiting: first!.waiting };
+}
+
+export function unknownProperty(propertyId: string): AppError {
+  return new AppError('validation_failed', `property ${propertyId} does not exist in this workspace`, {
+    fields: [{ field: 'property_id', message: 'unknown property' }],
   });
 }
 
-class DuplicateEvent extends Error {}
-
-/** Applies the event's side record and returns the event as the journey should see it. */
-async function withRecord(
-  client: pg.PoolClient,
-  workspaceId: string,
-  partner: string,
-  integrationId: string,
-  event: InboundEvent,
-): Promise<InboundEvent> {
-  const record = event.record;
-  if (record?.kind === 'call') {
-    const { rows } = await client.query<{ first: boolean }>(
-      `INSERT INTO calls (workspace_id, partner, call_id, integration_id, direction, answered, duration_seconds,
-                          started_at, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (workspace_id, partner, call_id) DO UPDATE
-         SET direction = COALESCE(EXCLUDED.direction, calls.direction),
-             answered = COALESCE(EXCLUDED.answered, calls.answered),
-             duration_seconds = COALESCE(EXCLUDED.duration_seconds, calls.duration_seconds),
-             started_at = COALESCE(calls.started_at, EXCLUDED.started_at),
-             data = calls.data || EXCLUDED.data, webhooks = calls.webhooks + 1, updated_at = now()
-       RETURNING (xmax = 0) AS first`,
-      [
-        workspaceId,
-        partner,
-        record.callId,
-        integrationId,
-        record.direction ?? null,
-        record.answered ?? null,
-        record.durationSeconds ?? null,
-        record.startedAt ?? null,
-        JSON.stringify(record.data),
-      ],
-    );
-    if (!rows[0]?.first) {
-      // The call is known: this webhook updated its record; the journey already has (or will get) the call.
-      const { lead: _lead, ...rest } = event;
-      return { ...rest, events: [], note: `folded into call ${record.callId}` };
-    }
-  }
-  if (record?.kind === 'sms_delivery') {
-    // Callbacks arrive out of order: a status only moves forward (queued → sent → delivered/undelivered/failed).
-    await client.query(
-      `UPDATE sms_deliveries
-          SET status = $3, error_code = COALESCE($4, error_code), updated_at = now()
-        WHERE message_sid = $1 AND workspace_id = $2
-          AND (CASE $3 WHEN 'queued' THEN 0 WHEN 'accepted' THEN 0 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2
-                       ELSE 3 END)
-              >= (CASE status WHEN 'queued' THEN 0 WHEN 'accepted' THEN 0 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2
-                       ELSE 3 END)`,
-      [record.messageSid, workspaceId, record.status, record.errorCode ?? null],
-    );
-    // A notification we sent by SMS learns its fate: delivered, or failed at the carrier.
-    const outcome =
-      record.status === 'delivered'
-        ? 'delivered'
-        : ['undelivered', 'failed'].includes(record.status)
-          ? 'failed'
-          : null;
-    if (outcome) {
-      await client.query(
-        `UPDATE notification_deliveries
-            SET status = $3, error = COALESCE($4, error), updated_at = now()
-          WHERE provider_id = $1 AND workspace_id = $2 AND channel = 'sms' AND status IN ('sent', 'delivered')`,
-        [
-          record.messageSid,
-          workspaceId,
-          outcome,
-          record.errorCode ? `twilio error ${record.errorCode}` : null,
-        ],
-      );
-    }
-  }
-  return event;
-}
-
-/** The first lead found by the lookups, in order, within the workspace. */
-export async function findLeadId(
+/**
+ * A stored event's lead resolved again (leadrelay_resolve_inbox_event): linked and pending, or unmatched; after
+ * an inquiry, the events waiting for its lead, linked and pending too.
+ */
+export async function resolveInboxLead(
   pool: pg.Pool,
-  workspaceId: string,
-  lookups: LeadLookup[],
-): Promise<string | undefined> {
-  for (const lookup of lookups) {
-    const found = await findOne(pool, workspaceId, lookup);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-async function findOne(pool: pg.Pool, workspaceId: string, lookup: LeadLookup): Promise<string | undefined> {
-  const query = lookupQuery(lookup);
-  if (!query || query.value === undefined) return undefined;
-  const { rows } = await pool.query<{ lead_id: string }>(query.sql, [
-    workspaceId,
-    query.value,
-    ...query.extra,
-  ]);
-  return rows[0]?.lead_id;
-}
-
-function lookupQuery(
-  lookup: LeadLookup,
-): { sql: string; value: string | undefined; extra: unknown[] } | undefined {
-  switch (lookup.by) {
-    case 'lead_id':
-      if (!isUuid(lookup.leadId)) return undefined;
-      return {
-        sql: 'SELECT id AS lead_id FROM leads WHERE workspace_id = $1 AND id = $2',
-        value: lookup.leadId,
-        extra: [],
-      };
-    case 'external_id':
-      return {
-        sql: 'SELECT lead_id FROM lead_external_ids WHERE workspace_id = $1 AND external_id = $2 AND partner = $3',
-        value: lookup.externalId,
-        extra: [lookup.partner],
-      };
-    case 'email':
-      return {
-        sql: 'SELECT id AS lead_id FROM leads WHERE workspace_id = $1 AND email_normalized = $2',
-        value: normalizeEmail(lookup.email),
-        extra: [],
-      };
-    case 'phone':
-      return {
-        sql: 'SELECT id AS lead_id FROM leads WHERE workspace_id = $1 AND phone_e164 = $2 ORDER BY created_at LIMIT 1',
-        value: toE164(lookup.phone),
-        extra: [],
-      };
-    case 'sms_message':
-      return {
-        sql: 'SELECT lead_id FROM sms_deliveries WHERE workspace_id = $1 AND message_sid = $2 AND lead_id IS NOT NULL',
-        value: lookup.messageSid,
-        extra: [],
-      };
-  }
-}
-
-export async function setInboxLead(pool: pg.Pool, id: string, leadId: string): Promise<void> {
-  await pool.query('UPDATE inbox_events SET lead_id = $2 WHERE id = $1', [id, leadId]);
+  row: DeliverableRow,
+  graceSeconds = IN_FLIGHT_GRACE_SECONDS,
+): Promise<{ lead?: LeadTarget; waiting: DeliverableRow[] }> {
+  const event = row.normalized;
+  const { rows } = await pool.query<ReceivedColumns>(
+    'SELECT * FROM leadrelay_resolve_inbox_event($1, $2, $3, $4)',
+    [
+      row.id,
+      JSON.stringify(preparedContact(event, row.partner) ?? null),
+      JSON.stringify(preparedLookups(event.lead?.find)),
+      graceSeconds,
+    ],
+  );
+  const [own, ...waiting] = rows;
+  return {
+    lead: own ? targetOf(row.workspace_id, own, own.matched) : undefined,
+    waiting: waiting.map((w) => ({
+      id: w.inbox_id,
+      workspace_id: row.workspace_id,
+      partner: row.partner,
+      status: w.status,
+      normalized: w.normalized!,
+      lead_id: w.lead_id,
+      lead: targetOf(row.workspace_id, w),
+    })),
+  };
 }
 
 /** Delivered (or found to need nothing): off the relay's list for good. */
@@ -248,6 +314,16 @@ export async function markInbox(
             delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END
       WHERE id = $1`,
     [id, status, fields.leadId ?? null, fields.error ?? null],
+  );
+}
+
+/** Every journey event of these rows signalled: off the relay's list for good. */
+export async function markDelivered(pool: pg.Pool, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await pool.query(
+    `UPDATE inbox_events SET status = 'delivered', last_error = NULL, delivered_at = now()
+      WHERE id = ANY($1::uuid[])`,
+    [ids],
   );
 }
 
@@ -270,18 +346,34 @@ export async function claimDueInboxEvents(
   pool: pg.Pool,
   options: { limit: number; workspaceId?: string },
 ): Promise<InboxRow[]> {
-  const { rows } = await pool.query<InboxRow>(
-    `UPDATE inbox_events SET attempts = attempts + 1, next_attempt_at = now() + interval '60 seconds'
-      WHERE id IN (
-        SELECT id FROM inbox_events
-         WHERE status = 'pending' AND next_attempt_at <= now() AND ($2::text IS NULL OR workspace_id = $2)
-         ORDER BY next_attempt_at
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED)
-      RETURNING ${COLUMNS}`,
+  const { rows } = await pool.query<InboxRow & TargetColumns>(
+    `WITH claimed AS (
+       UPDATE inbox_events SET attempts = attempts + 1, next_attempt_at = now() + interval '60 seconds'
+        WHERE id IN (
+          SELECT id FROM inbox_events
+           WHERE status = 'pending' AND next_attempt_at <= now() AND ($2::text IS NULL OR workspace_id = $2)
+           ORDER BY next_attempt_at
+           LIMIT $1
+           FOR UPDATE SKIP LOCKED)
+       RETURNING ${COLUMNS})
+     SELECT claimed.*, t.lead_property_id, t.lead_source, t.lead_status, t.has_email, t.has_phone, t.lead_projection
+       FROM claimed LEFT JOIN LATERAL leadrelay_lead_target(claimed.lead_id) t ON true`,
     [options.limit, options.workspaceId ?? null],
   );
-  return rows.sort((a, b) => a.received_at.getTime() - b.received_at.getTime());
+  return rows
+    .map(({ lead_property_id, lead_source, lead_status, has_email, has_phone, lead_projection, ...row }) => ({
+      ...row,
+      lead: targetOf(row.workspace_id, {
+        lead_id: row.lead_id,
+        lead_property_id,
+        lead_source,
+        lead_status,
+        has_email,
+        has_phone,
+        lead_projection,
+      }),
+    }))
+    .sort((a, b) => a.received_at.getTime() - b.received_at.getTime());
 }
 
 export interface InboxFilter {
@@ -342,44 +434,6 @@ export async function markInboxReplayed(pool: pg.Pool, id: string): Promise<void
   await pool.query(
     'UPDATE inbox_events SET replayed_at = now(), replay_count = replay_count + 1, attempts = attempts + 1 WHERE id = $1',
     [id],
-  );
-}
-
-/**
- * Unmatched events waiting for a lead with one of these partner ids (a status that arrived before its
- * referral): oldest first.
- */
-export async function unmatchedForExternalIds(
-  pool: pg.Pool,
-  workspaceId: string,
-  externalIds: Record<string, string>,
-): Promise<InboxRow[]> {
-  const lookups = Object.entries(externalIds).map(([partner, externalId]) =>
-    JSON.stringify([{ by: 'external_id', partner, externalId }]),
-  );
-  if (lookups.length === 0) return [];
-  const { rows } = await pool.query<InboxRow>(
-    `SELECT ${COLUMNS} FROM inbox_events
-      WHERE workspace_id = $1 AND status = 'unmatched'
-        AND EXISTS (SELECT 1 FROM unnest($2::jsonb[]) AS l(lookup) WHERE normalized->'lead'->'find' @> l.lookup)
-      ORDER BY received_at, id
-      LIMIT 100`,
-    [workspaceId, lookups],
-  );
-  return rows;
-}
-
-/** The lead a call belongs to, once its first webhook is delivered. */
-export async function setCallLead(
-  pool: pg.Pool,
-  workspaceId: string,
-  partner: string,
-  callId: string,
-  leadId: string,
-): Promise<void> {
-  await pool.query(
-    `UPDATE calls SET lead_id = $4 WHERE workspace_id = $1 AND partner = $2 AND call_id = $3 AND lead_id IS NULL`,
-    [workspaceId, partner, callId, leadId],
   );
 }
 

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { KeyRing } from '../shared/crypto';
 import type { PartnerName } from '../shared/lifecycle';
+import { NotifiedCache, type ConfigListener } from './configCache';
 import { withTransaction } from './pool';
 
 /** What a workspace may set; `error` is set by failures only, `deleted` by DELETE. */
@@ -218,6 +219,34 @@ export async function loadIntegrationSecrets(
       ? keys.open(webhook_secret_encrypted, webhookSecretContext(row.id))
       : undefined,
   };
+}
+
+/**
+ * Integrations with their secrets opened, as ingest needs them per webhook: read once, kept for `ttlMs`, dropped
+ * as soon as Postgres notifies a change (edit, pause, delete, new secret, key rotation). Unknown ids are kept too.
+ */
+export class IntegrationCache {
+  private readonly cache: NotifiedCache<string, IntegrationWithSecrets | null>;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly keys: KeyRing,
+    listener: ConfigListener,
+    ttlMs = 30_000,
+  ) {
+    this.cache = new NotifiedCache(listener, {
+      ttlMs,
+      affects: (id, change) => change.table === 'integrations' && change.id === id,
+    });
+  }
+
+  async get(id: string): Promise<IntegrationWithSecrets | undefined> {
+    const found = await this.cache.get(
+      id,
+      async () => (await loadIntegrationSecrets(this.pool, this.keys, id)) ?? null,
+    );
+    return found ?? undefined;
+  }
 }
 
 /** Integrations of these partners (every workspace, or one), for reconciling poll schedules. */

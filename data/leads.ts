@@ -1,9 +1,7 @@
 // Leads in Postgres: create-or-match one person per workspace, reads, search, status history, email opt-out.
-import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { normalizeContact } from '../shared/contact';
 import { AppError } from '../shared/errors';
-import { withTransaction } from './pool';
 
 export interface LeadInput {
   workspaceId: string;
@@ -34,6 +32,8 @@ export interface LeadRecord {
   custom_data: Record<string, unknown>;
   external_ids: Record<string, string>;
   journey: number;
+  /** Last history seq of the journey applied to this projection. */
+  projection_seq: number;
   status_changed_at: Date;
   next_follow_up_at: Date | null;
   created_at: Date;
@@ -41,143 +41,52 @@ export interface LeadRecord {
 }
 
 const LEAD_COLUMNS = `l.id, l.workspace_id, l.property_id, l.status, l.source, l.sources, l.first_name, l.last_name,
-  l.email, l.phone, l.phone_e164, l.message, l.custom_data, l.journey, l.status_changed_at, l.next_follow_up_at,
+  l.email, l.phone, l.phone_e164, l.message, l.custom_data, l.journey, l.projection_seq, l.status_changed_at,
+  l.next_follow_up_at,
   l.created_at, l.updated_at,
   COALESCE((SELECT jsonb_object_agg(x.partner, x.external_id) FROM lead_external_ids x WHERE x.lead_id = l.id), '{}'::jsonb)
     AS external_ids`;
 
-// Another lead of the workspace already owns this email: matching by partner id must not steal it.
-const EMAIL_TAKEN =
-  'SELECT 1 FROM leads o WHERE o.workspace_id = $1 AND o.email_normalized = $4 AND o.id <> $2';
+/** An inquiry's person as leadrelay_create_or_match_lead takes it: identities normalized here (E.164 needs libphonenumber). */
+export function preparedLead(input: Omit<LeadInput, 'workspaceId'>): Record<string, unknown> {
+  // Whatever door it came in by: trimmed, and matched by its keys (lower-case email, E.164 phone).
+  const contact = normalizeContact(input);
+  return {
+    property_id: input.propertyId ?? null,
+    source: input.source,
+    first_name: input.firstName ?? null,
+    last_name: input.lastName ?? null,
+    email: contact.email ?? null,
+    email_normalized: contact.emailKey ?? null,
+    phone: contact.phone ?? null,
+    phone_e164: contact.phoneE164 ?? null,
+    message: input.message ?? null,
+    custom_data: input.customData ?? {},
+    external_ids: input.externalIds ?? {},
+  };
+}
 
 /**
  * The lead this inquiry belongs to: matched by partner external id, then normalized email, then E.164
- * phone, within the workspace; created when none matches. Concurrent calls for one person are serialized
- * by transaction-scoped advisory locks on each identity, so they agree on one lead.
+ * phone, within the workspace; created when none matches. One round trip: leadrelay_create_or_match_lead,
+ * which serializes concurrent calls for one person by advisory locks on each identity (the ingest inbox
+ * calls the same function, so both doors match alike). A property the workspace does not have is a 400.
  */
 export async function createOrMatchLead(
   pool: pg.Pool,
   input: LeadInput,
 ): Promise<{ lead: LeadRecord; matched: boolean }> {
-  // Whatever door it came in by: trimmed, and matched by its keys (lower-case email, E.164 phone).
-  const contact = normalizeContact(input);
-  const email = contact.emailKey;
-  const phone = contact.phoneE164;
-  const externalIds = Object.entries(input.externalIds ?? {});
-  const identities = [
-    ...externalIds.map(([partner, id]) => `x:${partner}:${id}`),
-    ...(email ? [`e:${email}`] : []),
-    ...(phone ? [`p:${phone}`] : []),
-  ].sort();
-
-  const leadId = await withTransaction(pool, async (client) => {
-    for (const identity of identities) {
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-        `${input.workspaceId}|${identity}`,
-      ]);
-    }
-    const existing = await findMatch(client, input.workspaceId, externalIds, email, phone);
-    if (existing) {
-      await client.query(
-        `UPDATE leads
-            SET email = CASE WHEN email IS NULL AND NOT EXISTS (${EMAIL_TAKEN}) THEN $3 ELSE email END,
-                email_normalized = CASE WHEN email_normalized IS NULL AND NOT EXISTS (${EMAIL_TAKEN}) THEN $4
-                                        ELSE email_normalized END,
-                phone = COALESCE(phone, $5), phone_e164 = COALESCE(phone_e164, $6),
-                first_name = COALESCE(first_name, $7), last_name = COALESCE(last_name, $8),
-                property_id = COALESCE(property_id, $9),
-                sources = CASE WHEN $10 = ANY(sources) THEN sources ELSE array_append(sources, $10) END,
-                custom_data = custom_data || $11::jsonb, updated_at = now()
-          WHERE workspace_id = $1 AND id = $2`,
-        [
-          input.workspaceId,
-          existing,
-          contact.email ?? null,
-          email ?? null,
-          contact.phone ?? null,
-          phone ?? null,
-          input.firstName ?? null,
-          input.lastName ?? null,
-          input.propertyId ?? null,
-          input.source,
-          JSON.stringify(input.customData ?? {}),
-        ],
-      );
-      await addExternalIds(client, input.workspaceId, existing, externalIds);
-      return { id: existing, matched: true };
-    }
-    const id = randomUUID();
-    await client.query(
-      `INSERT INTO leads (id, workspace_id, property_id, source, sources, first_name, last_name, email, phone,
-                          email_normalized, phone_e164, message, custom_data)
-       VALUES ($1, $2, $3, $4, ARRAY[$4], $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [
-        id,
-        input.workspaceId,
-        input.propertyId ?? null,
-        input.source,
-        input.firstName ?? null,
-        input.lastName ?? null,
-        contact.email ?? null,
-        contact.phone ?? null,
-        email ?? null,
-        phone ?? null,
-        input.message ?? null,
-        JSON.stringify(input.customData ?? {}),
-      ],
-    );
-    await addExternalIds(client, input.workspaceId, id, externalIds);
-    return { id, matched: false };
-  });
-  const lead = await getLead(pool, input.workspaceId, leadId.id);
-  if (!lead) throw new AppError('internal', 'lead vanished right after it was written');
-  return { lead, matched: leadId.matched };
-}
-
-async function findMatch(
-  client: pg.PoolClient,
-  workspaceId: string,
-  externalIds: [string, string][],
-  email: string | undefined,
-  phone: string | undefined,
-): Promise<string | undefined> {
-  for (const [partner, externalId] of externalIds) {
-    const { rows } = await client.query<{ lead_id: string }>(
-      'SELECT lead_id FROM lead_external_ids WHERE workspace_id = $1 AND partner = $2 AND external_id = $3',
-      [workspaceId, partner, externalId],
-    );
-    if (rows[0]) return rows[0].lead_id;
+  const { rows } = await pool.query<LeadRecord & { outcome: 'created' | 'matched' | 'unknown_property' }>(
+    'SELECT * FROM leadrelay_create_or_match_lead($1, $2)',
+    [input.workspaceId, JSON.stringify(preparedLead(input))],
+  );
+  const { outcome, ...lead } = rows[0]!;
+  if (outcome === 'unknown_property') {
+    throw new AppError('validation_failed', `property ${input.propertyId} does not exist in this workspace`, {
+      fields: [{ field: 'property_id', message: 'unknown property' }],
+    });
   }
-  if (email) {
-    const { rows } = await client.query<{ id: string }>(
-      'SELECT id FROM leads WHERE workspace_id = $1 AND email_normalized = $2',
-      [workspaceId, email],
-    );
-    if (rows[0]) return rows[0].id;
-  }
-  if (phone) {
-    const { rows } = await client.query<{ id: string }>(
-      'SELECT id FROM leads WHERE workspace_id = $1 AND phone_e164 = $2 ORDER BY created_at LIMIT 1',
-      [workspaceId, phone],
-    );
-    if (rows[0]) return rows[0].id;
-  }
-  return undefined;
-}
-
-async function addExternalIds(
-  client: pg.PoolClient,
-  workspaceId: string,
-  leadId: string,
-  externalIds: [string, string][],
-): Promise<void> {
-  for (const [partner, externalId] of externalIds) {
-    await client.query(
-      `INSERT INTO lead_external_ids (workspace_id, partner, external_id, lead_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT DO NOTHING`,
-      [workspaceId, partner, externalId, leadId],
-    );
-  }
+  return { lead, matched: outcome === 'matched' };
 }
 
 export async function getLead(

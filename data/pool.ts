@@ -14,12 +14,14 @@ export function createPool(
   databaseUrl: string,
   max = 10,
   statementTimeoutMs = STATEMENT_TIMEOUT_MS,
+  options: { idleTimeoutMillis?: number } = {},
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max,
     connectionTimeoutMillis: 5000,
     statement_timeout: statementTimeoutMs,
+    idleTimeoutMillis: options.idleTimeoutMillis ?? 10_000,
   });
   // An idle client losing its connection (Postgres restarted) must not crash the process.
   pool.on('error', () => undefined);

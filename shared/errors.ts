@@ -50,9 +50,19 @@ export function isUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; name?: string; message?: string } | undefined;
   if (!e) return false;
   if (e.name === 'ServiceError' || e.name === 'ConnectionError') return true;
-  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P0[1-3]|08\d{3})$/.test(e.code))
+  // Sockets refused, reset, cut or unreachable; Postgres shutting down, starting up or in recovery (57P0x),
+  // connection exceptions (08xxx), too many connections while it restarts (53300).
+  if (
+    typeof e.code === 'string' &&
+    /^(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|57P0[1-4]|08\d{3}|53300)$/.test(
+      e.code,
+    )
+  )
     return true;
   // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4).
   if (e.code === 14 || e.code === 4) return true;
-  return /timeout exceeded when trying to connect|Connection terminated/i.test(e.message ?? '');
+  // node-postgres' own words for a connection it lost or never got.
+  return /timeout exceeded when trying to connect|Connection terminated|not queryable|Client was closed|the database system is/i.test(
+    e.message ?? '',
+  );
 }

@@ -4,13 +4,13 @@
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import { leaseInboxForFetch } from '../data/inboxFetch';
-import type { InboxRow } from '../data/inbox';
+import type { DeliverableRow } from '../data/inbox';
 import { inboundFetchWorkflowId } from '../shared/ids';
 import type { InboundFetchInput } from '../shared/journey/messages';
 
 export async function startInboundFetch(
   deps: { pool: pg.Pool; temporal: Client; taskQueue: string },
-  row: InboxRow,
+  row: DeliverableRow & { partner_event_id?: string },
 ): Promise<void> {
   const input: InboundFetchInput = { inboxId: row.id };
   await deps.temporal.workflow.start('completeInboundEvent', {
@@ -18,7 +18,7 @@ export async function startInboundFetch(
     taskQueue: deps.taskQueue,
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
-    staticSummary: `Fetch ${row.partner} event ${row.partner_event_id} before delivery`,
+    staticSummary: `Fetch ${row.partner} event ${row.partner_event_id ?? row.id} before delivery`,
   });
   await leaseInboxForFetch(deps.pool, row.id);
 }

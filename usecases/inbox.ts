@@ -4,28 +4,29 @@ import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import {
-  findLeadId,
   getInboxEvent,
   listInboxEvents,
+  markDelivered,
   markInbox,
   markInboxReplayed,
   markInboxRetry,
-  setCallLead,
-  setInboxLead,
-  unmatchedForExternalIds,
+  receiveInboxEvents,
+  resolveInboxLead,
+  unknownProperty,
+  type DeliverableRow,
+  type IncomingEvents,
   type InboxFilter,
-  type InboxRow,
   type InboxStatus,
+  type LeadTarget,
 } from '../data/inbox';
-import { loadJourneyContext } from '../activities/db/journey';
-import { createOrMatchLead, getLead, type LeadRecord } from '../data/leads';
-import type { InboundEvent } from '../activities/partners/types';
-import { AppError } from '../shared/errors';
-import type { PartnerName } from '../shared/lifecycle';
+import { AppError, isUnavailable } from '../shared/errors';
+import type { Gate } from '../shared/gate';
+import { isStatus, isTerminal, type PartnerName } from '../shared/lifecycle';
+import { journeyContext, type PolicyCache } from '../data/policies';
 import { inboxJourneyEvents } from '../shared/inbound';
-import { isUnavailable } from '../shared/errors';
 import { startInboundFetch } from './inboundFetch';
 import type { JourneyClient } from './journeys';
+import { settlesWithin, type SignalQueue } from './signalQueue';
 
 export interface DeliveryDeps {
   pool: pg.Pool;
@@ -34,6 +35,17 @@ export interface DeliveryDeps {
   logger?: Logger;
   /** How long one signal may take before the event is left pending for the relay (ms). */
   signalTimeoutMs?: number;
+  /**
+   * Ingest's in-process signalling (bounded, each lead in order); without one, deliveries signal inline. The
+   * relay's deliveries join it, so they keep their place behind the webhooks of the same lead.
+   */
+  signals?: SignalQueue;
+  /**
+   * Journey policies (cached): with them, a signal that starts a lead's first journey (or its next, after a
+   * terminal status) carries the run's context, built from the policy and the row just written, and the run
+   * reads nothing back. Without them, or for a lead whose journey runs, the run loads its own when it starts.
+   */
+  policies?: PolicyCache;
 }
 
 export interface DeliveryOutcome {
@@ -51,7 +63,7 @@ const DEFAULT_SIGNAL_TIMEOUT_MS = 5000;
  */
 export async function deliverInboxEvent(
   deps: DeliveryDeps,
-  row: InboxRow,
+  row: DeliverableRow,
   options: { reresolve?: boolean; fetched?: boolean } = {},
 ): Promise<DeliveryOutcome> {
   const event = row.normalized;
@@ -65,42 +77,69 @@ export async function deliverInboxEvent(
       await startInboundFetch({ ...deps, taskQueue: deps.journeys.taskQueue }, row);
       return { status: 'pending', leadId: row.lead_id };
     }
-    const lead = await resolveLead(deps, row, event, options.reresolve ?? false);
+    let lead = options.reresolve ? undefined : row.lead;
+    let waiting: DeliverableRow[] = [];
     if (!lead) {
-      await markInbox(deps.pool, row.id, 'unmatched', {
-        error: 'no lead matches this event yet; replay it once the lead exists',
-      });
-      return { status: 'unmatched', leadId: null };
+      // Rows stored before leads were resolved at store time, and replays of unmatched or failed rows.
+      ({ lead, waiting } = await resolveInboxLead(deps.pool, row));
+      if (!lead) return { status: 'unmatched', leadId: null };
     }
-    await signalEvents(deps, row, event, lead);
-    if (event.record?.kind === 'call') {
-      await setCallLead(deps.pool, row.workspace_id, row.partner, event.record.callId, lead.id);
-    }
-    await markInbox(deps.pool, row.id, 'delivered', { leadId: lead.id });
-    if (event.lead.create) await deliverWaiting(deps, lead);
+    const rows = [{ ...row, lead }, ...waiting];
+    const run = () => signalRows(deps, rows, { throwFirst: true });
+    if (deps.signals) {
+      await deps.signals.enqueue({ leads: leadsOf(rows), inboxIds: rows.map((r) => r.id), run }).done;
+    } else await run();
     return { status: 'delivered', leadId: lead.id };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (isUnavailable(error) || isTemporaryFailure(error)) {
-      await markInboxRetry(deps.pool, row.id, message).catch(() => undefined);
-      throw error;
-    }
+    if (isUnavailable(error) || isTemporaryFailure(error)) throw error;
     deps.logger?.error({ err: error, inboxId: row.id }, 'inbox event failed');
     await markInbox(deps.pool, row.id, 'failed', { error: message.slice(0, 2000) }).catch(() => undefined);
     return { status: 'failed', leadId: row.lead_id, error: message };
   }
 }
 
+const leadsOf = (rows: DeliverableRow[]) => [...new Set(rows.flatMap((r) => (r.lead ? [r.lead.id] : [])))];
+
 /**
- * Events that arrived before their lead (a referral's status before the referral) are delivered as soon as an
- * inquiry makes the lead known. Best effort: whatever fails stays unmatched for an operator's replay.
+ * Signals the rows in order, then marks those signalled delivered in one statement. A row whose signal failed
+ * goes back to pending with a back-off (the relay's), and so do the rows after it of the same lead; the first
+ * failure is thrown once the rest are recorded (`throwFirst`), or only logged.
  */
-async function deliverWaiting(deps: DeliveryDeps, lead: LeadRecord): Promise<void> {
-  try {
-    const waiting = await unmatchedForExternalIds(deps.pool, lead.workspace_id, lead.external_ids);
-    for (const row of waiting) await deliverInboxEvent(deps, row, { reresolve: true });
-  } catch (error) {
-    deps.logger?.warn({ err: error, leadId: lead.id }, 'could not deliver events waiting for this lead');
+async function signalRows(
+  deps: DeliveryDeps,
+  rows: (DeliverableRow & { lead?: LeadTarget })[],
+  options: { throwFirst: boolean },
+): Promise<void> {
+  const delivered: string[] = [];
+  let failure: unknown;
+  const failedLeads = new Set<string>();
+  for (const row of rows) {
+    const lead = row.lead!;
+    if (failedLeads.has(lead.id)) {
+      await markInboxRetry(deps.pool, row.id, 'an earlier event of this lead is not delivered yet').catch(
+        () => undefined,
+      );
+      continue;
+    }
+    try {
+      await signalEvents(deps, row, lead);
+      delivered.push(row.id);
+    } catch (error) {
+      failure ??= error;
+      failedLeads.add(lead.id);
+      const message = error instanceof Error ? error.message : String(error);
+      await markInboxRetry(deps.pool, row.id, message).catch(() => undefined);
+    }
+  }
+  // The signals are durable in Temporal: a mark that cannot be written now only means the relay signals the
+  // row again later, which its journey ignores (same event ids).
+  await markDelivered(deps.pool, delivered).catch((error: unknown) =>
+    deps.logger?.warn({ err: error, rows: delivered.length }, 'signalled rows not marked delivered yet'),
+  );
+  if (failure !== undefined) {
+    if (options.throwFirst) throw failure;
+    deps.logger?.warn({ err: failure }, 'inbox events left pending for the relay');
   }
 }
 
@@ -114,68 +153,116 @@ function isTemporaryFailure(error: unknown): boolean {
   return e?.name === 'ServiceError' || e?.name === 'GrpcError' || e?.name === 'TimeoutError';
 }
 
-async function resolveLead(
-  deps: DeliveryDeps,
-  row: InboxRow,
-  event: InboundEvent,
-  reresolve: boolean,
-): Promise<LeadRecord | undefined> {
-  if (row.lead_id && !reresolve) {
-    const known = await getLead(deps.pool, row.workspace_id, row.lead_id);
-    if (known) return known;
-  }
-  const locator = event.lead!;
-  let lead: LeadRecord | undefined;
-  if (locator.create) {
-    const contact = locator.create;
-    ({ lead } = await createOrMatchLead(deps.pool, {
-      workspaceId: row.workspace_id,
-      propertyId: contact.propertyId,
-      source: contact.source ?? row.partner,
-      firstName: contact.firstName,
-      lastName: contact.lastName,
-      email: contact.email,
-      phone: contact.phone,
-      message: contact.message,
-      externalIds: contact.externalIds,
-      customData: contact.customData,
-    }));
-  } else {
-    const leadId = await findLeadId(deps.pool, row.workspace_id, locator.find ?? []);
-    lead = leadId ? await getLead(deps.pool, row.workspace_id, leadId) : undefined;
-  }
-  // Remembered before signalling: a retry signals the same lead without resolving (or creating) it again.
-  if (lead && lead.id !== row.lead_id) await setInboxLead(deps.pool, row.id, lead.id);
-  return lead;
-}
-
-/** Signal-with-start of every event, in order, exactly as receiveInquiry does (same ids on every retry). */
-async function signalEvents(
-  deps: DeliveryDeps,
-  row: InboxRow,
-  event: InboundEvent,
-  lead: LeadRecord,
-): Promise<void> {
-  const events = inboxJourneyEvents(row.id, row.partner as PartnerName, event, {
-    propertyId: lead.property_id,
-    hasEmail: lead.email !== null,
-    hasPhone: lead.phone_e164 !== null,
-  });
-  if (events.length === 0) return;
-  const context = await loadJourneyContext(deps.pool, { workspaceId: lead.workspace_id, leadId: lead.id });
+/** Signal-with-start of every event of a row, in order, exactly as receiveInquiry does (same ids on every retry). */
+async function signalEvents(deps: DeliveryDeps, row: DeliverableRow, lead: LeadTarget): Promise<void> {
   const target = {
-    workspaceId: lead.workspace_id,
+    workspaceId: lead.workspaceId,
     leadId: lead.id,
-    propertyId: lead.property_id ?? undefined,
+    propertyId: lead.propertyId ?? undefined,
     source: lead.source,
     status: lead.status,
   };
+  // A running journey ignores a context: only a run this signal is bound to start gets one.
+  const starts = lead.created === true || (isStatus(lead.status) && isTerminal(lead.status));
+  const context =
+    starts && deps.policies
+      ? journeyContext(await deps.policies.get(lead.workspaceId, lead.propertyId), lead.projection)
+      : undefined;
   const timeout = deps.signalTimeoutMs ?? DEFAULT_SIGNAL_TIMEOUT_MS;
-  for (const journeyEvent of events) {
+  for (const journeyEvent of inboxJourneyEvents(row.id, row.partner as PartnerName, row.normalized, lead)) {
     await deps.temporal.withDeadline(Date.now() + timeout, () =>
       deps.journeys.send(target, journeyEvent, context),
     );
   }
+}
+
+export interface WebhookDeps extends DeliveryDeps {
+  /** Admission to the database section, sized to the pool: a burst waits its turn here, in order. */
+  gate?: Gate;
+  /** How long a webhook waits for its turn to signal before it is answered 202, signalled from the queue. */
+  signalWaitMs?: number;
+  /** How long a stored row is left to this process before any relay may take it (s). */
+  graceSeconds?: number;
+}
+
+export interface WebhookEventResult {
+  partner_event_id: string;
+  status: InboxStatus;
+  duplicate: boolean;
+  lead_id: string | null;
+}
+
+const DEFAULT_SIGNAL_WAIT_MS = 2000;
+
+/**
+ * A verified, parsed webhook: its events stored with their leads in one round trip (waiting its turn at the
+ * gate), then signalled, each lead in order, then marked delivered. Answers each event's status: delivered,
+ * duplicate (an earlier delivery was acknowledged), unmatched, ignored, or pending (stored and queued for its
+ * signal, which a burst made wait longer than `signalWaitMs`: the row is durable, the queue or the relay
+ * delivers it). Temporal or Postgres unavailable: thrown (503), the rows pending for the relay.
+ */
+export async function receiveWebhook(
+  deps: WebhookDeps,
+  input: IncomingEvents,
+): Promise<WebhookEventResult[]> {
+  const store = () => receiveInboxEvents(deps.pool, { ...input, graceSeconds: deps.graceSeconds });
+  const received = await (deps.gate ? deps.gate.run(store) : store());
+  if ('unknownProperty' in received) throw unknownProperty(received.unknownProperty);
+
+  const results: WebhookEventResult[] = received.events.map(({ row, duplicate }, i) => ({
+    partner_event_id: input.events[i]!.partnerEventId,
+    status: row.status,
+    // Acknowledged once already: nothing happens. A pending row's first answer was not a 2xx (or it is still in
+    // flight): this delivery signals it again, which its journey ignores if it has it.
+    duplicate: duplicate && row.status !== 'pending',
+    lead_id: row.lead_id,
+  }));
+  const toSignal = received.events.flatMap(({ row, waiting }, i) =>
+    results[i]!.duplicate || row.status !== 'pending' ? [] : [{ index: i, rows: [row, ...waiting] }],
+  );
+  // Rows left pending without a lead (stored before leads were resolved at store time) take the long way.
+  for (const item of toSignal.filter((item) => !item.rows[0]!.lead)) {
+    const outcome = await deliverInboxEvent(deps, item.rows[0]!);
+    results[item.index] = { ...results[item.index]!, status: outcome.status, lead_id: outcome.leadId };
+  }
+  const ready = toSignal.filter((item) => item.rows[0]!.lead);
+  if (ready.length === 0) return results;
+  const rows = ready.flatMap((item) => item.rows);
+  const run = () => signalRows(deps, rows, { throwFirst: true });
+  if (!deps.signals) {
+    try {
+      await run();
+    } catch (error) {
+      if (!isDeadline(error)) throw error;
+      return results;
+    }
+  } else {
+    const job = deps.signals.enqueue({ leads: leadsOf(rows), inboxIds: rows.map((r) => r.id), run });
+    if (!(await settlesWithin(job.started, deps.signalWaitMs ?? DEFAULT_SIGNAL_WAIT_MS))) {
+      // Still in line: answered now (stored, pending); the queue signals it in its turn, the relay if we die.
+      job.done.catch((error: unknown) =>
+        deps.logger?.warn({ err: error }, 'queued webhook not signalled; left to the relay'),
+      );
+      return results;
+    }
+    try {
+      await job.done;
+    } catch (error) {
+      // Temporal answering slower than the signal deadline is busy, not down: the rows are durable and pending
+      // (due after a back-off), so the answer is 202 rather than a 503 that would only add retries.
+      if (!isDeadline(error)) throw error;
+      deps.logger?.warn({ err: error }, 'signal deadline passed; webhook left pending for the relay');
+      return results;
+    }
+  }
+  for (const item of ready) results[item.index]!.status = 'delivered';
+  return results;
+}
+
+/** A signal that ran out of time (gRPC DEADLINE_EXCEEDED), as opposed to a server that cannot be reached. */
+function isDeadline(error: unknown): boolean {
+  const e = error as { code?: unknown; cause?: { code?: unknown }; name?: string } | undefined;
+  return e?.code === 4 || e?.cause?.code === 4 || e?.name === 'TimeoutError';
 }
 
 export interface ReplayResult {

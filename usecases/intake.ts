@@ -2,27 +2,33 @@
 // hand the inquiry to that lead's journey.
 import type pg from 'pg';
 import { createOrMatchLead, type LeadInput, type LeadRecord } from '../data/leads';
-import { loadJourneyContext } from '../activities/db/journey';
-import { PARTNERS, type PartnerName } from '../shared/lifecycle';
+import { isStatus, isTerminal, PARTNERS, type PartnerName } from '../shared/lifecycle';
+import { journeyContext, type PolicyCache } from '../data/policies';
 import type { LeadEvent, Source } from '../shared/journey/types';
 import type { JourneyClient } from './journeys';
-import { requireProperty } from './properties';
 
 export interface IntakeDeps {
   pool: pg.Pool;
   journeys: JourneyClient;
+  /** Journey policies (cached): a lead's first journey then starts with its context, nothing read back. */
+  policies?: PolicyCache;
 }
 
 export function sourceOf(label: string): Source {
   return (PARTNERS as readonly string[]).includes(label) ? `partner:${label as PartnerName}` : 'api';
 }
 
+/**
+ * One round trip to Postgres (leadrelay_create_or_match_lead, which the ingest inbox runs too, and which
+ * refuses a property the workspace does not have), then the signal. A run this signal starts (a new lead, or
+ * a lead whose journey ended) gets its context from the cached policy and the row just written; a running
+ * journey needs none.
+ */
 export async function receiveInquiry(
   deps: IntakeDeps,
   input: LeadInput,
   event: { eventId: string; occurredAt: string; actor?: string; source?: Source },
 ): Promise<{ lead: LeadRecord; matched: boolean; workflowId: string }> {
-  await requireProperty(deps.pool, input.workspaceId, input.propertyId);
   const { lead, matched } = await createOrMatchLead(deps.pool, input);
   const inquiry: LeadEvent = {
     kind: 'inquiry',
@@ -34,6 +40,22 @@ export async function receiveInquiry(
     propertyId: lead.property_id ?? undefined,
     facts: { hasEmail: lead.email !== null, hasPhone: lead.phone_e164 !== null },
   };
+  const starts = !matched || (isStatus(lead.status) && isTerminal(lead.status));
+  const context =
+    starts && deps.policies
+      ? journeyContext(await deps.policies.get(lead.workspace_id, lead.property_id), {
+          propertyId: lead.property_id,
+          status: lead.status,
+          journey: lead.journey,
+          seq: lead.projection_seq,
+          source: lead.source,
+          sources: lead.sources,
+          hasEmail: lead.email !== null,
+          hasPhone: lead.phone_e164 !== null,
+          createdAt: lead.created_at,
+          statusChangedAt: lead.status_changed_at,
+        })
+      : undefined;
   const workflowId = await deps.journeys.send(
     {
       workspaceId: lead.workspace_id,
@@ -43,7 +65,7 @@ export async function receiveInquiry(
       status: lead.status,
     },
     inquiry,
-    await loadJourneyContext(deps.pool, { workspaceId: lead.workspace_id, leadId: lead.id }),
+    context,
   );
   return { lead, matched, workflowId };
 }

@@ -1,6 +1,6 @@
 // Effect execution of the lead journey: records each decision's effects, drains one ordered push queue per
 // partner, sends notification deliveries (waiting out quiet hours), and counts what is still under way.
-import { condition, patched, proxyActivities } from '@temporalio/workflow';
+import { condition, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { PartnerName } from '../shared/lifecycle';
 import type { Decision, JourneyState } from '../shared/journey/types';
@@ -84,6 +84,8 @@ export interface JourneyEffectsOptions {
   followUps: boolean;
   /** Decisions are recorded one at a time, in the order they were decided. */
   ordered: boolean;
+  /** Whether an abandoned delivery is recorded (runs before resends left it pending); asked when needed. */
+  resends: () => boolean;
 }
 
 export class JourneyEffects {
@@ -217,7 +219,7 @@ export class JourneyEffects {
     } catch (error) {
       // Retries are exhausted: the row becomes `failed` with its last error, for operators to resend. Runs from
       // before resends left it pending; their replays must too.
-      if (patched('notification-resend')) {
+      if (this.options.resends()) {
         await abandonDelivery({ deliveryKey: plan.deliveryKey, error: errorText(error) });
       }
     } finally {

@@ -10,6 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { createActivities } from '../activities';
 import { isTerminal } from '../shared/lifecycle';
 import {
@@ -54,6 +55,42 @@ const { loadJourneyContext } = proxyActivities<Activities>({
   // A lead that does not exist will not appear by retrying.
   retry: { ...RETRY, nonRetryableErrorTypes: ['lead_not_found'] },
 });
+
+/**
+ * Search attributes as the run has them (set at start by the client, then by upserts): an upsert names only
+ * what differs, and none is made when nothing does.
+ */
+class Attributes {
+  private readonly current = new Map<string, unknown>();
+
+  constructor() {
+    for (const pair of workflowInfo().typedSearchAttributes.getAll()) {
+      const value = pair.value instanceof Date ? pair.value.toISOString() : pair.value;
+      this.current.set(pair.key.name, value);
+    }
+  }
+
+  sync(state: JourneyState, nextFollowUpAt: string | null | undefined): void {
+    const wanted: SearchAttributeUpdatePair[] = [
+      { key: LeadStatusAttribute, value: state.status },
+      { key: LeadSourceAttribute, value: state.source },
+      { key: WorkspaceIdAttribute, value: state.workspaceId },
+      ...(state.propertyId ? [{ key: PropertyIdAttribute, value: state.propertyId }] : []),
+    ];
+    if (nextFollowUpAt !== undefined) {
+      wanted.push({ key: NextFollowUpAtAttribute, value: nextFollowUpAt ? new Date(nextFollowUpAt) : null });
+    }
+    const changed = wanted.filter((pair) => {
+      const value = pair.value instanceof Date ? pair.value.toISOString() : pair.value;
+      return (this.current.get(pair.key.name) ?? null) !== value;
+    });
+    if (changed.length === 0) return;
+    for (const pair of changed) {
+      this.current.set(pair.key.name, pair.value instanceof Date ? pair.value.toISOString() : pair.value);
+    }
+    upsertSearchAttributes(changed);
+  }
+}
 
 function upsertAttributes(state: JourneyState): void {
   upsertSearchAttributes([
@@ -138,13 +175,21 @@ function freshState(
 }
 
 export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView> {
-  // Runs recorded before each change replay without it; every new run has them all.
-  const followUpsEnabled = patched('follow-up-deadlines');
-  const deliveriesEnabled = patched('notification-delivery');
-  const pushesEnabled = patched('partner-push');
+  // Runs recorded before each change replay without it; every new run has them all. Runs from 'compact-history'
+  // on record that one patch and imply the earlier ones: each patch costs the history a marker and an upsert of
+  // TemporalChangeVersion, so a new journey records one, not six. They also upsert search attributes only
+  // when they change, once per decision (the client's at start are kept).
+  const compact = patched('compact-history');
+  const followUpsEnabled = compact || patched('follow-up-deadlines');
+  const deliveriesEnabled = compact || patched('notification-delivery');
+  const pushesEnabled = compact || patched('partner-push');
   // Staff changes take their turn behind the events that arrived before them, and effects are recorded in
   // the order they were decided.
-  const inArrivalOrder = patched('arrival-order');
+  const inArrivalOrder = compact || patched('arrival-order');
+  /** Resends of notifications; asked where a run first needs to know, as runs before it did. */
+  const resends = () => compact || patched('notification-resend');
+  const attributes = compact ? new Attributes() : undefined;
+  // Not implied by 'compact-history' (runs recorded with it alone predate them): each records its own marker.
   // Connected partners, active rules and the time zone are read when an event is decided, not once per run.
   const livePolicy = patched('live-policy');
   // Nurture sequences: enrolments read from Postgres when a trigger happens, steps as durable deadlines.
@@ -184,6 +229,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     pushes: pushesEnabled,
     followUps: followUpsEnabled,
     ordered: inArrivalOrder,
+    resends,
   });
   const sequences = new JourneySequences({ enabled: sequencesEnabled, current: () => current });
   setHandler(leadStateQuery, () => {
@@ -222,6 +268,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     const previous = current;
     current = next;
     loaded = { policy, state: next };
+    if (attributes) return; // synced once per decision, with the next follow-up (execute)
     if (
       previous.status !== next.status ||
       previous.propertyId !== next.propertyId ||
@@ -230,13 +277,17 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       upsertAttributes(next);
     }
   };
-  upsertAttributes(current);
-  if (followUpAt) upsertSearchAttributes([{ key: NextFollowUpAtAttribute, value: new Date(followUpAt) }]);
+  if (attributes) {
+    attributes.sync(current, followUpsEnabled ? (followUpAt ?? null) : undefined);
+  } else {
+    upsertAttributes(current);
+    if (followUpAt) upsertSearchAttributes([{ key: NextFollowUpAtAttribute, value: new Date(followUpAt) }]);
+  }
 
   if (deliveriesEnabled) {
     setHandler(resendDeliverySignal, ({ deliveryKey, channel }) => {
       // Runs that took this signal before resends existed ignored it; their replays must too.
-      if (patched('notification-resend')) void work.send({ deliveryKey, channel });
+      if (resends()) void work.send({ deliveryKey, channel });
     });
   }
   if (pushesEnabled)
@@ -246,7 +297,10 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   const execute = (decision: Decision): Promise<number> => {
     const next = nextFollowUp(decision.state, policy);
     const followUpChanged = next !== followUpAt;
-    if (followUpChanged) {
+    if (attributes) {
+      followUpAt = next;
+      attributes.sync(decision.state, followUpsEnabled ? (next ?? null) : undefined);
+    } else if (followUpChanged) {
       followUpAt = next;
       upsertSearchAttributes([{ key: NextFollowUpAtAttribute, value: next ? new Date(next) : null }]);
     }

@@ -2,16 +2,10 @@
 // transaction (history, projection, staff tasks, outbox, sync rows), idempotent by effect key.
 import { ApplicationFailure } from '@temporalio/activity';
 import type pg from 'pg';
-import {
-  DEFAULT_PIPELINE,
-  isStatus,
-  type LeadStatus,
-  type Pipeline,
-  type Vertical,
-} from '../../shared/lifecycle';
-import { DEFAULT_FOLLOW_UP_POLICY } from '../../shared/journey/followUps';
-import type { Effect, FollowUpPolicy, JourneyContext } from '../../shared/journey/types';
-import { loadLivePolicy } from './livePolicy';
+import type { LeadStatus } from '../../shared/lifecycle';
+import type { Effect, JourneyContext } from '../../shared/journey/types';
+import { takesPushes } from '../partners';
+import { journeyContext, loadPolicyBasis, type PolicyCache } from '../../data/policies';
 import { withTransaction } from '../../data/pool';
 import { recordReferralFee } from '../../data/referralFees';
 import { recordEnrolment } from '../../data/sequences';
@@ -45,28 +39,25 @@ interface LeadRow {
   projection_seq: number;
   source: string;
   sources: string[];
-  email_normalized: string | null;
-  phone_e164: string | null;
+  has_email: boolean;
+  has_phone: boolean;
   created_at: Date;
   status_changed_at: Date;
-  vertical: Vertical | null;
-  pipeline: Pipeline | null;
-  follow_up_policy: Partial<FollowUpPolicy> | null;
-  zone: string;
 }
 
+/**
+ * The context a journey run starts from: the lead's projection (one read) and its workspace's policy (from the
+ * cache when one is given). Loaded by the journey itself, once per run: nothing else loads it.
+ */
 export async function loadJourneyContext(
   pool: pg.Pool,
   args: { workspaceId: string; leadId: string },
+  policies?: PolicyCache,
 ): Promise<JourneyContext> {
   const { rows } = await pool.query<LeadRow>(
-    `SELECT l.property_id, l.status, l.journey, l.projection_seq, l.source, l.sources, l.email_normalized,
-            l.phone_e164, l.created_at, l.status_changed_at, p.vertical, w.pipeline, w.follow_up_policy,
-            COALESCE(p.timezone, w.timezone) AS zone
-       FROM leads l
-       JOIN workspaces w ON w.id = l.workspace_id
-       LEFT JOIN properties p ON p.workspace_id = l.workspace_id AND p.id = l.property_id
-      WHERE l.workspace_id = $1 AND l.id = $2`,
+    `SELECT property_id, status, journey, projection_seq, source, sources, email_normalized IS NOT NULL AS has_email,
+            phone_e164 IS NOT NULL AS has_phone, created_at, status_changed_at
+       FROM leads WHERE workspace_id = $1 AND id = $2`,
     [args.workspaceId, args.leadId],
   );
   const row = rows[0];
@@ -77,44 +68,21 @@ export async function loadJourneyContext(
       nonRetryable: true,
     });
   }
-  const live = await loadLivePolicy(pool, {
-    workspaceId: args.workspaceId,
-    propertyId: row.property_id ?? undefined,
-  });
-  return {
-    policy: {
-      ...live,
-      // For workers of the previous release during a rolling deploy; this release reads `timeZone`.
-      utcOffsetMinutes: utcOffsetMinutes(row.zone, new Date()),
-      // A lead without a property follows the multifamily lifecycle (won = leased) until it gets one.
-      vertical: row.vertical ?? 'multifamily',
-      pipeline: row.pipeline ?? DEFAULT_PIPELINE,
-      followUps: { ...DEFAULT_FOLLOW_UP_POLICY, ...(row.follow_up_policy ?? {}) },
-    },
-    propertyId: row.property_id ?? undefined,
-    status: isStatus(row.status) ? row.status : 'new',
+  const basis = policies
+    ? await policies.get(args.workspaceId, row.property_id)
+    : await loadPolicyBasis(pool, args.workspaceId, row.property_id, takesPushes);
+  return journeyContext(basis, {
+    propertyId: row.property_id,
+    status: row.status,
     journey: row.journey,
     seq: row.projection_seq,
     source: row.source,
     sources: row.sources,
-    facts: { hasEmail: row.email_normalized !== null, hasPhone: row.phone_e164 !== null },
-    createdAt: row.created_at.toISOString(),
-    statusChangedAt: row.status_changed_at.toISOString(),
-  };
-}
-
-/** The zone's offset from UTC at `at`, in minutes (0 for an unknown zone). */
-function utcOffsetMinutes(zone: string, at: Date): number {
-  try {
-    const parts = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      timeZoneName: 'longOffset',
-    }).formatToParts(at);
-    const match = /GMT([+-])(\d{2}):(\d{2})/.exec(parts.find((p) => p.type === 'timeZoneName')?.value ?? '');
-    return match ? (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) : 0;
-  } catch {
-    return 0;
-  }
+    hasEmail: row.has_email,
+    hasPhone: row.has_phone,
+    createdAt: row.created_at,
+    statusChangedAt: row.status_changed_at,
+  });
 }
 
 export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyChangeInput): Promise<void> {

@@ -198,6 +198,8 @@ export function mismatches(counts: ChaosCounts): string[] {
     if (actual !== expected) problems.push(`${what}: ${actual}, expected ${expected}`);
   };
   expect('messages acknowledged', counts.acknowledged, counts.messages);
+  // A fault may be answered 503 (retry later), never 500: that is a bug, not an outage.
+  expect('answers 500', counts.answers['500'] ?? 0, 0);
   if (counts.inboxRows !== undefined) {
     expect('inbox rows', counts.inboxRows);
     expect('inbox rows delivered', counts.inboxDelivered ?? 0);

@@ -36,7 +36,15 @@ async function main(): Promise<void> {
   say(
     'starting a throwaway stack: Temporal dev server (SQLite), Postgres, mailbox, sandboxes, worker, ingest, api',
   );
-  const stack = await startStack({ workers: 1 });
+  const stack = await startStack({
+    workers: 1,
+    // LEADRELAY_CHAOS_LOG=1 prints the services' warnings and errors as they happen.
+    onLine: process.env.LEADRELAY_CHAOS_LOG
+      ? (label, line) => {
+          if (/"level":(40|50|60)|WARN|ERROR/.test(line)) say(`  [${label}] ${line.slice(0, 600)}`);
+        }
+      : undefined,
+  });
   say(`stack under ${stack.dir}`);
   const results: ScenarioResult[] = [];
   try {

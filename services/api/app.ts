@@ -32,6 +32,8 @@ import { workflowRuleEndpoints } from './routes/workflowRules';
 import { workspaceEndpoints } from './routes/workspaces';
 import { webAppEndpoints, webAppFiles } from './static';
 
+import type { PolicyCache } from '../../data/policies';
+
 export interface ApiDeps {
   pool: pg.Pool;
   temporal: Client;
@@ -52,6 +54,8 @@ export interface ApiDeps {
   whatIfChannels?: PlanChannels;
   /** Imports: IMPORT_ROWS_PER_SECOND and IMPORT_MAX_BYTES (defaults 100 and 64 MiB); rows per batch for tests. */
   imports?: { rowsPerSecond?: number; maxBytes?: number; batchSize?: number };
+  /** Journey policies kept until Postgres notifies a change: a new lead's journey starts with its context. */
+  policies?: PolicyCache;
 }
 
 export function createApiApp(deps: ApiDeps): Express {

@@ -1,4 +1,7 @@
 // The api service: REST for staff and workspaces.
+import { takesPushes } from '../../activities/partners';
+import { ConfigListener } from '../../data/configCache';
+import { PolicyCache } from '../../data/policies';
 import { createPool } from '../../data/pool';
 import { loadConfigOrExit, publicUrls, requireVariables } from '../../shared/config';
 import { KeyRing } from '../../shared/crypto';
@@ -17,7 +20,10 @@ async function main(): Promise<void> {
   const temporal = await connectClient(config.TEMPORAL_ADDRESS!, config.TEMPORAL_NAMESPACE, keyRing);
   const pool = createPool(config.DATABASE_URL!);
   const journeys = new JourneyClient({ client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
+  const listener = ConfigListener.forPool(pool, logger);
+  listener.start();
   const app = createApiApp({
+    policies: new PolicyCache(pool, listener, takesPushes),
     pool,
     temporal,
     journeys,
@@ -33,6 +39,7 @@ async function main(): Promise<void> {
     imports: { rowsPerSecond: config.IMPORT_ROWS_PER_SECOND, maxBytes: config.IMPORT_MAX_BYTES },
   });
   await listen(app, config.API_PORT, 'api', logger, async () => {
+    await listener.stop();
     await pool.end();
     await temporal.connection.close();
   });

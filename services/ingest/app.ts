@@ -5,16 +5,22 @@ import express, { type Express, type Request } from 'express';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { storable, storeInboxEvent, type InboxStatus } from '../../data/inbox';
-import { loadIntegrationSecrets, type IntegrationWithSecrets } from '../../data/integrations';
-import { getProperty } from '../../data/workspaces';
+import { storable } from '../../data/inbox';
+import {
+  IntegrationCache,
+  loadIntegrationSecrets,
+  type IntegrationWithSecrets,
+} from '../../data/integrations';
 import { inboundAdapter } from '../../activities/partners';
 import type { InboundAdapter, InboundEvent, InboundRequest } from '../../activities/partners/types';
 import type { KeyRing } from '../../shared/crypto';
 import { AppError } from '../../shared/errors';
+import type { Gate } from '../../shared/gate';
+import type { PolicyCache } from '../../data/policies';
 import { errorHandler, mountHealth, notFoundHandler, route } from '../common/http';
-import { deliverInboxEvent, type DeliveryDeps } from '../../usecases/inbox';
+import { receiveWebhook, type WebhookDeps } from '../../usecases/inbox';
 import type { JourneyClient } from '../../usecases/journeys';
+import type { SignalQueue } from '../../usecases/signalQueue';
 import { webhookMetrics } from '../common/metrics';
 
 export interface IngestDeps {
@@ -24,11 +30,21 @@ export interface IngestDeps {
   logger: Logger;
   /** Opens integration secrets (LEADRELAY_ENCRYPTION_KEYS). */
   keyRing: KeyRing;
+  /** Integrations with their secrets, kept until Postgres notifies a change; none: read per request. */
+  integrations?: IntegrationCache;
+  /** Journey policies, kept likewise: a lead's first journey starts with its context (usecases/inbox.ts). */
+  policies?: PolicyCache;
+  /** Admission to the database section, sized to the pool (main.ts); none: straight to the pool. */
+  gate?: Gate;
+  /** Signals in flight, each lead in order (main.ts); none: signalled inline. */
+  signals?: SignalQueue;
+  /** How long a webhook waits for its turn to signal before it is answered 202 (default 2 s). */
+  signalWaitMs?: number;
   /** Public base URL of ingest (publicUrls(config).ingest): what Twilio and HubSpot sign. */
   publicUrl?: string;
   /** Largest accepted body (default 256 KB); larger answers 413. */
   bodyLimit?: string | number;
-  /** How long a signal may take before the answer is 503 and the relay takes over (default 5 s). */
+  /** How long a signal may take before the answer is 202 and the relay takes over (default 5 s). */
   signalTimeoutMs?: number;
 }
 
@@ -42,7 +58,7 @@ export function createIngestApp(deps: IngestDeps): Express {
   app.disable('x-powered-by');
   mountHealth(app, deps, { service: 'ingest', inboxBacklog: true });
   const rawBody = express.raw({ type: () => true, limit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT });
-  const delivery: DeliveryDeps = deps;
+  const webhooks: WebhookDeps = deps;
 
   app.get(
     '/webhooks/:partner/:integrationId',
@@ -68,44 +84,15 @@ export function createIngestApp(deps: IngestDeps): Express {
         propertyId: integration.property_id ?? undefined,
         config: integration.config,
       });
-      const clean = events.map((event) => storable(withIntegrationProperty(event, integration)));
-      await requireKnownProperties(deps.pool, integration, clean);
-
-      const results: {
-        partner_event_id: string;
-        status: InboxStatus;
-        duplicate: boolean;
-        lead_id: string | null;
-      }[] = [];
       // In order: events of one webhook reach a lead's journey in the order the partner listed them.
-      for (const event of clean) {
-        const { row, inserted } = await storeInboxEvent(deps.pool, {
-          workspaceId: integration.workspace_id,
-          integrationId: integration.id,
-          partner: integration.partner,
-          event,
-          headers: storedHeaders(req),
-          rawBody: request.rawBody,
-        });
-        // Already acknowledged once: nothing happens. A pending row is one whose first answer was not a 2xx
-        // (or is still in flight): this retry delivers it.
-        if (!inserted && row.status !== 'pending') {
-          results.push({
-            partner_event_id: row.partner_event_id,
-            status: row.status,
-            duplicate: true,
-            lead_id: row.lead_id,
-          });
-          continue;
-        }
-        const outcome = await deliverInboxEvent(delivery, row);
-        results.push({
-          partner_event_id: row.partner_event_id,
-          status: outcome.status,
-          duplicate: false,
-          lead_id: outcome.leadId,
-        });
-      }
+      const results = await receiveWebhook(webhooks, {
+        workspaceId: integration.workspace_id,
+        integrationId: integration.id,
+        partner: integration.partner,
+        events: events.map((event) => storable(withIntegrationProperty(event, integration))),
+        headers: storedHeaders(req),
+        rawBody: request.rawBody,
+      });
 
       const settled = results.every((r) => r.status === 'delivered' || r.status === 'ignored' || r.duplicate);
       res.locals.duplicate = results.length > 0 && results.every((r) => r.duplicate);
@@ -140,7 +127,9 @@ async function target(
   const adapter = inboundAdapter(partner);
   const notFound = new AppError('not_found', `no webhook integration ${partner}/${integrationId}`);
   if (!adapter || !isUuid(integrationId)) throw notFound;
-  const integration = await loadIntegrationSecrets(deps.pool, deps.keyRing, integrationId);
+  const integration = deps.integrations
+    ? await deps.integrations.get(integrationId)
+    : await loadIntegrationSecrets(deps.pool, deps.keyRing, integrationId);
   if (!integration || integration.partner !== partner) throw notFound;
   return { adapter, integration };
 }
@@ -190,22 +179,4 @@ function withIntegrationProperty(event: InboundEvent, integration: IntegrationWi
   const create = event.lead?.create;
   if (!create || create.propertyId || !integration.property_id) return event;
   return { ...event, lead: { ...event.lead, create: { ...create, propertyId: integration.property_id } } };
-}
-
-/** A property an event names must exist in the integration's workspace (400 naming property_id). */
-async function requireKnownProperties(
-  pool: pg.Pool,
-  integration: IntegrationWithSecrets,
-  events: InboundEvent[],
-): Promise<void> {
-  const named = new Set(
-    events.flatMap((event) => (event.lead?.create?.propertyId ? [event.lead.create.propertyId] : [])),
-  );
-  for (const propertyId of named) {
-    if (!(await getProperty(pool, integration.workspace_id, propertyId))) {
-      throw new AppError('validation_failed', `property ${propertyId} does not exist in this workspace`, {
-        fields: [{ field: 'property_id', message: 'unknown property' }],
-      });
-    }
-  }
 }

@@ -26,6 +26,8 @@ export async function relayOnce(
   });
   const result: RelayResult = { claimed: rows.length, delivered: 0, unmatched: 0, failed: 0, retrying: 0 };
   for (const [index, row] of rows.entries()) {
+    // Queued in this process already (a webhook answered during a burst): its own job delivers it.
+    if (deps.signals?.has(row.id)) continue;
     try {
       const outcome = await deliverInboxEvent(deps, row);
       if (outcome.status === 'delivered') result.delivered += 1;
@@ -47,12 +49,12 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
-/** Runs relayOnce every `intervalMs` (immediately again while a pass finds a full batch). */
+/** Runs relayOnce every `intervalMs` (default 1 s; immediately again while a pass finds a full batch). */
 export function startRelay(
   deps: DeliveryDeps,
   options: { intervalMs?: number; limit?: number; workspaceId?: string } = {},
 ): Relay {
-  const intervalMs = options.intervalMs ?? 2000;
+  const intervalMs = options.intervalMs ?? 1000;
   const limit = options.limit ?? 100;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -3,6 +3,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, Client } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { takesPushes } from '../../activities/partners';
+import { PolicyCache } from '../../data/policies';
+import { ConfigListener } from '../../data/configCache';
 import { createPool } from '../../data/pool';
 import { encryptedDataConverter } from '../../shared/codec';
 import { loadConfigOrExit, requireVariables } from '../../shared/config';
@@ -13,6 +16,9 @@ import { channelsFromConfig } from './channels';
 import { createWorkerHttpApp, startWorkerHttp, stopWorkerHttp } from './http';
 import { createWorker, WORKFLOW_BUNDLE_FILE } from './worker';
 import { WebhookDispatcher } from './webhookDispatcher';
+
+/** Postgres connections of one worker: its activity slots are sized to fit them (worker.ts). */
+const POOL_SIZE = 20;
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -25,7 +31,10 @@ async function main(): Promise<void> {
   });
   const keyRing = KeyRing.parse(config.LEADRELAY_ENCRYPTION_KEYS!);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS! });
-  const pool = createPool(config.DATABASE_URL!);
+  const pool = createPool(config.DATABASE_URL!, POOL_SIZE);
+  // Journey policies are read once and kept until Postgres notifies a change.
+  const listener = ConfigListener.forPool(pool, logger);
+  listener.start();
   // One client for the outbound webhook dispatcher and for activities that start journeys (partner polls).
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS! });
   const client = new Client({
@@ -45,7 +54,12 @@ async function main(): Promise<void> {
     workflowBundle,
     pool,
     keyRing,
-    notify: { ...channelsFromConfig(config), keyRing, temporal: client },
+    notify: {
+      ...channelsFromConfig(config),
+      keyRing,
+      temporal: client,
+      policies: new PolicyCache(pool, listener, takesPushes),
+    },
   });
   // Every pollable integration's schedule exists and polls this task queue (created while Temporal was down,
   // or the task queue changed).
@@ -75,6 +89,7 @@ async function main(): Promise<void> {
   await stopWorkerHttp(http);
   await dispatcher.stop();
   await clientConnection.close();
+  await listener.stop();
   await pool.end();
   await connection.close();
   logger.info('worker stopped');

@@ -1,8 +1,10 @@
 // The outbound webhook dispatcher, a loop in the worker process: fans outbox events out to endpoints and starts
 // one webhookDelivery workflow per message, one message per endpoint and lead at a time. Woken by Postgres
-// NOTIFY (new outbox rows, finished messages) and by a poll as a fallback.
+// NOTIFY (outbox rows of workspaces with an active endpoint, finished messages), at most once per debounce
+// interval however many rows arrive, and by a poll as a fallback (which also fans out the events nobody
+// subscribed to).
+import pg from 'pg';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type pg from 'pg';
 import type { Logger } from 'pino';
 import { claimStartable, fanOutOutbox, markStarted } from '../../data/outbox';
 import { webhookDeliveryWorkflowId } from '../../shared/ids';
@@ -15,6 +17,8 @@ export interface DispatcherOptions {
   logger?: Logger;
   /** Fallback poll interval when no NOTIFY arrives. */
   pollMs?: number;
+  /** Shortest time between two passes woken by NOTIFY: a busy outbox is taken in batches, not row by row. */
+  debounceMs?: number;
   /** Passed to every delivery workflow (tests shorten the retry schedule). */
   retryScheduleSeconds?: number[];
 }
@@ -25,7 +29,8 @@ export class WebhookDispatcher {
   private stopped = false;
   private wake: (() => void) | undefined;
   private pending = false;
-  private listener: pg.PoolClient | undefined;
+  /** Its own connection, outside the pool: activities keep every pooled connection. */
+  private listener: pg.Client | undefined;
   private loop: Promise<void> | undefined;
 
   constructor(private readonly options: DispatcherOptions) {}
@@ -38,7 +43,7 @@ export class WebhookDispatcher {
     this.stopped = true;
     this.wake?.();
     await this.loop;
-    this.listener?.release();
+    await this.listener?.end().catch(() => undefined);
     this.listener = undefined;
   }
 
@@ -80,14 +85,23 @@ export class WebhookDispatcher {
 
   private async listen(): Promise<void> {
     if (this.listener) return;
-    const client = await this.options.pool.connect();
-    client.on('notification', () => this.notify());
-    client.on('error', () => {
+    const { connectionString, host, port, user, password, database, ssl } = this.options.pool.options;
+    const client = new pg.Client({ connectionString, host, port, user, password, database, ssl });
+    const lost = () => {
       // Postgres went away: drop this connection; the loop listens again on its next pass.
       if (this.listener === client) this.listener = undefined;
-      client.release(true);
-    });
-    await client.query('LISTEN leadrelay_outbox');
+      client.end().catch(() => undefined);
+    };
+    client.on('notification', () => this.notify());
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      await client.connect();
+      await client.query('LISTEN leadrelay_outbox');
+    } catch (error) {
+      lost();
+      throw error;
+    }
     this.listener = client;
   }
 
@@ -98,18 +112,25 @@ export class WebhookDispatcher {
 
   private async run(): Promise<void> {
     const pollMs = this.options.pollMs ?? 2000;
+    const debounceMs = this.options.debounceMs ?? 200;
     while (!this.stopped) {
       this.pending = false;
+      const passStarted = Date.now();
       try {
         await this.listen();
         await this.runOnce();
       } catch (error) {
         this.options.logger?.warn({ err: error }, 'webhook dispatch pass failed; retrying');
       }
-      if (this.stopped || this.pending) continue;
+      if (this.stopped) continue;
+      // Woken while working: go again, but not sooner than the debounce interval after this pass began.
+      const wait = this.pending ? Math.max(0, debounceMs - (Date.now() - passStarted)) : pollMs;
+      const debouncing = this.pending;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
+        const timer = setTimeout(resolve, wait);
+        // While debouncing, more notifications change nothing: the next pass is already due.
         this.wake = () => {
+          if (debouncing && !this.stopped) return;
           clearTimeout(timer);
           resolve();
         };

@@ -10,6 +10,24 @@ export const WORKFLOWS_PATH = require.resolve('../../workflows');
 /** The workflow bundle `npm run build` makes once, at the root of its output (dist/), for the compiled worker. */
 export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
 
+/** Context loads run as local activities; a few slots are enough (each is one short read). */
+const LOCAL_ACTIVITY_SLOTS = 4;
+/** Connections kept back for the outbound webhook dispatcher's passes. */
+const DISPATCHER_CONNECTIONS = 1;
+
+/** Activity and local activity slots that fit the pool (the SDK's defaults are 100 each). */
+export function activitySlots(pool: pg.Pool): {
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentLocalActivityExecutions: number;
+} {
+  const connections = pool.options.max ?? 10;
+  const local = Math.min(LOCAL_ACTIVITY_SLOTS, Math.max(1, Math.floor(connections / 4)));
+  return {
+    maxConcurrentLocalActivityExecutions: local,
+    maxConcurrentActivityTaskExecutions: Math.max(1, connections - local - DISPATCHER_CONNECTIONS),
+  };
+}
+
 export async function createWorker(options: {
   connection: NativeConnection;
   namespace: string;
@@ -45,6 +63,9 @@ export async function createWorker(options: {
     }),
     // In-flight activities get time to finish on shutdown instead of being cancelled at once.
     shutdownGraceTime: '10 seconds',
+    // Every activity slot can have its connection at once: an activity never waits on the pool (and times out
+    // there) because the SDK ran more of them than Postgres connections exist.
+    ...activitySlots(options.pool),
     maxCachedWorkflows: options.maxCachedWorkflows,
   });
 }

@@ -73,7 +73,8 @@ export function planDeadlines(
   for (const enrolment of activeEnrolments(state.enrolments)) {
     if (enrolment.nextAt) add(sequenceDeadlineName(enrolment.id), enrolment.nextAt);
   }
-  if (isTerminal(state.status)) return sorted(deadlines);
+  // Follow-ups turned off (policy.enabled false) keep no follow-up timer; enrolled sequences still run.
+  if (isTerminal(state.status) || policy.enabled === false) return sorted(deadlines);
 
   const untouched = state.status === 'new' && state.counters.calls === 0;
   if (untouched) {

@@ -6,6 +6,8 @@ import type { Enrolment, SequenceExitRules, SequenceStepDefinition, TriggerMomen
 
 /** Who caused a change: staff, the chatbot, a partner, leadrelay itself, or an API client. */
 export interface FollowUpPolicy {
+  /** false: the workspace's journeys keep no follow-up timers at all (absent: on). */
+  enabled?: boolean;
   /** No contact this long after the inquiry: the manager is alerted. */
   speedToLeadMinutes: number;
   /** Tour reminders, hours before the tour, to the prospect and the agent. */

@@ -344,3 +344,46 @@ describe('operations', () => {
     expect((await call(api(`/webhook-endpoints/${endpoint.id}`), 'GET', key)).status).toBe(404);
   });
 });
+
+describe('dispatcher wake-ups', () => {
+  test('an outbox row wakes the dispatcher only when its workspace has an active endpoint', async () => {
+    // Rows are inserted on a connection of our own and only its notifications count (other test files share this
+    // Postgres); a NOTIFY of our own after each insert arrives after any the insert sent, so the wait is exact.
+    const writer = await harness.pool.connect();
+    const listener = await harness.pool.connect();
+    try {
+      const pid = (await writer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const heard: string[] = [];
+      listener.on('notification', (n) => {
+        if (n.processId === pid) heard.push(n.payload || '(outbox)');
+      });
+      await listener.query('LISTEN leadrelay_outbox');
+      const insertAndMark = async (workspace: string, marker: string) => {
+        await writer.query(
+          `INSERT INTO outbox_events (idempotency_key, workspace_id, lead_id, event_type, data)
+           VALUES ($1, $2, NULL, 'lead.created', '{}')`,
+          [randomUUID(), workspace],
+        );
+        await writer.query(`SELECT pg_notify('leadrelay_outbox', $1)`, [marker]);
+        await waitFor(`our own NOTIFY ${marker}`, () => heard.includes(marker));
+      };
+
+      const quiet = await registerWorkspace(harness.apiUrl);
+      await insertAndMark(quiet.workspaceId, 'after-quiet');
+      expect(heard).toEqual(['after-quiet']);
+
+      const endpoint = await call(`${harness.apiUrl}/api/v1/webhook-endpoints`, 'POST', quiet.apiKey, {
+        name: 'wake-up',
+        url: `${receiverUrl}/wake-up`,
+        events: ['lead.created'],
+      });
+      expect(endpoint.status).toBe(201);
+      await insertAndMark(quiet.workspaceId, 'after-subscribed');
+      expect(heard).toEqual(['after-quiet', '(outbox)', 'after-subscribed']);
+    } finally {
+      await listener.query('UNLISTEN *');
+      listener.release();
+      writer.release();
+    }
+  });
+});

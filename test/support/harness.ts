@@ -7,12 +7,18 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import type { ActivityDeps } from '../../activities';
+import { ConfigListener } from '../../data/configCache';
+import { IntegrationCache } from '../../data/integrations';
+import { PolicyCache } from '../../data/policies';
+import { takesPushes } from '../../activities/partners';
 import { createPool } from '../../data/pool';
 import { encryptedDataConverter } from '../../shared/codec';
 import { KeyRing } from '../../shared/crypto';
 import { createLogger } from '../../shared/logger';
 import { createApiApp, type ApiDeps } from '../../services/api/app';
+import { Gate } from '../../shared/gate';
 import { JourneyClient } from '../../usecases/journeys';
+import { SignalQueue } from '../../usecases/signalQueue';
 import { createIngestApp } from '../../services/ingest/app';
 import { createWorker } from '../../services/worker/worker';
 import { testStack } from '../setup/stack';
@@ -75,10 +81,24 @@ export async function startHarness(
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection, dataConverter });
   const journeys = new JourneyClient({ client, taskQueue });
-  const logger = createLogger('test', 'silent');
+  // LEADRELAY_TEST_LOG=error shows what the services log when a test fails for a reason the answer hides.
+  const logger = createLogger('test', (process.env.LEADRELAY_TEST_LOG as 'error' | undefined) ?? 'silent');
   const keyRing = KeyRing.parse(ENCRYPTION_KEYS);
-  // Ingest listens first: integrations' webhook_url and each SMS's status callback name it.
-  const ingestApp = createIngestApp({ pool, temporal: client, journeys, logger, keyRing });
+  // Ingest listens first: integrations' webhook_url and each SMS's status callback name it. Wired as
+  // services/ingest/main.ts wires it: cached integrations and policies, the database gate, the signal queue.
+  const listener = ConfigListener.forPool(pool);
+  listener.start();
+  const ingestApp = createIngestApp({
+    pool,
+    temporal: client,
+    journeys,
+    logger,
+    keyRing,
+    integrations: new IntegrationCache(pool, keyRing, listener),
+    policies: new PolicyCache(pool, listener, takesPushes),
+    gate: new Gate(8),
+    signals: new SignalQueue(32),
+  });
   const ingest = await serve(ingestApp);
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
   const worker = await createWorker({
@@ -103,6 +123,7 @@ export async function startHarness(
       publicIngestUrl: ingest.url,
       taskQueue,
       imports: options.imports,
+      policies: new PolicyCache(pool, listener, takesPushes),
     }),
   );
   return {
@@ -115,6 +136,7 @@ export async function startHarness(
     worker,
     async stop() {
       await Promise.all([close(api.server), close(ingest.server)]);
+      await listener.stop();
       if (running) {
         worker.shutdown();
         await running;

@@ -214,3 +214,55 @@ test('an inquiry arriving while the ending run still works opens the next journe
     [2, 'new'],
   ]);
 });
+
+test('a new journey records one patch marker per change since compact-history and upserts a search attribute only when its value changes', async () => {
+  const leadId = await newLead();
+  const handle = await start(leadId);
+  await handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
+  await handle.executeUpdate(changeStatusUpdate, { args: [change('qualified')] });
+  const { events } = await handle.fetchHistory();
+  const decode = (fields: Record<string, { data?: Uint8Array | null }> | null | undefined) =>
+    Object.fromEntries(
+      Object.entries(fields ?? {}).map(([name, payload]) => [
+        name,
+        JSON.stringify(JSON.parse(Buffer.from(payload.data ?? []).toString() || 'null')),
+      ]),
+    );
+
+  const markers = (events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+  // compact-history implies the six patches before it; live-policy and sequences came after it, on their own.
+  const ids = markers.map(
+    (m) =>
+      (
+        JSON.parse(
+          Buffer.from(
+            m.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!,
+          ).toString(),
+        ) as {
+          id: string;
+        }
+      ).id,
+  );
+  expect(ids).toEqual(['compact-history', 'live-policy', 'sequences']);
+
+  // Every upsert names only attributes whose value differs from what the run already has (from its start on).
+  const known: Record<string, string> = decode(
+    events?.[0]?.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields as never,
+  );
+  const upserts = (events ?? []).flatMap((e) =>
+    e.upsertWorkflowSearchAttributesEventAttributes
+      ? [decode(e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields as never)]
+      : [],
+  );
+  for (const upsert of upserts) {
+    for (const [name, value] of Object.entries(upsert)) {
+      expect(`${name}=${value}`).not.toBe(`${name}=${known[name]}`);
+      known[name] = value;
+    }
+  }
+  // The SDK's own upserts of the patches (TemporalChangeVersion) aside: one upsert per decision (this start carried
+  // no attributes), each with its follow-up deadline in it.
+  const ours = upserts.filter((u) => Object.keys(u).some((name) => name !== 'TemporalChangeVersion'));
+  expect(upserts.length - ours.length).toBeLessThanOrEqual(markers.length);
+  expect(ours.map((u) => u.LeadStatus)).toEqual(['"new"', '"contacted"', '"qualified"']);
+});

@@ -1,0 +1,201 @@
+// What one webhook costs Postgres: ingest's SQL statements counted per webhook (a regression fails here, not in
+// a benchmark), and its caches of what rarely changes, dropped by Postgres NOTIFY the moment it changes.
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type pg from 'pg';
+import { takesPushes } from '../../activities/partners';
+import { ConfigListener } from '../../data/configCache';
+import { IntegrationCache } from '../../data/integrations';
+import { PolicyCache } from '../../data/policies';
+import { createPool } from '../../data/pool';
+import { createIngestApp } from '../../services/ingest/app';
+import { KeyRing } from '../../shared/crypto';
+import { Gate } from '../../shared/gate';
+import { createLogger } from '../../shared/logger';
+import { SignalQueue } from '../../usecases/signalQueue';
+import { testStack } from '../setup/stack';
+import { call, ENCRYPTION_KEYS, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import {
+  createIntegration,
+  fixture,
+  journeyWhere,
+  post,
+  postStandard,
+  uniqueEmail,
+  waitFor,
+  type CreatedIntegration,
+} from '../support/ingest';
+
+/** The statements one ingest sends Postgres, as sent (the pool's own and every checked-out client's). */
+class StatementLog {
+  statements: string[] = [];
+  watch(pool: pg.Pool): void {
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        const first = args[0] as string | { text?: string };
+        this.statements.push((typeof first === 'string' ? first : (first.text ?? '')).replace(/\s+/g, ' '));
+        return query(...args);
+      };
+    });
+  }
+}
+
+let harness: Harness;
+let apiKey: string;
+let workspaceId: string;
+let webform: CreatedIntegration;
+let ingest: { server: Server; url: string; pool: pg.Pool; listener: ConfigListener; log: StatementLog };
+
+beforeAll(async () => {
+  harness = await startHarness();
+  ({ apiKey, workspaceId } = await registerWorkspace(harness.apiUrl));
+  await call(`${harness.apiUrl}/api/v1/properties`, 'POST', apiKey, {
+    property_id: 'maple',
+    name: 'Maple Commons',
+    timezone: 'America/Chicago',
+    vertical: 'multifamily',
+  });
+  webform = await createIntegration(harness, apiKey, { partner: 'webform', property_id: 'maple' });
+  // An ingest of its own, wired as services/ingest/main.ts wires it, whose every statement is counted. Its caches
+  // keep entries for an hour: only a NOTIFY can make them let go within a test.
+  const pool = createPool(testStack().databaseUrl, 10);
+  const log = new StatementLog();
+  log.watch(pool);
+  const listener = ConfigListener.forPool(pool);
+  listener.start();
+  const keyRing = KeyRing.parse(ENCRYPTION_KEYS);
+  const app = createIngestApp({
+    pool,
+    temporal: harness.client,
+    journeys: harness.journeys,
+    logger: createLogger('test', 'silent'),
+    keyRing,
+    integrations: new IntegrationCache(pool, keyRing, listener, 3_600_000),
+    policies: new PolicyCache(pool, listener, takesPushes, 3_600_000),
+    gate: new Gate(8),
+    signals: new SignalQueue(32),
+  });
+  const server = await new Promise<Server>((resolveServer) => {
+    const s = app.listen(0, '127.0.0.1', () => resolveServer(s));
+  });
+  await waitFor('the config listener to listen', () => listener.live);
+  ingest = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, pool, listener, log };
+});
+
+afterAll(async () => {
+  if (ingest) {
+    ingest.server.closeAllConnections();
+    await new Promise((resolveClose) => ingest.server.close(resolveClose));
+    await ingest.listener.stop();
+    await ingest.pool.end();
+  }
+  await harness?.stop();
+});
+
+const viaCounted = (integration: CreatedIntegration) => ({
+  ...integration,
+  webhook_url: integration.webhook_url.replace(harness.ingestUrl, ingest.url),
+});
+
+const inquiry = () => fixture('webform', 'inquiry.json', { email: uniqueEmail('count'), phone: undefined });
+
+test('a new lead’s web form webhook costs Postgres one statement before its signal and one after (at most 4)', async () => {
+  // The first webhook of an integration reads it (and its workspace's policy) into the caches.
+  expect((await postStandard(viaCounted(webform), inquiry())).status).toBe(200);
+  ingest.log.statements = [];
+
+  const answer = await postStandard(viaCounted(webform), inquiry());
+  expect(answer.status).toBe(200);
+  expect(answer.body).toMatchObject({ accepted: true, duplicate: false, status: 'delivered' });
+  const statements = ingest.log.statements;
+  // Stored, lead created and linked in one call; marked delivered after the signal. Nothing read back.
+  expect(statements).toEqual([
+    expect.stringMatching(/^SELECT \* FROM leadrelay_receive_events\(/),
+    expect.stringMatching(/^UPDATE inbox_events SET status = 'delivered'/),
+  ]);
+  expect(statements.length).toBeLessThanOrEqual(4);
+  // The journey started from the context ingest gave it: applied, no context load of its own.
+  const state = await journeyWhere(harness, workspaceId, answer.body.lead_id, (s) => s.counters.events === 1);
+  expect(state.status).toBe('new');
+});
+
+test('a redelivered webhook costs one statement', async () => {
+  const payload = inquiry();
+  const id = `msg_twice_${Date.now()}`;
+  expect((await postStandard(viaCounted(webform), payload, { id })).status).toBe(200);
+  ingest.log.statements = [];
+  const again = await postStandard(viaCounted(webform), payload, { id });
+  expect(again.body).toMatchObject({ duplicate: true });
+  expect(ingest.log.statements).toHaveLength(1);
+});
+
+test('a deleted integration answers 404 at once, though ingest had it cached', async () => {
+  const doomed = await createIntegration(harness, apiKey, { partner: 'webform' });
+  expect((await postStandard(viaCounted(doomed), inquiry())).status).toBe(200);
+  const deleted = await call(`${harness.apiUrl}/api/v1/integrations/${doomed.id}`, 'DELETE', apiKey);
+  expect(deleted.status).toBe(204);
+  // Cached for an hour, yet gone as soon as Postgres tells: the NOTIFY of the deletion dropped it.
+  await waitFor('the deleted integration to answer 404', async () => {
+    const answer = await postStandard(viaCounted(doomed), inquiry());
+    return answer.status === 404 ? answer : undefined;
+  });
+});
+
+test('a rotated signing key takes effect at once: the old key is refused, the new one accepted', async () => {
+  const calendly = await createIntegration(harness, apiKey, {
+    partner: 'calendly',
+    property_id: 'maple',
+    credentials: { signing_key: 'old-signing-key-0123456789' },
+  });
+  const signed = (key: string, body: string) => {
+    const at = Math.floor(Date.now() / 1000);
+    const signature = createHmac('sha256', key).update(`${at}.${body}`).digest('hex');
+    return { 'content-type': 'application/json', 'calendly-webhook-signature': `t=${at},v1=${signature}` };
+  };
+  const body = () => {
+    const tag = randomBytes(6).toString('hex');
+    return JSON.stringify(
+      fixture('calendly', 'invitee-created.json', {
+        'payload.uri': `https://api.calendly.com/scheduled_events/EV${tag}/invitees/IN${tag}`,
+        'payload.email': uniqueEmail('rotate'),
+      }),
+    );
+  };
+  const url = viaCounted(calendly).webhook_url;
+  const first = body();
+  expect((await post(url, first, signed('old-signing-key-0123456789', first))).status).toBe(200);
+  const patched = await call(`${harness.apiUrl}/api/v1/integrations/${calendly.id}`, 'PATCH', apiKey, {
+    credentials: { signing_key: 'new-signing-key-9876543210' },
+  });
+  expect(patched.status).toBe(200);
+  await waitFor('the old signing key to be refused', async () => {
+    const next = body();
+    const answer = await post(url, next, signed('old-signing-key-0123456789', next));
+    return answer.status === 401 ? answer : undefined;
+  });
+  const last = body();
+  expect((await post(url, last, signed('new-signing-key-9876543210', last))).status).toBe(200);
+});
+
+test('a burst larger than the gate waits its turn: every webhook answered 2xx, every journey applies its inquiry', async () => {
+  // 48 new leads at once against a gate of 8 and a pool of 10: without the gate they would queue in the pool,
+  // whose connection timeout turns a long wait into a 503.
+  const answers = await Promise.all(
+    Array.from({ length: 48 }, () => postStandard(viaCounted(webform), inquiry())),
+  );
+  expect(answers.map((a) => a.status).filter((status) => status < 200 || status > 299)).toEqual([]);
+  // Answered delivered, or pending when its signal waited longer than ingest waits (the queue signals it).
+  for (const answer of answers) expect(['delivered', 'pending']).toContain(answer.body.status);
+  const leadIds = answers.map((a) => a.body.lead_id as string);
+  expect(new Set(leadIds).size).toBe(48);
+  await waitFor('every journey of the burst to apply its inquiry', async () => {
+    const { rows } = await harness.pool.query<{ n: number }>(
+      `SELECT count(DISTINCT lead_id)::int AS n FROM status_history
+        WHERE workspace_id = $1 AND lead_id = ANY($2) AND entry_type = 'applied'`,
+      [workspaceId, leadIds],
+    );
+    return rows[0]!.n === 48 ? rows[0] : undefined;
+  });
+});
