@@ -19,6 +19,7 @@ import { startSlackSandbox, type SlackSandbox } from '../infra/sandbox/slack';
 import { startTwilioSandbox, type TwilioSandbox } from '../infra/sandbox/twilio';
 import { connectClient } from '../services/common/temporal';
 import { KeyRing } from '../shared/crypto';
+import { LOCAL_EGRESS_ALLOW } from '../shared/egress';
 import { startService, type ServiceName, type ServiceProcess } from './processes';
 
 export interface StackOptions {
@@ -156,6 +157,8 @@ async function startParts(options: StackOptions): Promise<Stack> {
       INGEST_PORT: String(ingestPort),
       LEADRELAY_ADMIN_TOKEN: adminToken,
       LEADRELAY_ENCRYPTION_KEYS: encryptionKeys,
+      // Every partner twin, the Slack receiver and the stack itself listen on loopback.
+      LEADRELAY_EGRESS_ALLOW: process.env.LEADRELAY_EGRESS_ALLOW ?? LOCAL_EGRESS_ALLOW,
       LOG_LEVEL: 'info',
       ...(options.publicUrl ? { PUBLIC_BASE_URL: options.publicUrl } : {}),
       ...options.env,

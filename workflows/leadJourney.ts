@@ -177,8 +177,8 @@ function freshState(
 export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView> {
   // Runs recorded before each change replay without it; every new run has them all. Runs from 'compact-history'
   // on record that one patch and imply the earlier ones: each patch costs the history a marker and an upsert of
-  // TemporalChangeVersion, so a new journey records one, not six. They also upsert search attributes only
-  // when they change, once per decision (the client's at start are kept).
+  // TemporalChangeVersion, so a new journey records three (this one, live-policy, sequences), not eight. They
+  // also upsert search attributes only when they change, once per decision (the client's at start are kept).
   const compact = patched('compact-history');
   const followUpsEnabled = compact || patched('follow-up-deadlines');
   const deliveriesEnabled = compact || patched('notification-delivery');
