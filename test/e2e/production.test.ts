@@ -100,12 +100,13 @@ function printed(service: ServiceProcess, text: string): Promise<string> {
   );
 }
 
-/** Backends of the test stack's Postgres waiting on a lock for a statement that mentions `table`. */
+/** Backends of the test stack's Postgres waiting for a lock on `table`. */
 async function waitingOnLock(table: string): Promise<number> {
+  // By the lock, not the query text: a write may reach the table inside a SQL function (ingest's one round trip).
   const { rows } = await pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE wait_event_type = 'Lock' AND query ILIKE $1 AND pid <> pg_backend_pid()`,
-    [`%insert into ${table}%`],
+    `SELECT count(DISTINCT pid)::int AS n FROM pg_locks
+      WHERE NOT granted AND relation = $1::regclass AND pid <> pg_backend_pid()`,
+    [table],
   );
   return rows[0]!.n;
 }

@@ -173,10 +173,19 @@ test('kill -9 of the worker twice mid-import: every row imported exactly once', 
     [workspaceId],
   );
   expect(leads.rows).toHaveLength(ROWS - duplicates);
-  const inquiries = await stack.pool.query<{ lead_id: string; n: number }>(
-    `SELECT lead_id, count(*)::int AS n FROM status_history
-      WHERE workspace_id = $1 AND old_status IS NULL AND reason = 'imported' GROUP BY lead_id`,
-    [workspaceId],
+  // The import is complete once every journey is started; each journey records its imported inquiry itself.
+  const inquiries = await waitFor(
+    'every imported journey to record its inquiry',
+    () =>
+      stack.pool.query<{ lead_id: string; n: number }>(
+        `SELECT lead_id, count(*)::int AS n FROM status_history
+          WHERE workspace_id = $1 AND old_status IS NULL AND reason = 'imported' GROUP BY lead_id`,
+        [workspaceId],
+      ),
+    {
+      until: (result) => result.rows.length >= ROWS - duplicates,
+      show: (result) => `${(result as { rows: unknown[] }).rows.length} leads recorded`,
+    },
   );
   expect(inquiries.rows).toHaveLength(ROWS - duplicates);
   expect(inquiries.rows.filter((r) => r.n !== 1)).toEqual([]);

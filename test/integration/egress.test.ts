@@ -4,6 +4,7 @@
 // the connection test, the webhook delivery and the Slack send for good, with no request reaching the listener.
 // Only loopback is ever connected to: this file allows 127.0.0.1 alone and aims at 127.0.0.2. Also bounded
 // work: answers cut at their cap, statement timeouts on the pools.
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { egressFetch, egressRefusalOf } from '../../activities/egress';
@@ -295,10 +296,11 @@ describe('bounded work', () => {
   test('every pool has a statement_timeout; analytics statements a longer one', async () => {
     const show = await harness.pool.query<{ statement_timeout: string }>('SHOW statement_timeout');
     expect(show.rows[0]!.statement_timeout).toBe(`${STATEMENT_TIMEOUT_MS / 1000}s`);
+    // An analytics statement names its workspace first ($1): that decides its concurrency slot.
     const analytics = await analyticsQuery<{ statement_timeout: string }>(
       harness.pool,
-      'SHOW statement_timeout',
-      [],
+      `SELECT current_setting('statement_timeout') AS statement_timeout, $1::text AS workspace_id`,
+      [`ws_${randomUUID().replace(/-/g, '').slice(0, 16)}`],
     );
     expect(analytics.rows[0]!.statement_timeout).toBe(`${ANALYTICS_STATEMENT_TIMEOUT_MS / 60_000}min`);
     const short = createPool(testStack().databaseUrl, 1, 50);
