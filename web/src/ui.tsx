@@ -1,5 +1,5 @@
 // Building blocks every page shares: page header, loading / empty / error states, tiles, badges.
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useRef, type Key, type ReactNode, type TdHTMLAttributes } from 'react';
 import { ApiError } from './api';
 import type { Resource } from './hooks';
 import { label, statusTone } from './format';
@@ -155,5 +155,83 @@ export function TableWrap({ label: name, children }: { label: string; children: 
     <div className="table-wrap" role="region" aria-label={name} tabIndex={0}>
       {children}
     </div>
+  );
+}
+
+/** One column of a DataTable: its header and how a row fills its cell. */
+export interface Column<T> {
+  header: ReactNode;
+  cell: (row: T) => ReactNode;
+  /** The column that names the row: its cells are row headers, so screen readers announce them per cell. */
+  rowHeader?: boolean;
+  /** Right-aligned figures (header and cells). */
+  numeric?: boolean;
+  /** More attributes of each cell: a class, a title, a test id. */
+  cellProps?: (row: T) => TdHTMLAttributes<HTMLTableCellElement> & { 'data-testid'?: string };
+}
+
+type DataAttributes = Record<`data-${string}`, string | number>;
+
+/**
+ * The dashboard's one list table: a scrollable, labelled region with column headers and a row per item, so every
+ * page's table reads the same to keyboard and screen-reader users. A column given as `false` is left out (a column
+ * only some permissions see).
+ */
+export function DataTable<T>({
+  label: name,
+  testId,
+  rows,
+  rowKey,
+  columns,
+  rowProps,
+  children,
+}: {
+  label: string;
+  testId: string;
+  rows: readonly T[];
+  rowKey: (row: T) => Key;
+  columns: readonly (Column<T> | false)[];
+  rowProps?: (row: T) => DataAttributes;
+  /** Shown under the table inside its region (a "showing n of m" line). */
+  children?: ReactNode;
+}) {
+  const shown = columns.filter((column): column is Column<T> => column !== false);
+  return (
+    <TableWrap label={name}>
+      <table className="table" data-testid={testId}>
+        <thead>
+          <tr>
+            {shown.map((column, i) => (
+              <th key={i} scope="col" className={column.numeric ? 'num' : undefined}>
+                {column.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={rowKey(row)} {...rowProps?.(row)}>
+              {shown.map((column, i) => {
+                const props = column.cellProps?.(row) ?? {};
+                const className = [column.numeric ? 'num' : undefined, props.className]
+                  .filter(Boolean)
+                  .join(' ');
+                const attributes = { ...props, className: className || undefined };
+                return column.rowHeader ? (
+                  <th key={i} scope="row" {...attributes}>
+                    {column.cell(row)}
+                  </th>
+                ) : (
+                  <td key={i} {...attributes}>
+                    {column.cell(row)}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {children}
+    </TableWrap>
   );
 }

@@ -6,7 +6,7 @@ import { useResource } from '../hooks';
 import { Link, useLocation } from '../router';
 import { useSession } from '../session';
 import type { ImportProgress, ImportRowOutcome } from '../types';
-import { Badge, Empty, Loaded, PageHeader, Section, TableWrap, Tile } from '../ui';
+import { Badge, Empty, Loaded, PageHeader, Section, DataTable, Tile } from '../ui';
 import { importTone } from './Imports';
 
 const REFRESH_MS = 2000;
@@ -99,30 +99,30 @@ export function ImportDetail({ id }: { id: string }) {
           empty={<Empty title="Every row read so far went in." />}
         >
           {(data) => (
-            <TableWrap label="Rows not imported">
-              <table className="table" data-testid="import-rows">
-                <thead>
-                  <tr>
-                    <th scope="col">Row</th>
-                    <th scope="col">Outcome</th>
-                    <th scope="col">Reason</th>
-                    <th scope="col">Lead</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.rows.map((row) => (
-                    <tr key={row.row}>
-                      <th scope="row">{row.row}</th>
-                      <td>
-                        <Badge tone={row.outcome === 'failed' ? 'bad' : 'muted'}>{row.outcome}</Badge>
-                      </td>
-                      <td className="break">{row.reason ?? '—'}</td>
-                      <td>{row.lead_id ? <Link to={`/leads/${row.lead_id}`}>lead</Link> : '—'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <DataTable
+              label="Rows not imported"
+              testId="import-rows"
+              rows={data.rows}
+              rowKey={(row) => row.row}
+              columns={[
+                { header: 'Row', rowHeader: true, cell: (row) => row.row },
+                {
+                  header: 'Outcome',
+                  cell: (row) => (
+                    <Badge tone={row.outcome === 'failed' ? 'bad' : 'muted'}>{row.outcome}</Badge>
+                  ),
+                },
+                {
+                  header: 'Reason',
+                  cell: (row) => row.reason ?? '—',
+                  cellProps: () => ({ className: 'break' }),
+                },
+                {
+                  header: 'Lead',
+                  cell: (row) => (row.lead_id ? <Link to={`/leads/${row.lead_id}`}>lead</Link> : '—'),
+                },
+              ]}
+            />
           )}
         </Loaded>
       </Section>

@@ -7,7 +7,7 @@ import { useResource } from '../hooks';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
 import type { ImportCheck, ImportProgress, Integration, Property } from '../types';
-import { Badge, Empty, Loaded, PageHeader, Section, TableWrap, errorMessage } from '../ui';
+import { Badge, Empty, Loaded, PageHeader, Section, DataTable, errorMessage } from '../ui';
 
 /** Partners whose adapter can list leads for a backfill. */
 const BACKFILL_PARTNERS = ['hubspot', 'salesforce', 'resman', 'gohighlevel'];
@@ -258,44 +258,33 @@ export function Imports() {
           empty={<Empty title="No imports yet." />}
         >
           {(data) => (
-            <TableWrap label="Imports">
-              <table className="table" data-testid="imports-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Started</th>
-                    <th scope="col">From</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Rows</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Matched</th>
-                    <th scope="col">Skipped</th>
-                    <th scope="col">Failed</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.imports.map((imp) => (
-                    <tr key={imp.id}>
-                      <th scope="row">
-                        <Link to={`/imports/${imp.id}`}>{dateTime(imp.created_at)}</Link>
-                      </th>
-                      <td>
-                        {imp.kind === 'csv'
-                          ? (imp.file_name ?? 'CSV file')
-                          : `${label(imp.partner)} backfill`}
-                      </td>
-                      <td>
-                        <Badge tone={importTone(imp.status)}>{imp.status}</Badge>
-                      </td>
-                      <td>{count(imp.rows.total)}</td>
-                      <td>{count(imp.rows.created)}</td>
-                      <td>{count(imp.rows.matched)}</td>
-                      <td>{count(imp.rows.skipped)}</td>
-                      <td>{count(imp.rows.failed)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <DataTable
+              label="Imports"
+              testId="imports-table"
+              rows={data.imports}
+              rowKey={(imp) => imp.id}
+              columns={[
+                {
+                  header: 'Started',
+                  rowHeader: true,
+                  cell: (imp) => <Link to={`/imports/${imp.id}`}>{dateTime(imp.created_at)}</Link>,
+                },
+                {
+                  header: 'From',
+                  cell: (imp) =>
+                    imp.kind === 'csv' ? (imp.file_name ?? 'CSV file') : `${label(imp.partner)} backfill`,
+                },
+                {
+                  header: 'Status',
+                  cell: (imp) => <Badge tone={importTone(imp.status)}>{imp.status}</Badge>,
+                },
+                { header: 'Rows', cell: (imp) => count(imp.rows.total) },
+                { header: 'Created', cell: (imp) => count(imp.rows.created) },
+                { header: 'Matched', cell: (imp) => count(imp.rows.matched) },
+                { header: 'Skipped', cell: (imp) => count(imp.rows.skipped) },
+                { header: 'Failed', cell: (imp) => count(imp.rows.failed) },
+              ]}
+            />
           )}
         </Loaded>
       </Section>

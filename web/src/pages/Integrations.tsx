@@ -5,7 +5,7 @@ import { useNow, useResource } from '../hooks';
 import { Link } from '../router';
 import { useSession } from '../session';
 import type { Integration, IntegrationTemplate } from '../types';
-import { Badge, Empty, ErrorState, Loaded, PageHeader, Section, TableWrap } from '../ui';
+import { Badge, Empty, ErrorState, Loaded, PageHeader, Section, DataTable } from '../ui';
 import { HealthBadge, SetupBadge } from './integrationParts';
 
 const CAPABILITIES: [keyof IntegrationTemplate['capabilities'], string][] = [
@@ -14,6 +14,11 @@ const CAPABILITIES: [keyof IntegrationTemplate['capabilities'], string][] = [
   ['polling', 'Polling'],
   ['test_connection', 'Connection test'],
 ];
+
+/** When the integration last synced: its health report's figure, else the row's own. */
+function lastSyncOf(integration: Integration): string | null | undefined {
+  return integration.health?.last_sync_at ?? integration.last_sync_at;
+}
 
 function TemplateCard({ template, canSetUp }: { template: IntegrationTemplate; canSetUp: boolean }) {
   const titleId = `template-${template.partner}`;
@@ -84,52 +89,56 @@ export function Integrations() {
           empty={<Empty title="No integrations yet.">Pick a partner below to connect it.</Empty>}
         >
           {(data) => (
-            <TableWrap label="Configured integrations">
-              <table className="table" data-testid="integrations-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Partner</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Health</th>
-                    <th scope="col">Last sync</th>
-                    <th scope="col">Last error</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.integrations.map((integration) => {
-                    const lastSync = integration.health?.last_sync_at ?? integration.last_sync_at;
-                    const lastError = integration.health?.last_error ?? integration.last_error;
-                    return (
-                      <tr key={integration.id} data-integration-id={integration.id}>
-                        <th scope="row">
-                          <Link to={`/integrations/${integration.id}`}>{integration.name}</Link>
-                        </th>
-                        <td>{names.get(integration.partner) ?? label(integration.partner)}</td>
-                        <td>
-                          <Badge
-                            tone={
-                              integration.status === 'active'
-                                ? 'good'
-                                : integration.status === 'paused'
-                                  ? 'warn'
-                                  : 'bad'
-                            }
-                          >
-                            {integration.status}
-                          </Badge>
-                        </td>
-                        <td>
-                          <HealthBadge integration={integration} />
-                        </td>
-                        <td title={dateTime(lastSync)}>{lastSync ? relative(lastSync, now) : 'never'}</td>
-                        <td className="break">{lastError ?? '—'}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </TableWrap>
+            <DataTable
+              label="Configured integrations"
+              testId="integrations-table"
+              rows={data.integrations}
+              rowKey={(integration) => integration.id}
+              rowProps={(integration) => ({ 'data-integration-id': integration.id })}
+              columns={[
+                {
+                  header: 'Name',
+                  rowHeader: true,
+                  cell: (integration) => (
+                    <Link to={`/integrations/${integration.id}`}>{integration.name}</Link>
+                  ),
+                },
+                {
+                  header: 'Partner',
+                  cell: (integration) => names.get(integration.partner) ?? label(integration.partner),
+                },
+                {
+                  header: 'Status',
+                  cell: (integration) => (
+                    <Badge
+                      tone={
+                        integration.status === 'active'
+                          ? 'good'
+                          : integration.status === 'paused'
+                            ? 'warn'
+                            : 'bad'
+                      }
+                    >
+                      {integration.status}
+                    </Badge>
+                  ),
+                },
+                { header: 'Health', cell: (integration) => <HealthBadge integration={integration} /> },
+                {
+                  header: 'Last sync',
+                  cell: (integration) => {
+                    const lastSync = lastSyncOf(integration);
+                    return lastSync ? relative(lastSync, now) : 'never';
+                  },
+                  cellProps: (integration) => ({ title: dateTime(lastSyncOf(integration)) }),
+                },
+                {
+                  header: 'Last error',
+                  cell: (integration) => integration.health?.last_error ?? integration.last_error ?? '—',
+                  cellProps: () => ({ className: 'break' }),
+                },
+              ]}
+            />
           )}
         </Loaded>
       </Section>

@@ -17,7 +17,7 @@ import {
   PageHeader,
   Section,
   StatusBadge,
-  TableWrap,
+  DataTable,
 } from '../ui';
 import { leadName } from './Leads';
 import { LeadSequences, LeadTour } from './LeadNurture';
@@ -214,58 +214,54 @@ function Syncs({ lead }: { lead: Lead }) {
         }
       >
         {(data) => (
-          <TableWrap label="Partner pushes">
-            <table className="table" data-testid="syncs">
-              <thead>
-                <tr>
-                  <th scope="col">Partner</th>
-                  <th scope="col">Status sent</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col" className="num">
-                    Attempts
-                  </th>
-                  <th scope="col">Updated</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.syncs.map((sync) => (
-                  <tr key={sync.id}>
-                    <th scope="row">{label(sync.partner)}</th>
-                    <td>
-                      {label(sync.status)}
-                      {sync.partner_value && sync.partner_value !== sync.status ? (
-                        <span className="muted"> ({sync.partner_value})</span>
-                      ) : null}
-                      {sync.response?.sent?.event_name ? (
-                        <div className="muted small" data-testid="conversion-sent">
-                          {sync.response.sent.event_name}
-                          {sync.response.sent.value !== undefined
-                            ? ` · ${money(sync.response.sent.value, sync.response.sent.currency)}`
-                            : ''}
-                        </div>
-                      ) : null}
-                    </td>
-                    <td>
-                      <Badge tone={OUTCOME_TONE[sync.outcome] ?? 'muted'}>{sync.outcome}</Badge>
-                      {sync.error ? <div className="muted small">{sync.error}</div> : null}
-                    </td>
-                    <td className="num">{sync.attempts}</td>
-                    <td>{dateTime(sync.updated_at)}</td>
-                    <td>
-                      {can('update') && (sync.outcome === 'failed' || sync.outcome === 'conflict') ? (
-                        <button type="button" className="button small" onClick={() => void repush(sync)}>
-                          Push again
-                        </button>
-                      ) : null}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+          <DataTable
+            label="Partner pushes"
+            testId="syncs"
+            rows={data.syncs}
+            rowKey={(sync) => sync.id}
+            columns={[
+              { header: 'Partner', rowHeader: true, cell: (sync) => label(sync.partner) },
+              {
+                header: 'Status sent',
+                cell: (sync) => (
+                  <>
+                    {label(sync.status)}
+                    {sync.partner_value && sync.partner_value !== sync.status ? (
+                      <span className="muted"> ({sync.partner_value})</span>
+                    ) : null}
+                    {sync.response?.sent?.event_name ? (
+                      <div className="muted small" data-testid="conversion-sent">
+                        {sync.response.sent.event_name}
+                        {sync.response.sent.value !== undefined
+                          ? ` · ${money(sync.response.sent.value, sync.response.sent.currency)}`
+                          : ''}
+                      </div>
+                    ) : null}
+                  </>
+                ),
+              },
+              {
+                header: 'Outcome',
+                cell: (sync) => (
+                  <>
+                    <Badge tone={OUTCOME_TONE[sync.outcome] ?? 'muted'}>{sync.outcome}</Badge>
+                    {sync.error ? <div className="muted small">{sync.error}</div> : null}
+                  </>
+                ),
+              },
+              { header: 'Attempts', numeric: true, cell: (sync) => sync.attempts },
+              { header: 'Updated', cell: (sync) => dateTime(sync.updated_at) },
+              {
+                header: <span className="visually-hidden">Actions</span>,
+                cell: (sync) =>
+                  can('update') && (sync.outcome === 'failed' || sync.outcome === 'conflict') ? (
+                    <button type="button" className="button small" onClick={() => void repush(sync)}>
+                      Push again
+                    </button>
+                  ) : null,
+              },
+            ]}
+          />
         )}
       </Loaded>
     </Section>

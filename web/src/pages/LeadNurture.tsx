@@ -7,7 +7,7 @@ import { useNow, useResource } from '../hooks';
 import { Link } from '../router';
 import { useSession } from '../session';
 import type { Enrolment, Lead, Tour, TourSlot, TourSlots } from '../types';
-import { Badge, Empty, ErrorState, errorMessage, Loaded, Section, TableWrap } from '../ui';
+import { Badge, Empty, ErrorState, errorMessage, Loaded, Section, DataTable } from '../ui';
 
 const STATE_TONE = { active: 'info', completed: 'good', exited: 'muted', stopped: 'warn' } as const;
 
@@ -58,40 +58,48 @@ export function LeadSequences({ lead }: { lead: Lead }) {
                   {e.replied_at ? ` · replied ${relative(e.replied_at, now)}` : ''}
                 </p>
                 {e.messages.length > 0 ? (
-                  <TableWrap label={`Messages of ${e.sequence_name}`}>
-                    <table className="table" data-testid="enrolment-messages">
-                      <thead>
-                        <tr>
-                          <th scope="col">Step</th>
-                          <th scope="col">Message</th>
-                          <th scope="col">Status</th>
-                          <th scope="col">Opened</th>
-                          <th scope="col">Clicked</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {e.messages.map((m) => (
-                          <tr key={m.delivery_id} data-step={m.step}>
-                            <th scope="row">{m.step + 1}</th>
-                            <td>
-                              {m.channel === 'sms' ? 'SMS' : 'Email'}: {m.subject || label(m.template)}
-                            </td>
-                            <td>
-                              {m.status}
-                              {m.status === 'pending' && m.not_before ? (
-                                <span className="muted small">
-                                  {' '}
-                                  (quiet hours until {dateTime(m.not_before)})
-                                </span>
-                              ) : null}
-                            </td>
-                            <td data-testid="opened">{m.opened_at ? dateTime(m.opened_at) : '—'}</td>
-                            <td data-testid="clicked">{m.clicked_at ? dateTime(m.clicked_at) : '—'}</td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </TableWrap>
+                  <DataTable
+                    label={`Messages of ${e.sequence_name}`}
+                    testId="enrolment-messages"
+                    rows={e.messages}
+                    rowKey={(m) => m.delivery_id}
+                    rowProps={(m) => ({ 'data-step': m.step })}
+                    columns={[
+                      { header: 'Step', rowHeader: true, cell: (m) => m.step + 1 },
+                      {
+                        header: 'Message',
+                        cell: (m) => (
+                          <>
+                            {m.channel === 'sms' ? 'SMS' : 'Email'}: {m.subject || label(m.template)}
+                          </>
+                        ),
+                      },
+                      {
+                        header: 'Status',
+                        cell: (m) => (
+                          <>
+                            {m.status}
+                            {m.status === 'pending' && m.not_before ? (
+                              <span className="muted small">
+                                {' '}
+                                (quiet hours until {dateTime(m.not_before)})
+                              </span>
+                            ) : null}
+                          </>
+                        ),
+                      },
+                      {
+                        header: 'Opened',
+                        cell: (m) => (m.opened_at ? dateTime(m.opened_at) : '—'),
+                        cellProps: () => ({ 'data-testid': 'opened' }),
+                      },
+                      {
+                        header: 'Clicked',
+                        cell: (m) => (m.clicked_at ? dateTime(m.clicked_at) : '—'),
+                        cellProps: () => ({ 'data-testid': 'clicked' }),
+                      },
+                    ]}
+                  />
                 ) : null}
               </li>
             ))}

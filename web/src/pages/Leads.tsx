@@ -7,7 +7,7 @@ import { displayName } from '../leadNames';
 import { Link } from '../router';
 import { useFeed, useSession } from '../session';
 import type { Lead } from '../types';
-import { Empty, Loaded, PageHeader, Section, StatusBadge, TableWrap } from '../ui';
+import { Empty, Loaded, PageHeader, Section, StatusBadge, DataTable } from '../ui';
 
 export function leadName(lead: Pick<Lead, 'first_name' | 'last_name' | 'email' | 'phone' | 'id'>): string {
   return displayName(lead) ?? `Lead ${lead.id.slice(0, 8)}`;
@@ -93,36 +93,32 @@ export function Leads() {
         >
           {(data) => (
             <>
-              <TableWrap label="Leads">
-                <table className="table" data-testid="leads-table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Lead</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Source</th>
-                      <th scope="col">Property</th>
-                      <th scope="col">Created</th>
-                      <th scope="col">Next follow-up</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.leads.map((lead) => (
-                      <tr key={lead.id} data-lead-id={lead.id}>
-                        <th scope="row">
-                          <Link to={`/leads/${lead.id}`}>{leadName(lead)}</Link>
-                        </th>
-                        <td>
-                          <StatusBadge status={lead.status} />
-                        </td>
-                        <td>{lead.source}</td>
-                        <td>{lead.property_id ?? '—'}</td>
-                        <td title={dateTime(lead.created_at)}>{relative(lead.created_at, now)}</td>
-                        <td>{lead.next_follow_up_at ? relative(lead.next_follow_up_at, now) : '—'}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableWrap>
+              <DataTable
+                label="Leads"
+                testId="leads-table"
+                rows={data.leads}
+                rowKey={(lead) => lead.id}
+                rowProps={(lead) => ({ 'data-lead-id': lead.id })}
+                columns={[
+                  {
+                    header: 'Lead',
+                    rowHeader: true,
+                    cell: (lead) => <Link to={`/leads/${lead.id}`}>{leadName(lead)}</Link>,
+                  },
+                  { header: 'Status', cell: (lead) => <StatusBadge status={lead.status} /> },
+                  { header: 'Source', cell: (lead) => lead.source },
+                  { header: 'Property', cell: (lead) => lead.property_id ?? '—' },
+                  {
+                    header: 'Created',
+                    cell: (lead) => relative(lead.created_at, now),
+                    cellProps: (lead) => ({ title: dateTime(lead.created_at) }),
+                  },
+                  {
+                    header: 'Next follow-up',
+                    cell: (lead) => (lead.next_follow_up_at ? relative(lead.next_follow_up_at, now) : '—'),
+                  },
+                ]}
+              />
               <div className="pager">
                 <button
                   type="button"

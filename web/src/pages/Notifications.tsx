@@ -5,7 +5,7 @@ import { useNow, useResource } from '../hooks';
 import { Link } from '../router';
 import { useSession } from '../session';
 import type { Notification } from '../types';
-import { Badge, Empty, ErrorState, Loaded, PageHeader, Section, TableWrap, Tile } from '../ui';
+import { Badge, Empty, ErrorState, Loaded, PageHeader, Section, DataTable, Tile } from '../ui';
 
 const STATUS_TONE: Record<string, 'good' | 'bad' | 'warn' | 'info' | 'muted'> = {
   delivered: 'good',
@@ -103,71 +103,80 @@ export function Notifications() {
           }
         >
           {(data) => (
-            <TableWrap label="Notifications">
-              <table className="table" data-testid="notifications">
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Channel</th>
-                    <th scope="col">To</th>
-                    <th scope="col">Message</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Lead</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.notifications.map((n) => (
-                    <tr key={n.id}>
-                      <td title={dateTime(n.created_at)}>{relative(n.created_at, now)}</td>
-                      <td>
-                        {n.channel === 'sms' ? 'SMS' : label(n.channel)}{' '}
-                        <span className="muted small">({n.audience})</span>
-                      </td>
-                      <td className="break">{n.recipient}</td>
-                      <td>
-                        <button
-                          type="button"
-                          className="link-button"
-                          aria-expanded={open === n.id}
-                          onClick={() => setOpen((current) => (current === n.id ? undefined : n.id))}
-                        >
-                          {n.subject || label(n.template)}
-                        </button>
-                        {open === n.id ? (
-                          <div className="notification-body">
-                            <pre>{n.body ?? '(no body)'}</pre>
-                            <div className="muted small">
-                              Template {n.template} · priority {n.priority} · {n.attempts} attempt
-                              {n.attempts === 1 ? '' : 's'}
-                              {n.provider_id ? ` · provider id ${n.provider_id}` : ''}
-                              {n.not_before ? ` · waits until ${dateTime(n.not_before)} (quiet hours)` : ''}
-                            </div>
+            <DataTable
+              label="Notifications"
+              testId="notifications"
+              rows={data.notifications}
+              rowKey={(n) => n.id}
+              columns={[
+                {
+                  header: 'When',
+                  cell: (n) => relative(n.created_at, now),
+                  cellProps: (n) => ({ title: dateTime(n.created_at) }),
+                },
+                {
+                  header: 'Channel',
+                  cell: (n) => (
+                    <>
+                      {n.channel === 'sms' ? 'SMS' : label(n.channel)}{' '}
+                      <span className="muted small">({n.audience})</span>
+                    </>
+                  ),
+                },
+                { header: 'To', cell: (n) => n.recipient, cellProps: () => ({ className: 'break' }) },
+                {
+                  header: 'Message',
+                  cell: (n) => (
+                    <>
+                      <button
+                        type="button"
+                        className="link-button"
+                        aria-expanded={open === n.id}
+                        onClick={() => setOpen((current) => (current === n.id ? undefined : n.id))}
+                      >
+                        {n.subject || label(n.template)}
+                      </button>
+                      {open === n.id ? (
+                        <div className="notification-body">
+                          <pre>{n.body ?? '(no body)'}</pre>
+                          <div className="muted small">
+                            Template {n.template} · priority {n.priority} · {n.attempts} attempt
+                            {n.attempts === 1 ? '' : 's'}
+                            {n.provider_id ? ` · provider id ${n.provider_id}` : ''}
+                            {n.not_before ? ` · waits until ${dateTime(n.not_before)} (quiet hours)` : ''}
                           </div>
-                        ) : null}
-                      </td>
-                      <td>
-                        <Badge tone={STATUS_TONE[n.status] ?? 'muted'}>{n.status}</Badge>
-                        {n.error ? <div className="muted small">{n.error}</div> : null}
-                        {can('update') && n.lead_id && (n.status === 'failed' || n.status === 'skipped') ? (
-                          <button type="button" className="button small" onClick={() => void resend(n)}>
-                            Resend
-                          </button>
-                        ) : null}
-                      </td>
-                      <td>
-                        {n.lead_id ? (
-                          <Link to={`/leads/${n.lead_id}`} className="mono">
-                            {shortId(n.lead_id)}
-                          </Link>
-                        ) : (
-                          '—'
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+                        </div>
+                      ) : null}
+                    </>
+                  ),
+                },
+                {
+                  header: 'Status',
+                  cell: (n) => (
+                    <>
+                      <Badge tone={STATUS_TONE[n.status] ?? 'muted'}>{n.status}</Badge>
+                      {n.error ? <div className="muted small">{n.error}</div> : null}
+                      {can('update') && n.lead_id && (n.status === 'failed' || n.status === 'skipped') ? (
+                        <button type="button" className="button small" onClick={() => void resend(n)}>
+                          Resend
+                        </button>
+                      ) : null}
+                    </>
+                  ),
+                },
+                {
+                  header: 'Lead',
+                  cell: (n) =>
+                    n.lead_id ? (
+                      <Link to={`/leads/${n.lead_id}`} className="mono">
+                        {shortId(n.lead_id)}
+                      </Link>
+                    ) : (
+                      '—'
+                    ),
+                },
+              ]}
+            />
           )}
         </Loaded>
       </Section>

@@ -4,7 +4,7 @@ import { useResource } from '../hooks';
 import { Link } from '../router';
 import { useSession } from '../session';
 import type { Property } from '../types';
-import { Empty, Loaded, PageHeader, Section, TableWrap } from '../ui';
+import { Empty, Loaded, PageHeader, Section, DataTable } from '../ui';
 
 export function Properties() {
   const { api } = useSession();
@@ -22,28 +22,21 @@ export function Properties() {
           empty={<Empty title="No properties yet.">Create one with POST /api/v1/properties.</Empty>}
         >
           {(data) => (
-            <TableWrap label="Properties">
-              <table className="table" data-testid="properties-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Kind</th>
-                    <th scope="col">Time zone</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.properties.map((p) => (
-                    <tr key={p.property_id}>
-                      <th scope="row">
-                        <Link to={`/properties/${encodeURIComponent(p.property_id)}`}>{p.name}</Link>
-                      </th>
-                      <td>{label(p.vertical)}</td>
-                      <td>{p.timezone}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <DataTable
+              label="Properties"
+              testId="properties-table"
+              rows={data.properties}
+              rowKey={(p) => p.property_id}
+              columns={[
+                {
+                  header: 'Name',
+                  rowHeader: true,
+                  cell: (p) => <Link to={`/properties/${encodeURIComponent(p.property_id)}`}>{p.name}</Link>,
+                },
+                { header: 'Kind', cell: (p) => label(p.vertical) },
+                { header: 'Time zone', cell: (p) => p.timezone },
+              ]}
+            />
           )}
         </Loaded>
       </Section>

@@ -9,7 +9,7 @@ import { useResource } from '../hooks';
 import { Link } from '../router';
 import { useSession } from '../session';
 import type { Property, WhatIfReport, WorkflowRule } from '../types';
-import { Badge, Empty, ErrorState, Loaded, PageHeader, Section, TableWrap, Tile, errorMessage } from '../ui';
+import { Badge, Empty, ErrorState, Loaded, PageHeader, Section, DataTable, Tile, errorMessage } from '../ui';
 
 const PREVIEW_DAYS = 30;
 const CHANNELS = ['email', 'sms', 'slack', 'in_app'] as const;
@@ -163,36 +163,33 @@ function Preview({ report }: { report: WhatIfReport }) {
           No lead of the last {PREVIEW_DAYS} days would have been treated differently.
         </Empty>
       ) : (
-        <TableWrap label="Leads the rule would change">
-          <table className="table" data-testid="preview-leads">
-            <thead>
-              <tr>
-                <th scope="col">Lead</th>
-                <th scope="col">Ends</th>
-                <th scope="col">What would differ</th>
-              </tr>
-            </thead>
-            <tbody>
-              {changed.map((lead) => (
-                <tr key={lead.lead_id}>
-                  <td>
-                    <Link to={`/leads/${lead.lead_id}`} className="mono">
-                      {shortId(lead.lead_id)}
-                    </Link>
-                  </td>
-                  <td>{label(lead.final_status.candidate)}</td>
-                  <td>
-                    <ul className="plain">
-                      {differenceSummary(lead.differences).map((line, i) => (
-                        <li key={i}>{line}</li>
-                      ))}
-                    </ul>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
+        <DataTable
+          label="Leads the rule would change"
+          testId="preview-leads"
+          rows={changed}
+          rowKey={(lead) => lead.lead_id}
+          columns={[
+            {
+              header: 'Lead',
+              cell: (lead) => (
+                <Link to={`/leads/${lead.lead_id}`} className="mono">
+                  {shortId(lead.lead_id)}
+                </Link>
+              ),
+            },
+            { header: 'Ends', cell: (lead) => label(lead.final_status.candidate) },
+            {
+              header: 'What would differ',
+              cell: (lead) => (
+                <ul className="plain">
+                  {differenceSummary(lead.differences).map((line, i) => (
+                    <li key={i}>{line}</li>
+                  ))}
+                </ul>
+              ),
+            },
+          ]}
+        />
       )}
     </div>
   );
@@ -524,51 +521,49 @@ export function Rules() {
               }
             >
               {(data) => (
-                <TableWrap label="Rules">
-                  <table className="table" data-testid="rules">
-                    <thead>
-                      <tr>
-                        <th scope="col">When a lead enters</th>
-                        <th scope="col">Then</th>
-                        <th scope="col">Applies to</th>
-                        <th scope="col">State</th>
-                        {can('admin') ? <th scope="col">Change</th> : null}
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {data.workflows.map((rule) => (
-                        <tr key={rule.id}>
-                          <td>{label(rule.trigger_status)}</td>
-                          <td>{describeRule(rule)}</td>
-                          <td>{rule.property_id ? 'This property' : 'Every property'}</td>
-                          <td>
-                            <Badge tone={rule.is_active ? 'good' : 'muted'}>
-                              {rule.is_active ? 'active' : 'off'}
-                            </Badge>
-                          </td>
-                          {can('admin') ? (
-                            <td>
-                              <button
-                                type="button"
-                                className="button small"
-                                onClick={() => void change(rule, 'toggle')}
-                              >
-                                {rule.is_active ? 'Turn off' : 'Turn on'}
-                              </button>{' '}
-                              <button
-                                type="button"
-                                className="button small"
-                                onClick={() => void change(rule, 'delete')}
-                              >
-                                Delete
-                              </button>
-                            </td>
-                          ) : null}
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </TableWrap>
+                <DataTable
+                  label="Rules"
+                  testId="rules"
+                  rows={data.workflows}
+                  rowKey={(rule) => rule.id}
+                  columns={[
+                    { header: 'When a lead enters', cell: (rule) => label(rule.trigger_status) },
+                    { header: 'Then', cell: (rule) => describeRule(rule) },
+                    {
+                      header: 'Applies to',
+                      cell: (rule) => (rule.property_id ? 'This property' : 'Every property'),
+                    },
+                    {
+                      header: 'State',
+                      cell: (rule) => (
+                        <Badge tone={rule.is_active ? 'good' : 'muted'}>
+                          {rule.is_active ? 'active' : 'off'}
+                        </Badge>
+                      ),
+                    },
+                    can('admin') && {
+                      header: 'Change',
+                      cell: (rule) => (
+                        <>
+                          <button
+                            type="button"
+                            className="button small"
+                            onClick={() => void change(rule, 'toggle')}
+                          >
+                            {rule.is_active ? 'Turn off' : 'Turn on'}
+                          </button>{' '}
+                          <button
+                            type="button"
+                            className="button small"
+                            onClick={() => void change(rule, 'delete')}
+                          >
+                            Delete
+                          </button>
+                        </>
+                      ),
+                    },
+                  ]}
+                />
               )}
             </Loaded>
           </Section>

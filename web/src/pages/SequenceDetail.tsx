@@ -6,7 +6,7 @@ import { useResource } from '../hooks';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
 import type { Sequence, SequenceAnalytics } from '../types';
-import { Badge, ErrorState, Loaded, PageHeader, Section, TableWrap, Tile } from '../ui';
+import { Badge, ErrorState, Loaded, PageHeader, Section, DataTable, Tile } from '../ui';
 import { SequenceForm } from './SequenceForm';
 import { stepsText, triggerText } from './Sequences';
 
@@ -121,50 +121,51 @@ export function SequenceDetail({ id }: { id: string }) {
             </div>
             <Section title="Steps">
               <p className="muted">{stepsText(data)}</p>
-              <TableWrap label="Steps and their rates">
-                <table className="table" data-testid="step-stats">
-                  <thead>
-                    <tr>
-                      <th scope="col">Step</th>
-                      <th scope="col">Message</th>
-                      <th scope="col" className="num">
-                        Sent
-                      </th>
-                      <th scope="col" className="num">
-                        Open rate
-                      </th>
-                      <th scope="col" className="num">
-                        Click rate
-                      </th>
-                      <th scope="col" className="num">
-                        Reply rate
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {a.steps.map((s) => (
-                      <tr key={s.step} data-step={s.step}>
-                        <th scope="row">
-                          {s.step + 1}. after {s.wait}
-                        </th>
-                        <td>
-                          {s.channel === 'sms' ? 'SMS' : 'Email'} · {label(s.template_id)}
-                        </td>
-                        <td className="num">{count(s.sent)}</td>
-                        <td className="num" data-testid="open-rate">
-                          {rate(s.open_rate)}
-                        </td>
-                        <td className="num" data-testid="click-rate">
-                          {rate(s.click_rate)}
-                        </td>
-                        <td className="num" data-testid="reply-rate">
-                          {rate(s.reply_rate)}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableWrap>
+              <DataTable
+                label="Steps and their rates"
+                testId="step-stats"
+                rows={a.steps}
+                rowKey={(s) => s.step}
+                rowProps={(s) => ({ 'data-step': s.step })}
+                columns={[
+                  {
+                    header: 'Step',
+                    rowHeader: true,
+                    cell: (s) => (
+                      <>
+                        {s.step + 1}. after {s.wait}
+                      </>
+                    ),
+                  },
+                  {
+                    header: 'Message',
+                    cell: (s) => (
+                      <>
+                        {s.channel === 'sms' ? 'SMS' : 'Email'} · {label(s.template_id)}
+                      </>
+                    ),
+                  },
+                  { header: 'Sent', numeric: true, cell: (s) => count(s.sent) },
+                  {
+                    header: 'Open rate',
+                    numeric: true,
+                    cell: (s) => rate(s.open_rate),
+                    cellProps: () => ({ 'data-testid': 'open-rate' }),
+                  },
+                  {
+                    header: 'Click rate',
+                    numeric: true,
+                    cell: (s) => rate(s.click_rate),
+                    cellProps: () => ({ 'data-testid': 'click-rate' }),
+                  },
+                  {
+                    header: 'Reply rate',
+                    numeric: true,
+                    cell: (s) => rate(s.reply_rate),
+                    cellProps: () => ({ 'data-testid': 'reply-rate' }),
+                  },
+                ]}
+              />
               <p className="muted small">
                 Opens and clicks count sent email; replies (texts, new inquiries, calls) count leads the step
                 reached.

@@ -7,7 +7,7 @@ import { useResource } from '../hooks';
 import { Link, navigate } from '../router';
 import { useSession } from '../session';
 import type { MessageTemplate, Sequence, SequenceChannel } from '../types';
-import { Badge, Empty, ErrorState, errorMessage, Loaded, PageHeader, Section, TableWrap } from '../ui';
+import { Badge, Empty, ErrorState, errorMessage, Loaded, PageHeader, Section, DataTable } from '../ui';
 import { SequenceForm } from './SequenceForm';
 
 /** `Inquiry from facebook`, `No-show`, `Lost (reason: price)`. */
@@ -182,32 +182,27 @@ export function Sequences() {
           }
         >
           {(data) => (
-            <TableWrap label="Sequences">
-              <table className="table" data-testid="sequences-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Trigger</th>
-                    <th scope="col">Steps</th>
-                    <th scope="col">State</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.sequences.map((s) => (
-                    <tr key={s.id} data-sequence-id={s.id}>
-                      <th scope="row">
-                        <Link to={`/sequences/${s.id}`}>{s.name}</Link>
-                      </th>
-                      <td>{triggerText(s)}</td>
-                      <td>{stepsText(s)}</td>
-                      <td>
-                        {s.is_active ? <Badge tone="good">active</Badge> : <Badge tone="muted">paused</Badge>}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableWrap>
+            <DataTable
+              label="Sequences"
+              testId="sequences-table"
+              rows={data.sequences}
+              rowKey={(s) => s.id}
+              rowProps={(s) => ({ 'data-sequence-id': s.id })}
+              columns={[
+                {
+                  header: 'Name',
+                  rowHeader: true,
+                  cell: (s) => <Link to={`/sequences/${s.id}`}>{s.name}</Link>,
+                },
+                { header: 'Trigger', cell: (s) => triggerText(s) },
+                { header: 'Steps', cell: (s) => stepsText(s) },
+                {
+                  header: 'State',
+                  cell: (s) =>
+                    s.is_active ? <Badge tone="good">active</Badge> : <Badge tone="muted">paused</Badge>,
+                },
+              ]}
+            />
           )}
         </Loaded>
       </Section>

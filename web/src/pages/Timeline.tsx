@@ -10,7 +10,7 @@ import { RangePicker } from '../RangePicker';
 import { Link } from '../router';
 import { useSession } from '../session';
 import type { Bucket, Conversion, ConversionAnalytics, Property } from '../types';
-import { Empty, ErrorState, Loaded, PageHeader, Section, TableWrap } from '../ui';
+import { Empty, ErrorState, Loaded, PageHeader, Section, DataTable } from '../ui';
 
 type Grain = 'daily' | 'weekly' | 'monthly';
 
@@ -135,41 +135,32 @@ function Drilldown({
         empty={<Empty title="No conversions in this period." />}
       >
         {(data) => (
-          <TableWrap label="Conversions of the selected period">
-            <table className="table" data-testid="drilldown">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Lead</th>
-                  <th scope="col">Type</th>
-                  <th scope="col" className="num">
-                    Value
-                  </th>
-                  <th scope="col">By</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.conversions.map((c) => (
-                  <tr key={c.id}>
-                    <td>{dateTime(c.converted_at)}</td>
-                    <td>
-                      <Link to={`/leads/${c.lead_id}`} className="mono">
-                        {shortId(c.lead_id)}
-                      </Link>
-                    </td>
-                    <td>{label(c.conversion_type)}</td>
-                    <td className="num">{money(c.conversion_value, c.currency)}</td>
-                    <td>{c.converted_by}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+          <DataTable
+            label="Conversions of the selected period"
+            testId="drilldown"
+            rows={data.conversions}
+            rowKey={(c) => c.id}
+            columns={[
+              { header: 'When', cell: (c) => dateTime(c.converted_at) },
+              {
+                header: 'Lead',
+                cell: (c) => (
+                  <Link to={`/leads/${c.lead_id}`} className="mono">
+                    {shortId(c.lead_id)}
+                  </Link>
+                ),
+              },
+              { header: 'Type', cell: (c) => label(c.conversion_type) },
+              { header: 'Value', numeric: true, cell: (c) => money(c.conversion_value, c.currency) },
+              { header: 'By', cell: (c) => c.converted_by },
+            ]}
+          >
             {data.total_count > data.conversions.length ? (
               <p className="muted">
                 Showing {count(data.conversions.length)} of {count(data.total_count)}.
               </p>
             ) : null}
-          </TableWrap>
+          </DataTable>
         )}
       </Loaded>
     </Section>
