@@ -33,6 +33,7 @@ import { KeyRing } from '../shared/crypto';
 import { createProperty, createWorkspace } from '../data/workspaces';
 import { migrate } from '../infra/db/migrate';
 import { freePort } from '../infra/local/ports';
+import { LOCAL_EGRESS_ALLOW } from '../shared/egress';
 import { startEmbeddedPostgres } from '../infra/local/postgres';
 import { startTemporalDevServer } from '../infra/local/temporal';
 import { JourneyClient } from '../usecases/journeys';
@@ -56,12 +57,12 @@ const SCENARIOS = [
   'new-journey',
   'partner-push',
   'notification-resend',
+  'sequences',
   'webhook-delivery',
   'poll-integration',
   'imported-journey',
   'lead-import',
   'inbound-fetch',
-  'sequences',
 ];
 const wanted = (name: string) => ONLY.length === 0 || ONLY.includes(name);
 
@@ -86,8 +87,14 @@ function flakyReceiver(): Promise<{ url: string; close(): Promise<void> }> {
   });
 }
 
+/** A recording that has not finished by then is stuck on a scenario's wait: say which, rather than hang. */
+const DEADLINE_MS = 15 * 60_000;
+
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The scenarios' partners and Slack are local sandboxes: allow loopback as `npm start` does, or the egress
+  // guard refuses them and a scenario waits forever for a post that never comes.
+  process.env.LEADRELAY_EGRESS_ALLOW ??= LOCAL_EGRESS_ALLOW;
   const dir = mkdtempSync(join(tmpdir(), 'leadrelay-record-'));
   chmodSync(dir, 0o755);
   const temporal = await startTemporalDevServer({ port: await freePort() });
@@ -180,6 +187,16 @@ async function main(): Promise<void> {
     });
 
     const histories: Record<string, { workflowId: string; runId?: string }[]> = {};
+    const laterClosed: { close(): Promise<void> }[] = [];
+    setTimeout(() => {
+      const done = Object.keys(histories);
+      const stuck = SCENARIOS.filter((name) => wanted(name) && !done.includes(name));
+      console.error(
+        `recording still running after ${DEADLINE_MS / 60_000} min; recorded: ${done.join(', ') || 'none'}; ` +
+          `stuck in the first of: ${stuck.join(', ')}`,
+      );
+      process.exit(1);
+    }, DEADLINE_MS).unref();
     for (const name of ONLY) {
       if (!SCENARIOS.includes(name))
         throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.join(', ')}`);
@@ -469,7 +486,8 @@ async function main(): Promise<void> {
           taskQueue,
           args: [{ integrationId: integration.id, workspaceId }],
         });
-        await resman.close();
+        // Open until the end: later scenarios' journeys in this workspace push their changes to ResMan too.
+        laterClosed.push(resman);
         histories['poll-integration'] = [{ workflowId }];
       }
 
@@ -580,6 +598,7 @@ async function main(): Promise<void> {
     });
     await hubspot.close();
     await slack.close();
+    for (const twin of laterClosed) await twin.close();
 
     mkdirSync(OUT, { recursive: true });
     for (const [name, runs] of Object.entries(histories)) {
