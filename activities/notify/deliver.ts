@@ -9,6 +9,7 @@ import { render, TEMPLATES, type Template } from '../../shared/notifications/tem
 import { isTimeZone } from '../../shared/timeZone';
 import type { KeyRing } from '../../shared/crypto';
 import { smsStatusIntegration } from '../../data/integrations';
+import { recordSmsSent } from '../../data/notifications';
 import { enrolmentState, listMessageTemplates } from '../../data/sequences';
 import { DeliveryError, type Channel, type ChannelName, type Priority } from './channel';
 import { trackedMessage } from './tracking';
@@ -367,17 +368,22 @@ export async function sendDelivery(
   // The provider took the message. A retry of this activity from here on would send it a second time, so its
   // record is written with patience: a Postgres restart costs a wait, not a duplicate.
   const sent = result;
-  return withPatience(PERSIST_PATIENCE_MS, async () => {
-    if (delivery.channel === 'sms' && sent.providerId) {
-      // Twilio's status callbacks (ingest) find the lead and this delivery by the message SID.
-      await deps.pool.query(
-        `INSERT INTO sms_deliveries (message_sid, workspace_id, lead_id, status) VALUES ($1, $2, $3, 'queued')
-         ON CONFLICT (message_sid) DO NOTHING`,
-        [sent.providerId, delivery.workspace_id, delivery.lead_id],
-      );
-    }
-    return finish('sent', { providerId: sent.providerId });
-  });
+  const outcome = await withPatience(PERSIST_PATIENCE_MS, () =>
+    finish('sent', { providerId: sent.providerId }),
+  );
+  const messageSid = sent.providerId;
+  if (delivery.channel === 'sms' && messageSid) {
+    // Twilio's status callbacks (ingest) find the lead and this delivery by the message SID. Recorded after the
+    // delivery carries the SID, so a callback that came before either is applied here, not lost.
+    await withPatience(PERSIST_PATIENCE_MS, () =>
+      recordSmsSent(deps.pool, {
+        messageSid,
+        workspaceId: delivery.workspace_id,
+        leadId: delivery.lead_id,
+      }),
+    );
+  }
+  return outcome;
 }
 
 /** The webhook URL of the Twilio integration the lead's delivery statuses go to, when there is one. */
