@@ -107,7 +107,7 @@ export async function benchBurst(settings: BenchSettings): Promise<BurstResult> 
 const PARTNER_ATTEMPTS = 10;
 
 /** Posts as a partner does: a 503 is sent again after its Retry-After (5 s without one), up to 10 attempts. */
-async function postAsPartner(
+export async function postAsPartner(
   webhook: SignedWebhook,
   tally: { answered503: number; retried: number },
 ): Promise<true | string> {
