@@ -156,9 +156,9 @@ export async function reopenDelivery(
 }
 
 /**
- * Records an SMS Twilio took, once its notification is marked sent with the SID: the row status callbacks find
- * the lead by, then the callbacks that arrived before it (stored unmatched) applied and handed to the relay.
- * Answers how many early callbacks were applied. Safe to repeat.
+ * Records an SMS Twilio took: the row status callbacks find the lead by, then the callbacks that arrived before it
+ * (stored unmatched) applied and handed to the relay. Answers how many early callbacks were applied. Safe to
+ * repeat.
  */
 export async function recordSmsSent(
   pool: pg.Pool,
@@ -169,4 +169,12 @@ export async function recordSmsSent(
     [sent.messageSid, sent.workspaceId, sent.leadId],
   );
   return rows[0]!.applied;
+}
+
+/** Once an SMS notification is marked sent with its SID: the final status its SMS already reached becomes its own. */
+export async function settleSmsNotification(
+  pool: pg.Pool,
+  sent: { messageSid: string; workspaceId: string },
+): Promise<void> {
+  await pool.query('SELECT leadrelay_settle_sms_notification($1, $2)', [sent.messageSid, sent.workspaceId]);
 }

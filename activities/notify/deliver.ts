@@ -9,7 +9,7 @@ import { render, TEMPLATES, type Template } from '../../shared/notifications/tem
 import { isTimeZone } from '../../shared/timeZone';
 import type { KeyRing } from '../../shared/crypto';
 import { smsStatusIntegration } from '../../data/integrations';
-import { recordSmsSent } from '../../data/notifications';
+import { recordSmsSent, settleSmsNotification } from '../../data/notifications';
 import { enrolmentState, listMessageTemplates } from '../../data/sequences';
 import { DeliveryError, type Channel, type ChannelName, type Priority } from './channel';
 import { trackedMessage } from './tracking';
@@ -368,21 +368,18 @@ export async function sendDelivery(
   // The provider took the message. A retry of this activity from here on would send it a second time, so its
   // record is written with patience: a Postgres restart costs a wait, not a duplicate.
   const sent = result;
+  const sms =
+    delivery.channel === 'sms' && sent.providerId
+      ? { messageSid: sent.providerId, workspaceId: delivery.workspace_id, leadId: delivery.lead_id }
+      : undefined;
+  // Twilio's status callbacks (ingest) find the lead and this delivery by the message SID. One may come before
+  // any of this is written: recording the SMS applies the callbacks that came early, and once the delivery carries
+  // the SID it takes the final status its SMS reached meanwhile. No callback is lost, whenever it comes.
+  if (sms) await withPatience(PERSIST_PATIENCE_MS, () => recordSmsSent(deps.pool, sms));
   const outcome = await withPatience(PERSIST_PATIENCE_MS, () =>
     finish('sent', { providerId: sent.providerId }),
   );
-  const messageSid = sent.providerId;
-  if (delivery.channel === 'sms' && messageSid) {
-    // Twilio's status callbacks (ingest) find the lead and this delivery by the message SID. Recorded after the
-    // delivery carries the SID, so a callback that came before either is applied here, not lost.
-    await withPatience(PERSIST_PATIENCE_MS, () =>
-      recordSmsSent(deps.pool, {
-        messageSid,
-        workspaceId: delivery.workspace_id,
-        leadId: delivery.lead_id,
-      }),
-    );
-  }
+  if (sms) await withPatience(PERSIST_PATIENCE_MS, () => settleSmsNotification(deps.pool, sms));
   return outcome;
 }
 

@@ -3,8 +3,8 @@
 -- A Twilio status callback can arrive before the worker has recorded the send it is about (Twilio answered the
 -- send, the callback raced the worker's write). Such a callback finds no sms_deliveries row and no lead: its inbox
 -- row is stored `unmatched`. Nothing is lost: recording the send applies the callbacks that came early (the SMS
--- status, the notification's delivered/failed) and makes their inbox rows pending for the relay, so the journey
--- gets their events too. Both sides take one advisory lock per message SID, so a callback stored while the send
+-- status) and makes their inbox rows pending for the relay, so the journey gets their events too; once the
+-- notification is marked sent, it takes the final status its SMS reached. Both sides take one advisory lock per message SID, so a callback stored while the send
 -- is being recorded is seen by one side or the other, never by neither.
 
 -- Callbacks waiting for their send, found by message SID.
@@ -36,9 +36,9 @@ BEGIN
 END;
 $$;
 
--- The worker records a send Twilio took (after the notification is marked sent with the SID): the SMS row, then
--- every callback about it that came early, applied in the order received and handed to the relay (pending, due
--- now) with the lead. Answers how many early callbacks it applied. Safe to run twice.
+-- The worker records a send Twilio took: the SMS row, then every callback about it that came early, applied in the
+-- order received and handed to the relay (pending, due now) with the lead. Answers how many early callbacks it
+-- applied. Safe to run twice. (The notification is marked sent after this, then settled: see below.)
 CREATE FUNCTION leadrelay_record_sms_sent(p_sid text, p_workspace text, p_lead uuid) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -63,6 +63,18 @@ BEGIN
   END LOOP;
   RETURN v_applied;
 END;
+$$;
+
+-- Once the notification is marked sent with the SID: the final status its SMS already reached (a callback applied
+-- before the notification carried the SID) becomes the notification's.
+CREATE FUNCTION leadrelay_settle_sms_notification(p_sid text, p_workspace text) RETURNS void
+LANGUAGE sql AS $$
+  UPDATE notification_deliveries d
+     SET status = CASE WHEN s.status = 'delivered' THEN 'delivered' ELSE 'failed' END,
+         error = COALESCE('twilio error ' || s.error_code, d.error), updated_at = now()
+    FROM sms_deliveries s
+   WHERE s.message_sid = p_sid AND s.workspace_id = p_workspace AND s.status IN ('delivered', 'undelivered', 'failed')
+     AND d.provider_id = p_sid AND d.workspace_id = p_workspace AND d.channel = 'sms' AND d.status = 'sent';
 $$;
 
 -- A callback stored unmatched takes the same lock first: if the send was recorded meanwhile (after this callback
@@ -97,6 +109,7 @@ CREATE TRIGGER inbox_events_sms_callback_stored
 -- Down Migration
 DROP TRIGGER inbox_events_sms_callback_stored ON inbox_events;
 DROP FUNCTION leadrelay_sms_callback_stored();
+DROP FUNCTION leadrelay_settle_sms_notification(text, text);
 DROP FUNCTION leadrelay_record_sms_sent(text, text, uuid);
 DROP FUNCTION leadrelay_apply_sms_status(text, jsonb);
 DROP INDEX inbox_events_sms_waiting;
