@@ -262,15 +262,29 @@ export async function sendDelivery(
     lead_id: string;
     workspace_id: string;
     template: string;
+    provider_id: string | null;
   }>(
     `SELECT d.id, d.enrolment_id, w.email_tracking, d.channel, d.recipient, d.subject, d.body, d.priority, d.status,
-            d.audience, d.lead_id, d.workspace_id, d.template
+            d.audience, d.lead_id, d.workspace_id, d.template, d.provider_id
        FROM notification_deliveries d JOIN workspaces w ON w.id = d.workspace_id WHERE d.idempotency_key = $1`,
     [args.deliveryKey],
   );
   const delivery = rows[0];
   if (!delivery) return { status: 'missing' };
-  if (delivery.status !== 'pending') return { status: delivery.status };
+  if (delivery.status !== 'pending') {
+    // An earlier attempt sent the SMS and gave up recording or settling it (Postgres away too long): done now
+    // (both safe to repeat), so a status callback that came early still reaches the notification.
+    if (delivery.status === 'sent' && delivery.channel === 'sms' && delivery.provider_id) {
+      const sms = {
+        messageSid: delivery.provider_id,
+        workspaceId: delivery.workspace_id,
+        leadId: delivery.lead_id,
+      };
+      await recordSmsSent(deps.pool, sms);
+      await settleSmsNotification(deps.pool, sms);
+    }
+    return { status: delivery.status };
+  }
   const finish = async (status: string, fields: { providerId?: string; error?: string } = {}) => {
     await deps.pool.query(
       `UPDATE notification_deliveries

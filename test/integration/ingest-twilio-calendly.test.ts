@@ -220,6 +220,21 @@ describe('Twilio', () => {
       await sandbox?.close();
     });
 
+    /** The delivery activity's dependencies: SMS through the sandbox, status callbacks to this harness' ingest. */
+    const smsDeps = (): DeliveryDeps => ({
+      pool: harness.pool,
+      apiUrl: harness.apiUrl,
+      ingestUrl: harness.ingestUrl,
+      channels: {
+        sms: createSmsChannel({
+          accountSid: sandbox.accountSid,
+          authToken: sandbox.authToken,
+          from: '+15005550006',
+          apiBaseUrl: sandbox.url,
+        }),
+      },
+    });
+
     /** A prospect SMS planned for a lead of the Twilio integration's property, sent by the delivery activity. */
     async function sendSms(
       leadId: string,
@@ -232,20 +247,9 @@ describe('Twilio', () => {
          VALUES ($1, $1, $2, $3, 'sms', 'prospect', $4, 'tour_reminder_24h', '', 'Your tour is tomorrow.', 'normal')`,
         [deliveryKey, workspaceId, leadId, phone],
       );
-      const deps: DeliveryDeps = {
-        pool: harness.pool,
-        apiUrl: harness.apiUrl,
-        ingestUrl: harness.ingestUrl,
-        channels: {
-          sms: createSmsChannel({
-            accountSid: sandbox.accountSid,
-            authToken: sandbox.authToken,
-            from: '+15005550006',
-            apiBaseUrl: sandbox.url,
-          }),
-        },
-      };
-      expect(await sendDelivery(deps, { deliveryKey, smsOptedOut: false })).toMatchObject({ status: 'sent' });
+      expect(await sendDelivery(smsDeps(), { deliveryKey, smsOptedOut: false })).toMatchObject({
+        status: 'sent',
+      });
       const message = sandbox.messages.items.find((m) => m.to === phone)!;
       expect(message.statusCallback).toBe(twilio.webhook_url);
       return { deliveryKey, messageSid: message.sid };
@@ -319,6 +323,26 @@ describe('Twilio', () => {
         { workspaceId },
       );
       await journeyWhere(harness, workspaceId, leadId, (s) => s.smsOptedOut);
+    });
+
+    test('an attempt that sent but could not settle (Postgres away) leaves it to the retry, which settles without sending again', async () => {
+      const phone = freshPhone();
+      const leadId = await leadAtMaple(phone);
+      sandbox.statusCallbacks = { statuses: ['delivered'], before: true };
+      const { deliveryKey } = await sendSms(leadId, phone);
+      sandbox.statusCallbacks = undefined;
+      // As if the first attempt died after marking the delivery sent and before settling it.
+      await harness.pool.query(
+        "UPDATE notification_deliveries SET status = 'sent', error = NULL WHERE idempotency_key = $1",
+        [deliveryKey],
+      );
+      expect(await sendDelivery(smsDeps(), { deliveryKey, smsOptedOut: false })).toEqual({ status: 'sent' });
+      const delivery = await harness.pool.query(
+        'SELECT status FROM notification_deliveries WHERE idempotency_key = $1',
+        [deliveryKey],
+      );
+      expect(delivery.rows).toEqual([{ status: 'delivered' }]);
+      expect(sandbox.messages.items.filter((m) => m.to === phone)).toHaveLength(1);
     });
 
     test('a callback stored just after the send was recorded (it looked too early, it is stored too late) is applied as it is stored', async () => {
