@@ -32,7 +32,7 @@ const SMOOTHING = 0.2;
 export class Gate {
   private holders = 0;
   private readonly waiting: (() => void)[] = [];
-  /** When each current holder got its place (a holder that stalls makes the wait it imposes visible). */
+  /** When each current holder got its place (holders that all stall make the wait they impose visible). */
   private readonly holdingSince = new Set<{ since: number }>();
   /** Recent service time of one hold (ms), smoothed; undefined until a hold has finished. */
   private serviceMs: number | undefined;
@@ -56,8 +56,9 @@ export class Gate {
 
   /**
    * How long a newcomer would wait for its place: none while a place is free; otherwise one service time for each
-   * round of `size` ahead of it. The service time is the recent one, or the oldest holder's time so far when that
-   * is longer (a stalled database shows at once, before any hold finishes).
+   * round of `size` ahead of it. The service time is the recent one, or the youngest holder's time so far when that
+   * is longer: no place has come free for that long, so a stalled database shows at once, before any hold finishes,
+   * while one slow hold among others that come and go does not count.
    */
   get expectedWaitMs(): number {
     if (this.holders < this.size) return 0;
@@ -89,9 +90,9 @@ export class Gate {
 
   private serviceEstimateMs(): number {
     const now = this.now();
-    let longest = 0;
-    for (const hold of this.holdingSince) longest = Math.max(longest, now - hold.since);
-    return Math.max(this.serviceMs ?? 0, longest);
+    let youngest = Infinity;
+    for (const hold of this.holdingSince) youngest = Math.min(youngest, now - hold.since);
+    return Math.max(this.serviceMs ?? 0, youngest === Infinity ? 0 : youngest);
   }
 
   /** A place, timed from the moment it is taken (not from when its holder's code resumes). */

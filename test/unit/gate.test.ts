@@ -133,6 +133,34 @@ describe('bounded', () => {
     await expect(gate.run(() => Promise.resolve('fourth'))).resolves.toBe('fourth');
   });
 
+  test('one slow holder among others that come and go does not make the wait look long', async () => {
+    const clock = fakeClock();
+    const gate = new Gate(2, { maxWaitMs: 1000, now: clock.now });
+    const slow = deferred();
+    const slowRun = gate.run(() => slow.promise);
+    // The other place serves holds of 10 ms each while the slow one keeps its place.
+    for (let i = 0; i < 5; i += 1) {
+      const f = deferred();
+      const held = gate.run(() => f.promise);
+      clock.advance(10);
+      f.resolve();
+      await held;
+    }
+    clock.advance(5000);
+    const fast = deferred();
+    const fastRun = gate.run(() => fast.promise);
+    // Full, the slow holder 5 s in: the youngest took its place just now, so the recent 10 ms stands, and a
+    // newcomer queues.
+    expect(gate.expectedWaitMs).toBe(10);
+    const newcomer = gate.run(() => Promise.resolve('served'));
+    expect(gate.load).toEqual({ holders: 2, waiting: 1 });
+    fast.resolve();
+    await fastRun;
+    await expect(newcomer).resolves.toBe('served');
+    slow.resolve();
+    await slowRun;
+  });
+
   test('a failed hold counts its time like any other, and the bound must be a wait', async () => {
     const clock = fakeClock();
     const gate = new Gate(1, { maxWaitMs: 100, now: clock.now });
