@@ -160,6 +160,8 @@ async function startParts(options: StackOptions): Promise<Stack> {
       // Every partner twin, the Slack receiver and the stack itself listen on loopback.
       LEADRELAY_EGRESS_ALLOW: process.env.LEADRELAY_EGRESS_ALLOW ?? LOCAL_EGRESS_ALLOW,
       LOG_LEVEL: 'info',
+      // Ingest's gate bound, when the operator runs the bench with another one (default: the service's own).
+      ...(process.env.INGEST_MAX_WAIT_MS ? { INGEST_MAX_WAIT_MS: process.env.INGEST_MAX_WAIT_MS } : {}),
       ...(options.publicUrl ? { PUBLIC_BASE_URL: options.publicUrl } : {}),
       ...options.env,
     };

@@ -201,6 +201,16 @@ export async function post(
   timeoutMs = 30_000,
   options: { only200?: boolean } = {},
 ): Promise<true | string> {
+  const { status } = await postAnswer(webhook, timeoutMs);
+  if (options.only200 && status === 202) return '202';
+  return status >= 200 && status < 300 ? true : String(status);
+}
+
+/** One delivery of a webhook (signed afresh): its status, and the Retry-After it carried (seconds). */
+export async function postAnswer(
+  webhook: SignedWebhook,
+  timeoutMs = 30_000,
+): Promise<{ status: number; retryAfterSeconds: number | undefined }> {
   const response = await fetch(webhook.url, {
     method: 'POST',
     headers: webhook.headers(),
@@ -208,6 +218,9 @@ export async function post(
     signal: AbortSignal.timeout(timeoutMs),
   });
   await response.arrayBuffer();
-  if (options.only200 && response.status === 202) return '202';
-  return response.ok ? true : String(response.status);
+  const retryAfter = Number(response.headers.get('retry-after'));
+  return {
+    status: response.status,
+    retryAfterSeconds: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+  };
 }

@@ -154,3 +154,27 @@ export async function reopenDelivery(
   );
   return rows[0];
 }
+
+/**
+ * Records an SMS Twilio took: the row status callbacks find the lead by, then the callbacks that arrived before it
+ * (stored unmatched) applied and handed to the relay. Answers how many early callbacks were applied. Safe to
+ * repeat.
+ */
+export async function recordSmsSent(
+  pool: pg.Pool,
+  sent: { messageSid: string; workspaceId: string; leadId: string },
+): Promise<number> {
+  const { rows } = await pool.query<{ applied: number }>(
+    'SELECT leadrelay_record_sms_sent($1, $2, $3) AS applied',
+    [sent.messageSid, sent.workspaceId, sent.leadId],
+  );
+  return rows[0]!.applied;
+}
+
+/** Once an SMS notification is marked sent with its SID: the final status its SMS already reached becomes its own. */
+export async function settleSmsNotification(
+  pool: pg.Pool,
+  sent: { messageSid: string; workspaceId: string },
+): Promise<void> {
+  await pool.query('SELECT leadrelay_settle_sms_notification($1, $2)', [sent.messageSid, sent.workspaceId]);
+}

@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   rate_limited: 429,
   unavailable: 503,
+  overloaded: 503,
   internal: 500,
 } as const;
 

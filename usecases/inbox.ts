@@ -20,7 +20,7 @@ import {
   type LeadTarget,
 } from '../data/inbox';
 import { AppError, isUnavailable } from '../shared/errors';
-import type { Gate } from '../shared/gate';
+import { GateFull, type Gate } from '../shared/gate';
 import { isStatus, isTerminal, type PartnerName } from '../shared/lifecycle';
 import { journeyContext, type PolicyCache } from '../data/policies';
 import { inboxJourneyEvents } from '../shared/inbound';
@@ -206,7 +206,7 @@ export async function receiveWebhook(
   input: IncomingEvents,
 ): Promise<WebhookEventResult[]> {
   const store = () => receiveInboxEvents(deps.pool, { ...input, graceSeconds: deps.graceSeconds });
-  const received = await (deps.gate ? deps.gate.run(store) : store());
+  const received = await (deps.gate ? admitted(deps.gate, store) : store());
   if ('unknownProperty' in received) throw unknownProperty(received.unknownProperty);
 
   const results: WebhookEventResult[] = received.events.map(({ row, duplicate }, i) => ({
@@ -257,6 +257,27 @@ export async function receiveWebhook(
   }
   for (const item of ready) results[item.index]!.status = 'delivered';
   return results;
+}
+
+/**
+ * Runs the database section once the gate admits it. Refused (the queue would hold it past a client's patience):
+ * 503 `overloaded` with Retry-After, before anything is stored, so the partner's retry loses nothing.
+ */
+async function admitted<T>(gate: Gate, work: () => Promise<T>): Promise<T> {
+  try {
+    return await gate.run(work);
+  } catch (error) {
+    if (!(error instanceof GateFull)) throw error;
+    throw new AppError(
+      'overloaded',
+      'ingest is at capacity; nothing was stored, retry after the given delay',
+      {
+        retry_after: error.retryAfterSeconds,
+        expected_wait_ms: Math.round(error.expectedWaitMs),
+        max_wait_ms: error.maxWaitMs,
+      },
+    );
+  }
 }
 
 /** A signal that ran out of time (gRPC DEADLINE_EXCEEDED), as opposed to a server that cannot be reached. */

@@ -9,6 +9,7 @@ import { render, TEMPLATES, type Template } from '../../shared/notifications/tem
 import { isTimeZone } from '../../shared/timeZone';
 import type { KeyRing } from '../../shared/crypto';
 import { smsStatusIntegration } from '../../data/integrations';
+import { recordSmsSent, settleSmsNotification } from '../../data/notifications';
 import { enrolmentState, listMessageTemplates } from '../../data/sequences';
 import { DeliveryError, type Channel, type ChannelName, type Priority } from './channel';
 import { trackedMessage } from './tracking';
@@ -261,15 +262,29 @@ export async function sendDelivery(
     lead_id: string;
     workspace_id: string;
     template: string;
+    provider_id: string | null;
   }>(
     `SELECT d.id, d.enrolment_id, w.email_tracking, d.channel, d.recipient, d.subject, d.body, d.priority, d.status,
-            d.audience, d.lead_id, d.workspace_id, d.template
+            d.audience, d.lead_id, d.workspace_id, d.template, d.provider_id
        FROM notification_deliveries d JOIN workspaces w ON w.id = d.workspace_id WHERE d.idempotency_key = $1`,
     [args.deliveryKey],
   );
   const delivery = rows[0];
   if (!delivery) return { status: 'missing' };
-  if (delivery.status !== 'pending') return { status: delivery.status };
+  if (delivery.status !== 'pending') {
+    // An earlier attempt sent the SMS and gave up recording or settling it (Postgres away too long): done now
+    // (both safe to repeat), so a status callback that came early still reaches the notification.
+    if (delivery.status === 'sent' && delivery.channel === 'sms' && delivery.provider_id) {
+      const sms = {
+        messageSid: delivery.provider_id,
+        workspaceId: delivery.workspace_id,
+        leadId: delivery.lead_id,
+      };
+      await recordSmsSent(deps.pool, sms);
+      await settleSmsNotification(deps.pool, sms);
+    }
+    return { status: delivery.status };
+  }
   const finish = async (status: string, fields: { providerId?: string; error?: string } = {}) => {
     await deps.pool.query(
       `UPDATE notification_deliveries
@@ -367,17 +382,19 @@ export async function sendDelivery(
   // The provider took the message. A retry of this activity from here on would send it a second time, so its
   // record is written with patience: a Postgres restart costs a wait, not a duplicate.
   const sent = result;
-  return withPatience(PERSIST_PATIENCE_MS, async () => {
-    if (delivery.channel === 'sms' && sent.providerId) {
-      // Twilio's status callbacks (ingest) find the lead and this delivery by the message SID.
-      await deps.pool.query(
-        `INSERT INTO sms_deliveries (message_sid, workspace_id, lead_id, status) VALUES ($1, $2, $3, 'queued')
-         ON CONFLICT (message_sid) DO NOTHING`,
-        [sent.providerId, delivery.workspace_id, delivery.lead_id],
-      );
-    }
-    return finish('sent', { providerId: sent.providerId });
-  });
+  const sms =
+    delivery.channel === 'sms' && sent.providerId
+      ? { messageSid: sent.providerId, workspaceId: delivery.workspace_id, leadId: delivery.lead_id }
+      : undefined;
+  // Twilio's status callbacks (ingest) find the lead and this delivery by the message SID. One may come before
+  // any of this is written: recording the SMS applies the callbacks that came early, and once the delivery carries
+  // the SID it takes the final status its SMS reached meanwhile. No callback is lost, whenever it comes.
+  if (sms) await withPatience(PERSIST_PATIENCE_MS, () => recordSmsSent(deps.pool, sms));
+  const outcome = await withPatience(PERSIST_PATIENCE_MS, () =>
+    finish('sent', { providerId: sent.providerId }),
+  );
+  if (sms) await withPatience(PERSIST_PATIENCE_MS, () => settleSmsNotification(deps.pool, sms));
+  return outcome;
 }
 
 /** The webhook URL of the Twilio integration the lead's delivery statuses go to, when there is one. */

@@ -1,7 +1,9 @@
 // A local stand-in for Twilio's Messages API (the subset we use): Basic auth with the account SID and auth
 // token, form-encoded `To`, `Body`, `From` or `MessagingServiceSid`, Twilio's JSON errors (21610 opted out,
-// 21211 invalid To, 20003 auth), and scripted 429/5xx answers for retry tests.
+// 21211 invalid To, 20003 auth), scripted 429/5xx answers for retry tests, and status callbacks posted to a
+// message's StatusCallback signed with X-Twilio-Signature as Twilio signs them.
 import { randomBytes } from 'node:crypto';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { Recorder, startSandboxServer, type SandboxServer } from './http';
 
 export interface SandboxSms {
@@ -23,6 +25,13 @@ export interface TwilioSandbox extends SandboxServer {
   failures: { status: number; code: number; message: string; retryAfterSeconds?: number }[];
   /** While set, accepted messages wait for it before the answer (a slow provider). */
   hold?: Promise<void>;
+  /**
+   * Statuses posted to an accepted message's StatusCallback, in order, each once the previous was answered (none by
+   * default). `before`: posted before the send is answered — Twilio's callback outrunning the sender's record.
+   */
+  statusCallbacks?: { statuses: string[]; errorCode?: string; before?: boolean };
+  /** Answers the StatusCallback URL gave (status codes), in order. */
+  callbackAnswers: number[];
 }
 
 export async function startTwilioSandbox(
@@ -45,7 +54,36 @@ export async function startTwilioSandbox(
       JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }),
     );
   };
-  const sandbox = { hold: undefined as Promise<void> | undefined };
+  const callbackAnswers: number[] = [];
+  const sandbox: Pick<TwilioSandbox, 'hold' | 'statusCallbacks'> = {};
+  /** Posts each status of `statusCallbacks` for a message, form-encoded and signed as Twilio does. */
+  const postCallbacks = async (message: SandboxSms) => {
+    const plan = sandbox.statusCallbacks;
+    if (!plan || !message.statusCallback) return;
+    for (const status of plan.statuses) {
+      const params: Record<string, string> = {
+        AccountSid: accountSid,
+        ApiVersion: '2010-04-01',
+        MessageSid: message.sid,
+        SmsSid: message.sid,
+        MessageStatus: status,
+        SmsStatus: status,
+        To: message.to,
+        From: message.from ?? '',
+        ...(plan.errorCode && status !== 'sent' ? { ErrorCode: plan.errorCode } : {}),
+      };
+      const response = await fetch(message.statusCallback, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': getExpectedTwilioSignature(authToken, message.statusCallback, params),
+        },
+        body: new URLSearchParams(params).toString(),
+      });
+      await response.arrayBuffer();
+      callbackAnswers.push(response.status);
+    }
+  };
   const server = await startSandboxServer(async (req, res, body) => {
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(req.url ?? '');
     if (req.method !== 'POST' || !match)
@@ -75,14 +113,17 @@ export async function startTwilioSandbox(
     if (optedOut.has(to)) return error(res, 400, 21610, 'Attempt to send to unsubscribed recipient');
     await sandbox.hold;
     const sid = `SM${randomBytes(16).toString('hex')}`;
-    messages.add({
+    const message: SandboxSms = {
       sid,
       to,
       body: text,
       from: form.get('From') ?? undefined,
       messagingServiceSid: form.get('MessagingServiceSid') ?? undefined,
       statusCallback: form.get('StatusCallback') ?? undefined,
-    });
+    };
+    messages.add(message);
+    if (sandbox.statusCallbacks?.before) await postCallbacks(message);
+    else setImmediate(() => void postCallbacks(message).catch(() => undefined));
     res.writeHead(201, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
@@ -97,5 +138,13 @@ export async function startTwilioSandbox(
       }),
     );
   }, options.port);
-  return Object.assign(sandbox, { ...server, accountSid, authToken, messages, optedOut, failures });
+  return Object.assign(sandbox, {
+    ...server,
+    accountSid,
+    authToken,
+    messages,
+    optedOut,
+    failures,
+    callbackAnswers,
+  });
 }

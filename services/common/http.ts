@@ -43,6 +43,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.error({ err: error, path: req.path }, 'unhandled error');
       appError = new AppError('internal', 'internal error');
     }
+    res.locals.errorCode = appError.code;
     if (appError.code === 'unavailable') res.setHeader('Retry-After', '5');
     // A refusal that says when to come back (a concurrency limit) says it in the header too.
     const retryAfter = appError.details.retry_after;

@@ -79,13 +79,14 @@ export const WEBHOOK_OUTCOMES = [
   'too_large',
   'not_found',
   'unavailable',
+  'overloaded',
   'error',
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 export const ingestWebhooks = new Counter({
   name: 'leadrelay_ingest_webhooks_total',
-  help: 'Partner webhooks answered by ingest, by partner and outcome (accepted, duplicate, deferred: stored but not yet delivered to a journey, unauthorized, invalid, too_large, not_found, unavailable, error).',
+  help: 'Partner webhooks answered by ingest, by partner and outcome (accepted, duplicate, deferred: stored but not yet delivered to a journey, unauthorized, invalid, too_large, not_found, unavailable, overloaded: refused by the bounded gate before anything was stored, error).',
   labelNames: ['partner', 'outcome'] as const,
   registers: [registry],
 });
@@ -98,8 +99,9 @@ export const signatureFailures = new Counter({
 });
 
 /** A webhook answer's outcome from its status code (and, for a 200, whether every event was a redelivery). */
-export function webhookOutcome(status: number, duplicate: boolean): WebhookOutcome {
+export function webhookOutcome(status: number, duplicate: boolean, errorCode?: string): WebhookOutcome {
   if (status === 200) return duplicate ? 'duplicate' : 'accepted';
+  if (errorCode === 'overloaded') return 'overloaded';
   if (status >= 200 && status < 300) return 'deferred';
   if (status === 401) return 'unauthorized';
   if (status === 404) return 'not_found';
@@ -112,14 +114,18 @@ export function webhookOutcome(status: number, duplicate: boolean): WebhookOutco
 /**
  * Route middleware of POST /webhooks/:partner/:integrationId: counts the answer's outcome once it is sent. A
  * partner name we do not know is labelled `unknown` (anyone can post to any path). The handler sets
- * `res.locals.duplicate` when every event of the webhook was a redelivery.
+ * `res.locals.duplicate` when every event of the webhook was a redelivery; the error handler `res.locals.errorCode`.
  */
 export function webhookMetrics(isPartner: (name: string) => boolean): RequestHandler {
   return (req, res, next) => {
     const name = String(req.params.partner);
     const partner = isPartner(name) ? name : 'unknown';
     res.once('finish', () => {
-      const outcome = webhookOutcome(res.statusCode, res.locals.duplicate === true);
+      const outcome = webhookOutcome(
+        res.statusCode,
+        res.locals.duplicate === true,
+        res.locals.errorCode as string | undefined,
+      );
       ingestWebhooks.inc({ partner, outcome });
       if (outcome === 'unauthorized') signatureFailures.inc({ partner });
     });

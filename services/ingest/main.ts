@@ -44,7 +44,8 @@ async function main(): Promise<void> {
     policies: new PolicyCache(pool, listener, takesPushes),
     // Webhooks' database work takes its turn here, so the pool never makes anyone wait (and time out); the
     // connections left over serve the relay and the delivered-marks of signalled rows.
-    gate: new Gate(POOL_SIZE - 2),
+    // Bounded: a webhook whose wait would outlast the partner's patience is answered 503 before it is stored.
+    gate: new Gate(POOL_SIZE - 2, { maxWaitMs: config.INGEST_MAX_WAIT_MS }),
     signals: new SignalQueue(SIGNALS_IN_FLIGHT),
   };
   const app = createIngestApp(deps);

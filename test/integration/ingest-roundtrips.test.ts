@@ -199,3 +199,108 @@ test('a burst larger than the gate waits its turn: every webhook answered 2xx, e
     return rows[0]!.n === 48 ? rows[0] : undefined;
   });
 });
+
+test('a burst past the bounded gate: the overflow is answered 503 overloaded with Retry-After and nothing stored; every 2xx, and every retry, applies once', async () => {
+  // A gate of one place bounded at 1 s, timed by a clock the test moves: which webhooks are refused depends on the
+  // order of events, never on how fast this machine is.
+  let now = 0;
+  const gate = new Gate(1, { maxWaitMs: 1000, now: () => now });
+  const keyRing = KeyRing.parse(ENCRYPTION_KEYS);
+  const app = createIngestApp({
+    pool: ingest.pool,
+    temporal: harness.client,
+    journeys: harness.journeys,
+    logger: createLogger('test', 'silent'),
+    keyRing,
+    integrations: new IntegrationCache(ingest.pool, keyRing, ingest.listener),
+    policies: new PolicyCache(ingest.pool, ingest.listener, takesPushes),
+    gate,
+    signals: new SignalQueue(32),
+  });
+  const server = await new Promise<Server>((resolveServer) => {
+    const s = app.listen(0, '127.0.0.1', () => resolveServer(s));
+  });
+  const bounded = {
+    ...webform,
+    webhook_url: webform.webhook_url.replace(
+      harness.ingestUrl,
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ),
+  };
+  const locker = await harness.pool.connect();
+  try {
+    const send = (id: string) => postStandard(bounded, inquiry(), { id });
+    const stamp = Date.now();
+    // The first webhook's database call waits on its event's advisory lock (the first thing the call takes), held
+    // by the test: the one place stays taken until the test lets go.
+    const heldId = `msg_held_${stamp}`;
+    await locker.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`inbox|${webform.id}|${heldId}`]);
+    const first = send(heldId);
+    await waitFor('the first webhook to hold the gate', () => gate.load.holders === 1 || undefined);
+    // Two more while the held call has taken no time yet: the expected wait is 0, both queue.
+    const queuedIds = [1, 2].map((i) => `msg_queued_${stamp}_${i}`);
+    const queued = queuedIds.map(send);
+    await waitFor('two webhooks to queue behind it', () => gate.load.waiting === 2 || undefined);
+
+    // Ten seconds into the held call: a newcomer would wait 3 rounds of it (30 s), past the 1 s bound.
+    now += 10_000;
+    const refusedIds = [1, 2, 3, 4, 5].map((i) => `msg_refused_${stamp}_${i}`);
+    const refused = await Promise.all(refusedIds.map(send));
+    for (const answer of refused) {
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('30');
+      expect(answer.body).toMatchObject({
+        error: {
+          code: 'overloaded',
+          details: { retry_after: 30, expected_wait_ms: 30_000, max_wait_ms: 1000 },
+        },
+      });
+    }
+    expect(gate.load).toEqual({ holders: 1, waiting: 2 }); // refused, never queued
+    const stored = (ids: string[]) =>
+      harness.pool
+        .query<{ partner_event_id: string; n: number }>(
+          `SELECT partner_event_id, count(*)::int AS n FROM inbox_events
+            WHERE integration_id = $1 AND partner_event_id = ANY($2) GROUP BY partner_event_id`,
+          [webform.id, ids],
+        )
+        .then((r) => r.rows);
+    expect(await stored(refusedIds)).toEqual([]); // nothing was acknowledged, nothing was kept
+
+    await locker.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [
+      `inbox|${webform.id}|${heldId}`,
+    ]);
+    const admitted = await Promise.all([first, ...queued]);
+    expect(admitted.map((a) => a.status).filter((status) => status < 200 || status > 299)).toEqual([]);
+    // The partner retries the refused after Retry-After (its own clock): the gate is free, each is stored once.
+    const retried: Awaited<ReturnType<typeof send>>[] = [];
+    for (const id of refusedIds) retried.push(await send(id));
+    expect(retried.map((a) => a.status).filter((status) => status < 200 || status > 299)).toEqual([]);
+
+    const allIds = [heldId, ...queuedIds, ...refusedIds];
+    expect((await stored(allIds)).map((r) => r.n)).toEqual(allIds.map(() => 1));
+    const leadIds = [...admitted, ...retried].map((a) => a.body.lead_id as string);
+    expect(new Set(leadIds).size).toBe(allIds.length);
+    const applied = () =>
+      harness.pool
+        .query<{ lead_id: string; n: number }>(
+          `SELECT lead_id, count(*)::int AS n FROM status_history
+            WHERE workspace_id = $1 AND lead_id = ANY($2) AND entry_type = 'applied' GROUP BY lead_id`,
+          [workspaceId, leadIds],
+        )
+        .then((r) => r.rows);
+    await waitFor('every admitted and retried webhook’s journey to apply its inquiry', async () =>
+      (await applied()).length === leadIds.length ? true : undefined,
+    );
+    // Exactly once: one applied inquiry per lead, and each journey counts one event.
+    expect((await applied()).map((r) => r.n)).toEqual(leadIds.map(() => 1));
+    for (const leadId of leadIds) {
+      const state = await journeyWhere(harness, workspaceId, leadId, (s) => s.counters.events >= 1);
+      expect(state.counters.events).toBe(1);
+    }
+  } finally {
+    await locker.query('SELECT pg_advisory_unlock_all()').finally(() => locker.release());
+    server.closeAllConnections();
+    await new Promise((resolveClose) => server.close(resolveClose));
+  }
+});

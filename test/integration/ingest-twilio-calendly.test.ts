@@ -1,8 +1,13 @@
 // Twilio (inbound SMS, STOP/START, delivery callbacks; X-Twilio-Signature) and Calendly (tours, reschedules;
-// Calendly-Webhook-Signature) webhooks against the real stack. Twilio requests are signed with the twilio
+// Calendly-Webhook-Signature) webhooks against the real stack, and Twilio status callbacks that arrive before the
+// worker has recorded the send they are about. Twilio requests are signed with the twilio
 // package's getExpectedTwilioSignature; Calendly's exactly per its published algorithm with node:crypto.
 import { createHmac, randomBytes } from 'node:crypto';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import { sendDelivery, type DeliveryDeps } from '../../activities/notify/deliver';
+import { createSmsChannel } from '../../activities/notify/sms';
+import { startTwilioSandbox, type TwilioSandbox } from '../../infra/sandbox/twilio';
+import { relayOnce } from '../../services/ingest/relay';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import {
   createIntegration,
@@ -203,6 +208,174 @@ describe('Twilio', () => {
       (r) => r.partner_event_id === `${messageSid}:delivered`,
     );
     expect(row.status).toBe('unmatched');
+  });
+
+  describe('a status callback that outruns the record of its send', () => {
+    let sandbox: TwilioSandbox;
+    beforeAll(async () => {
+      // Twilio's stand-in, with this workspace's auth token: its callbacks carry a signature ingest accepts.
+      sandbox = await startTwilioSandbox({ authToken: AUTH_TOKEN });
+    });
+    afterAll(async () => {
+      await sandbox?.close();
+    });
+
+    /** The delivery activity's dependencies: SMS through the sandbox, status callbacks to this harness' ingest. */
+    const smsDeps = (): DeliveryDeps => ({
+      pool: harness.pool,
+      apiUrl: harness.apiUrl,
+      ingestUrl: harness.ingestUrl,
+      channels: {
+        sms: createSmsChannel({
+          accountSid: sandbox.accountSid,
+          authToken: sandbox.authToken,
+          from: '+15005550006',
+          apiBaseUrl: sandbox.url,
+        }),
+      },
+    });
+
+    /** A prospect SMS planned for a lead of the Twilio integration's property, sent by the delivery activity. */
+    async function sendSms(
+      leadId: string,
+      phone: string,
+    ): Promise<{ deliveryKey: string; messageSid: string }> {
+      const deliveryKey = `early-${randomBytes(8).toString('hex')}`;
+      await harness.pool.query(
+        `INSERT INTO notification_deliveries (idempotency_key, notification_key, workspace_id, lead_id, channel,
+                                              audience, recipient, template, subject, body, priority)
+         VALUES ($1, $1, $2, $3, 'sms', 'prospect', $4, 'tour_reminder_24h', '', 'Your tour is tomorrow.', 'normal')`,
+        [deliveryKey, workspaceId, leadId, phone],
+      );
+      expect(await sendDelivery(smsDeps(), { deliveryKey, smsOptedOut: false })).toMatchObject({
+        status: 'sent',
+      });
+      const message = sandbox.messages.items.find((m) => m.to === phone)!;
+      expect(message.statusCallback).toBe(twilio.webhook_url);
+      return { deliveryKey, messageSid: message.sid };
+    }
+
+    async function leadAtMaple(phone: string): Promise<string> {
+      const answer = await call(`${harness.apiUrl}/api/v1/leads`, 'POST', key, {
+        source: 'website',
+        property_id: 'maple',
+        phone,
+      });
+      expect(answer.status).toBe(201);
+      await journeyWhere(harness, workspaceId, answer.body.id, (s) => s.counters.events > 0);
+      return answer.body.id;
+    }
+
+    test('"sent" and "delivered" posted before the send is recorded end applied: SMS and notification delivered, the journey hears', async () => {
+      const phone = freshPhone();
+      const leadId = await leadAtMaple(phone);
+      // Twilio calls back before it answers the send: both callbacks find no record of it yet.
+      sandbox.statusCallbacks = { statuses: ['sent', 'delivered'], before: true };
+      sandbox.callbackAnswers.length = 0;
+      const { deliveryKey, messageSid } = await sendSms(leadId, phone);
+      sandbox.statusCallbacks = undefined;
+      expect(sandbox.callbackAnswers).toEqual([202, 202]); // stored, unmatched: acknowledged, not yet applied
+
+      const delivery = await harness.pool.query(
+        'SELECT status, provider_id FROM notification_deliveries WHERE idempotency_key = $1',
+        [deliveryKey],
+      );
+      expect(delivery.rows).toEqual([{ status: 'delivered', provider_id: messageSid }]);
+      const sms = await harness.pool.query(
+        'SELECT status, lead_id FROM sms_deliveries WHERE message_sid = $1',
+        [messageSid],
+      );
+      expect(sms.rows).toEqual([{ status: 'delivered', lead_id: leadId }]);
+      // The early callbacks' inbox rows now belong to the lead and wait for the relay, which signals them.
+      const early = (await inboxRows(harness, twilio.id)).filter((r) =>
+        String(r.partner_event_id).startsWith(`${messageSid}:`),
+      );
+      expect(early.map((r) => [r.partner_event_id, r.status, r.lead_id])).toEqual([
+        [`${messageSid}:sent`, 'pending', leadId],
+        [`${messageSid}:delivered`, 'pending', leadId],
+      ]);
+      const relayed = await relayOnce(
+        { pool: harness.pool, temporal: harness.client, journeys: harness.journeys },
+        { workspaceId },
+      );
+      expect(relayed).toMatchObject({ delivered: 2, unmatched: 0, failed: 0, retrying: 0 });
+      await journeyWhere(harness, workspaceId, leadId, (s) => s.lastEventId === `inbox/${early[1]!.id}/1`);
+    });
+
+    test('an early "undelivered" with 21610 still opts the lead out once the send is recorded', async () => {
+      const phone = freshPhone();
+      const leadId = await leadAtMaple(phone);
+      sandbox.statusCallbacks = { statuses: ['undelivered'], errorCode: '21610', before: true };
+      const { deliveryKey, messageSid } = await sendSms(leadId, phone);
+      sandbox.statusCallbacks = undefined;
+      const delivery = await harness.pool.query(
+        'SELECT status, error FROM notification_deliveries WHERE idempotency_key = $1',
+        [deliveryKey],
+      );
+      expect(delivery.rows).toEqual([{ status: 'failed', error: 'twilio error 21610' }]);
+      const sms = await harness.pool.query(
+        'SELECT status, error_code FROM sms_deliveries WHERE message_sid = $1',
+        [messageSid],
+      );
+      expect(sms.rows).toEqual([{ status: 'undelivered', error_code: '21610' }]);
+      await relayOnce(
+        { pool: harness.pool, temporal: harness.client, journeys: harness.journeys },
+        { workspaceId },
+      );
+      await journeyWhere(harness, workspaceId, leadId, (s) => s.smsOptedOut);
+    });
+
+    test('an attempt that sent but could not settle (Postgres away) leaves it to the retry, which settles without sending again', async () => {
+      const phone = freshPhone();
+      const leadId = await leadAtMaple(phone);
+      sandbox.statusCallbacks = { statuses: ['delivered'], before: true };
+      const { deliveryKey } = await sendSms(leadId, phone);
+      sandbox.statusCallbacks = undefined;
+      // As if the first attempt died after marking the delivery sent and before settling it.
+      await harness.pool.query(
+        "UPDATE notification_deliveries SET status = 'sent', error = NULL WHERE idempotency_key = $1",
+        [deliveryKey],
+      );
+      expect(await sendDelivery(smsDeps(), { deliveryKey, smsOptedOut: false })).toEqual({ status: 'sent' });
+      const delivery = await harness.pool.query(
+        'SELECT status FROM notification_deliveries WHERE idempotency_key = $1',
+        [deliveryKey],
+      );
+      expect(delivery.rows).toEqual([{ status: 'delivered' }]);
+      expect(sandbox.messages.items.filter((m) => m.to === phone)).toHaveLength(1);
+    });
+
+    test('a callback stored just after the send was recorded (it looked too early, it is stored too late) is applied as it is stored', async () => {
+      const phone = freshPhone();
+      const leadId = await leadAtMaple(phone);
+      const messageSid = sid();
+      await harness.pool.query(
+        "INSERT INTO sms_deliveries (message_sid, workspace_id, lead_id, status) VALUES ($1, $2, $3, 'queued')",
+        [messageSid, workspaceId, leadId],
+      );
+      // What ingest's call stores when its lookup ran before the send's record committed: an unmatched row.
+      const { rows } = await harness.pool.query(
+        `INSERT INTO inbox_events (workspace_id, integration_id, partner, partner_event_id, event_type, status,
+                                   raw_body, normalized, last_error)
+         VALUES ($1, $2, 'twilio', $3, 'sms.status', 'unmatched', ''::bytea, $4, 'no lead matches this event yet')
+         RETURNING status, lead_id, last_error`,
+        [
+          workspaceId,
+          twilio.id,
+          `${messageSid}:delivered`,
+          {
+            lead: { find: [{ by: 'sms_message', messageSid }] },
+            events: [{ kind: 'sms_delivery', messageId: messageSid, status: 'delivered' }],
+            record: { kind: 'sms_delivery', messageSid, status: 'delivered' },
+          },
+        ],
+      );
+      expect(rows).toEqual([{ status: 'pending', lead_id: leadId, last_error: null }]);
+      const sms = await harness.pool.query('SELECT status FROM sms_deliveries WHERE message_sid = $1', [
+        messageSid,
+      ]);
+      expect(sms.rows).toEqual([{ status: 'delivered' }]);
+    });
   });
 
   test('a wrong auth token, a changed parameter, or no signature is 401', async () => {
