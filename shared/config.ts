@@ -167,11 +167,11 @@ export const variables = {
     default: '100',
   },
   INGEST_MAX_WAIT_MS: {
-    schema: z.coerce.number().int().min(0).max(60_000).default(2500),
+    schema: z.coerce.number().int().min(0).max(60_000).default(10_000),
     expected: 'a number of milliseconds (0-60000)',
     description:
       "Longest expected wait ingest queues a webhook for behind its database gate; beyond it the webhook is answered 503 `overloaded` with Retry-After before anything is stored. Under the shortest partner timeout found (HubSpot's, 5 s; docs/ingest.md) less the 2 s an answer may wait for its signal.",
-    default: '2500',
+    default: '10000',
   },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
