@@ -7,13 +7,15 @@ import { activeEnrolments, enrolmentOfDeadline, type TriggerMoment } from '../sh
 import type { LeadStatus } from '../shared/lifecycle';
 import type { Decision, JourneyState, LeadEvent } from '../shared/journey/types';
 import type { Deadline } from '../shared/journey/followUps';
+import { POSTGRES_OUTAGE, RETRY } from './activityBounds';
 
 type Activities = ReturnType<typeof createActivities>;
 
 const { matchSequences, loadSequenceStep } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'read nurture sequences',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: RETRY,
 });
 
 interface TriggerJob {

@@ -4,6 +4,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { JourneyPolicy, JourneyState, LeadEvent, LeadEventKind } from '../shared/journey/types';
+import { POSTGRES_OUTAGE } from './activityBounds';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -11,6 +12,7 @@ type Activities = ReturnType<typeof createActivities>;
 // codec like every other payload, which local activity markers are not.
 const { currentPolicy } = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'read partners, rules and time zone',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
