@@ -8,6 +8,8 @@ import type { PlanChannels } from '../../shared/notifications/recipients';
 import type { JourneyClient } from '../../usecases/journeys';
 import { Endpoints } from '../common/endpoints';
 import { errorHandler, mountHealth, notFoundHandler } from '../common/http';
+import { recordApiChanges } from './audit';
+import { apiChangeEndpoints } from './routes/apiChanges';
 import { apiKeyFallback, guard, operatorRateLimit, RecentMisses } from './auth';
 import { openApiEndpoints } from './openapi';
 import { adminEndpoints } from './routes/admin';
@@ -65,7 +67,7 @@ export function createApiApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   const misses = new RecentMisses();
   const operatorLimit = operatorRateLimit(deps.pool, deps.operatorRateLimitPerHour);
-  const endpoints = new Endpoints(guard({ ...deps, misses, operatorLimit }));
+  const endpoints = new Endpoints(guard({ ...deps, misses, operatorLimit }), recordApiChanges(deps.pool));
   mountHealth(app, deps, { service: 'api', endpoints });
   // Operators' codec endpoint for the Temporal UI and CLI; before the JSON parser, as it takes larger bodies.
   app.use('/codec', codecCors(uiOrigins(deps.temporalUiUrl ?? 'http://localhost:8233')));
@@ -82,6 +84,7 @@ export function createApiApp(deps: ApiDeps): Express {
     ...eventEndpoints(deps.pool),
     ...workspaceEndpoints(deps.pool),
     ...apiKeyEndpoints({ pool: deps.pool, misses }),
+    ...apiChangeEndpoints(deps.pool),
     ...leadEndpoints(deps),
     ...integrationEndpoints(deps),
     ...adminEndpoints(deps),

@@ -201,6 +201,75 @@ test('a bad key asked again costs no database round trip until a key is created'
   }
 });
 
+test("every change made with a key records the key's label as its actor; reads and refusals are not changes", async () => {
+  const bot = await createKey(owner, { label: 'CRM sync bot', permissions: ['admin'] });
+  const lead = await call(api('/leads'), 'POST', bot.api_key, {
+    source: 'website',
+    first_name: 'Ada',
+    email: `actor-${Date.now()}@example.com`,
+  });
+  expect(lead.status).toBe(201);
+  const status = await call(api(`/leads/${lead.body.id}/status`), 'PUT', bot.api_key, {
+    new_status: 'contacted',
+    status_reason: 'called back',
+  });
+  expect(status.status).toBe(200);
+  const endpoint = await call(api('/webhook-endpoints'), 'POST', bot.api_key, {
+    name: 'crm',
+    url: 'http://127.0.0.1:9/hook',
+    events: ['lead.created'],
+  });
+  expect(endpoint.status).toBe(201);
+  expect(
+    (await call(api(`/webhook-endpoints/${endpoint.body.id}`), 'PATCH', bot.api_key, { name: 'crm 2' }))
+      .status,
+  ).toBe(200);
+  const preference = await call(api('/notification-preferences'), 'POST', bot.api_key, {
+    property_id: null,
+    status_type: 'new',
+    notification_method: 'email',
+    recipients: ['leasing@example.com'],
+  });
+  expect(preference.status).toBe(201);
+  expect(
+    (await call(api(`/notification-preferences/${preference.body.id}`), 'DELETE', bot.api_key)).status,
+  ).toBe(204);
+  // Not changes: a read and a refused write.
+  expect((await call(api(`/leads/${lead.body.id}`), 'GET', bot.api_key)).status).toBe(200);
+  expect((await call(api('/webhook-endpoints'), 'POST', bot.api_key, { name: 'x' })).status).toBe(400);
+
+  // The lead's history names the key on the inquiry it made and on the status change.
+  const history = await call(api(`/leads/${lead.body.id}/status-history`), 'GET', bot.api_key);
+  expect(history.body.status_changes.map((row: { actor: string | null }) => row.actor)).toEqual([
+    'CRM sync bot',
+    'CRM sync bot',
+  ]);
+  const changes = await call(api('/api-changes?limit=20'), 'GET', owner);
+  expect(changes.status).toBe(200);
+  const byBot = changes.body.changes.filter((row: { api_key_id: string }) => row.api_key_id === bot.id);
+  expect(byBot.map((row: { method: string; route: string }) => `${row.method} ${row.route}`)).toEqual([
+    'DELETE /api/v1/notification-preferences/:id',
+    'POST /api/v1/notification-preferences',
+    'PATCH /api/v1/webhook-endpoints/:id',
+    'POST /api/v1/webhook-endpoints',
+    'PUT /api/v1/leads/:id/status',
+    'POST /api/v1/leads',
+  ]);
+  expect(byBot[0]).toMatchObject({
+    actor: 'CRM sync bot',
+    params: { id: preference.body.id },
+    status: 204,
+    created_at: expect.any(String),
+  });
+  expect(byBot[4]).toMatchObject({ params: { id: lead.body.id }, status: 200 });
+  // The key that created the bot is in the log too, under its own label.
+  expect(changes.body.changes).toContainEqual(
+    expect.objectContaining({ actor: 'workspace key', method: 'POST', route: '/api/v1/api-keys' }),
+  );
+  const forged = await call(api('/api-changes?cursor=eyJpZCI6MX0'), 'GET', owner);
+  expect(forged.status).toBe(400);
+});
+
 describe('rate limits of the operator, codec and inbox routes', () => {
   /** A second api on the same stack whose operator budget is OPERATOR_LIMIT requests an hour. */
   const OPERATOR_LIMIT = 4;
