@@ -16,3 +16,16 @@ export const RETRY = {
  * never succeed fails at once instead (validation errors are non-retryable, activities/failures.ts).
  */
 export const POSTGRES_OUTAGE = '72 hours';
+
+/**
+ * The patch under which an activity that failed for good no longer fails the journey: the effect is recorded as
+ * failed (or the step skipped) and the journey goes on. Runs from before failed with it; their replays must too,
+ * so it is asked on a failure only (a run that never fails records no marker).
+ */
+export const SURVIVES_FAILURES = 'bounded-effects';
+
+/** The reason an activity gave (its cause), not Temporal's "Activity task failed" around it. */
+export function failureText(error: unknown): string {
+  if (error instanceof Error && error.cause instanceof Error) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}

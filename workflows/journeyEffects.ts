@@ -5,7 +5,7 @@ import type { createActivities } from '../activities';
 import type { PartnerName } from '../shared/lifecycle';
 import type { Decision, JourneyState } from '../shared/journey/types';
 import { enrolmentWithdrawn } from '../shared/journey/sequences';
-import { POSTGRES_OUTAGE, RETRY } from './activityBounds';
+import { failureText, POSTGRES_OUTAGE, RETRY } from './activityBounds';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -83,11 +83,7 @@ function summaryOf(decision: Decision): string {
   return `record ${decision.effects.map((e) => (e.kind === 'notify' ? e.template : e.kind)).join(', ') || 'next follow-up'}`;
 }
 
-/** The reason an activity gave (its cause), not Temporal's "Activity task failed" around it. */
-const errorText = (error: unknown): string => {
-  if (error instanceof Error && error.cause instanceof Error) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
-};
+const errorText = failureText;
 
 export interface JourneyEffectsOptions {
   /** The journey's state as it is now (opt-outs decide whether a waiting SMS still goes). */

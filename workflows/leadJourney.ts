@@ -41,7 +41,7 @@ import {
   PropertyIdAttribute,
   WorkspaceIdAttribute,
 } from '../shared/searchAttributes';
-import { POSTGRES_OUTAGE, RETRY } from './activityBounds';
+import { POSTGRES_OUTAGE, RETRY, SURVIVES_FAILURES } from './activityBounds';
 import { JourneyEffects } from './journeyEffects';
 import { policyForDecision } from './livePolicy';
 import { JourneySequences } from './journeySequences';
@@ -232,7 +232,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     resends,
     // An effect that finally fails is recorded as failed and the journey goes on: 'bounded-effects' is asked on a
     // failure only, so a journey without one records no fourth marker.
-    survivesFailures: () => patched('bounded-effects'),
+    survivesFailures: () => patched(SURVIVES_FAILURES),
   });
   const sequences = new JourneySequences({ enabled: sequencesEnabled, current: () => current });
   setHandler(leadStateQuery, () => {
