@@ -3,6 +3,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
 import * as journey from './db/journey';
+import { withFailureRules } from './failures';
 import * as backfill from './imports/backfill';
 import * as imports from '../usecases/imports';
 import { JourneyClient } from '../usecases/journeys';
@@ -69,12 +70,14 @@ export function createActivities(deps: ActivityDeps) {
     fetch: deps.fetch,
     partnerTimeoutMs: deps.partnerTimeoutMs,
   };
-  return {
+  return withFailureRules({
     loadJourneyContext: (args: { workspaceId: string; leadId: string }) =>
       journey.loadJourneyContext(deps.pool, args, deps.policies),
     currentPolicy: (args: livePolicy.LivePolicyArgs) => livePolicy.loadLivePolicy(deps.pool, args),
     recordJourneyChange: (input: journey.RecordJourneyChangeInput) =>
       journey.recordJourneyChange(deps.pool, input),
+    abandonJourneyChange: (input: journey.AbandonJourneyChangeInput) =>
+      journey.abandonJourneyChange(deps.pool, input),
     prepareNotification: (request: notify.NotificationRequest) =>
       notify.prepareNotification(delivery, request),
     sendDelivery: (args: notify.SendArgs) => notify.sendDelivery(delivery, args),
@@ -122,7 +125,7 @@ export function createActivities(deps: ActivityDeps) {
       ),
     importBatch: (args: { importId: string; limit: number }) => imports.importBatch(importDeps(deps), args),
     finishImport: (args: { importId: string }) => imports.finishImport(deps.pool, args),
-  };
+  });
 }
 
 /** Import batches start journeys where the import runs: the worker's own task queue. */

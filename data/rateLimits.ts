@@ -51,3 +51,32 @@ export async function countRequest(
   }
   return { limit: row.lim, requests: row.requests, resetSeconds: Math.max(1, Math.ceil(row.reset)) };
 }
+
+/**
+ * Counts one operator request of `subject` (the client's address) against `limit` per window; older windows of
+ * the subject are cleared by its first request of a window, as the workspaces' are.
+ */
+export async function countOperatorRequest(
+  pool: pg.Pool,
+  subject: string,
+  limit: number,
+): Promise<RateCount> {
+  const { rows } = await pool.query<{ requests: number; window_start: Date; reset: number }>(
+    `INSERT INTO operator_rate_windows (subject, window_start, requests)
+     VALUES ($1, to_timestamp(floor(extract(epoch FROM clock_timestamp()) / $2::int) * $2::int), 1)
+     ON CONFLICT (subject, window_start) DO UPDATE SET requests = operator_rate_windows.requests + 1
+     RETURNING requests, window_start,
+               extract(epoch FROM window_start + make_interval(secs => $2::int) - clock_timestamp())::float8 AS reset`,
+    [subject, RATE_WINDOW_SECONDS],
+  );
+  const row = rows[0]!;
+  if (row.requests === 1) {
+    pool
+      .query('DELETE FROM operator_rate_windows WHERE subject = $1 AND window_start < $2', [
+        subject,
+        row.window_start,
+      ])
+      .catch(() => undefined);
+  }
+  return { limit, requests: row.requests, resetSeconds: Math.max(1, Math.ceil(row.reset)) };
+}

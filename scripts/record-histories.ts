@@ -54,6 +54,7 @@ const PREFIX = process.argv[2] ?? 'new';
 const ONLY = process.argv.slice(3);
 const SCENARIOS = [
   'full-journey',
+  'failed-change',
   'new-journey',
   'partner-push',
   'notification-resend',
@@ -239,6 +240,18 @@ async function main(): Promise<void> {
         await a.handle.executeUpdate(changeStatusUpdate, { args: [change('leased')] });
         await a.handle.result();
         histories['full-journey'] = [{ workflowId: a.handle.workflowId }];
+      }
+
+      if (wanted('failed-change')) {
+        // A change Postgres can never store (a NUL byte in its reason): attempted once, a staff task, and the
+        // journey goes on to record the next change ('bounded-effects').
+        const f = await newLead();
+        await f.handle.executeUpdate(changeStatusUpdate, {
+          args: [change('contacted', { reason: 'called\u0000back' })],
+        });
+        await f.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
+        await f.handle.result();
+        histories['failed-change'] = [{ workflowId: f.handle.workflowId }];
       }
 
       if (wanted('new-journey')) {

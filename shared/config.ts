@@ -121,6 +121,13 @@ export const variables = {
     description:
       'Bearer token for admin routes (registering workspaces). The start command generates one under .data/.',
   },
+  LEADRELAY_OPERATOR_RATE_LIMIT_PER_HOUR: {
+    schema: z.coerce.number().int().positive().default(3600),
+    expected: 'a positive whole number of requests',
+    description:
+      'Hourly budget of operator requests (admin token routes, the codec and its sign-in) per client address; past it, 429 with Retry-After.',
+    default: '3600',
+  },
   LEADRELAY_ENCRYPTION_KEYS: {
     schema: optional(
       z.string().regex(/^[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=)*$/),

@@ -4,6 +4,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { InboundFetchInput } from '../shared/journey/messages';
+import { POSTGRES_OUTAGE, RETRY } from './activityBounds';
 
 type Activities = ReturnType<typeof createActivities>;
 type Delivered = Awaited<ReturnType<Activities['deliverFetchedEvent']>>;
@@ -24,8 +25,9 @@ const { completeInboxEvent } = proxyActivities<Activities>({
 
 const { deliverFetchedEvent } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'deliver the event to its lead',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: RETRY,
 });
 
 export async function completeInboundEvent(input: InboundFetchInput): Promise<Delivered> {

@@ -1,29 +1,38 @@
 // Effect execution of the lead journey: records each decision's effects, drains one ordered push queue per
 // partner, sends notification deliveries (waiting out quiet hours), and counts what is still under way.
-import { condition, proxyActivities } from '@temporalio/workflow';
+import { condition, log, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { PartnerName } from '../shared/lifecycle';
 import type { Decision, JourneyState } from '../shared/journey/types';
 import { enrolmentWithdrawn } from '../shared/journey/sequences';
+import { failureText, POSTGRES_OUTAGE, RETRY } from './activityBounds';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
-
 const { prepareNotification } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'plan notification deliveries',
   retry: RETRY,
 });
 
 const { abandonDelivery } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'record abandoned notification',
+  retry: RETRY,
+});
+
+const { abandonJourneyChange } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
+  summary: 'record a journey change that failed',
   retry: RETRY,
 });
 
 const { abandonPartnerSync } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'record abandoned partner push',
   retry: RETRY,
 });
@@ -61,6 +70,7 @@ const { pushStatusToPartner } = proxyActivities<Activities>({
 function recordJourneyChange(summary: string, args: Parameters<Activities['recordJourneyChange']>[0]) {
   return proxyActivities<Activities>({
     startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: POSTGRES_OUTAGE,
     summary,
     retry: RETRY,
   }).recordJourneyChange(args);
@@ -73,7 +83,7 @@ function summaryOf(decision: Decision): string {
   return `record ${decision.effects.map((e) => (e.kind === 'notify' ? e.template : e.kind)).join(', ') || 'next follow-up'}`;
 }
 
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const errorText = failureText;
 
 export interface JourneyEffectsOptions {
   /** The journey's state as it is now (opt-outs decide whether a waiting SMS still goes). */
@@ -86,6 +96,11 @@ export interface JourneyEffectsOptions {
   ordered: boolean;
   /** Whether an abandoned delivery is recorded (runs before resends left it pending); asked when needed. */
   resends: () => boolean;
+  /**
+   * Whether an effect that finally failed (retries bounded, bad data non-retryable) is recorded as failed and
+   * the journey goes on; runs from before failed with it, and their replays must too. Asked on a failure.
+   */
+  survivesFailures: () => boolean;
 }
 
 export class JourneyEffects {
@@ -121,33 +136,51 @@ export class JourneyEffects {
         // A staff change can be decided while the event before it is still being recorded: in turn, its outbox
         // events and partner pushes cannot overtake the earlier ones.
         const turn = this.lastRecord.then(async () => {
-          await recordJourneyChange(summaryOf(decision), args);
+          // Awaited right here, not through a helper: an extra await would reorder commands that recorded runs
+          // issued together, and their replays would fail.
+          try {
+            await recordJourneyChange(summaryOf(decision), args);
+          } catch (error) {
+            return this.recordFailed(decision, error);
+          }
           this.enqueuePushes(decision);
+          return true;
         });
         this.lastRecord = turn.catch(() => undefined);
-        await turn;
+        if (!(await turn)) return 0;
       } else {
         // Runs from before the change: recorded concurrently, exactly as their histories did.
-        await recordJourneyChange(summaryOf(decision), args);
+        try {
+          await recordJourneyChange(summaryOf(decision), args);
+        } catch (error) {
+          await this.recordFailed(decision, error);
+          return 0;
+        }
         this.enqueuePushes(decision);
       }
       if (!this.options.deliveries) return 0;
       let queued = 0;
       for (const effect of decision.effects) {
         if (effect.kind !== 'notify') continue;
-        const plans = await prepareNotification({
-          workspaceId: decision.state.workspaceId,
-          leadId: decision.state.leadId,
-          key: effect.key,
-          audience: effect.audience,
-          topic: effect.topic,
-          template: effect.template,
-          priority: effect.priority,
-          data: effect.data,
-          ...(effect.recipients ? { recipients: effect.recipients } : {}),
-          // The workflow's clock: quiet hours are judged from the moment of the decision.
-          decidedAt: new Date().toISOString(),
-        });
+        let plans: Awaited<ReturnType<typeof prepareNotification>>;
+        try {
+          plans = await prepareNotification({
+            workspaceId: decision.state.workspaceId,
+            leadId: decision.state.leadId,
+            key: effect.key,
+            audience: effect.audience,
+            topic: effect.topic,
+            template: effect.template,
+            priority: effect.priority,
+            data: effect.data,
+            ...(effect.recipients ? { recipients: effect.recipients } : {}),
+            // The workflow's clock: quiet hours are judged from the moment of the decision.
+            decidedAt: new Date().toISOString(),
+          });
+        } catch (error) {
+          this.failedForGood(`plan ${effect.template}`, error);
+          continue;
+        }
         queued += plans.length;
         // A sequence's message stays unsent once the lead has left the sequence (or staff stopped it).
         const enrolmentId = effect.data.enrolment_id;
@@ -161,6 +194,43 @@ export class JourneyEffects {
     } finally {
       this.recording -= 1;
     }
+  }
+
+  /**
+   * A decision's effects could not be recorded for good (Postgres down past the bound, or data that can never be
+   * written): a staff task says so and the journey goes on without this decision's pushes and notifications
+   * (their rows were never written); the next recorded decision writes the whole projection again. Answers false.
+   */
+  private async recordFailed(decision: Decision, error: unknown): Promise<false> {
+    this.failedForGood('record the change', error);
+    const { workspaceId, leadId, seq } = decision.state;
+    try {
+      await abandonJourneyChange({
+        workspaceId,
+        leadId,
+        seq,
+        summary: summaryOf(decision),
+        error: errorText(error),
+      });
+    } catch (again) {
+      this.failedForGood('record the failed change', again);
+    }
+    return false;
+  }
+
+  /**
+   * An effect's activity failed for good: the journey logs it and goes on. Runs from before 'bounded-effects'
+   * failed with it; their replays rethrow it.
+   */
+  private failedForGood(what: string, error: unknown): void {
+    if (!this.options.survivesFailures()) throw error;
+    const { workspaceId, leadId } = this.options.current();
+    log.error('journey effect failed for good', {
+      workspaceId,
+      leadId,
+      effect: what,
+      error: errorText(error),
+    });
   }
 
   private recordArgs(
@@ -220,7 +290,11 @@ export class JourneyEffects {
       // Retries are exhausted: the row becomes `failed` with its last error, for operators to resend. Runs from
       // before resends left it pending; their replays must too.
       if (this.options.resends()) {
-        await abandonDelivery({ deliveryKey: plan.deliveryKey, error: errorText(error) });
+        try {
+          await abandonDelivery({ deliveryKey: plan.deliveryKey, error: errorText(error) });
+        } catch (again) {
+          this.failedForGood('record the abandoned delivery', again);
+        }
       }
     } finally {
       this.delivering -= 1;
@@ -247,7 +321,11 @@ export class JourneyEffects {
       try {
         await pushStatusToPartner({ workspaceId, leadId, syncKey });
       } catch (error) {
-        await abandonPartnerSync({ workspaceId, leadId, syncKey, error: errorText(error) });
+        try {
+          await abandonPartnerSync({ workspaceId, leadId, syncKey, error: errorText(error) });
+        } catch (again) {
+          this.failedForGood('record the abandoned push', again);
+        }
       } finally {
         queue.shift();
         this.pushing -= 1;

@@ -1,19 +1,21 @@
 // The journey's nurture sequences, shell side: after a decision reports trigger moments, an activity reads which of
 // the workspace's sequences match (read when needed, never frozen into the run) and the enrolments go through the
 // reducer; when an enrolment's step comes due, an activity reads the step as the sequence says now.
-import { proxyActivities, uuid4 } from '@temporalio/workflow';
+import { log, patched, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { activeEnrolments, enrolmentOfDeadline, type TriggerMoment } from '../shared/journey/sequences';
 import type { LeadStatus } from '../shared/lifecycle';
 import type { Decision, JourneyState, LeadEvent } from '../shared/journey/types';
 import type { Deadline } from '../shared/journey/followUps';
+import { failureText, POSTGRES_OUTAGE, RETRY, SURVIVES_FAILURES } from './activityBounds';
 
 type Activities = ReturnType<typeof createActivities>;
 
 const { matchSequences, loadSequenceStep } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'read nurture sequences',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: RETRY,
 });
 
 interface TriggerJob {
@@ -52,7 +54,15 @@ export class JourneySequences {
     while (this.queue.length > 0) {
       const job = this.queue.shift()!;
       const { workspaceId, leadId, propertyId } = this.options.current();
-      const matches = await matchSequences({ workspaceId, leadId, propertyId, triggers: job.triggers });
+      let matches: Awaited<ReturnType<typeof matchSequences>>;
+      try {
+        matches = await matchSequences({ workspaceId, leadId, propertyId, triggers: job.triggers });
+      } catch (error) {
+        // Unreadable for good: these moments enrol the lead in nothing.
+        if (!patched(SURVIVES_FAILURES)) throw error;
+        log.error('sequences unreadable; no enrolment', { workspaceId, leadId, error: failureText(error) });
+        continue;
+      }
       if (matches.length === 0) continue;
       await apply({
         kind: 'sequence_enrol',
@@ -71,13 +81,20 @@ export class JourneySequences {
     const state = this.options.current();
     const enrolment = activeEnrolments(state.enrolments).find((e) => e.id === enrolmentId);
     if (!enrolment) return undefined;
-    const answer = await loadSequenceStep({
-      workspaceId: state.workspaceId,
-      leadId: state.leadId,
-      enrolmentId: enrolment.id,
-      sequenceId: enrolment.sequenceId,
-      step: enrolment.step,
-    });
+    let answer: Awaited<ReturnType<typeof loadSequenceStep>>;
+    try {
+      answer = await loadSequenceStep({
+        workspaceId: state.workspaceId,
+        leadId: state.leadId,
+        enrolmentId: enrolment.id,
+        sequenceId: enrolment.sequenceId,
+        step: enrolment.step,
+      });
+    } catch (error) {
+      // Unreadable for good: the lead leaves the sequence, with why (a deadline left due would fire again).
+      if (!patched(SURVIVES_FAILURES)) throw error;
+      answer = { gone: `the step could not be read: ${failureText(error)}` };
+    }
     return {
       kind: 'sequence_step',
       eventId: `sequence:${enrolment.id}:${enrolment.step}`,

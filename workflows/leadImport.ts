@@ -5,16 +5,16 @@
 import { continueAsNew, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { LeadImportInput, LeadImportResult } from '../shared/journey/messages';
+import { POSTGRES_OUTAGE, RETRY } from './activityBounds';
 
 type Activities = ReturnType<typeof createActivities>;
 
 const DEFAULT_BATCH_SIZE = 200;
 const DEFAULT_BATCHES_PER_RUN = 100;
 
-const RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
-
 const bookkeeping = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'import bookkeeping',
   retry: RETRY,
 });
@@ -24,6 +24,7 @@ const bookkeeping = proxyActivities<Activities>({
 const rows = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '20 seconds',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'import a batch of rows',
   retry: { ...RETRY, nonRetryableErrorTypes: ['worker_misconfigured'] },
 });
@@ -31,6 +32,7 @@ const rows = proxyActivities<Activities>({
 // The partner's 429 and 5xx come back retryable (after its Retry-After); a refusal for good is a result.
 const listing = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'list a page of partner leads',
   retry: { ...RETRY, maximumInterval: '5 minutes', nonRetryableErrorTypes: ['worker_misconfigured'] },
 });

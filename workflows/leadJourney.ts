@@ -41,16 +41,16 @@ import {
   PropertyIdAttribute,
   WorkspaceIdAttribute,
 } from '../shared/searchAttributes';
+import { POSTGRES_OUTAGE, RETRY, SURVIVES_FAILURES } from './activityBounds';
 import { JourneyEffects } from './journeyEffects';
 import { policyForDecision } from './livePolicy';
 import { JourneySequences } from './journeySequences';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
-
 const { loadJourneyContext } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'load lead projection and policy',
   // A lead that does not exist will not appear by retrying.
   retry: { ...RETRY, nonRetryableErrorTypes: ['lead_not_found'] },
@@ -230,6 +230,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     followUps: followUpsEnabled,
     ordered: inArrivalOrder,
     resends,
+    // An effect that finally fails is recorded as failed and the journey goes on: 'bounded-effects' is asked on a
+    // failure only, so a journey without one records no fourth marker.
+    survivesFailures: () => patched(SURVIVES_FAILURES),
   });
   const sequences = new JourneySequences({ enabled: sequencesEnabled, current: () => current });
   setHandler(leadStateQuery, () => {

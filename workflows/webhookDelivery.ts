@@ -6,6 +6,7 @@ import type { createActivities } from '../activities';
 import type { AttemptResult } from '../activities/webhooks/deliver';
 import type { WebhookDeliveryInput, WebhookDeliveryOutcome } from '../shared/journey/messages';
 import { RETRY_SCHEDULE_SECONDS, retryDelaySeconds } from '../shared/webhooks';
+import { POSTGRES_OUTAGE } from './activityBounds';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -18,6 +19,7 @@ function attempt(
 ): Promise<AttemptResult> {
   return proxyActivities<Activities>({
     startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: POSTGRES_OUTAGE,
     summary: `webhook attempt ${n}`,
     retry: RETRY,
   }).attemptWebhookDelivery(args);
@@ -25,6 +27,7 @@ function attempt(
 
 const { finishWebhookMessage } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: POSTGRES_OUTAGE,
   summary: 'finish webhook message',
   retry: RETRY,
 });

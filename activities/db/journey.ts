@@ -209,3 +209,27 @@ export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyCha
     );
   });
 }
+
+export interface AbandonJourneyChangeInput {
+  workspaceId: string;
+  leadId: string;
+  /** The decision's sequence number: one task per decision, however often the journey asks. */
+  seq: number;
+  /** Statuses and effect kinds only (no personal data), as the Temporal UI shows them. */
+  summary: string;
+  error: string;
+}
+
+/** A decision whose effects could not be recorded for good: a staff task says which and why. */
+export async function abandonJourneyChange(pool: pg.Pool, input: AbandonJourneyChangeInput): Promise<void> {
+  await pool.query(
+    `INSERT INTO staff_tasks (idempotency_key, workspace_id, lead_id, kind, details)
+     VALUES ($1, $2, $3, 'journey_change_failed', $4) ON CONFLICT (idempotency_key) DO NOTHING`,
+    [
+      `journey-change-failed:${input.leadId}:${input.seq}`,
+      input.workspaceId,
+      input.leadId,
+      JSON.stringify({ change: input.summary, error: input.error }),
+    ],
+  );
+}

@@ -8,7 +8,9 @@ import type { PlanChannels } from '../../shared/notifications/recipients';
 import type { JourneyClient } from '../../usecases/journeys';
 import { Endpoints } from '../common/endpoints';
 import { errorHandler, mountHealth, notFoundHandler } from '../common/http';
-import { apiKeyFallback, guard, RecentMisses } from './auth';
+import { recordApiChanges } from './audit';
+import { apiChangeEndpoints } from './routes/apiChanges';
+import { apiKeyFallback, guard, operatorRateLimit, RecentMisses } from './auth';
 import { openApiEndpoints } from './openapi';
 import { adminEndpoints } from './routes/admin';
 import { apiKeyEndpoints } from './routes/apiKeys';
@@ -56,17 +58,20 @@ export interface ApiDeps {
   imports?: { rowsPerSecond?: number; maxBytes?: number; batchSize?: number };
   /** Journey policies kept until Postgres notifies a change: a new lead's journey starts with its context. */
   policies?: PolicyCache;
+  /** Operator requests an hour per client address (LEADRELAY_OPERATOR_RATE_LIMIT_PER_HOUR; default 3600). */
+  operatorRateLimitPerHour?: number;
 }
 
 export function createApiApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   const misses = new RecentMisses();
-  const endpoints = new Endpoints(guard({ ...deps, misses }));
+  const operatorLimit = operatorRateLimit(deps.pool, deps.operatorRateLimitPerHour);
+  const endpoints = new Endpoints(guard({ ...deps, misses, operatorLimit }), recordApiChanges(deps.pool));
   mountHealth(app, deps, { service: 'api', endpoints });
   // Operators' codec endpoint for the Temporal UI and CLI; before the JSON parser, as it takes larger bodies.
   app.use('/codec', codecCors(uiOrigins(deps.temporalUiUrl ?? 'http://localhost:8233')));
-  endpoints.mount(app, codecEndpoints(deps));
+  endpoints.mount(app, codecEndpoints({ ...deps, operatorLimit }));
   app.use(express.json({ limit: '1mb' }));
   endpoints.mount(app, [
     ...openApiEndpoints(endpoints),
@@ -79,6 +84,7 @@ export function createApiApp(deps: ApiDeps): Express {
     ...eventEndpoints(deps.pool),
     ...workspaceEndpoints(deps.pool),
     ...apiKeyEndpoints({ pool: deps.pool, misses }),
+    ...apiChangeEndpoints(deps.pool),
     ...leadEndpoints(deps),
     ...integrationEndpoints(deps),
     ...adminEndpoints(deps),

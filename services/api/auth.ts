@@ -3,7 +3,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type pg from 'pg';
-import { countRequest, RATE_WINDOW_SECONDS, type RateBucket } from '../../data/rateLimits';
+import {
+  countOperatorRequest,
+  countRequest,
+  RATE_WINDOW_SECONDS,
+  type RateBucket,
+  type RateCount,
+} from '../../data/rateLimits';
 import { findApiKey, hashApiKey, type ApiKeyOwner, type Permission } from '../../data/workspaces';
 import { AppError } from '../../shared/errors';
 import type { Endpoint } from '../common/endpoints';
@@ -87,28 +93,52 @@ function bucketOf(req: Request): RateBucket {
   return req.get(CLIENT_HEADER) === 'dashboard' ? 'dashboard' : 'api';
 }
 
-/** Counts the request against its budget's hourly limit, with the IETF RateLimit headers; 429 past it. */
+/** Answers a request's count with the IETF RateLimit headers; past the limit, 429 with Retry-After. */
+function enforce(res: Response, next: NextFunction, count: RateCount, budget: string): void {
+  const { limit, requests, resetSeconds } = count;
+  if (!Number.isFinite(limit)) return next();
+  res.setHeader('RateLimit-Limit', String(limit));
+  res.setHeader('RateLimit-Remaining', String(Math.max(0, limit - requests)));
+  res.setHeader('RateLimit-Reset', String(resetSeconds));
+  res.setHeader('RateLimit-Policy', `${limit};w=${RATE_WINDOW_SECONDS}`);
+  if (requests <= limit) return next();
+  res.setHeader('Retry-After', String(resetSeconds));
+  next(
+    new AppError('rate_limited', `rate limit of ${limit} requests per hour reached; retry later`, {
+      limit,
+      budget,
+      window_seconds: RATE_WINDOW_SECONDS,
+      retry_after: resetSeconds,
+    }),
+  );
+}
+
+/** Counts the request against its workspace budget's hourly limit; 429 past it. */
 function rateLimit(pool: pg.Pool): RequestHandler {
   return (req, res, next) => {
     const { workspaceId } = principal(req);
     const bucket = bucketOf(req);
-    countRequest(pool, workspaceId, bucket).then(({ limit, requests, resetSeconds }) => {
-      if (!Number.isFinite(limit)) return next();
-      res.setHeader('RateLimit-Limit', String(limit));
-      res.setHeader('RateLimit-Remaining', String(Math.max(0, limit - requests)));
-      res.setHeader('RateLimit-Reset', String(resetSeconds));
-      res.setHeader('RateLimit-Policy', `${limit};w=${RATE_WINDOW_SECONDS}`);
-      if (requests <= limit) return next();
-      res.setHeader('Retry-After', String(resetSeconds));
-      next(
-        new AppError('rate_limited', `rate limit of ${limit} requests per hour reached; retry later`, {
-          limit,
-          budget: bucket,
-          window_seconds: RATE_WINDOW_SECONDS,
-          retry_after: resetSeconds,
-        }),
-      );
-    }, next);
+    countRequest(pool, workspaceId, bucket).then((count) => enforce(res, next, count, bucket), next);
+  };
+}
+
+/** Operator requests an hour per client address when LEADRELAY_OPERATOR_RATE_LIMIT_PER_HOUR is unset. */
+export const OPERATOR_RATE_LIMIT_PER_HOUR = 3600;
+
+/**
+ * Operator routes (admin token, the codec and its sign-in) belong to no workspace: an hourly budget per client
+ * address, counted before the token is checked, so guessing the token spends it too.
+ */
+export function operatorRateLimit(
+  pool: pg.Pool,
+  limitPerHour = OPERATOR_RATE_LIMIT_PER_HOUR,
+): RequestHandler {
+  return (req, res, next) => {
+    const subject = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    countOperatorRequest(pool, subject, limitPerHour).then(
+      (count) => enforce(res, next, count, 'operator'),
+      next,
+    );
   };
 }
 
@@ -151,19 +181,34 @@ function adminTokenOrKey(
   misses: RecentMisses,
   adminToken: string | undefined,
   permission: Permission,
+  operatorLimit: RequestHandler,
 ) {
   const keyAuth = authenticate(pool, misses);
+  const limited = rateLimit(pool);
   const permitted = requirePermission(permission);
   return (req: Request, res: Response, next: NextFunction) => {
-    if (isAdminToken(req, adminToken)) return next();
-    keyAuth(req, res, (error?: unknown) => (error ? next(error) : permitted(req, res, next)));
+    // The operator spends the operator budget; a key, its workspace's.
+    if (isAdminToken(req, adminToken)) return operatorLimit(req, res, next);
+    keyAuth(req, res, (error?: unknown) =>
+      error
+        ? next(error)
+        : limited(req, res, (limitedError?: unknown) =>
+            limitedError ? next(limitedError) : permitted(req, res, next),
+          ),
+    );
   };
 }
 
 /** The checks each route's `auth` and `permission` stand for, run before it parses and answers. */
-export function guard(deps: { pool: pg.Pool; adminToken?: string; misses: RecentMisses }) {
+export function guard(deps: {
+  pool: pg.Pool;
+  adminToken?: string;
+  misses: RecentMisses;
+  /** The operator budget's middleware (operatorRateLimit), shared with the codec's own guards. */
+  operatorLimit: RequestHandler;
+}) {
   const apiKey = [authenticate(deps.pool, deps.misses), rateLimit(deps.pool)];
-  const adminToken = [requireAdminToken(deps.adminToken)];
+  const adminToken = [deps.operatorLimit, requireAdminToken(deps.adminToken)];
   return (route: Endpoint): RequestHandler[] => {
     switch (route.auth) {
       case 'api_key':
@@ -171,7 +216,15 @@ export function guard(deps: { pool: pg.Pool; adminToken?: string; misses: Recent
       case 'admin_token':
         return adminToken;
       case 'admin_token_or_key':
-        return [adminTokenOrKey(deps.pool, deps.misses, deps.adminToken, route.permission ?? 'admin')];
+        return [
+          adminTokenOrKey(
+            deps.pool,
+            deps.misses,
+            deps.adminToken,
+            route.permission ?? 'admin',
+            deps.operatorLimit,
+          ),
+        ];
       case 'none':
         return [];
     }

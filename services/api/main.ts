@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     logger,
     adminToken: config.LEADRELAY_ADMIN_TOKEN,
+    operatorRateLimitPerHour: config.LEADRELAY_OPERATOR_RATE_LIMIT_PER_HOUR,
     keyRing,
     publicIngestUrl: publicUrls(config).ingest,
     // The UI's run links, and the origin allowed to call /codec with credentials (CORS).

@@ -124,7 +124,13 @@ export function reply(status: number, body: unknown): Reply {
   return new Reply(status, body);
 }
 
-function handle(definition: Endpoint): RequestHandler {
+/**
+ * Told of every write a route answered successfully (any method but GET), before its answer is sent: the api
+ * keeps its audit log of who changed what with it.
+ */
+export type ChangeRecorder = (definition: Endpoint, req: Request, status: number) => Promise<void>;
+
+function handle(definition: Endpoint, recorded?: ChangeRecorder): RequestHandler {
   const success = Number(Object.keys(definition.responses).find((status) => status.startsWith('2')) ?? 200);
   const answer = async (req: Request, res: Response) => {
     const { params, query, body } = definition;
@@ -135,6 +141,16 @@ function handle(definition: Endpoint): RequestHandler {
       req,
       res,
     });
+    if (recorded && definition.method !== 'get') {
+      // A route that answered itself (a file, a stream) has its status on the response already.
+      const status =
+        result instanceof Reply
+          ? result.status
+          : result !== undefined || success === 204
+            ? success
+            : res.statusCode;
+      if (status < 400) await recorded(definition, req, status);
+    }
     if (result instanceof Reply) res.status(result.status).json(result.body);
     else if (result !== undefined) res.status(success).json(result);
     else if (success === 204) res.status(204).end();
@@ -149,13 +165,21 @@ export class Endpoints {
   private readonly mounted: Endpoint[] = [];
 
   /** `guard` turns a route's `auth` and `permission` into the middleware that enforces them. */
-  constructor(private readonly guard: (definition: Endpoint) => RequestHandler[] = () => []) {}
+  constructor(
+    private readonly guard: (definition: Endpoint) => RequestHandler[] = () => [],
+    private readonly recorded?: ChangeRecorder,
+  ) {}
 
   /** Mounts each route (the first whose path matches wins, as in Express) and keeps it for the document. */
   mount(router: IRouter, definitions: Endpoint[]): void {
     for (const definition of definitions) {
       const guard = definition.guard ?? this.guard(definition);
-      router[definition.method](definition.path, ...guard, ...(definition.before ?? []), handle(definition));
+      router[definition.method](
+        definition.path,
+        ...guard,
+        ...(definition.before ?? []),
+        handle(definition, this.recorded),
+      );
       this.mounted.push(definition);
     }
   }

@@ -162,7 +162,11 @@ describe('GET /api/v1/events/stream', () => {
       expect(stream.response.status).toBe(200);
       expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
       const ready = await stream.next((e) => e.event === 'ready');
-      expect(ready.data).toMatchObject({ workspace_id: workspaceId, resumed: false });
+      expect(ready.data).toMatchObject({
+        workspace_id: workspaceId,
+        key_label: 'workspace key',
+        resumed: false,
+      });
       expect(ready.data.permissions).toEqual(expect.arrayContaining(['read']));
 
       const email = `feed-${Date.now()}@example.com`;
@@ -396,6 +400,8 @@ describe('the dashboard in a browser', () => {
     await logIn(page, workspace.apiKey);
     await settled(page, 'Overview');
     await expect(page.locator('.workspace').textContent()).resolves.toBe(workspace.workspaceId);
+    // The key signed in with, by its label: the actor its changes are recorded under.
+    await expect(page.locator('.key-label').textContent()).resolves.toBe('workspace key');
   });
 
   test('shows a lead created over the API in the live feed as it happens', async () => {

@@ -1,6 +1,21 @@
 // API keys over HTTP: created and shown once, listed without the key, permissions never widened, revoked keys
 // refused at once, rotation with a grace period, and repeated bad keys answered without a database round trip.
-import { call, POLLING_RATE_LIMIT, registerWorkspace, startHarness, type Harness } from '../support/harness';
+// Rate limits beyond the workspace routes: the operator budget of the codec sign-in, codec, admin and inbox routes.
+import type { Server } from 'node:http';
+import { createApiApp } from '../../services/api/app';
+import { KeyRing } from '../../shared/crypto';
+import { createLogger } from '../../shared/logger';
+import {
+  ADMIN_TOKEN,
+  call,
+  close,
+  ENCRYPTION_KEYS,
+  POLLING_RATE_LIMIT,
+  registerWorkspace,
+  serve,
+  startHarness,
+  type Harness,
+} from '../support/harness';
 import { waitFor } from '../support/wait';
 
 let harness: Harness;
@@ -184,4 +199,162 @@ test('a bad key asked again costs no database round trip until a key is created'
   } finally {
     pool.query = query;
   }
+});
+
+test("every change made with a key records the key's label as its actor; reads and refusals are not changes", async () => {
+  const bot = await createKey(owner, { label: 'CRM sync bot', permissions: ['admin'] });
+  const lead = await call(api('/leads'), 'POST', bot.api_key, {
+    source: 'website',
+    first_name: 'Ada',
+    email: `actor-${Date.now()}@example.com`,
+  });
+  expect(lead.status).toBe(201);
+  const status = await call(api(`/leads/${lead.body.id}/status`), 'PUT', bot.api_key, {
+    new_status: 'contacted',
+    status_reason: 'called back',
+  });
+  expect(status.status).toBe(200);
+  const endpoint = await call(api('/webhook-endpoints'), 'POST', bot.api_key, {
+    name: 'crm',
+    url: 'http://127.0.0.1:9/hook',
+    events: ['lead.created'],
+  });
+  expect(endpoint.status).toBe(201);
+  expect(
+    (await call(api(`/webhook-endpoints/${endpoint.body.id}`), 'PATCH', bot.api_key, { name: 'crm 2' }))
+      .status,
+  ).toBe(200);
+  const preference = await call(api('/notification-preferences'), 'POST', bot.api_key, {
+    property_id: null,
+    status_type: 'new',
+    notification_method: 'email',
+    recipients: ['leasing@example.com'],
+  });
+  expect(preference.status).toBe(201);
+  expect(
+    (await call(api(`/notification-preferences/${preference.body.id}`), 'DELETE', bot.api_key)).status,
+  ).toBe(204);
+  // Not changes: a read and a refused write.
+  expect((await call(api(`/leads/${lead.body.id}`), 'GET', bot.api_key)).status).toBe(200);
+  expect((await call(api('/webhook-endpoints'), 'POST', bot.api_key, { name: 'x' })).status).toBe(400);
+
+  // The lead's history names the key on the inquiry it made and on the status change.
+  const history = await call(api(`/leads/${lead.body.id}/status-history`), 'GET', bot.api_key);
+  expect(history.body.status_changes.map((row: { actor: string | null }) => row.actor)).toEqual([
+    'CRM sync bot',
+    'CRM sync bot',
+  ]);
+  const changes = await call(api('/api-changes?limit=20'), 'GET', owner);
+  expect(changes.status).toBe(200);
+  const byBot = changes.body.changes.filter((row: { api_key_id: string }) => row.api_key_id === bot.id);
+  expect(byBot.map((row: { method: string; route: string }) => `${row.method} ${row.route}`)).toEqual([
+    'DELETE /api/v1/notification-preferences/:id',
+    'POST /api/v1/notification-preferences',
+    'PATCH /api/v1/webhook-endpoints/:id',
+    'POST /api/v1/webhook-endpoints',
+    'PUT /api/v1/leads/:id/status',
+    'POST /api/v1/leads',
+  ]);
+  expect(byBot[0]).toMatchObject({
+    actor: 'CRM sync bot',
+    params: { id: preference.body.id },
+    status: 204,
+    created_at: expect.any(String),
+  });
+  expect(byBot[4]).toMatchObject({ params: { id: lead.body.id }, status: 200 });
+  // The key that created the bot is in the log too, under its own label.
+  expect(changes.body.changes).toContainEqual(
+    expect.objectContaining({ actor: 'workspace key', method: 'POST', route: '/api/v1/api-keys' }),
+  );
+  const forged = await call(api('/api-changes?cursor=eyJpZCI6MX0'), 'GET', owner);
+  expect(forged.status).toBe(400);
+});
+
+describe('rate limits of the operator, codec and inbox routes', () => {
+  /** A second api on the same stack whose operator budget is OPERATOR_LIMIT requests an hour. */
+  const OPERATOR_LIMIT = 4;
+  let limited: { server: Server; url: string };
+  beforeAll(async () => {
+    limited = await serve(
+      createApiApp({
+        pool: harness.pool,
+        temporal: harness.client,
+        journeys: harness.journeys,
+        logger: createLogger('test', 'silent'),
+        adminToken: ADMIN_TOKEN,
+        keyRing: KeyRing.parse(ENCRYPTION_KEYS),
+        operatorRateLimitPerHour: OPERATOR_LIMIT,
+      }),
+    );
+  });
+  afterAll(async () => {
+    if (limited) await close(limited.server);
+  });
+
+  /**
+   * Calls until the budget answers 429 (other test files' operator calls from this address may have spent some of
+   * it already, never more): at most one call past the limit.
+   */
+  async function until429(send: () => Promise<Response>, limit: number) {
+    for (let n = 1; n <= limit + 1; n++) {
+      const response = await send();
+      if (response.status === 429) return response;
+      expect(response.headers.get('ratelimit-limit')).toBe(String(limit));
+    }
+    throw new Error(`no 429 within ${limit + 1} calls`);
+  }
+
+  async function expectLimited(response: Response, budget: string) {
+    expect(response.status).toBe(429);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await response.json()).toMatchObject({
+      error: { code: 'rate_limited', details: { budget, limit: expect.any(Number) } },
+    });
+  }
+
+  const operator = (path: string, init: RequestInit = {}) =>
+    fetch(`${limited.url}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        'content-type': 'application/json',
+        ...init.headers,
+      },
+    });
+
+  test('the codec sign-in answers 429 with Retry-After once the operator budget is spent, even for a wrong token', async () => {
+    const guess = () =>
+      fetch(`${limited.url}/codec/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'token=not-the-operator-token',
+      });
+    await expectLimited(await until429(guess, OPERATOR_LIMIT), 'operator');
+    // Spent: the right token waits too, and so do the codec and the admin and inbox routes under the token.
+    await expectLimited(await operator('/codec/session', { method: 'POST' }), 'operator');
+    await expectLimited(
+      await operator('/codec/decode', { method: 'POST', body: '{"payloads":[]}' }),
+      'operator',
+    );
+    await expectLimited(await operator('/api/v1/inbox'), 'operator');
+    await expectLimited(
+      await operator('/api/v1/admin/rotate-keys', { method: 'POST', body: '{}' }),
+      'operator',
+    );
+    await expectLimited(
+      await operator('/api/v1/workspaces', { method: 'POST', body: '{"workspace_name":"x"}' }),
+      'operator',
+    );
+  });
+
+  test("the inbox under an API key spends the key's workspace budget", async () => {
+    const { workspaceId, apiKey } = await registerWorkspace(harness.apiUrl);
+    await harness.pool.query('UPDATE workspaces SET rate_limit_per_hour = 2 WHERE id = $1', [workspaceId]);
+    const inbox = () =>
+      fetch(`${limited.url}/api/v1/inbox`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const first = await inbox();
+    expect(first.status).toBe(200);
+    expect(first.headers.get('ratelimit-limit')).toBe('2');
+    await expectLimited(await until429(inbox, 2), 'api');
+  });
 });

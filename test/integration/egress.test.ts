@@ -18,6 +18,7 @@ import { KeyRing } from '../../shared/crypto';
 import { parseEgressAllow } from '../../shared/egress';
 import { testStack } from '../setup/stack';
 import { call, ENCRYPTION_KEYS, registerWorkspace, startHarness, type Harness } from '../support/harness';
+import { waitFor } from '../support/wait';
 
 const ONLY_127_0_0_1 = '127.0.0.1/32';
 process.env.LEADRELAY_EGRESS_ALLOW = ONLY_127_0_0_1;
@@ -193,6 +194,43 @@ describe('send time: decided on the address connected to', () => {
     expect(reached).toEqual({ refused: before.refused, allowed: before.allowed + 1 });
   });
 
+  test('a name checked at an allowed address that connects to a refused one is cut before any request', async () => {
+    // DNS rebinding between the check and the connection: the resolver's answer reads 127.0.0.1 when the lookup
+    // judges it and 127.0.0.2 when the socket connects. Only the check on the connected address can catch it.
+    let reads = 0;
+    const rebound = {
+      family: 4,
+      get address() {
+        reads += 1;
+        return reads === 1 ? '127.0.0.1' : '127.0.0.2';
+      },
+    };
+    const rebinding = egressFetch({
+      policy: () => parseEgressAllow(ONLY_127_0_0_1),
+      resolve: (_hostname, _options, callback) => callback(null, [rebound]),
+    });
+    const seen = { connections: 0, requests: 0 };
+    const target = createServer((req, res) => {
+      seen.requests += 1;
+      res.end();
+    }).on('connection', () => (seen.connections += 1));
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.2', resolve));
+    try {
+      const port = (target.address() as AddressInfo).port;
+      const error = await rebinding(`http://rebinding.test:${port}/`).catch((e: unknown) => e);
+      expect(egressRefusalOf(error)?.reason).toBe('it connected to 127.0.0.2, a loopback address');
+      expect(reads).toBeGreaterThanOrEqual(2);
+      // The socket did open to 127.0.0.2 (the lookup's check passed), and was closed before a byte was sent.
+      await waitFor('the connection to 127.0.0.2 to be seen', async () =>
+        seen.connections > 0 ? true : undefined,
+      );
+      expect(seen.requests).toBe(0);
+    } finally {
+      target.closeAllConnections();
+      await new Promise((resolve) => target.close(resolve));
+    }
+  });
+
   test('a saved integration whose destination is refused fails its test with egress_refused, no request', async () => {
     process.env.LEADRELAY_EGRESS_ALLOW = '127.0.0.0/8';
     const created = await call(api('/integrations'), 'POST', key, hubspot(`http://127.0.0.2:${refusedPort}`));
@@ -257,8 +295,9 @@ describe('send time: decided on the address connected to', () => {
 });
 
 describe('bounded work', () => {
-  test('an endless partner answer is cut at 1 MB: a final error, the stream closed, nothing more read', async () => {
+  test('an endless partner answer is cut at 1 MB: a final error, the stream closed, memory flat', async () => {
     let written = 0;
+    const memoryBefore = process.memoryUsage();
     let closed!: () => void;
     const streamClosed = new Promise<void>((resolve) => (closed = resolve));
     const endless = createServer((_req, res) => {
@@ -288,6 +327,10 @@ describe('bounded work', () => {
       await streamClosed;
       // What the server got out before the cut is the cap plus socket buffers, not an unbounded stream.
       expect(written).toBeLessThan(64 * 1024 * 1024);
+      // The process held the cap and a few chunks, not the stream: its buffers and heap barely moved.
+      const memoryAfter = process.memoryUsage();
+      expect(memoryAfter.arrayBuffers - memoryBefore.arrayBuffers).toBeLessThan(16 * 1024 * 1024);
+      expect(memoryAfter.heapUsed - memoryBefore.heapUsed).toBeLessThan(32 * 1024 * 1024);
     } finally {
       await new Promise((resolve) => endless.close(resolve));
     }

@@ -40,7 +40,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-function serve(app: ReturnType<typeof createApiApp>): Promise<{ server: Server; url: string }> {
+export function serve(app: ReturnType<typeof createApiApp>): Promise<{ server: Server; url: string }> {
   return new Promise((resolveServe) => {
     const server = app.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
@@ -49,7 +49,7 @@ function serve(app: ReturnType<typeof createApiApp>): Promise<{ server: Server; 
   });
 }
 
-function close(server: Server): Promise<void> {
+export function close(server: Server): Promise<void> {
   return new Promise((resolveClose) => {
     server.close(() => resolveClose());
     server.closeAllConnections();

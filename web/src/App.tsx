@@ -119,6 +119,12 @@ function Shell() {
           <span className="workspace" title="Workspace">
             {session.workspaceId}
           </span>
+          <span
+            className="key-label"
+            title="Signed in with this API key: your changes are recorded under its label"
+          >
+            {session.keyLabel}
+          </span>
           <button type="button" className="button small ghost" onClick={session.logout}>
             Log out
           </button>

@@ -77,6 +77,8 @@ export interface FeedEvent {
 export interface FeedReady {
   workspace_id: string;
   permissions: string[];
+  /** The label of the API key the session is signed in with. */
+  key_label: string;
   resumed: boolean;
 }
 

@@ -26,6 +26,8 @@ export interface Session {
   api: Api;
   workspaceId: string;
   permissions: string[];
+  /** The label of the API key signed in with: the actor its changes are recorded under. */
+  keyLabel: string;
   /** `admin` implies every permission, as on the server. */
   can(permission: 'read' | 'update' | 'convert' | 'admin'): boolean;
   feedState: FeedState;
@@ -151,6 +153,7 @@ export function SessionProvider({
             api,
             workspaceId: ready.workspace_id,
             permissions: ready.permissions,
+            keyLabel: ready.key_label,
             can: (permission) =>
               ready.permissions.includes(permission) || ready.permissions.includes('admin'),
             feedState,

@@ -20,6 +20,8 @@ export interface CodecDeps {
   keyRing?: KeyRing;
   /** LEADRELAY_ADMIN_TOKEN: the operator token. Unset, nobody may decode. */
   adminToken?: string;
+  /** The operator budget (services/api/auth.ts operatorRateLimit): the sign-in and the codec spend it. */
+  operatorLimit: RequestHandler;
 }
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'base64');
@@ -152,7 +154,7 @@ export function codecEndpoints(deps: CodecDeps) {
             responses: { 200: { description: 'the encrypted payloads, in order', schema: CodecBody } },
           }),
       auth: 'admin_token',
-      guard: [operatorOnly],
+      guard: [deps.operatorLimit, operatorOnly],
       before: [json],
       body: CodecBody,
       async handler({ body }) {
@@ -181,6 +183,7 @@ export function codecEndpoints(deps: CodecDeps) {
       description:
         'A form taking the admin token; signing in sets a 12-hour session cookie the Temporal Web UI sends when its codec setting "Include cross-origin credentials" is on. See docs/codec.md.',
       auth: 'none',
+      guard: [deps.operatorLimit],
       responses: { 200: { description: 'HTML page', html: true } },
       handler({ req, res }) {
         // Relative, so the page works behind a proxy that mounts the api under a prefix.
@@ -208,8 +211,8 @@ export function codecEndpoints(deps: CodecDeps) {
       description:
         'The admin token as the form field `token` (application/x-www-form-urlencoded or JSON) or as a bearer token. Answers an HTML page and `Set-Cookie: leadrelay_codec=…; Path=/codec; HttpOnly`.',
       auth: 'admin_token',
-      // The token may come in the body: checked by the handler.
-      guard: [],
+      // The token may come in the body: checked by the handler, after the operator budget is counted.
+      guard: [deps.operatorLimit],
       before: [express.urlencoded({ extended: false, limit: '4kb' }), express.json({ limit: '4kb' })],
       body: CodecSessionBody,
       bodyOptional: true,

@@ -66,7 +66,9 @@ async function serveStream(
   pool: pg.Pool,
   listener: FeedListener,
   res: Response,
-  options: { workspaceId: string; permissions: string[]; resume?: FeedCursor } & z.output<typeof StreamQuery>,
+  options: { workspaceId: string; permissions: string[]; keyLabel: string; resume?: FeedCursor } & z.output<
+    typeof StreamQuery
+  >,
 ): Promise<void> {
   const kinds = options.types ?? [...FEED_EVENT_TYPES];
   // The client may leave at any moment, even before the first await below returns: watch from the start.
@@ -125,6 +127,7 @@ async function serveStream(
     `retry: 2000\nevent: ready\ndata: ${JSON.stringify({
       workspace_id: options.workspaceId,
       permissions: options.permissions,
+      key_label: options.keyLabel,
       resumed: Boolean(options.resume),
       types: kinds,
     })}\n\n`,
@@ -175,7 +178,7 @@ export function eventEndpoints(pool: pg.Pool) {
       tag: 'dashboard',
       summary: 'Live feed: status changes and conversions as server-sent events',
       description:
-        'A `text/event-stream` of the workspace’s events as they commit. First `event: ready` with `{ workspace_id, permissions, resumed, types }`; then `event: status_changed` (`{ id, type, lead_id, history_id, entry_type: applied|conflict, old_status, new_status, source, direction, journey, at }`) and `event: conversion_logged` (`{ id, type, lead_id, conversion_id, property_id, conversion_type, conversion_value, currency, at }`); no contact details. Each event has an `id`; reconnect with the `Last-Event-ID` header to resume after it, in order, with nothing missed (within the 7 days kept). A `: keep-alive` comment comes every `heartbeat` seconds. Browsers read it with fetch (EventSource cannot send the Authorization header).',
+        'A `text/event-stream` of the workspace’s events as they commit. First `event: ready` with `{ workspace_id, permissions, key_label, resumed, types }` (`key_label`: the label of the calling API key, which the dashboard shows); then `event: status_changed` (`{ id, type, lead_id, history_id, entry_type: applied|conflict, old_status, new_status, source, direction, journey, at }`) and `event: conversion_logged` (`{ id, type, lead_id, conversion_id, property_id, conversion_type, conversion_value, currency, at }`); no contact details. Each event has an `id`; reconnect with the `Last-Event-ID` header to resume after it, in order, with nothing missed (within the 7 days kept). A `: keep-alive` comment comes every `heartbeat` seconds. Browsers read it with fetch (EventSource cannot send the Authorization header).',
       permission: 'read',
       query: StreamQuery,
       headers: [
@@ -197,7 +200,7 @@ export function eventEndpoints(pool: pg.Pool) {
           }
           resume = parseCursor(checked.data);
         }
-        const { workspaceId, permissions } = principal(req);
+        const { workspaceId, permissions, label: keyLabel } = principal(req);
         if (listener.open(workspaceId) >= MAX_STREAMS_PER_WORKSPACE) {
           throw new AppError(
             'rate_limited',
@@ -205,7 +208,7 @@ export function eventEndpoints(pool: pg.Pool) {
             { limit: MAX_STREAMS_PER_WORKSPACE },
           );
         }
-        await serveStream(pool, listener, res, { ...query, workspaceId, permissions, resume });
+        await serveStream(pool, listener, res, { ...query, workspaceId, permissions, keyLabel, resume });
       },
     }),
   ];

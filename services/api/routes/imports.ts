@@ -133,11 +133,14 @@ export function importEndpoints(deps: ImportDeps & { maxBytes: number }) {
         413: { description: 'the file is larger than IMPORT_MAX_BYTES' },
       },
       async handler({ query, body, req }) {
-        const { workspaceId } = principal(req);
+        const { workspaceId, label: createdBy } = principal(req);
         if (req.is(CSV)) {
           const file = { body: req, maxBytes: deps.maxBytes, propertyId: query.property_id };
           if (query.dry_run === 'true') return checkCsvImport(file);
-          return reply(202, await startCsvImport(deps, { ...file, workspaceId, fileName: query.file_name }));
+          return reply(
+            202,
+            await startCsvImport(deps, { ...file, workspaceId, createdBy, fileName: query.file_name }),
+          );
         }
         if (!body) {
           throw new AppError('validation_failed', 'invalid body: send the CSV file or a backfill', {
@@ -156,6 +159,7 @@ export function importEndpoints(deps: ImportDeps & { maxBytes: number }) {
         }
         const started = await startBackfillImport(deps, {
           workspaceId,
+          createdBy,
           integrationId: body.integration_id,
           since: body.since,
           propertyId: body.property_id ?? query.property_id,

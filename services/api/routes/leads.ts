@@ -272,6 +272,8 @@ export function leadEndpoints(deps: IntakeDeps) {
           {
             eventId: req.get('Idempotency-Key') ?? `api:${randomUUID()}`,
             occurredAt: new Date().toISOString(),
+            // The inquiry's history row names the key that made the lead.
+            actor: principal(req).label,
           },
         );
         return reply(matched ? 200 : 201, {

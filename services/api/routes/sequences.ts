@@ -262,7 +262,13 @@ export function sequenceEndpoints(deps: SequenceDeps) {
         },
       },
       async handler({ params, body, req }) {
-        return stopLeadEnrolment(deps, workspaceOf(req), params.id, params.enrolmentId, body.actor);
+        return stopLeadEnrolment(
+          deps,
+          workspaceOf(req),
+          params.id,
+          params.enrolmentId,
+          body.actor ?? principal(req).label,
+        );
       },
     }),
     endpoint({

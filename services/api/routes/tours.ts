@@ -72,9 +72,11 @@ const actor = z.string().min(1).max(200).optional();
 
 export function tourEndpoints(deps: TourDeps) {
   const workspaceOf = (req: Parameters<typeof principal>[0]) => principal(req).workspaceId;
-  // The dashboard and integrations call with an API key; a named actor is recorded as staff.
-  const who = (name: string | undefined) =>
-    name ? { source: 'staff' as const, actor: name } : { source: 'api' as const };
+  // The dashboard and integrations call with an API key; a named actor is recorded as staff, else the key's label.
+  const who = (name: string | undefined, req: Parameters<typeof principal>[0]) =>
+    name
+      ? { source: 'staff' as const, actor: name }
+      : { source: 'api' as const, actor: principal(req).label };
   return [
     endpoint({
       method: 'get',
@@ -178,7 +180,7 @@ export function tourEndpoints(deps: TourDeps) {
       },
       async handler({ params, body, req }) {
         const { actor: name, ...booking } = body;
-        return bookTour(deps, workspaceOf(req), params.id, booking, who(name));
+        return bookTour(deps, workspaceOf(req), params.id, booking, who(name, req));
       },
     }),
     endpoint({
@@ -204,7 +206,7 @@ export function tourEndpoints(deps: TourDeps) {
       bodyOptional: true,
       responses: { 200: { description: 'cancelled', schema: Tour } },
       async handler({ params, body, req }) {
-        return cancelTour(deps, workspaceOf(req), params.id, body, who(body.actor));
+        return cancelTour(deps, workspaceOf(req), params.id, body, who(body.actor, req));
       },
     }),
   ];
