@@ -20,7 +20,14 @@ import {
   repushSyncSignal,
   resendDeliverySignal,
 } from '../shared/journey/messages';
-import { decide, initialState, leadSourceLabel, validateStatusChange, view } from '../shared/journey/decide';
+import {
+  decide,
+  initialState,
+  leadSourceLabel,
+  originPartner,
+  validateStatusChange,
+  view,
+} from '../shared/journey/decide';
 import { deadlineFiredEvent, dueDeadlines, planDeadlines } from '../shared/journey/followUps';
 import { activeEnrolments, enrolmentOfDeadline } from '../shared/journey/sequences';
 import type {
@@ -314,7 +321,12 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   setHandler(
     changeStatusUpdate,
     async (request) => {
-      const event = statusChangeEvent(request);
+      // A change naming a partner (`updated_by`) is the requester's word: that partner still gets the push.
+      // Asked only then, so other runs record no marker; runs decided before it trusted the word.
+      const event = statusChangeEvent(
+        request,
+        originPartner(request.source) !== undefined && patched('signed-origin'),
+      );
       const order = changesReceived++;
       if (inArrivalOrder) {
         // Events that arrived first are decided first (an inquiry signalled just before this change is the
@@ -473,7 +485,7 @@ function contextOf(state: JourneyState, policy: JourneyPolicy): JourneyContext {
   };
 }
 
-function statusChangeEvent(request: ChangeStatusRequest): LeadEvent {
+function statusChangeEvent(request: ChangeStatusRequest, sourceUnproven: boolean): LeadEvent {
   return {
     kind: 'status_change',
     eventId: request.requestId,
@@ -485,5 +497,6 @@ function statusChangeEvent(request: ChangeStatusRequest): LeadEvent {
     context: request.context,
     triggerNotifications: request.triggerNotifications,
     facts: request.facts,
+    ...(sourceUnproven ? { sourceUnproven } : {}),
   };
 }

@@ -54,6 +54,12 @@ export type LeadEventBody =
       reason?: string;
       context?: Record<string, unknown>;
       triggerNotifications?: boolean;
+      /**
+       * The source is the requester's word (an API `updated_by`), not an origin a partner's signature proved:
+       * recorded as given, it never spares that partner the push. Set by the journey (patch `signed-origin`);
+       * changes decided before the patch trusted the word, and replay as they ran.
+       */
+      sourceUnproven?: boolean;
     }
   | { kind: 'tour_booked'; tourAt: string; tourEndAt?: string; rescheduled?: boolean }
   | { kind: 'tour_cancelled'; reason?: string; noShow?: boolean }

@@ -656,6 +656,29 @@ describe('decide: status_change', () => {
     expect(pushes(decision)).toEqual([]);
   });
 
+  test('a change whose updated_by names a partner is recorded as said, yet still pushed to that partner', () => {
+    const policy = policyOf({ connectedPartners: ['resman', 'chatbot', 'hubspot'] });
+    const claimed = event(
+      { kind: 'status_change', to: 'qualified', sourceUnproven: true },
+      { source: 'partner:resman' },
+    );
+    const decision = decide(at('contacted'), claimed, policy, NOW);
+    expect(decision.outcome).toBe('applied');
+    expect(history(decision)[0]).toMatchObject({ source: 'partner:resman', newStatus: 'qualified' });
+    expect(pushes(decision).map((push) => push.partner)).toEqual(['resman', 'chatbot', 'hubspot']);
+    // The chatbot's word through the api is a claim too.
+    const byChatbot = event(
+      { kind: 'status_change', to: 'qualified', sourceUnproven: true },
+      { source: 'chatbot' },
+    );
+    expect(pushes(decide(at('contacted'), byChatbot, policy, NOW)).map((push) => push.partner)).toContain(
+      'chatbot',
+    );
+    // Decided before the journey marked such claims (patch signed-origin): the word was trusted, as it ran.
+    const trusted = decide(at('contacted'), change('qualified', { source: 'partner:resman' }), policy, NOW);
+    expect(pushes(trusted).map((push) => push.partner)).toEqual(['chatbot', 'hubspot']);
+  });
+
   test('refuses any move out of a final status, saying it is final', () => {
     const refusal = validateStatusChange(at('lost'), 'contacted', policyOf());
     expect(refusal).toEqual({
