@@ -4,6 +4,7 @@
 import { journeyEffectKey } from '../ids';
 import { inboxJourneyEvents } from '../inbound';
 import { isStatus, PARTNERS, type LeadStatus, type PartnerName } from '../lifecycle';
+import { originPartner } from '../journey/decide';
 import { deadlineOfEventId } from '../journey/followUps';
 import type { LeadEvent, Source } from '../journey/types';
 import type { LeadRecords, RecordedHistoryRow } from './records';
@@ -162,6 +163,8 @@ function apiInput(lead: LeadRecords, row: RecordedHistoryRow, gaps: string[]): L
     // A change that notified nobody asked for silence (the staff notice is written with the history row).
     ...(row.type === 'applied' && !staffNotice ? { triggerNotifications: false } : {}),
     ...(tourAt ? { facts: { tourAt } } : {}),
+    // A change request naming a partner is that partner's word only (the journey's patch signed-origin).
+    ...(originPartner(source) ? { sourceUnproven: true } : {}),
   };
 }
 
