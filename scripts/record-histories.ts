@@ -57,6 +57,7 @@ const SCENARIOS = [
   'failed-change',
   'new-journey',
   'partner-push',
+  'claimed-origin',
   'notification-resend',
   'sequences',
   'webhook-delivery',
@@ -317,6 +318,35 @@ async function main(): Promise<void> {
         await c.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
         await c.handle.result();
         histories['partner-push'] = [{ workflowId: c.handle.workflowId }];
+      }
+
+      if (wanted('claimed-origin')) {
+        // A change request naming HubSpot as its source (an API updated_by): recorded so, still pushed to
+        // HubSpot (patch signed-origin).
+        if (!wanted('partner-push')) {
+          await createIntegration(pool, keyRing, {
+            workspaceId,
+            partner: 'hubspot',
+            name: 'HubSpot',
+            config: { base_url: hubspot.url },
+            credentials: { access_token: hubspot.accessToken },
+          });
+        }
+        const e = await newLead();
+        await until(e.leadId, (s) => s.counters.events >= 1 && (s.pendingPushes ?? 0) === 0);
+        await e.handle.executeUpdate(changeStatusUpdate, {
+          args: [change('contacted', { source: 'partner:hubspot' })],
+        });
+        await until(e.leadId, (s) => (s.pendingPushes ?? 0) === 0);
+        const pushed = await pool.query(
+          `SELECT 1 FROM partner_syncs WHERE lead_id = $1 AND partner = 'hubspot' AND status = 'contacted'`,
+          [e.leadId],
+        );
+        if (pushed.rowCount !== 1)
+          throw new Error('claimed-origin: the claimed change was not pushed to HubSpot');
+        await e.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
+        await e.handle.result();
+        histories['claimed-origin'] = [{ workflowId: e.handle.workflowId }];
       }
 
       if (wanted('notification-resend')) {
