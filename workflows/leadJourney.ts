@@ -373,6 +373,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   const apply = async (event: LeadEvent): Promise<boolean> => {
     // Imported leads start at their stage (decide's `imported` event); runs from before imports never took one.
     if (event.kind === 'imported' && !patched('imported-start')) return true;
+    // An API inquiry naming a partner as its source is the caller's word (the status change handler marks its
+    // own); a worker from before signed-origin decided it as the partner's, and its runs replay so.
+    if (event.sourceUnproven && !patched('signed-origin')) event = { ...event, sourceUnproven: undefined };
     const decision = decide(current, event, policy, now());
     lastEventId = event.eventId;
     if (decision.outcome === 'new_journey') {

@@ -969,10 +969,10 @@ export function originPartner(source: Source): PartnerName | undefined {
 
 /**
  * The partner an event is proven to come from: ingest delivers a partner's events only after its signature (or
- * our own poll of its API) proved them. A status change request naming a partner (`updated_by`) proves nothing.
+ * our own poll of its API) proved them. A request naming a partner (`updated_by`, a `source` label) proves nothing.
  */
 function provenOrigin(event: LeadEvent): PartnerName | undefined {
-  if (event.kind === 'status_change' && event.sourceUnproven) return undefined;
+  if (event.sourceUnproven) return undefined;
   return originPartner(event.source);
 }
 

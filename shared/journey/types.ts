@@ -34,6 +34,12 @@ export interface EventBase {
   source: Source;
   /** Who did it (a user id, an agent name); never an email or phone. */
   actor?: string;
+  /**
+   * The source is the requester's word (a status change's `updated_by`, an API inquiry's `source` label), not
+   * an origin a partner's signature proved: recorded as given, it never spares that partner the push. Honoured
+   * under the journey's patch `signed-origin`; events decided before it trusted the word and replay as they ran.
+   */
+  sourceUnproven?: boolean;
 }
 
 export type LeadEventBody =
@@ -54,12 +60,6 @@ export type LeadEventBody =
       reason?: string;
       context?: Record<string, unknown>;
       triggerNotifications?: boolean;
-      /**
-       * The source is the requester's word (an API `updated_by`), not an origin a partner's signature proved:
-       * recorded as given, it never spares that partner the push. Set by the journey (patch `signed-origin`);
-       * changes decided before the patch trusted the word, and replay as they ran.
-       */
-      sourceUnproven?: boolean;
     }
   | { kind: 'tour_booked'; tourAt: string; tourEndAt?: string; rescheduled?: boolean }
   | { kind: 'tour_cancelled'; reason?: string; noShow?: boolean }

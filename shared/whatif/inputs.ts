@@ -133,7 +133,14 @@ function apiInput(lead: LeadRecords, row: RecordedHistoryRow, gaps: string[]): L
   if (!source || !isStatus(row.newStatus)) {
     return `history row ${row.key} names an unknown source or status`;
   }
-  const base = { eventId, occurredAt: row.at, source, ...(row.actor ? { actor: row.actor } : {}) };
+  const base = {
+    eventId,
+    occurredAt: row.at,
+    source,
+    ...(row.actor ? { actor: row.actor } : {}),
+    // An API request naming a partner is that partner's word only (the journey's patch signed-origin).
+    ...(originPartner(source) ? { sourceUnproven: true } : {}),
+  };
   if (row.oldStatus === null && row.type === 'applied') {
     const label = lead.journeySources[row.journey];
     if (label === undefined && row.journey < lead.journey && source === 'api') {
@@ -163,8 +170,6 @@ function apiInput(lead: LeadRecords, row: RecordedHistoryRow, gaps: string[]): L
     // A change that notified nobody asked for silence (the staff notice is written with the history row).
     ...(row.type === 'applied' && !staffNotice ? { triggerNotifications: false } : {}),
     ...(tourAt ? { facts: { tourAt } } : {}),
-    // A change request naming a partner is that partner's word only (the journey's patch signed-origin).
-    ...(originPartner(source) ? { sourceUnproven: true } : {}),
   };
 }
 

@@ -338,10 +338,11 @@ describe('PUT /api/v1/leads/:id/status', () => {
         )
       ).rows.map((row) => row.status);
 
-    test('a change whose updated_by names ResMan is recorded so and still pushed to ResMan; ResMan’s signed webhook is not echoed back', async () => {
+    test('a lead labelled resman and a change whose updated_by names ResMan are recorded so and still pushed to ResMan; ResMan’s signed webhook is not echoed back', async () => {
       const prospect = resman.seedProspect({ type: 'prospect', email: email() });
+      // The caller labels the lead as ResMan's: recorded as its source, but ResMan still gets the new lead.
       const created = await call(api('/leads'), 'POST', resmanKey, {
-        source: 'website',
+        source: 'resman',
         email: prospect.email,
         external_ids: { resman: prospect.prospectId },
       });
@@ -353,6 +354,10 @@ describe('PUT /api/v1/leads/:id/status', () => {
         leadId,
         (s) => s.counters.events > 0,
         'its inquiry applied',
+      );
+      expect((await call(api(`/leads/${leadId}`), 'GET', resmanKey)).body.source).toBe('resman');
+      await waitFor('the new lead pushed to ResMan', async () =>
+        (await resmanSyncs(leadId)).includes('new') ? true : undefined,
       );
 
       const changed = await call(api(`/leads/${leadId}/status`), 'PUT', resmanKey, {
