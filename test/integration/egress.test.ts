@@ -444,7 +444,7 @@ describe('credentials go only where they were given for', () => {
     }
   });
 
-  test('credentials sealed before destinations were bound still open, and rotate-keys binds them', async () => {
+  test('credentials sealed before destinations were bound still open, and rotate-keys (or a PATCH) binds them', async () => {
     const keyRing = KeyRing.parse(ENCRYPTION_KEYS);
     const created = await call(api('/integrations'), 'POST', key, hubspot(`http://127.0.0.1:${allowedPort}`));
     expect(created.status).toBe(201);
@@ -464,6 +464,22 @@ describe('credentials go only where they were given for', () => {
       [id],
     );
     expect(keyRing.boundTo(rows[0].credentials_encrypted)).toBe(`base_url=http://127.0.0.1:${allowedPort}`);
+    expect((await loadIntegrationSecrets(harness.pool, keyRing, id))?.credentials).toEqual(credentials);
+    // A v1 row is bound as well by the next PATCH of its config that keeps the destination.
+    await harness.pool.query('UPDATE integrations SET credentials_encrypted = $2 WHERE id = $1', [
+      id,
+      keyRing.seal(JSON.stringify(credentials), credentialsContext(id)),
+    ]);
+    const patched = await call(api(`/integrations/${id}`), 'PATCH', key, {
+      config: { base_url: `http://127.0.0.1:${allowedPort}`, stage_property: 'lead_stage' },
+    });
+    expect(patched.status).toBe(200);
+    const again = await harness.pool.query('SELECT credentials_encrypted FROM integrations WHERE id = $1', [
+      id,
+    ]);
+    expect(keyRing.boundTo(again.rows[0].credentials_encrypted)).toBe(
+      `base_url=http://127.0.0.1:${allowedPort}`,
+    );
     expect((await loadIntegrationSecrets(harness.pool, keyRing, id))?.credentials).toEqual(credentials);
     // Bound now: a moved URL no longer opens them.
     await harness.pool.query(
