@@ -2,7 +2,8 @@
 // poll cursor and the facts its health is read from.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { KeyRing } from '../shared/crypto';
+import { DestinationMismatch, type KeyRing } from '../shared/crypto';
+import { credentialDestination, describeDestination } from '../shared/destination';
 import type { PartnerName } from '../shared/lifecycle';
 import { NotifiedCache, type ConfigListener } from './configCache';
 import { withTransaction } from './pool';
@@ -35,7 +36,13 @@ export interface IntegrationRecord {
 
 /** An integration with its secrets opened: for the ingest path and partner adapters only, never for answers. */
 export interface IntegrationWithSecrets extends IntegrationRecord {
+  /** Empty when none are stored, or when they were given for another destination (`credentialsRefused`). */
   credentials: Record<string, string>;
+  /**
+   * Why the stored credentials stay sealed: they were given for another destination than the config now names
+   * (a URL moved behind the api's back). Staff-readable; nothing is sent with them.
+   */
+  credentialsRefused?: string;
   webhookSecret?: string;
 }
 
@@ -48,10 +55,43 @@ const COLUMNS = `id, workspace_id, partner, name, property_id, config, status, l
 export const credentialsContext = (id: string) => `integration:${id}:credentials`;
 export const webhookSecretContext = (id: string) => `integration:${id}:webhook_secret`;
 
-function sealCredentials(keys: KeyRing, id: string, credentials: Record<string, string> | undefined) {
+/** Credentials are sealed for their row and for where they are sent (shared/destination.ts). */
+function sealCredentials(
+  keys: KeyRing,
+  id: string,
+  credentials: Record<string, string> | undefined,
+  config: Record<string, unknown>,
+) {
   return credentials && Object.keys(credentials).length > 0
-    ? keys.seal(JSON.stringify(credentials), credentialsContext(id))
+    ? keys.seal(JSON.stringify(credentials), credentialsContext(id), credentialDestination(config))
     : null;
+}
+
+/**
+ * Opens stored credentials for the destination the config names. Credentials given for another destination
+ * stay sealed: a DestinationMismatch whose message staff can act on. Sealed before destinations were bound
+ * (`v1`): opened (rotate-keys binds them).
+ */
+export function openCredentials(
+  keys: KeyRing,
+  id: string,
+  sealed: string,
+  config: Record<string, unknown>,
+): Record<string, string> {
+  try {
+    return JSON.parse(keys.open(sealed, credentialsContext(id), credentialDestination(config))) as Record<
+      string,
+      string
+    >;
+  } catch (error) {
+    if (!(error instanceof DestinationMismatch)) throw error;
+    throw new DestinationMismatch(
+      error.sealedFor,
+      error.openedFor,
+      `the credentials were given for ${describeDestination(error.sealedFor)}, but the integration now ` +
+        `sends to ${describeDestination(error.openedFor)}: re-enter them`,
+    );
+  }
 }
 
 export async function createIntegration(
@@ -68,7 +108,7 @@ export async function createIntegration(
   },
 ): Promise<IntegrationRecord> {
   const id = randomUUID();
-  const credentials = sealCredentials(keys, id, input.credentials);
+  const credentials = sealCredentials(keys, id, input.credentials, input.config);
   const secret = input.webhookSecret ? keys.seal(input.webhookSecret, webhookSecretContext(id)) : null;
   const { rows } = await pool.query<IntegrationRecord>(
     `INSERT INTO integrations (id, workspace_id, partner, name, property_id, config, credentials_encrypted,
@@ -141,12 +181,24 @@ export async function updateIntegration(
   patch: IntegrationPatch,
 ): Promise<IntegrationRecord | undefined> {
   return withTransaction(pool, async (client) => {
-    const { rows: locked } = await client.query<{ status: IntegrationStatus }>(
-      `SELECT status FROM integrations WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
+    const { rows: locked } = await client.query<{
+      status: IntegrationStatus;
+      config: Record<string, unknown>;
+      credentials_encrypted: string | null;
+    }>(
+      `SELECT status, config, credentials_encrypted FROM integrations
+        WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE`,
       [workspaceId, id],
     );
     const current = locked[0];
     if (!current) return undefined;
+    const credentials =
+      patch.credentials !== undefined
+        ? {
+            replace: true,
+            sealed: sealCredentials(keys, id, patch.credentials, patch.config ?? current.config),
+          }
+        : rebound(keys, id, current, patch.config);
     const fixed = patch.config !== undefined || patch.credentials !== undefined;
     const status = patch.status ?? (current.status === 'error' && fixed ? 'active' : current.status);
     const recovered = current.status === 'error' && status !== 'error';
@@ -170,8 +222,8 @@ export async function updateIntegration(
         patch.propertyId !== undefined,
         patch.propertyId ?? null,
         patch.config !== undefined ? JSON.stringify(patch.config) : null,
-        patch.credentials !== undefined,
-        sealCredentials(keys, id, patch.credentials),
+        credentials.replace,
+        credentials.sealed,
         patch.webhookSecret ? keys.seal(patch.webhookSecret, webhookSecretContext(id)) : null,
         status,
         recovered,
@@ -180,6 +232,31 @@ export async function updateIntegration(
     );
     return rows[0];
   });
+}
+
+/**
+ * The stored credentials after a config change that brings none: bound to the new config's destination when
+ * they opened for the old one. The api refuses a change that moves a destination without credentials
+ * (usecases/integrations.ts), so what changes here is the spelling (a default written out, a path) or a value
+ * sealed before destinations were bound. Credentials that do not open for the old config stay as they are.
+ */
+function rebound(
+  keys: KeyRing,
+  id: string,
+  current: { config: Record<string, unknown>; credentials_encrypted: string | null },
+  config: Record<string, unknown> | undefined,
+): { replace: boolean; sealed: string | null } {
+  const sealed = current.credentials_encrypted;
+  const unchanged = { replace: false, sealed: null };
+  if (!sealed || !config || keys.boundTo(sealed) === credentialDestination(config)) return unchanged;
+  let opened: Record<string, string>;
+  try {
+    opened = openCredentials(keys, id, sealed, current.config);
+  } catch (error) {
+    if (error instanceof DestinationMismatch) return unchanged;
+    throw error;
+  }
+  return { replace: true, sealed: sealCredentials(keys, id, opened, config) };
 }
 
 /** Soft delete: the row stays for the inbox events that reference it; its webhooks answer 404 from now on. */
@@ -210,11 +287,19 @@ export async function loadIntegrationSecrets(
   const row = rows[0];
   if (!row) return undefined;
   const { credentials_encrypted, webhook_secret_encrypted, ...record } = row;
+  let credentials: Record<string, string> = {};
+  let credentialsRefused: string | undefined;
+  try {
+    if (credentials_encrypted) credentials = openCredentials(keys, row.id, credentials_encrypted, row.config);
+  } catch (error) {
+    // The webhook secret still opens: ingest verifies what the partner signs; nothing is sent with these.
+    if (!(error instanceof DestinationMismatch)) throw error;
+    credentialsRefused = error.message;
+  }
   return {
     ...record,
-    credentials: credentials_encrypted
-      ? (JSON.parse(keys.open(credentials_encrypted, credentialsContext(row.id))) as Record<string, string>)
-      : {},
+    credentials,
+    ...(credentialsRefused ? { credentialsRefused } : {}),
     webhookSecret: webhook_secret_encrypted
       ? keys.open(webhook_secret_encrypted, webhookSecretContext(row.id))
       : undefined,
@@ -567,19 +652,22 @@ export async function rotateCredentials(
   update: (stored: Record<string, string>) => Promise<Record<string, string>>,
 ): Promise<Record<string, string>> {
   return withTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ credentials_encrypted: string | null }>(
-      'SELECT credentials_encrypted FROM integrations WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
+    const { rows } = await client.query<{
+      credentials_encrypted: string | null;
+      config: Record<string, unknown>;
+    }>(
+      'SELECT credentials_encrypted, config FROM integrations WHERE id = $1 AND deleted_at IS NULL FOR UPDATE',
       [id],
     );
     const sealed = rows[0]?.credentials_encrypted;
-    const stored = sealed
-      ? (JSON.parse(keys.open(sealed, credentialsContext(id))) as Record<string, string>)
-      : {};
+    const config = rows[0]?.config ?? {};
+    // Rotated tokens are bound where the stored ones were: credentials given elsewhere throw, nothing is sent.
+    const stored = sealed ? openCredentials(keys, id, sealed, config) : {};
     const next = await update(stored);
     if (JSON.stringify(next) !== JSON.stringify(stored)) {
       await client.query(
         'UPDATE integrations SET credentials_encrypted = $2, updated_at = now() WHERE id = $1',
-        [id, sealCredentials(keys, id, next)],
+        [id, sealCredentials(keys, id, next, config)],
       );
     }
     return next;

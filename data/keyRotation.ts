@@ -1,8 +1,10 @@
-// Key rotation: every sealed column re-sealed with the key ring's first key, so the keys after it can be retired.
+// Key rotation: every sealed column re-sealed with the key ring's first key, so the keys after it can be retired;
+// credentials sealed before they were bound to their destination are bound on the way.
 // Used by `npm run rotate-keys` and POST /api/v1/admin/rotate-keys. Idempotent: a second pass finds nothing stale.
 import type pg from 'pg';
 import type { KeyRing } from '../shared/crypto';
 import { secretContext } from './webhookEndpoints';
+import { credentialDestination } from '../shared/destination';
 import { credentialsContext, webhookSecretContext } from './integrations';
 
 interface SealedColumn {
@@ -10,11 +12,21 @@ interface SealedColumn {
   column: string;
   /** The context the value was sealed for (shared/crypto.ts binds each ciphertext to its row and field). */
   context: (id: string) => string;
+  /**
+   * For values bound to where they are sent: the row's destination, from its config. Rotation binds values
+   * sealed before destinations were (`v1`), and leaves one given for another destination as a failure.
+   */
+  destination?: (config: Record<string, unknown>) => string;
 }
 
 /** Every column holding a KeyRing-sealed value (grep for `.seal(` when adding one). */
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
-  { table: 'integrations', column: 'credentials_encrypted', context: credentialsContext },
+  {
+    table: 'integrations',
+    column: 'credentials_encrypted',
+    context: credentialsContext,
+    destination: credentialDestination,
+  },
   { table: 'integrations', column: 'webhook_secret_encrypted', context: webhookSecretContext },
   { table: 'webhook_endpoints', column: 'secret_sealed', context: secretContext },
   { table: 'webhook_endpoints', column: 'previous_secret_sealed', context: secretContext },
@@ -58,21 +70,22 @@ export async function resealSecrets(
     // Keyset pagination by id: memory stays flat however many rows there are.
     let after = '00000000-0000-0000-0000-000000000000';
     for (;;) {
-      const { rows } = await pool.query<{ id: string; value: string }>(
-        `SELECT id, ${sealed.column} AS value FROM ${sealed.table}
+      const { rows } = await pool.query<{ id: string; value: string; config?: Record<string, unknown> }>(
+        `SELECT id, ${sealed.column} AS value${sealed.destination ? ', config' : ''} FROM ${sealed.table}
           WHERE ${sealed.column} IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`,
         [after, BATCH],
       );
       for (const row of rows) {
         counts.checked += 1;
-        if (!keyRing.isStale(row.value)) {
+        if (!keyRing.isStale(row.value, sealed.destination !== undefined)) {
           counts.current += 1;
           continue;
         }
         let resealed: string;
         try {
           const context = sealed.context(row.id);
-          resealed = keyRing.seal(keyRing.open(row.value, context), context);
+          const destination = sealed.destination?.(row.config ?? {});
+          resealed = keyRing.seal(keyRing.open(row.value, context, destination), context, destination);
         } catch (error) {
           counts.failed += 1;
           report.failures.push({

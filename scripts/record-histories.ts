@@ -57,6 +57,7 @@ const SCENARIOS = [
   'failed-change',
   'new-journey',
   'partner-push',
+  'claimed-origin',
   'notification-resend',
   'sequences',
   'webhook-delivery',
@@ -141,19 +142,20 @@ async function main(): Promise<void> {
     let clock = 0;
     const at = () => new Date(Date.UTC(2026, 0, 1, 9, 0, clock++)).toISOString();
 
-    const newLead = async (historyLimit?: number) => {
+    const newLead = async (historyLimit?: number, claimedBy?: 'hubspot') => {
       const { lead } = await createOrMatchLead(pool, {
         workspaceId,
         propertyId: 'p1',
-        source: 'website',
+        source: claimedBy ?? 'website',
         email: `${randomUUID()}@example.com`,
       });
       const inquiry: LeadEvent = {
         kind: 'inquiry',
         eventId: randomUUID(),
         occurredAt: at(),
-        source: 'api',
-        channel: 'website',
+        // An API caller's partner label (usecases/intake.ts): the caller's word, not the partner's.
+        ...(claimedBy ? { source: `partner:${claimedBy}`, sourceUnproven: true } : { source: 'api' }),
+        channel: claimedBy ?? 'website',
       };
       const context = await loadJourneyContext(pool, { workspaceId, leadId: lead.id });
       await client.workflow.signalWithStart<typeof leadJourney, [LeadEvent]>('leadJourney', {
@@ -317,6 +319,36 @@ async function main(): Promise<void> {
         await c.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
         await c.handle.result();
         histories['partner-push'] = [{ workflowId: c.handle.workflowId }];
+      }
+
+      if (wanted('claimed-origin')) {
+        // An inquiry and a change request naming HubSpot as their source (an API label, an updated_by):
+        // recorded so, still pushed to HubSpot (patch signed-origin).
+        if (!wanted('partner-push')) {
+          await createIntegration(pool, keyRing, {
+            workspaceId,
+            partner: 'hubspot',
+            name: 'HubSpot',
+            config: { base_url: hubspot.url },
+            credentials: { access_token: hubspot.accessToken },
+          });
+        }
+        // Created through the API with the label `hubspot`: HubSpot still gets the new lead.
+        const e = await newLead(undefined, 'hubspot');
+        await until(e.leadId, (s) => s.counters.events >= 1 && (s.pendingPushes ?? 0) === 0);
+        await e.handle.executeUpdate(changeStatusUpdate, {
+          args: [change('contacted', { source: 'partner:hubspot' })],
+        });
+        await until(e.leadId, (s) => (s.pendingPushes ?? 0) === 0);
+        const pushed = await pool.query(
+          `SELECT 1 FROM partner_syncs WHERE lead_id = $1 AND partner = 'hubspot' AND status IN ('new', 'contacted')`,
+          [e.leadId],
+        );
+        if (pushed.rowCount !== 2)
+          throw new Error('claimed-origin: a claimed event was not pushed to HubSpot');
+        await e.handle.executeUpdate(changeStatusUpdate, { args: [change('lost')] });
+        await e.handle.result();
+        histories['claimed-origin'] = [{ workflowId: e.handle.workflowId }];
       }
 
       if (wanted('notification-resend')) {

@@ -11,13 +11,30 @@ import {
 import { AppError } from './errors';
 
 const VERSION = 'v1';
+/** A value bound to a destination: the destination travels in the envelope and is authenticated with it. */
+const BOUND_VERSION = 'v2';
 const IV_BYTES = 12;
+
+/** A value bound to one destination opened for another: staff re-enter what was sealed. */
+export class DestinationMismatch extends Error {
+  override readonly name = 'DestinationMismatch';
+  constructor(
+    readonly sealedFor: string,
+    readonly openedFor: string,
+    message = `sealed for "${sealedFor}", opened for "${openedFor}"`,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * A sealed value is `v1.<keyId>.<iv>.<tag>.<ciphertext>` (base64url parts): the key id travels with the
  * ciphertext so an old key keeps opening what it sealed after a new key is put first. The optional
  * context (e.g. `integration:<id>:credentials`) is authenticated, not stored: a ciphertext copied to
- * another row does not open there.
+ * another row does not open there. A value sealed for a destination (where credentials may be sent) is
+ * `v2.<keyId>.<destination>.<iv>.<tag>.<ciphertext>`: the destination is stored, so a mismatch can name it, and
+ * authenticated with the context, so editing it breaks the seal. `v1` values stay readable (sealed before
+ * destinations were bound); rotation seals them again as `v2`.
  */
 export class KeyRing {
   private constructor(
@@ -52,13 +69,25 @@ export class KeyRing {
     return `${id}:${randomBytes(32).toString('base64')}`;
   }
 
-  seal(plaintext: string, context = ''): string {
+  /** Seals `plaintext` for `context`; with a `destination`, only `open` with that same destination opens it. */
+  seal(plaintext: string, context = '', destination?: string): string {
     const key = this.keys.get(this.primaryKeyId)!;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(Buffer.from(context));
+    cipher.setAAD(Buffer.from(additionalData(context, destination)));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, this.primaryKeyId, b64(iv), b64(cipher.getAuthTag()), b64(ciphertext)].join('.');
+    const sealed = [b64(iv), b64(cipher.getAuthTag()), b64(ciphertext)];
+    return destination === undefined
+      ? [VERSION, this.primaryKeyId, ...sealed].join('.')
+      : [BOUND_VERSION, this.primaryKeyId, b64(Buffer.from(destination)), ...sealed].join('.');
+  }
+
+  /** The destination a value was sealed for; undefined for a value sealed without one (`v1`). */
+  boundTo(sealed: string): string | undefined {
+    const [version, , destination] = sealed.split('.');
+    return version === BOUND_VERSION && destination !== undefined
+      ? Buffer.from(destination, 'base64url').toString('utf8')
+      : undefined;
   }
 
   /**
@@ -78,26 +107,51 @@ export class KeyRing {
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
 
-  /** Opens a sealed value; throws when it was altered, sealed for another context, or by an unknown key. */
-  open(sealed: string, context = ''): string {
-    const [version, keyId, iv, tag, ciphertext, extra] = sealed.split('.');
-    if (version !== VERSION || !keyId || iv === undefined || !tag || ciphertext === undefined || extra) {
+  /**
+   * Opens a sealed value; throws when it was altered, sealed for another context, or by an unknown key. A value
+   * bound to a destination opens only for that `destination` (DestinationMismatch otherwise); one sealed
+   * without (`v1`, older) opens whatever the destination.
+   */
+  open(sealed: string, context = '', destination?: string): string {
+    const parts = sealed.split('.');
+    const bound = parts[0] === BOUND_VERSION ? this.boundTo(sealed) : undefined;
+    const [version, keyId, iv, tag, ciphertext, extra] =
+      bound === undefined ? parts : [parts[0], parts[1], ...parts.slice(3)];
+    if (
+      (version !== VERSION && bound === undefined) ||
+      !keyId ||
+      iv === undefined ||
+      !tag ||
+      ciphertext === undefined ||
+      extra
+    ) {
       throw new Error('not a value sealed by this key ring');
+    }
+    if (bound !== undefined && bound !== destination) {
+      throw new DestinationMismatch(bound, destination ?? '(none)');
     }
     const key = this.keys.get(keyId);
     if (!key) throw new Error(`sealed with key ${keyId}, which LEADRELAY_ENCRYPTION_KEYS does not hold`);
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-    decipher.setAAD(Buffer.from(context));
+    decipher.setAAD(Buffer.from(additionalData(context, bound)));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString(
       'utf8',
     );
   }
 
-  /** Whether a sealed value should be sealed again with the current primary key (rotation). */
-  isStale(sealed: string): boolean {
-    return sealed.split('.')[1] !== this.primaryKeyId;
+  /**
+   * Whether a sealed value should be sealed again (rotation): with the current primary key, and, for a value
+   * that belongs to a destination (`bound`), as one bound to it.
+   */
+  isStale(sealed: string, bound = false): boolean {
+    return sealed.split('.')[1] !== this.primaryKeyId || (bound && this.boundTo(sealed) === undefined);
   }
+}
+
+/** The authenticated data: the context, and the destination after a NUL (no context contains one). */
+function additionalData(context: string, destination: string | undefined): string {
+  return destination === undefined ? context : `${context}\0${destination}`;
 }
 
 function b64(bytes: Buffer): string {

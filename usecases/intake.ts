@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { createOrMatchLead, type LeadInput, type LeadRecord } from '../data/leads';
 import { isStatus, isTerminal, PARTNERS, type PartnerName } from '../shared/lifecycle';
 import { journeyContext, type PolicyCache } from '../data/policies';
+import { originPartner } from '../shared/journey/decide';
 import type { LeadEvent, Source } from '../shared/journey/types';
 import type { JourneyClient } from './journeys';
 
@@ -30,11 +31,14 @@ export async function receiveInquiry(
   event: { eventId: string; occurredAt: string; actor?: string; source?: Source },
 ): Promise<{ lead: LeadRecord; matched: boolean; workflowId: string }> {
   const { lead, matched } = await createOrMatchLead(deps.pool, input);
+  const source = event.source ?? sourceOf(input.source);
   const inquiry: LeadEvent = {
     kind: 'inquiry',
     eventId: event.eventId,
     occurredAt: event.occurredAt,
-    source: event.source ?? sourceOf(input.source),
+    source,
+    // A label naming a partner is the caller's word, not that partner's signed event: it still gets the lead.
+    ...(event.source === undefined && originPartner(source) ? { sourceUnproven: true } : {}),
     actor: event.actor,
     channel: input.source,
     propertyId: lead.property_id ?? undefined,

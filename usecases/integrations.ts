@@ -6,6 +6,7 @@ import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { connectionTest, partnerAdapter, takesPushes } from '../activities/partners';
+import { partnerConnection } from '../activities/partners/connection';
 import { PartnerError } from '../activities/partners/http';
 import { isPollable, templateDefinition } from '../activities/partners/templates';
 import type { PartnerAdapter, PartnerConnection } from '../activities/partners/types';
@@ -24,6 +25,7 @@ import {
   type SettableStatus,
 } from '../data/integrations';
 import { requireKeyRing, type KeyRing } from '../shared/crypto';
+import { destinationFields } from '../shared/destination';
 import { requireEgressUrl } from '../shared/egress';
 import { AppError } from '../shared/errors';
 import { isUuid } from '../shared/ids';
@@ -91,16 +93,6 @@ function checkDestinations(config: Record<string, unknown> | undefined): void {
   }
 }
 
-/** The config fields that decide where credentials are sent (base_url, token and instance URLs), by name. */
-function destinationsOf(config: Record<string, unknown>): Map<string, string> {
-  return new Map(
-    Object.entries(config).filter((entry): entry is [string, string] => {
-      const value = entry[1];
-      return typeof value === 'string' && /^https?:/i.test(value);
-    }),
-  );
-}
-
 /**
  * Credentials go only where they were given for: a change that moves a destination must carry the credentials
  * again (422 `credentials_required` naming the moved fields), so a moved URL never receives the stored ones.
@@ -112,9 +104,11 @@ function requireCredentialsIfMoved(
 ): void {
   if (!patch.config || patch.credentials || !current.has_credentials) return;
   const before = adapter
-    ? destinationsOf(parsedConfig(adapter, current.config))
-    : destinationsOf(current.config);
-  const after = adapter ? destinationsOf(parsedConfig(adapter, patch.config)) : destinationsOf(patch.config);
+    ? destinationFields(parsedConfig(adapter, current.config))
+    : destinationFields(current.config);
+  const after = adapter
+    ? destinationFields(parsedConfig(adapter, patch.config))
+    : destinationFields(patch.config);
   const moved = [...new Set([...before.keys(), ...after.keys()])].filter(
     (k) => before.get(k) !== after.get(k),
   );
@@ -326,16 +320,19 @@ export type TestFailureCode =
   | 'partner_rejected'
   | 'partner_unavailable'
   /** The integration points where requests may not go (a name resolving to a private address). */
-  | 'egress_refused';
+  | 'egress_refused'
+  /** The stored credentials were given for another destination than the config names: re-enter them. */
+  | 'credentials_required';
 
+/** `connect` runs inside: a connection refused before any call (credentials given elsewhere) is an answer too. */
 async function runConnectionTest(
   adapter: PartnerAdapter,
-  connection: PartnerConnection,
+  connect: () => PartnerConnection,
 ): Promise<TestAnswer> {
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   try {
-    const { detail } = await connectionTest(adapter.partner)!(connection);
+    const { detail } = await connectionTest(adapter.partner)!(connect());
     return { ok: true, detail, latency_ms: latency() };
   } catch (error) {
     if (!(error instanceof PartnerError)) throw error;
@@ -343,11 +340,13 @@ async function runConnectionTest(
     const code: TestFailureCode =
       error.details.partnerCode === 'egress_refused'
         ? 'egress_refused'
-        : error.kind === 'retryable'
-          ? 'partner_unavailable'
-          : status === 401 || status === 403
-            ? 'partner_auth_failed'
-            : 'partner_rejected';
+        : error.details.partnerCode === 'credentials_unbound'
+          ? 'credentials_required'
+          : error.kind === 'retryable'
+            ? 'partner_unavailable'
+            : status === 401 || status === 403
+              ? 'partner_auth_failed'
+              : 'partner_rejected';
     return {
       ok: false,
       latency_ms: latency(),
@@ -378,13 +377,13 @@ export async function testNewConnection(deps: IntegrationsDeps, workspaceId: str
   checkPartnerFields(adapter, { config: input.config, credentials: input.credentials ?? {} });
   checkDestinations(input.config);
   await requireProperty(deps.pool, workspaceId, input.propertyId);
-  return runConnectionTest(adapter, {
+  return runConnectionTest(adapter, () => ({
     integrationId: 'unsaved',
     workspaceId,
     propertyId: input.propertyId,
     config: parsedConfig(adapter, input.config),
     credentials: input.credentials ?? {},
-  });
+  }));
 }
 
 /** Tests a saved connection and records the result; a passing test lifts it out of `error` (polls resume). */
@@ -393,13 +392,7 @@ export async function testSavedConnection(deps: IntegrationsDeps, workspaceId: s
   const adapter = testableAdapter(current.partner);
   const integration = await loadIntegrationSecrets(deps.pool, requireKeyRing(deps.keyRing), current.id);
   if (!integration) throw new AppError('not_found', `integration ${current.id} not found`);
-  const answer = await runConnectionTest(adapter, {
-    integrationId: integration.id,
-    workspaceId: integration.workspace_id,
-    propertyId: integration.property_id ?? undefined,
-    config: parsedConfig(adapter, integration.config),
-    credentials: integration.credentials,
-  });
+  const answer = await runConnectionTest(adapter, () => partnerConnection(integration, adapter, {}));
   await recordTestResult(
     deps.pool,
     integration.id,

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { partnerAdapter } from '../activities/partners';
+import { partnerConnection } from '../activities/partners/connection';
 import { PartnerError } from '../activities/partners/http';
 import { loadIntegrationSecrets } from '../data/integrations';
 import { getLead } from '../data/leads';
@@ -101,16 +102,9 @@ async function busyTime(
   const integration = await loadIntegrationSecrets(deps.pool, deps.keyRing, id);
   if (!integration) return { busy: [], source: null };
   try {
-    const busy = await partnerAdapter('google_calendar')!.calendar!.freeBusy(
-      {
-        integrationId: integration.id,
-        workspaceId,
-        propertyId,
-        config: integration.config,
-        credentials: integration.credentials,
-        timeoutMs: deps.partnerTimeoutMs,
-        fetch: deps.fetch,
-      },
+    const adapter = partnerAdapter('google_calendar')!;
+    const busy = await adapter.calendar!.freeBusy(
+      partnerConnection(integration, adapter, { partnerTimeoutMs: deps.partnerTimeoutMs, fetch: deps.fetch }),
       { from: range.from.toISOString(), to: range.to.toISOString() },
     );
     return { busy, source: 'google_calendar' };

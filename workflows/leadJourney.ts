@@ -20,7 +20,14 @@ import {
   repushSyncSignal,
   resendDeliverySignal,
 } from '../shared/journey/messages';
-import { decide, initialState, leadSourceLabel, validateStatusChange, view } from '../shared/journey/decide';
+import {
+  decide,
+  initialState,
+  leadSourceLabel,
+  originPartner,
+  validateStatusChange,
+  view,
+} from '../shared/journey/decide';
 import { deadlineFiredEvent, dueDeadlines, planDeadlines } from '../shared/journey/followUps';
 import { activeEnrolments, enrolmentOfDeadline } from '../shared/journey/sequences';
 import type {
@@ -314,7 +321,12 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   setHandler(
     changeStatusUpdate,
     async (request) => {
-      const event = statusChangeEvent(request);
+      // A change naming a partner (`updated_by`) is the requester's word: that partner still gets the push.
+      // Asked only then, so other runs record no marker; runs decided before it trusted the word.
+      const event = statusChangeEvent(
+        request,
+        originPartner(request.source) !== undefined && patched('signed-origin'),
+      );
       const order = changesReceived++;
       if (inArrivalOrder) {
         // Events that arrived first are decided first (an inquiry signalled just before this change is the
@@ -361,6 +373,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   const apply = async (event: LeadEvent): Promise<boolean> => {
     // Imported leads start at their stage (decide's `imported` event); runs from before imports never took one.
     if (event.kind === 'imported' && !patched('imported-start')) return true;
+    // An API inquiry naming a partner as its source is the caller's word (the status change handler marks its
+    // own); a worker from before signed-origin decided it as the partner's, and its runs replay so.
+    if (event.sourceUnproven && !patched('signed-origin')) event = { ...event, sourceUnproven: undefined };
     const decision = decide(current, event, policy, now());
     lastEventId = event.eventId;
     if (decision.outcome === 'new_journey') {
@@ -473,7 +488,7 @@ function contextOf(state: JourneyState, policy: JourneyPolicy): JourneyContext {
   };
 }
 
-function statusChangeEvent(request: ChangeStatusRequest): LeadEvent {
+function statusChangeEvent(request: ChangeStatusRequest, sourceUnproven: boolean): LeadEvent {
   return {
     kind: 'status_change',
     eventId: request.requestId,
@@ -485,5 +500,6 @@ function statusChangeEvent(request: ChangeStatusRequest): LeadEvent {
     context: request.context,
     triggerNotifications: request.triggerNotifications,
     facts: request.facts,
+    ...(sourceUnproven ? { sourceUnproven } : {}),
   };
 }

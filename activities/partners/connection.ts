@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import { rotateCredentials, type IntegrationWithSecrets } from '../../data/integrations';
 import type { KeyRing } from '../../shared/crypto';
+import { PartnerError } from './http';
 import type { PartnerAdapter, PartnerConnection } from './types';
 
 export interface ConnectionDeps {
@@ -13,11 +14,20 @@ export interface ConnectionDeps {
   keyRing?: KeyRing;
 }
 
+/**
+ * Throws a final PartnerError (`credentials_unbound`) when the stored credentials were given for another
+ * destination than the config names (data/integrations.ts): nothing is sent, staff read what to do.
+ */
 export function partnerConnection(
   integration: IntegrationWithSecrets,
   adapter: PartnerAdapter | undefined,
   deps: ConnectionDeps,
 ): PartnerConnection {
+  if (integration.credentialsRefused) {
+    throw new PartnerError(integration.partner, 'final', integration.credentialsRefused, {
+      partnerCode: 'credentials_unbound',
+    });
+  }
   return {
     integrationId: integration.id,
     workspaceId: integration.workspace_id,

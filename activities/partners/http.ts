@@ -17,7 +17,8 @@ export class PartnerError extends Error {
       status?: number;
       /**
        * The partner's own error code (`INVALID_SESSION_ID`, `CONFLICT`, 21610…), or ours before any call:
-       * `credentials_missing` (the integration holds no API credentials: inbound only, pushes are skipped).
+       * `credentials_missing` (the integration holds no API credentials: inbound only, pushes are skipped),
+       * `credentials_unbound` (the stored credentials were given for another destination: re-enter them).
        */
       partnerCode?: string;
       /** How long the partner asked us to wait (Retry-After, rate-limit headers). */

@@ -90,7 +90,6 @@ export async function pollIntegration(deps: PollDeps, args: PollArgs): Promise<P
   const info = Context.current().info;
   // Activities of a workflow always have one; the fallback keeps keys unique for a standalone activity.
   const run = info.workflowExecution ?? { workflowId: `activity/${info.activityId}`, runId: '' };
-  const connection = partnerConnection(integration, adapter, deps);
   const delivery: DeliveryDeps = {
     pool: deps.pool,
     temporal: deps.temporal,
@@ -106,7 +105,8 @@ export async function pollIntegration(deps: PollDeps, args: PollArgs): Promise<P
   while (result.pages < (deps.maxPages ?? DEFAULT_MAX_PAGES)) {
     let page: FetchResult;
     try {
-      page = await fetchNew(connection, cursor, new Date());
+      // Built in the try: credentials given for another destination are a final failure (staff told).
+      page = await fetchNew(partnerConnection(integration, adapter, deps), cursor, new Date());
     } catch (error) {
       if (!(error instanceof PartnerError)) throw error;
       return partnerFailure(deps, integration, error, run);

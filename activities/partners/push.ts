@@ -125,11 +125,10 @@ export async function pushStatusToPartner(deps: PushDeps, args: PushArgs): Promi
       });
     }
   }
-  const connection = partnerConnection(integration, adapter, deps);
-
   let result: PushResult;
   try {
-    result = await adapter.outbound.pushStatus(connection, {
+    // Inside the try: credentials given for another destination fail the push for good, with the reason.
+    result = await adapter.outbound.pushStatus(partnerConnection(integration, adapter, deps), {
       lead: partnerLead,
       status: sync.status,
       // Empty when the partner has no default word: the adapter maps it from config or answers skipped.

@@ -745,7 +745,7 @@ function trimEnrolments(state: JourneyState): void {
  */
 function pushToPartners(step: Step, to: LeadStatus): void {
   const { state, event, policy } = step;
-  const origin = originPartner(event.source);
+  const origin = provenOrigin(event);
   if (origin) state.lastPushed[origin] = to;
   for (const partner of policy.connectedPartners) {
     if (partner === origin || state.lastPushed[partner] === to) continue;
@@ -963,8 +963,17 @@ function partnerOf(source: Source): PartnerName | undefined {
 }
 
 /** The partner an event came from. The on-site chatbot reports as `chatbot` and is a partner too. */
-function originPartner(source: Source): PartnerName | undefined {
+export function originPartner(source: Source): PartnerName | undefined {
   return source === 'chatbot' ? 'chatbot' : partnerOf(source);
+}
+
+/**
+ * The partner an event is proven to come from: ingest delivers a partner's events only after its signature (or
+ * our own poll of its API) proved them. A request naming a partner (`updated_by`, a `source` label) proves nothing.
+ */
+function provenOrigin(event: LeadEvent): PartnerName | undefined {
+  if (event.sourceUnproven) return undefined;
+  return originPartner(event.source);
 }
 
 function listed(statuses: readonly string[]): string {

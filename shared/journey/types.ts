@@ -34,6 +34,12 @@ export interface EventBase {
   source: Source;
   /** Who did it (a user id, an agent name); never an email or phone. */
   actor?: string;
+  /**
+   * The source is the requester's word (a status change's `updated_by`, an API inquiry's `source` label), not
+   * an origin a partner's signature proved: recorded as given, it never spares that partner the push. Honoured
+   * under the journey's patch `signed-origin`; events decided before it trusted the word and replay as they ran.
+   */
+  sourceUnproven?: boolean;
 }
 
 export type LeadEventBody =

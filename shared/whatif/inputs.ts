@@ -4,6 +4,7 @@
 import { journeyEffectKey } from '../ids';
 import { inboxJourneyEvents } from '../inbound';
 import { isStatus, PARTNERS, type LeadStatus, type PartnerName } from '../lifecycle';
+import { originPartner } from '../journey/decide';
 import { deadlineOfEventId } from '../journey/followUps';
 import type { LeadEvent, Source } from '../journey/types';
 import type { LeadRecords, RecordedHistoryRow } from './records';
@@ -132,7 +133,14 @@ function apiInput(lead: LeadRecords, row: RecordedHistoryRow, gaps: string[]): L
   if (!source || !isStatus(row.newStatus)) {
     return `history row ${row.key} names an unknown source or status`;
   }
-  const base = { eventId, occurredAt: row.at, source, ...(row.actor ? { actor: row.actor } : {}) };
+  const base = {
+    eventId,
+    occurredAt: row.at,
+    source,
+    ...(row.actor ? { actor: row.actor } : {}),
+    // An API request naming a partner is that partner's word only (the journey's patch signed-origin).
+    ...(originPartner(source) ? { sourceUnproven: true } : {}),
+  };
   if (row.oldStatus === null && row.type === 'applied') {
     const label = lead.journeySources[row.journey];
     if (label === undefined && row.journey < lead.journey && source === 'api') {

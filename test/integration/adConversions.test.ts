@@ -96,7 +96,7 @@ test('credentials are sealed and never answered; both connections test against t
   const stored = await harness.pool.query('SELECT credentials_encrypted FROM integrations WHERE id = $1', [
     metaIntegration.id,
   ]);
-  expect(stored.rows[0].credentials_encrypted).toMatch(/^v1\./);
+  expect(stored.rows[0].credentials_encrypted).toMatch(/^v2\./);
   expect(stored.rows[0].credentials_encrypted).not.toContain(meta.accessToken);
 
   const metaTest = await call(api(`/integrations/${metaIntegration.id}/test`), 'POST', workspace.apiKey);

@@ -13,6 +13,8 @@ import { createSlackChannel } from '../../activities/notify/slack';
 import { PartnerError, partnerRequest } from '../../activities/partners/http';
 import { attemptWebhookDelivery } from '../../activities/webhooks/deliver';
 import { analyticsQuery } from '../../data/analytics';
+import { credentialsContext, loadIntegrationSecrets } from '../../data/integrations';
+import { resealSecrets } from '../../data/keyRotation';
 import { ANALYTICS_STATEMENT_TIMEOUT_MS, createPool, STATEMENT_TIMEOUT_MS } from '../../data/pool';
 import { KeyRing } from '../../shared/crypto';
 import { parseEgressAllow } from '../../shared/egress';
@@ -393,5 +395,99 @@ describe('credentials go only where they were given for', () => {
     } finally {
       await new Promise((resolve) => elsewhere.close(resolve));
     }
+  });
+
+  test('credentials moved by a direct database update stay sealed: the test says to re-enter them, nothing is sent', async () => {
+    let hits = 0;
+    const elsewhere = await listen('127.0.0.1', () => (hits += 1));
+    const elsewhereOrigin = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
+    try {
+      const created = await call(
+        api('/integrations'),
+        'POST',
+        key,
+        hubspot(`http://127.0.0.1:${allowedPort}`),
+      );
+      expect(created.status).toBe(201);
+      const id = created.body.id;
+      // A tampered row (or a write that went around the api): the URL moves, the sealed credentials stay.
+      await harness.pool.query(
+        `UPDATE integrations SET config = jsonb_set(config, '{base_url}', to_jsonb($2::text)) WHERE id = $1`,
+        [id, `${elsewhereOrigin}/v3`],
+      );
+      const opened = await loadIntegrationSecrets(harness.pool, KeyRing.parse(ENCRYPTION_KEYS), id);
+      expect(opened?.credentials).toEqual({});
+      const reason =
+        `the credentials were given for base_url=http://127.0.0.1:${allowedPort}, but the integration now ` +
+        `sends to base_url=${elsewhereOrigin}: re-enter them`;
+      expect(opened?.credentialsRefused).toBe(reason);
+
+      const tested = await call(api(`/integrations/${id}/test`), 'POST', key);
+      expect(tested.status).toBe(200);
+      expect(tested.body).toMatchObject({
+        ok: false,
+        error: { code: 'credentials_required', message: reason, partner_status: null },
+      });
+      expect(hits).toBe(0);
+
+      // Re-entering them (with the URL, as the api asks) binds them to the new destination.
+      const fixed = await call(api(`/integrations/${id}`), 'PATCH', key, {
+        config: { base_url: `${elsewhereOrigin}/v3` },
+        credentials: { client_secret: 'hubspot-client-secret-2', access_token: 'token-2' },
+      });
+      expect(fixed.status).toBe(200);
+      expect(
+        (await loadIntegrationSecrets(harness.pool, KeyRing.parse(ENCRYPTION_KEYS), id))?.credentials,
+      ).toEqual({ client_secret: 'hubspot-client-secret-2', access_token: 'token-2' });
+    } finally {
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
+  });
+
+  test('credentials sealed before destinations were bound still open, and rotate-keys (or a PATCH) binds them', async () => {
+    const keyRing = KeyRing.parse(ENCRYPTION_KEYS);
+    const created = await call(api('/integrations'), 'POST', key, hubspot(`http://127.0.0.1:${allowedPort}`));
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const credentials = hubspot('').credentials;
+    // The envelope every row had before: v1, sealed for its row only.
+    await harness.pool.query('UPDATE integrations SET credentials_encrypted = $2 WHERE id = $1', [
+      id,
+      keyRing.seal(JSON.stringify(credentials), credentialsContext(id)),
+    ]);
+    expect((await loadIntegrationSecrets(harness.pool, keyRing, id))?.credentials).toEqual(credentials);
+
+    const report = await resealSecrets(harness.pool, keyRing);
+    expect(report.tables.integrations.resealed).toBeGreaterThanOrEqual(1);
+    const { rows } = await harness.pool.query(
+      'SELECT credentials_encrypted FROM integrations WHERE id = $1',
+      [id],
+    );
+    expect(keyRing.boundTo(rows[0].credentials_encrypted)).toBe(`base_url=http://127.0.0.1:${allowedPort}`);
+    expect((await loadIntegrationSecrets(harness.pool, keyRing, id))?.credentials).toEqual(credentials);
+    // A v1 row is bound as well by the next PATCH of its config that keeps the destination.
+    await harness.pool.query('UPDATE integrations SET credentials_encrypted = $2 WHERE id = $1', [
+      id,
+      keyRing.seal(JSON.stringify(credentials), credentialsContext(id)),
+    ]);
+    const patched = await call(api(`/integrations/${id}`), 'PATCH', key, {
+      config: { base_url: `http://127.0.0.1:${allowedPort}`, stage_property: 'lead_stage' },
+    });
+    expect(patched.status).toBe(200);
+    const again = await harness.pool.query('SELECT credentials_encrypted FROM integrations WHERE id = $1', [
+      id,
+    ]);
+    expect(keyRing.boundTo(again.rows[0].credentials_encrypted)).toBe(
+      `base_url=http://127.0.0.1:${allowedPort}`,
+    );
+    expect((await loadIntegrationSecrets(harness.pool, keyRing, id))?.credentials).toEqual(credentials);
+    // Bound now: a moved URL no longer opens them.
+    await harness.pool.query(
+      `UPDATE integrations SET config = jsonb_set(config, '{base_url}', '"http://127.0.0.1:1"') WHERE id = $1`,
+      [id],
+    );
+    expect((await loadIntegrationSecrets(harness.pool, keyRing, id))?.credentialsRefused).toMatch(
+      /re-enter them$/,
+    );
   });
 });

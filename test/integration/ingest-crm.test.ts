@@ -421,6 +421,10 @@ describe('GoHighLevel OAuth', () => {
       [integrationId],
     );
     expect(rows[0].credentials_encrypted).not.toContain(afterFirst.refresh_token);
+    // Sealed for where the tokens are sent: the location's base_url origin.
+    expect(KeyRing.parse(ENCRYPTION_KEYS).boundTo(rows[0].credentials_encrypted)).toBe(
+      `base_url=${new URL(sandbox.url).origin}`,
+    );
 
     // The access token expires; two leads are pushed at once: one refresh with the stored (rotated) token, the
     // other push takes the tokens it stored. The original refresh token would be refused.
@@ -429,6 +433,33 @@ describe('GoHighLevel OAuth', () => {
     expect([await outcomes(a), await outcomes(b)]).toEqual([['success'], ['success']]);
     expect(sandbox.refreshes).toBe(2);
     expect((await stored()).refresh_token).toBe(sandbox.currentRefreshToken);
+  });
+
+  test('tokens moved to another destination by a direct database update stay sealed: the push fails, no refresh', async () => {
+    const other = await startGoHighLevelSandbox();
+    try {
+      await harness.pool.query(
+        `UPDATE integrations SET config = jsonb_set(config, '{base_url}', to_jsonb($2::text)) WHERE id = $1`,
+        [integrationId, other.url],
+      );
+      const leadId = await pushedLead();
+      expect(await outcomes(leadId)).toEqual(['failed']);
+      const { rows } = await harness.pool.query('SELECT error FROM partner_syncs WHERE lead_id = $1', [
+        leadId,
+      ]);
+      expect(rows[0].error).toBe(
+        `the credentials were given for base_url=${new URL(sandbox.url).origin}, but the integration now ` +
+          `sends to base_url=${new URL(other.url).origin}: re-enter them`,
+      );
+      expect(other.refreshes).toBe(0);
+      expect(other.requests.items).toEqual([]);
+    } finally {
+      await harness.pool.query(
+        `UPDATE integrations SET config = jsonb_set(config, '{base_url}', to_jsonb($2::text)) WHERE id = $1`,
+        [integrationId, sandbox.url],
+      );
+      await other.close();
+    }
   });
 });
 

@@ -74,7 +74,7 @@ describe('POST /api/v1/integrations', () => {
       'SELECT credentials_encrypted, webhook_secret_encrypted FROM integrations WHERE id = $1',
       [answer.body.id],
     );
-    expect(rows[0].credentials_encrypted).toMatch(/^v1\.test1\./);
+    expect(rows[0].credentials_encrypted).toMatch(/^v2\.test1\./);
     expect(rows[0].webhook_secret_encrypted).toMatch(/^v1\.test1\./);
     expect(JSON.stringify(rows[0])).not.toContain(TWILIO_TOKEN);
   });

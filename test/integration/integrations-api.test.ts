@@ -506,6 +506,12 @@ describe('key rotation', () => {
     ] as string[];
   };
 
+  /** Credentials are sealed bound to their destination (`v2`), the other secrets without one (`v1`). */
+  const expectSealedBy = ([credentials, ...others]: string[], keyId: string) => {
+    expect(credentials).toMatch(new RegExp(`^v2\\.${keyId}\\.`));
+    for (const value of others) expect(value).toMatch(new RegExp(`^v1\\.${keyId}\\.`));
+  };
+
   test('the admin endpoint needs the admin token', async () => {
     expect((await call(`${rotatingApi.url}/api/v1/admin/rotate-keys`, 'POST', undefined, {})).status).toBe(
       401,
@@ -520,14 +526,14 @@ describe('key rotation', () => {
     expect(dry.status).toBe(200);
     expect(dry.body).toMatchObject({ primary_key_id: 'k2', dry_run: true });
     expect(dry.body.tables.integrations.resealed).toBeGreaterThanOrEqual(2);
-    for (const value of await sealed()) expect(value).toMatch(/^v1\.test1\./);
+    expectSealedBy(await sealed(), 'test1');
 
     const pass = await call(`${rotatingApi.url}/api/v1/admin/rotate-keys`, 'POST', ADMIN_TOKEN, {});
     expect(pass.status).toBe(200);
     expect(pass.body.dry_run).toBe(false);
     expect(pass.body.tables.integrations.resealed).toBeGreaterThanOrEqual(2);
     expect(pass.body.tables.webhook_endpoints.resealed).toBeGreaterThanOrEqual(1);
-    for (const value of await sealed()) expect(value).toMatch(/^v1\.k2\./);
+    expectSealedBy(await sealed(), 'k2');
 
     const newOnly = KeyRing.parse(newKey);
     expect((await loadIntegrationSecrets(harness.pool, newOnly, integration.id))?.credentials).toEqual(
@@ -553,7 +559,7 @@ describe('key rotation', () => {
     expect(report.tables.integrations.resealed).toBeGreaterThanOrEqual(2);
     // Rows sealed by keys this ring lacks (other test files' throwaway keys) are reported, never touched.
     expect(code).toBe(report.failures.length > 0 ? 1 : 0);
-    for (const value of await sealed()) expect(value).toMatch(/^v1\.test1\./);
+    expectSealedBy(await sealed(), 'test1');
     expect((await loadIntegrationSecrets(harness.pool, keyRing, integration.id))?.credentials).toEqual(
       resman.credentials,
     );

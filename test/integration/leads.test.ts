@@ -2,8 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import { recordJourneyChange } from '../../activities/db/journey';
+import { startResManSandbox, type ResManSandbox } from '../../infra/sandbox/resman';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
-import { journeyWhere } from '../support/ingest';
+import { createIntegration, journeyWhere, postStandard, waitFor } from '../support/ingest';
 
 let harness: Harness;
 let key: string;
@@ -303,6 +304,93 @@ describe('PUT /api/v1/leads/:id/status', () => {
     expect(names.length).toBeGreaterThan(0);
     expect(live.body.follow_ups[0].fire_at).toBe(live.body.next_follow_up_at);
     expect(names).not.toContain('speed_to_lead');
+  });
+
+  describe('who a change came from: updated_by is recorded, only a signature proves a partner origin', () => {
+    let resman: ResManSandbox;
+    let resmanKey: string;
+    let resmanWorkspace: string;
+    let integration: Awaited<ReturnType<typeof createIntegration>>;
+    beforeAll(async () => {
+      resman = await startResManSandbox();
+      // A workspace of its own: every lead of it is pushed to this ResMan property.
+      ({ apiKey: resmanKey, workspaceId: resmanWorkspace } = await registerWorkspace(harness.apiUrl));
+      integration = await createIntegration(harness, resmanKey, {
+        partner: 'resman',
+        config: {
+          base_url: resman.url,
+          property_id: resman.propertyId,
+          default_source_id: resman.sources[0]!.ID,
+          poll_interval_minutes: 1440,
+        },
+        credentials: resman.credentials,
+      });
+    });
+    afterAll(async () => {
+      await resman?.close();
+    });
+
+    const resmanSyncs = async (leadId: string) =>
+      (
+        await harness.pool.query<{ status: string }>(
+          `SELECT status FROM partner_syncs WHERE lead_id = $1 AND partner = 'resman' ORDER BY created_at`,
+          [leadId],
+        )
+      ).rows.map((row) => row.status);
+
+    test('a lead labelled resman and a change whose updated_by names ResMan are recorded so and still pushed to ResMan; ResMan’s signed webhook is not echoed back', async () => {
+      const prospect = resman.seedProspect({ type: 'prospect', email: email() });
+      // The caller labels the lead as ResMan's: recorded as its source, but ResMan still gets the new lead.
+      const created = await call(api('/leads'), 'POST', resmanKey, {
+        source: 'resman',
+        email: prospect.email,
+        external_ids: { resman: prospect.prospectId },
+      });
+      expect(created.status).toBe(201);
+      const leadId = created.body.id;
+      await journeyWhere(
+        harness,
+        resmanWorkspace,
+        leadId,
+        (s) => s.counters.events > 0,
+        'its inquiry applied',
+      );
+      expect((await call(api(`/leads/${leadId}`), 'GET', resmanKey)).body.source).toBe('resman');
+      await waitFor('the new lead pushed to ResMan', async () =>
+        (await resmanSyncs(leadId)).includes('new') ? true : undefined,
+      );
+
+      const changed = await call(api(`/leads/${leadId}/status`), 'PUT', resmanKey, {
+        new_status: 'contacted',
+        updated_by: 'resman_user',
+      });
+      expect(changed.status).toBe(200);
+      const history = await call(api(`/leads/${leadId}/status-history`), 'GET', resmanKey);
+      expect(history.body.status_changes.at(-1)).toMatchObject({
+        new_status: 'contacted',
+        updated_by: 'partner:resman',
+      });
+      // The request's word proves nothing: ResMan gets the change like any other.
+      await waitFor('the contacted push to ResMan', async () =>
+        (await resmanSyncs(leadId)).includes('contacted') ? true : undefined,
+      );
+
+      // ResMan itself (its signature verified) reports qualified: applied, and not pushed back to ResMan.
+      const reported = await postStandard(integration, {
+        lead_id: prospect.prospectId,
+        new_status: 'qualified',
+        updated_by: 'leasing agent',
+        updated_at: new Date().toISOString(),
+      });
+      expect(reported.status).toBeLessThan(300);
+      await journeyWhere(harness, resmanWorkspace, leadId, (s) => s.status === 'qualified', 'qualified');
+      expect(await resmanSyncs(leadId)).not.toContain('qualified');
+      const after = await call(api(`/leads/${leadId}/status-history`), 'GET', resmanKey);
+      expect(after.body.status_changes.at(-1)).toMatchObject({
+        new_status: 'qualified',
+        updated_by: 'partner:resman',
+      });
+    });
   });
 
   test('409 invalid_transition lists the allowed statuses and leaves only a refused record', async () => {

@@ -240,6 +240,17 @@ describe('decide: every event', () => {
 });
 
 describe('decide: inquiry', () => {
+  test('a new lead is pushed to the partner it came from only when that partner did not send it itself', () => {
+    const policy = policyOf({ connectedPartners: ['resman', 'hubspot'] });
+    const inquiry = (base: Partial<EventBase>) =>
+      event({ kind: 'inquiry', channel: 'resman' }, { eventId: 'e-in', source: 'partner:resman', ...base });
+    // Delivered by ingest (ResMan's signature verified): ResMan has it already.
+    expect(pushes(decide(fresh(), inquiry({}), policy, NOW)).map((p) => p.partner)).toEqual(['hubspot']);
+    // An API caller's `source: resman` label: ResMan gets the lead like every connected partner.
+    const claimed = decide(fresh(), inquiry({ sourceUnproven: true }), policy, NOW);
+    expect(pushes(claimed).map((p) => p.partner)).toEqual(['resman', 'hubspot']);
+  });
+
   test('the first inquiry opens the journey: applied ∅ → new and lead.created', () => {
     const decision = decide(
       fresh(),
@@ -654,6 +665,29 @@ describe('decide: status_change', () => {
     ]);
     expect(decision.state.status).toBe('tour_scheduled');
     expect(pushes(decision)).toEqual([]);
+  });
+
+  test('a change whose updated_by names a partner is recorded as said, yet still pushed to that partner', () => {
+    const policy = policyOf({ connectedPartners: ['resman', 'chatbot', 'hubspot'] });
+    const claimed = event(
+      { kind: 'status_change', to: 'qualified' },
+      { source: 'partner:resman', sourceUnproven: true },
+    );
+    const decision = decide(at('contacted'), claimed, policy, NOW);
+    expect(decision.outcome).toBe('applied');
+    expect(history(decision)[0]).toMatchObject({ source: 'partner:resman', newStatus: 'qualified' });
+    expect(pushes(decision).map((push) => push.partner)).toEqual(['resman', 'chatbot', 'hubspot']);
+    // The chatbot's word through the api is a claim too.
+    const byChatbot = event(
+      { kind: 'status_change', to: 'qualified' },
+      { source: 'chatbot', sourceUnproven: true },
+    );
+    expect(pushes(decide(at('contacted'), byChatbot, policy, NOW)).map((push) => push.partner)).toContain(
+      'chatbot',
+    );
+    // Decided before the journey marked such claims (patch signed-origin): the word was trusted, as it ran.
+    const trusted = decide(at('contacted'), change('qualified', { source: 'partner:resman' }), policy, NOW);
+    expect(pushes(trusted).map((push) => push.partner)).toEqual(['chatbot', 'hubspot']);
   });
 
   test('refuses any move out of a final status, saying it is final', () => {

@@ -143,7 +143,13 @@ const ConnectionTestAnswer = z
       ok: z.literal(false),
       latency_ms: z.number().int(),
       error: z.object({
-        code: z.enum(['partner_auth_failed', 'partner_rejected', 'partner_unavailable', 'egress_refused']),
+        code: z.enum([
+          'partner_auth_failed',
+          'partner_rejected',
+          'partner_unavailable',
+          'egress_refused',
+          'credentials_required',
+        ]),
         message: z.string().meta({ description: "the partner's own words" }),
         partner_status: z.number().int().nullable(),
       }),
