@@ -3,6 +3,7 @@
 // Postgres; the `leadImport` workflow takes them a batch at a time, throttled, and each row settles exactly once.
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type pg from 'pg';
 import { loadJourneyContext, recordJourneyChange } from '../activities/db/journey';
 import { partnerAdapter } from '../activities/partners';
@@ -22,6 +23,7 @@ import {
   markImport,
   noteRowLead,
   settleRow,
+  unrecordedJourneys,
   type ImportRecordRow,
   type ImportRowRecord,
   type RowOutcome,
@@ -29,11 +31,11 @@ import {
 import { getIntegration } from '../data/integrations';
 import { getProperty } from '../data/workspaces';
 import { AppError, isUnavailable } from '../shared/errors';
-import { importWorkflowId } from '../shared/ids';
+import { importTaskQueue, importWorkflowId } from '../shared/ids';
 import { groupByPerson, readImportRow, rowIdentities, type ImportRowReading } from '../shared/imports';
 import { decide, initialState } from '../shared/journey/decide';
 import { importProblems } from '../shared/journey/imported';
-import type { LeadImportWorkflow } from '../shared/journey/messages';
+import type { ImportHeadroom, LeadImportWorkflow } from '../shared/journey/messages';
 import type { LeadEvent } from '../shared/journey/types';
 import { DEFAULT_PIPELINE, WON_STATUS, isTerminal, type Pipeline, type Vertical } from '../shared/lifecycle';
 import { WorkspaceIdAttribute } from '../shared/searchAttributes';
@@ -44,13 +46,16 @@ import type { JourneyClient } from './journeys';
 export interface ImportDeps {
   pool: pg.Pool;
   temporal: Client;
-  /** Where the import workflow and the journeys it starts run (the worker's queue). */
+  /** The journeys' queue (TEMPORAL_TASK_QUEUE): the import workflow runs beside it, on importTaskQueue(taskQueue). */
   taskQueue: string;
   /** IMPORT_ROWS_PER_SECOND. */
   rowsPerSecond: number;
   /** Rows per batch and batches per run of the import workflow (defaults in workflows/leadImport.ts). */
   batchSize?: number;
   batchesPerRun?: number;
+  /** The closed loop: IMPORT_JOURNEY_WINDOW and IMPORT_MAX_TASK_BACKLOG (defaults in workflows/leadImport.ts). */
+  journeyWindow?: number;
+  maxTaskBacklog?: number;
 }
 
 /** The import the request asked for; `duplicate` when the same file was imported before (nothing new starts). */
@@ -198,13 +203,15 @@ async function startImportWorkflow(deps: ImportDeps, workspaceId: string, import
   try {
     await deps.temporal.workflow.start<LeadImportWorkflow>('leadImport', {
       workflowId: importWorkflowId(importId),
-      taskQueue: deps.taskQueue,
+      taskQueue: importTaskQueue(deps.taskQueue),
       args: [
         {
           importId,
           rowsPerSecond: deps.rowsPerSecond,
           ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
           ...(deps.batchesPerRun ? { batchesPerRun: deps.batchesPerRun } : {}),
+          ...(deps.journeyWindow ? { journeyWindow: deps.journeyWindow } : {}),
+          ...(deps.maxTaskBacklog ? { maxTaskBacklog: deps.maxTaskBacklog } : {}),
         },
       ],
       // One run per import, ever: a finished import is not run again by a re-upload.
@@ -624,6 +631,61 @@ async function startJourney(
       nextFollowUpAt: null,
     },
   });
+}
+
+// ---- the closed loop ----
+
+/**
+ * How many rows the import's next batch may take: what is left of the window of this import's journeys not yet
+ * recorded, or none while the journeys' task queue has more than `maxBacklog` tasks waiting (workflow and activity
+ * tasks: a live lead's first workflow task and its alert both wait behind them).
+ */
+export async function importHeadroom(
+  deps: { pool: pg.Pool; temporal: Client; journeyTaskQueue: string },
+  args: { importId: string; window: number; maxBacklog: number; recordedThrough: number },
+): Promise<ImportHeadroom> {
+  const [journeys, backlog] = await Promise.all([
+    unrecordedJourneys(deps.pool, args.importId, args.recordedThrough),
+    taskQueueBacklog(deps.temporal, deps.journeyTaskQueue),
+  ]);
+  const crowded = backlog !== undefined && backlog > args.maxBacklog;
+  return {
+    rows: crowded ? 0 : Math.max(0, args.window - journeys.unrecorded),
+    unrecorded: journeys.unrecorded,
+    ...(backlog !== undefined ? { backlog } : {}),
+    recordedThrough: journeys.recordedThrough,
+  };
+}
+
+const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
+
+/**
+ * Tasks waiting on a task queue (workflow plus activity), as the server's DescribeTaskQueue stats give them
+ * (Temporal Server 1.25 and later); undefined when the server reports none, and the window alone holds the import.
+ */
+async function taskQueueBacklog(client: Client, name: string): Promise<number | undefined> {
+  try {
+    const counts = await Promise.all(
+      [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY].map(
+        async (taskQueueType) => {
+          const answer = await client.workflowService.describeTaskQueue({
+            namespace: client.options.namespace,
+            taskQueue: { name, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+            taskQueueType,
+            reportStats: true,
+          });
+          const count = answer.stats?.approximateBacklogCount;
+          return count === undefined || count === null ? undefined : Number(count);
+        },
+      ),
+    );
+    if (counts.some((count) => count === undefined)) return undefined;
+    return counts.reduce<number>((sum, count) => sum + count!, 0);
+  } catch (error) {
+    // Temporal out of reach is retried like any activity; a server without stats leaves the window alone.
+    if (isUnavailable(error)) throw error;
+    return undefined;
+  }
 }
 
 // ---- the workflow's bookends ----

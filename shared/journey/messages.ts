@@ -56,6 +56,13 @@ export interface LeadImportInput {
   rowsPerSecond: number;
   /** Batches per run before it continues as new (default 100): the history stays small whatever the file. */
   batchesPerRun?: number;
+  /**
+   * The closed loop (IMPORT_JOURNEY_WINDOW): leads this import created whose journey has not yet recorded its
+   * imported history, at most (default twice the batch).
+   */
+  journeyWindow?: number;
+  /** The closed loop (IMPORT_MAX_TASK_BACKLOG): tasks waiting on the journeys' task queue, at most (default 50). */
+  maxTaskBacklog?: number;
   /** Totals carried through continue-as-new. */
   done?: { batches: number; rows: number };
 }
@@ -66,6 +73,27 @@ export interface LeadImportResult {
   rows: number;
   error?: string;
 }
+
+/** What the import's closed loop saw last, and how often it held the next batch back (the `importThrottle` query). */
+export interface ImportThrottle {
+  /** Times the import waited for the system to absorb what it had started, this run. */
+  waits: number;
+  /** The last look: journeys of this import not yet recorded, tasks waiting on the journeys' queue, rows allowed. */
+  last?: ImportHeadroom;
+}
+
+export interface ImportHeadroom {
+  /** Rows the next batch may take (0: wait). */
+  rows: number;
+  /** Leads this import created whose journey has not recorded its imported history yet. */
+  unrecorded: number;
+  /** Workflow plus activity tasks waiting on the journeys' task queue; undefined when the server reports none. */
+  backlog?: number;
+  /** Created rows up to here are known recorded: the next look starts after it. */
+  recordedThrough: number;
+}
+
+export const importThrottleQuery = defineQuery<ImportThrottle>('importThrottle');
 
 /** The import workflow's signature, for typed starts. */
 export type LeadImportWorkflow = (input: LeadImportInput) => Promise<LeadImportResult>;
