@@ -662,8 +662,10 @@ const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
 /**
  * Tasks waiting on a task queue (workflow plus activity), as the server's DescribeTaskQueue stats give them
  * (Temporal Server 1.25 and later); undefined when the server reports none, and the window alone holds the import.
+ * The server caches these stats for a few seconds (about 5 on the dev server): the bound reacts that late, which
+ * is why the window, exact and immediate, holds the import between two of its refreshes.
  */
-async function taskQueueBacklog(client: Client, name: string): Promise<number | undefined> {
+export async function taskQueueBacklog(client: Client, name: string): Promise<number | undefined> {
   try {
     const counts = await Promise.all(
       [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY].map(

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { importTaskQueue, importWorkflowId } from '../../shared/ids';
 import { importThrottleQuery, type ImportThrottle } from '../../shared/journey/messages';
-import { startCsvImport } from '../../usecases/imports';
+import { startCsvImport, taskQueueBacklog } from '../../usecases/imports';
 import { POLLING_RATE_LIMIT, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
@@ -75,7 +75,13 @@ test('the import starts no more journeys than the window ahead of those recorded
   expect(await recorded(id)).toEqual({ created: WINDOW, pending: ROWS - WINDOW, journeys: 0 });
   expect(held.last).toMatchObject({ rows: 0, unrecorded: WINDOW });
 
-  // A second import bounded by the journeys' task queue instead: the first one's journeys wait there.
+  // A second import bounded by the journeys' task queue instead: the first one's journeys wait there, as soon as
+  // the server's stats (cached for seconds) say so.
+  await waitFor(
+    'the journeys waiting on their queue to show in its stats',
+    () => taskQueueBacklog(harness.client, harness.taskQueue),
+    { until: (backlog) => (backlog ?? 0) > 1 },
+  );
   const second = await startCsvImport(
     {
       pool: harness.pool,

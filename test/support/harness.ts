@@ -118,14 +118,12 @@ export async function startHarness(
   };
   const worker = await createWorker(setup);
   const importWorker = await createImportWorker(setup);
-  const running: Promise<void>[] = [];
-  let journeysRunning = false;
-  const runJourneys = () => {
-    if (journeysRunning) return;
-    journeysRunning = true;
-    running.push(worker.run());
+  const running = new Map<Worker, Promise<void>>();
+  const run = (w: Worker) => {
+    if (!running.has(w)) running.set(w, w.run());
   };
-  if (options.worker !== false) running.push(importWorker.run());
+  const runJourneys = () => run(worker);
+  if (options.worker !== false) run(importWorker);
   if (options.worker === undefined || options.worker === true) runJourneys();
   const api = await serve(
     createApiApp({
@@ -154,8 +152,12 @@ export async function startHarness(
     async stop() {
       await Promise.all([close(api.server), close(ingest.server)]);
       await listener.stop();
-      for (const w of [worker, importWorker]) if (w.getState() === 'RUNNING') w.shutdown();
-      await Promise.all(running);
+      // A worker that never ran still holds the connection: it runs to shut down.
+      for (const w of [worker, importWorker]) {
+        run(w);
+        w.shutdown();
+      }
+      await Promise.all(running.values());
       await nativeConnection.close();
       await connection.close();
       await pool.end();
