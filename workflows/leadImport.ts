@@ -73,18 +73,14 @@ export async function leadImport(input: LeadImportInput): Promise<LeadImportResu
     ) {
       return continueAsNew<typeof leadImport>({ ...input, done });
     }
-    if (!listingDone) {
-      // A listing that stops for good (the partner refused) is noted on the import; the rows listed still go in.
-      listingDone = (await listing.listBackfillPage({ importId })).done;
-    }
     let limit = batchSize;
-    // The closed loop (imports started before it run the ceiling alone until they reach this point again).
-    // rowsPerSecond alone is open loop: at 100 rows/s on a machine that absorbs 38, the journeys' first workflow
-    // tasks queued by the thousand on the task queue live leads share, and live journeys applied their events
-    // minutes late. So the import starts only as many journeys as the system absorbs, measured two ways: this
-    // import's new leads whose journey has not recorded its imported history yet (exact, ours, in Postgres; it
-    // bounds what this import alone puts ahead of a live lead), and the tasks waiting on the journeys' queue as
-    // Temporal reports them (approximate, but it sees everything: live load, other imports, a slow worker).
+    // The closed loop (an import started before it takes it up here, at its next batch). A rate alone is open
+    // loop: at 100 rows/s on a machine that absorbed 38, imported journeys' tasks queued by the thousand ahead of
+    // live leads on the queue they share, and live journeys applied their events minutes late. So the import
+    // starts only as many journeys as the system absorbs, measured two ways: this import's new leads whose journey
+    // has not recorded yet (exact and immediate, in Postgres: it bounds what this import puts ahead of a live
+    // lead), and the tasks waiting on the journeys' queue as Temporal reports them (approximate and seconds late,
+    // but it sees everything: live load, other imports, a slow worker). A held import lists no partner page either.
     if (patched('import-headroom')) {
       const room = await bookkeeping.importHeadroom({
         importId,
@@ -103,11 +99,15 @@ export async function leadImport(input: LeadImportInput): Promise<LeadImportResu
       heldFor = 1000;
       limit = Math.min(batchSize, room.rows);
     }
+    if (!listingDone) {
+      // A listing that stops for good (the partner refused) is noted on the import; the rows listed still go in.
+      listingDone = (await listing.listBackfillPage({ importId })).done;
+    }
     const batch = await rows.importBatch({ importId, limit });
     done.batches += 1;
     done.rows += batch.processed;
     if (batch.processed === 0 && listingDone) break;
-    // The throttle: a batch of n rows takes at least n / rowsPerSecond seconds.
+    // The ceiling: a batch of n rows takes at least n / rowsPerSecond seconds.
     const pause = (batch.processed * 1000) / input.rowsPerSecond - batch.elapsedMs;
     if (pause > 0) await sleep(pause);
   }
