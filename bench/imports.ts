@@ -1,4 +1,5 @@
-// The import bench: a CSV of existing leads (50 000 rows at full size; BENCH_IMPORT_ROWS sets another size) imported
+// The import bench: a CSV of existing leads (50 000 rows at full size; BENCH_IMPORT_ROWS and BENCH_IMPORT_WEBHOOK_RATE
+// set other sizes: a live rate the machine cannot absorb even without an import measures the machine) imported
 // through the throttled workflow, its rows per second, and live webhooks while it runs beside the same without it
 // (open loop, same rate, same stack): their ack p99, and how late their journeys apply them (ack → the journey's
 // recorded inquiry in Postgres), with the machine's load averages at each step: the machine is shared, so a number
@@ -65,14 +66,20 @@ function uptime(): string {
   }
 }
 
+/** A size the bench's environment may set instead of the settings' (a whole number, at least 1). */
+function sizeFromEnv(name: string, otherwise: number): number {
+  const value = Number(process.env[name] ?? otherwise);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number, at least 1`);
+  return value;
+}
+
 /** The closed loop's settings, passed to the stack when the bench's environment sets them. */
 const TUNING = ['IMPORT_JOURNEY_WINDOW', 'IMPORT_MAX_TASK_BACKLOG'] as const;
 
 export async function benchImports(settings: BenchSettings): Promise<ImportBenchResult> {
-  const { rowsPerSecond, webhookRate, webhookSeconds } = settings.imports;
-  const rows = Number(process.env.BENCH_IMPORT_ROWS ?? settings.imports.rows);
-  if (!Number.isInteger(rows) || rows < 1)
-    throw new Error('BENCH_IMPORT_ROWS must be a whole number of rows');
+  const { rowsPerSecond, webhookSeconds } = settings.imports;
+  const rows = sizeFromEnv('BENCH_IMPORT_ROWS', settings.imports.rows);
+  const webhookRate = sizeFromEnv('BENCH_IMPORT_WEBHOOK_RATE', settings.imports.webhookRate);
   const tuning = Object.fromEntries(
     TUNING.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!]),
   );
