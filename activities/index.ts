@@ -130,7 +130,7 @@ export function createActivities(deps: ActivityDeps) {
     importHeadroom: (args: {
       importId: string;
       window: number;
-      maxBacklog: number;
+      maxQueueDelayMs: number;
       recordedThrough: number;
     }) =>
       imports.importHeadroom(

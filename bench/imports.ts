@@ -3,7 +3,7 @@
 // through the throttled workflow, its rows per second, and live webhooks while it runs beside the same without it
 // (open loop, same rate, same stack): their ack p99, and how late their journeys apply them (ack → the journey's
 // recorded inquiry in Postgres), with the machine's load averages at each step: the machine is shared, so a number
-// needs its load. IMPORT_JOURNEY_WINDOW and IMPORT_MAX_TASK_BACKLOG, when set, tune the stack's closed loop.
+// needs its load. IMPORT_JOURNEY_WINDOW and IMPORT_MAX_QUEUE_DELAY_MS, when set, tune the stack's closed loop.
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { importProgress, type ImportProgress } from '../usecases/imports';
@@ -74,7 +74,7 @@ function sizeFromEnv(name: string, otherwise: number): number {
 }
 
 /** The closed loop's settings, passed to the stack when the bench's environment sets them. */
-const TUNING = ['IMPORT_JOURNEY_WINDOW', 'IMPORT_MAX_TASK_BACKLOG'] as const;
+const TUNING = ['IMPORT_JOURNEY_WINDOW', 'IMPORT_MAX_QUEUE_DELAY_MS'] as const;
 
 export async function benchImports(settings: BenchSettings): Promise<ImportBenchResult> {
   const { rowsPerSecond, webhookSeconds } = settings.imports;

@@ -53,9 +53,9 @@ export interface ImportDeps {
   /** Rows per batch and batches per run of the import workflow (defaults in workflows/leadImport.ts). */
   batchSize?: number;
   batchesPerRun?: number;
-  /** The closed loop: IMPORT_JOURNEY_WINDOW and IMPORT_MAX_TASK_BACKLOG (defaults in workflows/leadImport.ts). */
+  /** The closed loop: IMPORT_JOURNEY_WINDOW and IMPORT_MAX_QUEUE_DELAY_MS (defaults in workflows/leadImport.ts). */
   journeyWindow?: number;
-  maxTaskBacklog?: number;
+  maxQueueDelayMs?: number;
 }
 
 /** The import the request asked for; `duplicate` when the same file was imported before (nothing new starts). */
@@ -211,7 +211,7 @@ async function startImportWorkflow(deps: ImportDeps, workspaceId: string, import
           ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
           ...(deps.batchesPerRun ? { batchesPerRun: deps.batchesPerRun } : {}),
           ...(deps.journeyWindow ? { journeyWindow: deps.journeyWindow } : {}),
-          ...(deps.maxTaskBacklog ? { maxTaskBacklog: deps.maxTaskBacklog } : {}),
+          ...(deps.maxQueueDelayMs ? { maxQueueDelayMs: deps.maxQueueDelayMs } : {}),
         },
       ],
       // One run per import, ever: a finished import is not run again by a re-upload.
@@ -637,22 +637,24 @@ async function startJourney(
 
 /**
  * How many rows the import's next batch may take: what is left of the window of this import's journeys not yet
- * recorded, or none while the journeys' task queue has more than `maxBacklog` tasks waiting (workflow and activity
- * tasks: a live lead's first workflow task and its alert both wait behind them).
+ * recorded, or none while the oldest task waiting on the journeys' task queue has waited more than
+ * `maxQueueDelayMs` (workflow or activity task: a live lead's first workflow task and its alert both wait there).
+ * A delay, not a count: how many tasks a machine dispatches a second varies, how late a live lead starts is the
+ * promise.
  */
 export async function importHeadroom(
   deps: { pool: pg.Pool; temporal: Client; journeyTaskQueue: string },
-  args: { importId: string; window: number; maxBacklog: number; recordedThrough: number },
+  args: { importId: string; window: number; maxQueueDelayMs: number; recordedThrough: number },
 ): Promise<ImportHeadroom> {
-  const [journeys, backlog] = await Promise.all([
+  const [journeys, queueDelayMs] = await Promise.all([
     unrecordedJourneys(deps.pool, args.importId, args.recordedThrough),
-    taskQueueBacklog(deps.temporal, deps.journeyTaskQueue),
+    taskQueueDelay(deps.temporal, deps.journeyTaskQueue),
   ]);
-  const crowded = backlog !== undefined && backlog > args.maxBacklog;
+  const crowded = queueDelayMs !== undefined && queueDelayMs > args.maxQueueDelayMs;
   return {
     rows: crowded ? 0 : Math.max(0, args.window - journeys.unrecorded),
     unrecorded: journeys.unrecorded,
-    ...(backlog !== undefined ? { backlog } : {}),
+    ...(queueDelayMs !== undefined ? { queueDelayMs } : {}),
     recordedThrough: journeys.recordedThrough,
   };
 }
@@ -660,14 +662,15 @@ export async function importHeadroom(
 const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
 
 /**
- * Tasks waiting on a task queue (workflow plus activity), as the server's DescribeTaskQueue stats give them
- * (Temporal Server 1.25 and later); undefined when the server reports none, and the window alone holds the import.
- * The server caches these stats for a few seconds (about 5 on the dev server): the bound reacts that late, which
- * is why the window, exact and immediate, holds the import between two of its refreshes.
+ * How long the oldest task waiting on a task queue has waited (ms, the older of its workflow and activity tasks),
+ * from the server's DescribeTaskQueue stats (Temporal Server 1.25 and later); undefined when the server reports
+ * none, and the window alone holds the import. The server caches these stats for a few seconds (about 5 on the dev
+ * server): the bound reacts that late, which is why the window, exact and immediate, holds the import between two
+ * of its refreshes.
  */
-export async function taskQueueBacklog(client: Client, name: string): Promise<number | undefined> {
+export async function taskQueueDelay(client: Client, name: string): Promise<number | undefined> {
   try {
-    const counts = await Promise.all(
+    const ages = await Promise.all(
       [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY].map(
         async (taskQueueType) => {
           const answer = await client.workflowService.describeTaskQueue({
@@ -676,13 +679,14 @@ export async function taskQueueBacklog(client: Client, name: string): Promise<nu
             taskQueueType,
             reportStats: true,
           });
-          const count = answer.stats?.approximateBacklogCount;
-          return count === undefined || count === null ? undefined : Number(count);
+          const age = answer.stats?.approximateBacklogAge;
+          if (!answer.stats) return undefined;
+          return Number(age?.seconds ?? 0) * 1000 + Math.round((age?.nanos ?? 0) / 1e6);
         },
       ),
     );
-    if (counts.some((count) => count === undefined)) return undefined;
-    return counts.reduce<number>((sum, count) => sum + count!, 0);
+    if (ages.some((age) => age === undefined)) return undefined;
+    return Math.max(...(ages as number[]));
   } catch (error) {
     // Temporal out of reach is retried like any activity; a server without stats leaves the window alone.
     if (isUnavailable(error)) throw error;

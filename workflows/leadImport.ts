@@ -24,7 +24,7 @@ type Activities = ReturnType<typeof createActivities>;
 
 const DEFAULT_BATCH_SIZE = 200;
 const DEFAULT_BATCHES_PER_RUN = 100;
-const DEFAULT_MAX_TASK_BACKLOG = 50;
+const DEFAULT_MAX_QUEUE_DELAY_MS = 2000;
 /** A held-back import looks again after 1 s, then 2, 4 … up to this: quick to resume, cheap while it waits. */
 const MAX_THROTTLE_PAUSE_MS = 10_000;
 
@@ -79,13 +79,13 @@ export async function leadImport(input: LeadImportInput): Promise<LeadImportResu
     // live leads on the queue they share, and live journeys applied their events minutes late. So the import
     // starts only as many journeys as the system absorbs, measured two ways: this import's new leads whose journey
     // has not recorded yet (exact and immediate, in Postgres: it bounds what this import puts ahead of a live
-    // lead), and the tasks waiting on the journeys' queue as Temporal reports them (approximate and seconds late,
-    // but it sees everything: live load, other imports, a slow worker). A held import lists no partner page either.
+    // lead), and how long the oldest task on the journeys' queue has waited as Temporal reports it (seconds late,
+    // but it is the live lead's delay itself and sees everything: live load, other imports, a slow worker). A held import lists no partner page either.
     if (patched('import-headroom')) {
       const room = await bookkeeping.importHeadroom({
         importId,
         window: input.journeyWindow ?? 2 * batchSize,
-        maxBacklog: input.maxTaskBacklog ?? DEFAULT_MAX_TASK_BACKLOG,
+        maxQueueDelayMs: input.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
         recordedThrough,
       });
       throttle.last = room;

@@ -56,14 +56,14 @@ export interface ApiDeps {
   whatIfChannels?: PlanChannels;
   /**
    * Imports: IMPORT_ROWS_PER_SECOND and IMPORT_MAX_BYTES (defaults 100 and 64 MiB), the closed loop's
-   * IMPORT_JOURNEY_WINDOW and IMPORT_MAX_TASK_BACKLOG; rows per batch for tests.
+   * IMPORT_JOURNEY_WINDOW and IMPORT_MAX_QUEUE_DELAY_MS; rows per batch for tests.
    */
   imports?: {
     rowsPerSecond?: number;
     maxBytes?: number;
     batchSize?: number;
     journeyWindow?: number;
-    maxTaskBacklog?: number;
+    maxQueueDelayMs?: number;
   };
   /** Journey policies kept until Postgres notifies a change: a new lead's journey starts with its context. */
   policies?: PolicyCache;
@@ -117,7 +117,7 @@ export function createApiApp(deps: ApiDeps): Express {
       maxBytes: deps.imports?.maxBytes ?? 64 * 1024 * 1024,
       batchSize: deps.imports?.batchSize,
       journeyWindow: deps.imports?.journeyWindow,
-      maxTaskBacklog: deps.imports?.maxTaskBacklog,
+      maxQueueDelayMs: deps.imports?.maxQueueDelayMs,
     }),
     ...sequenceEndpoints(deps),
     ...tourEndpoints(deps),

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
       rowsPerSecond: config.IMPORT_ROWS_PER_SECOND,
       maxBytes: config.IMPORT_MAX_BYTES,
       journeyWindow: config.IMPORT_JOURNEY_WINDOW,
-      maxTaskBacklog: config.IMPORT_MAX_TASK_BACKLOG,
+      maxQueueDelayMs: config.IMPORT_MAX_QUEUE_DELAY_MS,
     },
   });
   await listen(app, config.API_PORT, 'api', logger, async () => {

@@ -58,11 +58,14 @@ export interface LeadImportInput {
   batchesPerRun?: number;
   /**
    * The closed loop (IMPORT_JOURNEY_WINDOW): leads this import created whose journey has not yet recorded its
-   * imported history, at most (default twice the batch).
+   * imported history, at most (default twice the batch; the api passes 100).
    */
   journeyWindow?: number;
-  /** The closed loop (IMPORT_MAX_TASK_BACKLOG): tasks waiting on the journeys' task queue, at most (default 50). */
-  maxTaskBacklog?: number;
+  /**
+   * The closed loop (IMPORT_MAX_QUEUE_DELAY_MS): how long the oldest task waiting on the journeys' task queue may
+   * have waited (default 2 s) — how late a live lead arriving now would start.
+   */
+  maxQueueDelayMs?: number;
   /** Totals carried through continue-as-new. */
   done?: { batches: number; rows: number };
 }
@@ -87,8 +90,8 @@ export interface ImportHeadroom {
   rows: number;
   /** Leads this import created whose journey has not recorded its imported history yet. */
   unrecorded: number;
-  /** Workflow plus activity tasks waiting on the journeys' task queue; undefined when the server reports none. */
-  backlog?: number;
+  /** Age of the oldest task waiting on the journeys' task queue (ms); undefined when the server reports none. */
+  queueDelayMs?: number;
   /** Created rows up to here are known recorded: the next look starts after it. */
   recordedThrough: number;
 }

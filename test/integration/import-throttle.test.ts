@@ -1,10 +1,10 @@
 // The import's closed loop against the real stack: with the journeys' worker stopped, nothing the import starts is
-// absorbed, so it must hold its next batch back — at the window of unrecorded journeys, or at the task queue's
-// backlog bound — and go on once the journeys run and record their imported history.
+// absorbed, so it must hold its next batch back — at the window of unrecorded journeys, or while the journeys' task
+// queue has kept a task waiting too long — and go on once the journeys run and record their imported history.
 import { randomUUID } from 'node:crypto';
 import { importTaskQueue, importWorkflowId } from '../../shared/ids';
 import { importThrottleQuery, type ImportThrottle } from '../../shared/journey/messages';
-import { startCsvImport, taskQueueBacklog } from '../../usecases/imports';
+import { startCsvImport, taskQueueDelay } from '../../usecases/imports';
 import { POLLING_RATE_LIMIT, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
   // Only the imports' worker runs: the journeys the import starts wait on their queue until runJourneys().
   harness = await startHarness({
     worker: 'imports',
-    imports: { rowsPerSecond: 1000, batchSize: 3, journeyWindow: WINDOW, maxTaskBacklog: 100_000 },
+    imports: { rowsPerSecond: 1000, batchSize: 3, journeyWindow: WINDOW, maxQueueDelayMs: 3_600_000 },
   });
   ({ workspaceId, apiKey } = await registerWorkspace(harness.apiUrl, {
     rate_limit_per_hour: POLLING_RATE_LIMIT,
@@ -75,12 +75,13 @@ test('the import starts no more journeys than the window ahead of those recorded
   expect(await recorded(id)).toEqual({ created: WINDOW, pending: ROWS - WINDOW, journeys: 0 });
   expect(held.last).toMatchObject({ rows: 0, unrecorded: WINDOW });
 
-  // A second import bounded by the journeys' task queue instead: the first one's journeys wait there, as soon as
-  // the server's stats (cached for seconds) say so.
+  // A second import bounded by the journeys' task queue instead: the first one's journeys have waited there longer
+  // than it allows, as soon as the server's stats (cached for seconds) say so.
+  const BOUND_MS = 1000;
   await waitFor(
     'the journeys waiting on their queue to show in its stats',
-    () => taskQueueBacklog(harness.client, harness.taskQueue),
-    { until: (backlog) => (backlog ?? 0) > 1 },
+    () => taskQueueDelay(harness.client, harness.taskQueue),
+    { until: (delay) => (delay ?? 0) > BOUND_MS },
   );
   const second = await startCsvImport(
     {
@@ -90,11 +91,11 @@ test('the import starts no more journeys than the window ahead of those recorded
       rowsPerSecond: 1000,
       batchSize: 3,
       journeyWindow: 1000,
-      maxTaskBacklog: 1,
+      maxQueueDelayMs: BOUND_MS,
     },
     { workspaceId, body: [Buffer.from(csv('backlog'))], maxBytes: 1 << 20 },
   );
-  const crowded = await heldBack(second.id, (t) => (t.last?.backlog ?? 0) > 1);
+  const crowded = await heldBack(second.id, (t) => (t.last?.queueDelayMs ?? 0) > BOUND_MS);
   expect(crowded.last?.unrecorded).toBe(0);
   expect(await recorded(second.id)).toMatchObject({ created: 0, pending: ROWS });
 
