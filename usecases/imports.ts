@@ -210,8 +210,8 @@ async function startImportWorkflow(deps: ImportDeps, workspaceId: string, import
           rowsPerSecond: deps.rowsPerSecond,
           ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
           ...(deps.batchesPerRun ? { batchesPerRun: deps.batchesPerRun } : {}),
-          ...(deps.journeyWindow ? { journeyWindow: deps.journeyWindow } : {}),
-          ...(deps.maxQueueDelayMs ? { maxQueueDelayMs: deps.maxQueueDelayMs } : {}),
+          ...(deps.journeyWindow !== undefined ? { journeyWindow: deps.journeyWindow } : {}),
+          ...(deps.maxQueueDelayMs !== undefined ? { maxQueueDelayMs: deps.maxQueueDelayMs } : {}),
         },
       ],
       // One run per import, ever: a finished import is not run again by a re-upload.
