@@ -38,6 +38,8 @@ export interface ActivityDeps {
   temporal?: Client;
   /** Journey policies kept until Postgres notifies a change (the worker's); none: read at every run's start. */
   policies?: PolicyCache;
+  /** The journeys' task queue (TEMPORAL_TASK_QUEUE), where imports start journeys and whose backlog they watch. */
+  journeyTaskQueue?: string;
 }
 
 export interface ActivityMetrics {
@@ -125,11 +127,20 @@ export function createActivities(deps: ActivityDeps) {
       ),
     importBatch: (args: { importId: string; limit: number }) => imports.importBatch(importDeps(deps), args),
     finishImport: (args: { importId: string }) => imports.finishImport(deps.pool, args),
+    importHeadroom: (args: {
+      importId: string;
+      window: number;
+      maxQueueDelayMs: number;
+      recordedThrough: number;
+    }) =>
+      imports.importHeadroom(
+        { pool: deps.pool, temporal: importClient(deps), journeyTaskQueue: journeyQueue(deps) },
+        args,
+      ),
   });
 }
 
-/** Import batches start journeys where the import runs: the worker's own task queue. */
-function importDeps(deps: ActivityDeps): imports.BatchDeps {
+function importClient(deps: ActivityDeps): Client {
   if (!deps.temporal) {
     throw ApplicationFailure.create({
       type: 'worker_misconfigured',
@@ -137,10 +148,23 @@ function importDeps(deps: ActivityDeps): imports.BatchDeps {
       nonRetryable: true,
     });
   }
+  return deps.temporal;
+}
+
+/**
+ * Where imports start journeys: the worker's journeys' queue (an import now runs on its own queue beside it); an
+ * import started before that runs on the journeys' queue itself.
+ */
+function journeyQueue(deps: ActivityDeps): string {
+  return deps.journeyTaskQueue ?? Context.current().info.taskQueue;
+}
+
+/** Import batches start journeys on the journeys' queue. */
+function importDeps(deps: ActivityDeps): imports.BatchDeps {
   const context = Context.current();
   return {
     pool: deps.pool,
-    journeys: new JourneyClient({ client: deps.temporal, taskQueue: context.info.taskQueue }),
+    journeys: new JourneyClient({ client: importClient(deps), taskQueue: journeyQueue(deps) }),
     onRow: () => context.heartbeat(),
   };
 }

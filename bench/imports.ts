@@ -1,10 +1,14 @@
-// The import bench: a CSV of existing leads (50 000 rows at full size) imported through the throttled workflow, its
-// rows per second, and the p99 of live webhooks while it runs beside their p99 without it (open loop, same rate,
-// same stack), with the machine's load averages at each step: the machine is shared, so a number needs its load.
+// The import bench: a CSV of existing leads (50 000 rows at full size; BENCH_IMPORT_ROWS and BENCH_IMPORT_WEBHOOK_RATE
+// set other sizes: a live rate the machine cannot absorb even without an import measures the machine) imported
+// through the throttled workflow, its rows per second, and live webhooks while it runs beside the same without it
+// (open loop, same rate, same stack): their ack p99, and how late their journeys apply them (ack → the journey's
+// recorded inquiry in Postgres), with the machine's load averages at each step: the machine is shared, so a number
+// needs its load. IMPORT_JOURNEY_WINDOW and IMPORT_MAX_QUEUE_DELAY_MS, when set, tune the stack's closed loop.
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { importProgress, type ImportProgress } from '../usecases/imports';
-import { openLoop, round, sleep, type LatencySummary } from './load';
+import type pg from 'pg';
+import { openLoop, round, sleep, summarize, type LatencySummary } from './load';
 import { say, type BenchSettings } from './report';
 import { startStack, type Stack } from './stack';
 import { post, setupWorkspace, webformInquiry } from './workload';
@@ -24,6 +28,8 @@ export interface ImportBenchResult {
     during: LatencySummary & { errors: number };
     p99DifferenceMs: number;
   };
+  /** From each live webhook's ack to its journey's recorded inquiry (ms): what staff alerts wait for. */
+  journeys: { without: LatencySummary; during: LatencySummary };
   /** `uptime`'s load averages (1, 5, 15 min) before, during and after. */
   load: { before: string; during: string; after: string };
 }
@@ -60,10 +66,28 @@ function uptime(): string {
   }
 }
 
+/** A size the bench's environment may set instead of the settings' (a whole number, at least 1). */
+function sizeFromEnv(name: string, otherwise: number): number {
+  const value = Number(process.env[name] ?? otherwise);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number, at least 1`);
+  return value;
+}
+
+/** The closed loop's settings, passed to the stack when the bench's environment sets them. */
+const TUNING = ['IMPORT_JOURNEY_WINDOW', 'IMPORT_MAX_QUEUE_DELAY_MS'] as const;
+
 export async function benchImports(settings: BenchSettings): Promise<ImportBenchResult> {
-  const { rows, rowsPerSecond, webhookRate, webhookSeconds } = settings.imports;
+  const { rowsPerSecond, webhookSeconds } = settings.imports;
+  const rows = sizeFromEnv('BENCH_IMPORT_ROWS', settings.imports.rows);
+  const webhookRate = sizeFromEnv('BENCH_IMPORT_WEBHOOK_RATE', settings.imports.webhookRate);
+  const tuning = Object.fromEntries(
+    TUNING.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]!]),
+  );
   // The api takes the file and starts the import under its throttle, as in production.
-  const stack = await startStack({ workers: 1, env: { IMPORT_ROWS_PER_SECOND: String(rowsPerSecond) } });
+  const stack = await startStack({
+    workers: 1,
+    env: { IMPORT_ROWS_PER_SECOND: String(rowsPerSecond), ...tuning },
+  });
   try {
     return await runImport(stack, { rows, rowsPerSecond, webhookRate, webhookSeconds }, settings);
   } finally {
@@ -79,7 +103,17 @@ async function runImport(
   const tag = `imp${Date.now().toString(36)}`;
   const workspace = await setupWorkspace(stack, { name: 'import bench', partners: ['webform'] });
   const webform = workspace.integrations.webform!;
-  const live = (phase: string) => (i: number) => post(webformInquiry(webform, `${tag}${phase}`, i));
+  // Each acknowledged live webhook's lead (by its email) and when its ack came.
+  const acks = new Map<string, Map<string, number>>();
+  const live = (phase: string) => {
+    const phaseAcks = new Map<string, number>();
+    acks.set(phase, phaseAcks);
+    return async (i: number) => {
+      const outcome = await post(webformInquiry(webform, `${tag}${phase}`, i));
+      if (outcome === true) phaseAcks.set(`prospect.${tag}${phase}.${i}@bench.example`, Date.now());
+      return outcome;
+    };
+  };
   say(
     `\n## Import: ${sizes.rows} rows at most ${sizes.rowsPerSecond}/s; live webhooks at ${sizes.webhookRate}/s\n`,
   );
@@ -88,7 +122,10 @@ async function runImport(
   say(`load before: ${before}`);
   await openLoop(sizes.webhookRate, settings.warmupSeconds * 1000, live('warm'));
   const without = await openLoop(sizes.webhookRate, sizes.webhookSeconds * 1000, live('base'));
-  say(`  without an import: p99 ${without.latency.p99} ms (${without.errors} errors)`);
+  const journeysWithout = await journeyLateness(stack.pool, workspace.workspaceId, acks.get('base')!);
+  say(
+    `  without an import: ack p99 ${without.latency.p99} ms (${without.errors} errors); journeys applied p50 ${journeysWithout.p50} / p99 ${journeysWithout.p99} ms after the ack`,
+  );
 
   const file = importFile(sizes.rows, tag);
   const started = performance.now();
@@ -112,8 +149,9 @@ async function runImport(
   const during = await openLoop(sizes.webhookRate, sizes.webhookSeconds * 1000, live('during'));
   const duringLoad = uptime();
   const midway = await progress();
+  const journeysDuring = await journeyLateness(stack.pool, workspace.workspaceId, acks.get('during')!);
   say(
-    `  during the import (${midway.rows.read} rows in): p99 ${during.latency.p99} ms (${during.errors} errors)`,
+    `  during the import (${midway.rows.read} rows in): ack p99 ${during.latency.p99} ms (${during.errors} errors); journeys applied p50 ${journeysDuring.p50} / p99 ${journeysDuring.p99} ms after the ack`,
   );
   say(`  load during: ${duringLoad}`);
   if (midway.status === 'completed')
@@ -142,12 +180,14 @@ async function runImport(
       during: { ...during.latency, errors: during.errors },
       p99DifferenceMs: round(during.latency.p99 - without.latency.p99),
     },
+    journeys: { without: journeysWithout, during: journeysDuring },
     load: { before, during: duringLoad, after },
   };
 }
 
 export function importsTable(result: ImportBenchResult): string {
   const w = result.webhooks;
+  const j = result.journeys;
   return [
     `**Import** — ${result.rows} CSV rows, throttled at ${result.rowsPerSecondLimit} rows/s; live webform webhooks at ${w.rate}/s for ${w.seconds} s, open loop (ms):`,
     '',
@@ -158,6 +198,38 @@ export function importsTable(result: ImportBenchResult): string {
     `| webhooks without an import: p50 / p95 / p99 | ${w.without.p50} / ${w.without.p95} / ${w.without.p99} (${w.without.errors} errors) |`,
     `| webhooks during the import: p50 / p95 / p99 | ${w.during.p50} / ${w.during.p95} / ${w.during.p99} (${w.during.errors} errors) |`,
     `| p99 during − p99 without | ${w.p99DifferenceMs} |`,
+    `| live journeys applied, ack → recorded inquiry, without: p50 / p95 / p99 | ${j.without.p50} / ${j.without.p95} / ${j.without.p99} |`,
+    `| live journeys applied, ack → recorded inquiry, during: p50 / p95 / p99 | ${j.during.p50} / ${j.during.p95} / ${j.during.p99} |`,
     `| load averages (uptime) before / during / after | ${result.load.before} / ${result.load.during} / ${result.load.after} |`,
   ].join('\n');
+}
+
+/** Longest a live journey may take to apply its inquiry before the bench gives up on it. */
+const JOURNEY_WAIT_MS = 20 * 60_000;
+
+/**
+ * How late live journeys applied their webhooks: from each ack to the journey's recorded inquiry (its first history
+ * row, stamped with the workflow's clock when it ran). Waits until every acknowledged lead has one.
+ */
+async function journeyLateness(
+  pool: pg.Pool,
+  workspaceId: string,
+  acked: Map<string, number>,
+): Promise<LatencySummary> {
+  const emails = [...acked.keys()];
+  const deadline = Date.now() + JOURNEY_WAIT_MS;
+  for (;;) {
+    const { rows } = await pool.query<{ email: string; at: Date }>(
+      `SELECT l.email, min(h.created_at) AS at FROM leads l
+         JOIN status_history h ON h.lead_id = l.id AND h.old_status IS NULL
+        WHERE l.workspace_id = $1 AND l.email = ANY($2) GROUP BY l.email`,
+      [workspaceId, emails],
+    );
+    if (rows.length === emails.length || Date.now() > deadline) {
+      if (rows.length < emails.length)
+        say(`  ${emails.length - rows.length} live journeys had not applied their inquiry after 20 min`);
+      return summarize(rows.map((r) => Math.max(0, r.at.getTime() - acked.get(r.email)!)));
+    }
+    await sleep(1000);
+  }
 }

@@ -263,6 +263,30 @@ export async function claimPendingRows(
   return rows.sort((a, b) => a.row_number - b.row_number);
 }
 
+/**
+ * Leads this import created (rows after `afterRow`) whose journey has not recorded anything yet: its imported
+ * history (or a live event that came first) is the journey's first write. A lead deleted since is not waited for.
+ * Also the highest row up to which every created row is recorded, so the next look skips them.
+ */
+export async function unrecordedJourneys(
+  pool: pg.Pool,
+  importId: string,
+  afterRow: number,
+): Promise<{ unrecorded: number; recordedThrough: number }> {
+  const { rows } = await pool.query<{ unrecorded: number; first: number | null; last: number | null }>(
+    `SELECT count(*) FILTER (WHERE NOT recorded)::int AS unrecorded,
+            min(row_number) FILTER (WHERE NOT recorded) AS first,
+            max(row_number) AS last
+       FROM (SELECT r.row_number,
+                    EXISTS (SELECT 1 FROM status_history h WHERE h.lead_id = r.lead_id) AS recorded
+               FROM import_rows r JOIN leads l ON l.id = r.lead_id
+              WHERE r.import_id = $1 AND r.row_number > $2 AND r.outcome = 'created') created`,
+    [importId, afterRow],
+  );
+  const { unrecorded, first, last } = rows[0]!;
+  return { unrecorded, recordedThrough: first !== null ? first - 1 : (last ?? afterRow) };
+}
+
 /** A row's outcome, written once: a row settled already keeps its first outcome. */
 export async function settleRow(
   pool: pg.Pool,

@@ -38,7 +38,7 @@ import { startEmbeddedPostgres } from '../infra/local/postgres';
 import { startTemporalDevServer } from '../infra/local/temporal';
 import { JourneyClient } from '../usecases/journeys';
 import { startCsvImport } from '../usecases/imports';
-import { createWorker } from '../services/worker/worker';
+import { createImportWorker, createWorker, type WorkerSetup } from '../services/worker/worker';
 import type { LeadEvent } from '../shared/journey/types';
 import {
   importWorkflowId,
@@ -117,14 +117,18 @@ async function main(): Promise<void> {
     const journeys = new JourneyClient({ client, taskQueue });
     // Opens the HubSpot integration's token for pushes; payloads stay plain (no worker keyRing).
     const keyRing = KeyRing.parse(`record:${Buffer.alloc(32, 7).toString('base64')}`);
-    const worker = await createWorker({
+    const setup: WorkerSetup = {
       connection: await NativeConnection.connect({ address: temporal.address }),
       namespace: 'default',
       taskQueue,
       pool,
       // Polls open integration secrets and hand new leads to journeys with this client.
       notify: { keyRing, temporal: client, channels: { slack: createSlackChannel() } },
-    });
+    };
+    const worker = await createWorker(setup);
+    // Imports run on their own queue beside the journeys' (every worker process polls both).
+    const importWorker = await createImportWorker(setup);
+    const importsRunning = importWorker.run();
     const hubspot = await startHubSpotSandbox();
     const slack = await startSlackSandbox();
     const { workspaceId } = await createWorkspace(pool, {
@@ -641,6 +645,8 @@ async function main(): Promise<void> {
         histories['inbound-fetch'] = [{ workflowId }];
       }
     });
+    importWorker.shutdown();
+    await importsRunning;
     await hubspot.close();
     await slack.close();
     for (const twin of laterClosed) await twin.close();

@@ -180,6 +180,20 @@ export const variables = {
       "Longest expected wait ingest queues a webhook for behind its database gate; beyond it the webhook is answered 503 `overloaded` with Retry-After before anything is stored. Under the shortest partner timeout found (HubSpot's, 5 s; docs/ingest.md) less the 2 s an answer may wait for its signal.",
     default: '10000',
   },
+  IMPORT_JOURNEY_WINDOW: {
+    schema: z.coerce.number().int().min(1).max(100_000).default(100),
+    expected: 'a whole number of rows (at least 1)',
+    description:
+      'Closed loop of imports: leads an import created whose journey has not recorded its imported history yet, at most; the next batch waits (and takes only what is left of the window) until the journeys catch up.',
+    default: '100',
+  },
+  IMPORT_MAX_QUEUE_DELAY_MS: {
+    schema: z.coerce.number().int().min(0).max(3_600_000).default(2000),
+    expected: 'a number of milliseconds (0 or more)',
+    description:
+      "Closed loop of imports: an import's next batch waits while the oldest workflow or activity task waiting on TEMPORAL_TASK_QUEUE has waited longer than this (Temporal's DescribeTaskQueue stats, refreshed every few seconds): how late a live lead may start because of imports.",
+    default: '2000',
+  },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     expected: 'one of fatal, error, warn, info, debug, trace, silent',

@@ -34,6 +34,14 @@ export function journeyEffectKey(
   return idempotencyKey(leadWorkflowId(workspaceId, leadId), `j${journey}`, eventId, kind, target);
 }
 
+/**
+ * The task queue import workflows run on, beside the journeys' queue: an import's own workflow tasks never wait
+ * behind the backlog of the journeys it starts (polled by the same worker process, with few slots).
+ */
+export function importTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-imports`;
+}
+
 /** Workflow id of one outbound webhook message's delivery. */
 export function webhookDeliveryWorkflowId(messageId: string): string {
   return `webhook/${messageId}`;

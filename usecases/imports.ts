@@ -3,6 +3,7 @@
 // Postgres; the `leadImport` workflow takes them a batch at a time, throttled, and each row settles exactly once.
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type pg from 'pg';
 import { loadJourneyContext, recordJourneyChange } from '../activities/db/journey';
 import { partnerAdapter } from '../activities/partners';
@@ -22,6 +23,7 @@ import {
   markImport,
   noteRowLead,
   settleRow,
+  unrecordedJourneys,
   type ImportRecordRow,
   type ImportRowRecord,
   type RowOutcome,
@@ -29,11 +31,11 @@ import {
 import { getIntegration } from '../data/integrations';
 import { getProperty } from '../data/workspaces';
 import { AppError, isUnavailable } from '../shared/errors';
-import { importWorkflowId } from '../shared/ids';
+import { importTaskQueue, importWorkflowId } from '../shared/ids';
 import { groupByPerson, readImportRow, rowIdentities, type ImportRowReading } from '../shared/imports';
 import { decide, initialState } from '../shared/journey/decide';
 import { importProblems } from '../shared/journey/imported';
-import type { LeadImportWorkflow } from '../shared/journey/messages';
+import type { ImportHeadroom, LeadImportWorkflow } from '../shared/journey/messages';
 import type { LeadEvent } from '../shared/journey/types';
 import { DEFAULT_PIPELINE, WON_STATUS, isTerminal, type Pipeline, type Vertical } from '../shared/lifecycle';
 import { WorkspaceIdAttribute } from '../shared/searchAttributes';
@@ -44,13 +46,16 @@ import type { JourneyClient } from './journeys';
 export interface ImportDeps {
   pool: pg.Pool;
   temporal: Client;
-  /** Where the import workflow and the journeys it starts run (the worker's queue). */
+  /** The journeys' queue (TEMPORAL_TASK_QUEUE): the import workflow runs beside it, on importTaskQueue(taskQueue). */
   taskQueue: string;
   /** IMPORT_ROWS_PER_SECOND. */
   rowsPerSecond: number;
   /** Rows per batch and batches per run of the import workflow (defaults in workflows/leadImport.ts). */
   batchSize?: number;
   batchesPerRun?: number;
+  /** The closed loop: IMPORT_JOURNEY_WINDOW and IMPORT_MAX_QUEUE_DELAY_MS (defaults in workflows/leadImport.ts). */
+  journeyWindow?: number;
+  maxQueueDelayMs?: number;
 }
 
 /** The import the request asked for; `duplicate` when the same file was imported before (nothing new starts). */
@@ -198,13 +203,15 @@ async function startImportWorkflow(deps: ImportDeps, workspaceId: string, import
   try {
     await deps.temporal.workflow.start<LeadImportWorkflow>('leadImport', {
       workflowId: importWorkflowId(importId),
-      taskQueue: deps.taskQueue,
+      taskQueue: importTaskQueue(deps.taskQueue),
       args: [
         {
           importId,
           rowsPerSecond: deps.rowsPerSecond,
           ...(deps.batchSize ? { batchSize: deps.batchSize } : {}),
           ...(deps.batchesPerRun ? { batchesPerRun: deps.batchesPerRun } : {}),
+          ...(deps.journeyWindow !== undefined ? { journeyWindow: deps.journeyWindow } : {}),
+          ...(deps.maxQueueDelayMs !== undefined ? { maxQueueDelayMs: deps.maxQueueDelayMs } : {}),
         },
       ],
       // One run per import, ever: a finished import is not run again by a re-upload.
@@ -624,6 +631,67 @@ async function startJourney(
       nextFollowUpAt: null,
     },
   });
+}
+
+// ---- the closed loop ----
+
+/**
+ * How many rows the import's next batch may take: what is left of the window of this import's journeys not yet
+ * recorded, or none while the oldest task waiting on the journeys' task queue has waited more than
+ * `maxQueueDelayMs` (workflow or activity task: a live lead's first workflow task and its alert both wait there).
+ * A delay, not a count: how many tasks a machine dispatches a second varies, how late a live lead starts is the
+ * promise.
+ */
+export async function importHeadroom(
+  deps: { pool: pg.Pool; temporal: Client; journeyTaskQueue: string },
+  args: { importId: string; window: number; maxQueueDelayMs: number; recordedThrough: number },
+): Promise<ImportHeadroom> {
+  const [journeys, queueDelayMs] = await Promise.all([
+    unrecordedJourneys(deps.pool, args.importId, args.recordedThrough),
+    taskQueueDelay(deps.temporal, deps.journeyTaskQueue),
+  ]);
+  const crowded = queueDelayMs !== undefined && queueDelayMs > args.maxQueueDelayMs;
+  return {
+    rows: crowded ? 0 : Math.max(0, args.window - journeys.unrecorded),
+    unrecorded: journeys.unrecorded,
+    ...(queueDelayMs !== undefined ? { queueDelayMs } : {}),
+    recordedThrough: journeys.recordedThrough,
+  };
+}
+
+const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
+
+/**
+ * How long the oldest task waiting on a task queue has waited (ms, the older of its workflow and activity tasks),
+ * from the server's DescribeTaskQueue stats (Temporal Server 1.25 and later); undefined when the server reports
+ * none, and the window alone holds the import. The server caches these stats for a few seconds (about 5 on the dev
+ * server): the bound reacts that late, which is why the window, exact and immediate, holds the import between two
+ * of its refreshes.
+ */
+export async function taskQueueDelay(client: Client, name: string): Promise<number | undefined> {
+  try {
+    const ages = await Promise.all(
+      [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY].map(
+        async (taskQueueType) => {
+          const answer = await client.workflowService.describeTaskQueue({
+            namespace: client.options.namespace,
+            taskQueue: { name, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+            taskQueueType,
+            reportStats: true,
+          });
+          const age = answer.stats?.approximateBacklogAge;
+          if (!answer.stats) return undefined;
+          return Number(age?.seconds ?? 0) * 1000 + Math.round((age?.nanos ?? 0) / 1e6);
+        },
+      ),
+    );
+    if (ages.some((age) => age === undefined)) return undefined;
+    return Math.max(...(ages as number[]));
+  } catch (error) {
+    // Temporal out of reach is retried like any activity; a server without stats leaves the window alone.
+    if (isUnavailable(error)) throw error;
+    return undefined;
+  }
 }
 
 // ---- the workflow's bookends ----

@@ -54,8 +54,17 @@ export interface ApiDeps {
   webDist?: string;
   /** The worker's notification channels, which the what-if plans deliveries on (default: none configured). */
   whatIfChannels?: PlanChannels;
-  /** Imports: IMPORT_ROWS_PER_SECOND and IMPORT_MAX_BYTES (defaults 100 and 64 MiB); rows per batch for tests. */
-  imports?: { rowsPerSecond?: number; maxBytes?: number; batchSize?: number };
+  /**
+   * Imports: IMPORT_ROWS_PER_SECOND and IMPORT_MAX_BYTES (defaults 100 and 64 MiB), the closed loop's
+   * IMPORT_JOURNEY_WINDOW and IMPORT_MAX_QUEUE_DELAY_MS; rows per batch for tests.
+   */
+  imports?: {
+    rowsPerSecond?: number;
+    maxBytes?: number;
+    batchSize?: number;
+    journeyWindow?: number;
+    maxQueueDelayMs?: number;
+  };
   /** Journey policies kept until Postgres notifies a change: a new lead's journey starts with its context. */
   policies?: PolicyCache;
   /** Operator requests an hour per client address (LEADRELAY_OPERATOR_RATE_LIMIT_PER_HOUR; default 3600). */
@@ -107,6 +116,8 @@ export function createApiApp(deps: ApiDeps): Express {
       rowsPerSecond: deps.imports?.rowsPerSecond ?? 100,
       maxBytes: deps.imports?.maxBytes ?? 64 * 1024 * 1024,
       batchSize: deps.imports?.batchSize,
+      journeyWindow: deps.imports?.journeyWindow,
+      maxQueueDelayMs: deps.imports?.maxQueueDelayMs,
     }),
     ...sequenceEndpoints(deps),
     ...tourEndpoints(deps),

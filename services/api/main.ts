@@ -37,7 +37,12 @@ async function main(): Promise<void> {
     temporalUiUrl: config.TEMPORAL_UI_URL,
     // The what-if plans deliveries on the channels the worker has under the same configuration.
     whatIfChannels: planChannelsOf(config),
-    imports: { rowsPerSecond: config.IMPORT_ROWS_PER_SECOND, maxBytes: config.IMPORT_MAX_BYTES },
+    imports: {
+      rowsPerSecond: config.IMPORT_ROWS_PER_SECOND,
+      maxBytes: config.IMPORT_MAX_BYTES,
+      journeyWindow: config.IMPORT_JOURNEY_WINDOW,
+      maxQueueDelayMs: config.IMPORT_MAX_QUEUE_DELAY_MS,
+    },
   });
   await listen(app, config.API_PORT, 'api', logger, async () => {
     await listener.stop();

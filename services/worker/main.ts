@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, Client } from '@temporalio/client';
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { takesPushes } from '../../activities/partners';
 import { PolicyCache } from '../../data/policies';
 import { ConfigListener } from '../../data/configCache';
@@ -14,7 +14,13 @@ import { createLogger } from '../../shared/logger';
 import { ensurePollSchedules } from '../../usecases/pollSchedules';
 import { channelsFromConfig } from './channels';
 import { createWorkerHttpApp, startWorkerHttp, stopWorkerHttp } from './http';
-import { createWorker, WORKFLOW_BUNDLE_FILE } from './worker';
+import {
+  createImportWorker,
+  createWorker,
+  WORKFLOW_BUNDLE_FILE,
+  WORKFLOWS_PATH,
+  type WorkerSetup,
+} from './worker';
 import { WebhookDispatcher } from './webhookDispatcher';
 
 /** Postgres connections of one worker: its activity slots are sized to fit them (worker.ts). */
@@ -43,11 +49,16 @@ async function main(): Promise<void> {
     dataConverter: encryptedDataConverter(keyRing),
   });
   // The production build (dist/) carries the workflow bundle made once at build time; from source (tsx) the
-  // worker bundles the workflow code at start.
+  // worker bundles the workflow code at start, once for both of its workers.
   const bundle = join(__dirname, '..', '..', WORKFLOW_BUNDLE_FILE);
-  const workflowBundle = existsSync(bundle) ? { codePath: bundle } : undefined;
-  logger.info({ workflowBundle: workflowBundle?.codePath ?? 'bundled at start' }, 'workflow code');
-  const worker = await createWorker({
+  const workflowBundle = existsSync(bundle)
+    ? { codePath: bundle }
+    : await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  logger.info(
+    { workflowBundle: 'codePath' in workflowBundle ? bundle : 'bundled at start' },
+    'workflow code',
+  );
+  const setup: WorkerSetup = {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -60,7 +71,10 @@ async function main(): Promise<void> {
       temporal: client,
       policies: new PolicyCache(pool, listener, takesPushes),
     },
-  });
+  };
+  const worker = await createWorker(setup);
+  // Imports run on their own queue beside the journeys', polled by this process with few slots.
+  const importWorker = await createImportWorker(setup);
   // Every pollable integration's schedule exists and polls this task queue (created while Temporal was down,
   // or the task queue changed).
   await ensurePollSchedules({ pool, client, taskQueue: config.TEMPORAL_TASK_QUEUE, logger }).then(
@@ -76,7 +90,12 @@ async function main(): Promise<void> {
   });
   dispatcher.start();
   const http = await startWorkerHttp(
-    createWorkerHttpApp({ pool, temporal: client, running: () => worker.getState() === 'RUNNING', logger }),
+    createWorkerHttpApp({
+      pool,
+      temporal: client,
+      running: () => [worker, importWorker].every((w) => w.getState() === 'RUNNING'),
+      logger,
+    }),
     config.WORKER_PORT,
     logger,
   );
@@ -85,7 +104,7 @@ async function main(): Promise<void> {
     { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE },
     'worker started',
   );
-  await worker.run();
+  await Promise.all([worker.run(), importWorker.run()]);
   await stopWorkerHttp(http);
   await dispatcher.stop();
   await clientConnection.close();

@@ -2,6 +2,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type pg from 'pg';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { importTaskQueue } from '../../shared/ids';
 import { encryptedDataConverter } from '../../shared/codec';
 import type { KeyRing } from '../../shared/crypto';
 import { notificationOutcomes, partnerSyncOutcomes, webhookDeliveryOutcomes } from '../common/metrics';
@@ -28,7 +29,7 @@ export function activitySlots(pool: pg.Pool): {
   };
 }
 
-export async function createWorker(options: {
+export interface WorkerSetup {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
@@ -43,11 +44,43 @@ export async function createWorker(options: {
    * deployed worker has one; without it payloads are plain JSON (only the history-recording script does that).
    */
   keyRing?: KeyRing;
-}): Promise<Worker> {
+}
+
+/** The worker of the journeys' queue (TEMPORAL_TASK_QUEUE): every workflow, every activity. */
+export async function createWorker(options: WorkerSetup): Promise<Worker> {
   return Worker.create({
+    ...common(options),
+    taskQueue: options.taskQueue,
+    // Every activity slot can have its connection at once: an activity never waits on the pool (and times out
+    // there) because the SDK ran more of them than Postgres connections exist.
+    ...activitySlots(options.pool),
+    maxCachedWorkflows: options.maxCachedWorkflows,
+  });
+}
+
+/** Imports running side by side per worker process; each batch works through its rows several at a time. */
+const IMPORT_SLOTS = 2;
+
+/**
+ * The worker of the imports' queue (importTaskQueue): the same code, polled by the same process with few slots, so
+ * an import's own workflow tasks never queue behind the journeys it starts, and imports cannot take the slots
+ * live journeys need.
+ */
+export async function createImportWorker(options: WorkerSetup): Promise<Worker> {
+  return Worker.create({
+    ...common(options),
+    taskQueue: importTaskQueue(options.taskQueue),
+    maxConcurrentWorkflowTaskExecutions: IMPORT_SLOTS,
+    maxConcurrentActivityTaskExecutions: IMPORT_SLOTS,
+    maxConcurrentLocalActivityExecutions: 1,
+    maxCachedWorkflows: 4 * IMPORT_SLOTS,
+  });
+}
+
+function common(options: WorkerSetup) {
+  return {
     connection: options.connection,
     namespace: options.namespace,
-    taskQueue: options.taskQueue,
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
@@ -59,13 +92,10 @@ export async function createWorker(options: {
         notification: (channel, outcome) => notificationOutcomes.inc({ channel, outcome }),
         webhookDelivery: (outcome) => webhookDeliveryOutcomes.inc({ outcome }),
       },
+      journeyTaskQueue: options.taskQueue,
       ...options.notify,
     }),
     // In-flight activities get time to finish on shutdown instead of being cancelled at once.
     shutdownGraceTime: '10 seconds',
-    // Every activity slot can have its connection at once: an activity never waits on the pool (and times out
-    // there) because the SDK ran more of them than Postgres connections exist.
-    ...activitySlots(options.pool),
-    maxCachedWorkflows: options.maxCachedWorkflows,
-  });
+  } satisfies Partial<WorkerOptions>;
 }

@@ -56,6 +56,16 @@ export interface LeadImportInput {
   rowsPerSecond: number;
   /** Batches per run before it continues as new (default 100): the history stays small whatever the file. */
   batchesPerRun?: number;
+  /**
+   * The closed loop (IMPORT_JOURNEY_WINDOW): leads this import created whose journey has not yet recorded its
+   * imported history, at most (default twice the batch; the api passes 100).
+   */
+  journeyWindow?: number;
+  /**
+   * The closed loop (IMPORT_MAX_QUEUE_DELAY_MS): how long the oldest task waiting on the journeys' task queue may
+   * have waited (default 2 s) — how late a live lead arriving now would start.
+   */
+  maxQueueDelayMs?: number;
   /** Totals carried through continue-as-new. */
   done?: { batches: number; rows: number };
 }
@@ -66,6 +76,27 @@ export interface LeadImportResult {
   rows: number;
   error?: string;
 }
+
+/** What the import's closed loop saw last, and how often it held the next batch back (the `importThrottle` query). */
+export interface ImportThrottle {
+  /** Times the import waited for the system to absorb what it had started, this run. */
+  waits: number;
+  /** The last look: journeys of this import not yet recorded, tasks waiting on the journeys' queue, rows allowed. */
+  last?: ImportHeadroom;
+}
+
+export interface ImportHeadroom {
+  /** Rows the next batch may take (0: wait). */
+  rows: number;
+  /** Leads this import created whose journey has not recorded its imported history yet. */
+  unrecorded: number;
+  /** Age of the oldest task waiting on the journeys' task queue (ms); undefined when the server reports none. */
+  queueDelayMs?: number;
+  /** Created rows up to here are known recorded: the next look starts after it. */
+  recordedThrough: number;
+}
+
+export const importThrottleQuery = defineQuery<ImportThrottle>('importThrottle');
 
 /** The import workflow's signature, for typed starts. */
 export type LeadImportWorkflow = (input: LeadImportInput) => Promise<LeadImportResult>;

@@ -20,7 +20,7 @@ import { Gate } from '../../shared/gate';
 import { JourneyClient } from '../../usecases/journeys';
 import { SignalQueue } from '../../usecases/signalQueue';
 import { createIngestApp } from '../../services/ingest/app';
-import { createWorker } from '../../services/worker/worker';
+import { createImportWorker, createWorker, type WorkerSetup } from '../../services/worker/worker';
 import { testStack } from '../setup/stack';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -37,6 +37,10 @@ export interface Harness {
   apiUrl: string;
   ingestUrl: string;
   worker: Worker;
+  /** The worker of the imports' queue (importTaskQueue). */
+  importWorker: Worker;
+  /** Runs the journeys' worker when the harness started with `worker: 'imports'`. */
+  runJourneys(): void;
   stop(): Promise<void>;
 }
 
@@ -67,7 +71,8 @@ function quietRuntime(): void {
 
 export async function startHarness(
   options: {
-    worker?: boolean;
+    /** false: no worker runs; 'imports': only the imports' worker, journeys wait for runJourneys(). */
+    worker?: boolean | 'imports';
     /** Notification channels of the worker's activities (none by default). */
     notify?: Omit<ActivityDeps, 'pool'>;
     /** The api's import settings (throttle, file limit, rows per batch). */
@@ -101,7 +106,7 @@ export async function startHarness(
   });
   const ingest = await serve(ingestApp);
   const nativeConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-  const worker = await createWorker({
+  const setup: WorkerSetup = {
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
@@ -110,8 +115,16 @@ export async function startHarness(
     keyRing,
     // Partner polls open integration secrets and start journeys from the activity.
     notify: { keyRing, temporal: client, ingestUrl: ingest.url, ...options.notify },
-  });
-  const running = options.worker === false ? undefined : worker.run();
+  };
+  const worker = await createWorker(setup);
+  const importWorker = await createImportWorker(setup);
+  const running = new Map<Worker, Promise<void>>();
+  const run = (w: Worker) => {
+    if (!running.has(w)) running.set(w, w.run());
+  };
+  const runJourneys = () => run(worker);
+  if (options.worker !== false) run(importWorker);
+  if (options.worker === undefined || options.worker === true) runJourneys();
   const api = await serve(
     createApiApp({
       pool,
@@ -134,13 +147,17 @@ export async function startHarness(
     apiUrl: api.url,
     ingestUrl: ingest.url,
     worker,
+    importWorker,
+    runJourneys,
     async stop() {
       await Promise.all([close(api.server), close(ingest.server)]);
       await listener.stop();
-      if (running) {
-        worker.shutdown();
-        await running;
+      // A worker that never ran still holds the connection: it runs to shut down.
+      for (const w of [worker, importWorker]) {
+        run(w);
+        w.shutdown();
       }
+      await Promise.all(running.values());
       await nativeConnection.close();
       await connection.close();
       await pool.end();
