@@ -601,6 +601,8 @@ async function startJourney(
       },
       event,
       journeyContext,
+      // An imported journey yields to live leads' on the shared queue; a matched lead's running journey keeps its own.
+      { background: true },
     );
     return;
   }

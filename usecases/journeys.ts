@@ -31,6 +31,13 @@ import {
 } from '../shared/journey/messages';
 import type { PartnerName } from '../shared/lifecycle';
 
+/**
+ * Temporal's task priority for journeys started by an import (1 is first, 3 the default, 5 last): their workflow
+ * tasks and activities inherit it, so while an import floods the journeys' queue, live leads' tasks are dispatched
+ * ahead of it. A journey already running keeps its own priority; an idle queue dispatches every priority at once.
+ */
+export const BACKGROUND_PRIORITY = { priorityKey: 5 } as const;
+
 export interface JourneyClientOptions {
   client: Client;
   taskQueue: string;
@@ -53,11 +60,13 @@ export class JourneyClient {
     lead: { workspaceId: string; leadId: string; propertyId?: string; source: string; status?: string },
     event: LeadEvent,
     context?: JourneyContext,
+    options: { background?: boolean } = {},
   ): Promise<string> {
     const workflowId = leadWorkflowId(lead.workspaceId, lead.leadId);
     await this.options.client.workflow.signalWithStart<LeadJourneyWorkflow, [LeadEvent]>('leadJourney', {
       workflowId,
       taskQueue: this.options.taskQueue,
+      ...(options.background ? { priority: BACKGROUND_PRIORITY } : {}),
       args: [{ workspaceId: lead.workspaceId, leadId: lead.leadId, context }],
       signal: leadEventSignal,
       signalArgs: [event],

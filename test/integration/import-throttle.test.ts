@@ -2,9 +2,10 @@
 // absorbed, so it must hold its next batch back — at the window of unrecorded journeys, or while the journeys' task
 // queue has kept a task waiting too long — and go on once the journeys run and record their imported history.
 import { randomUUID } from 'node:crypto';
-import { importTaskQueue, importWorkflowId } from '../../shared/ids';
+import { importTaskQueue, importWorkflowId, leadWorkflowId } from '../../shared/ids';
 import { importThrottleQuery, type ImportThrottle } from '../../shared/journey/messages';
 import { startCsvImport, taskQueueDelay } from '../../usecases/imports';
+import { BACKGROUND_PRIORITY } from '../../usecases/journeys';
 import { POLLING_RATE_LIMIT, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import { waitFor } from '../support/wait';
 
@@ -74,6 +75,15 @@ test('the import starts no more journeys than the window ahead of those recorded
   // Batches of 3 against a window of 4: 3, then the 1 left of the window, then nothing while none is recorded.
   expect(await recorded(id)).toEqual({ created: WINDOW, pending: ROWS - WINDOW, journeys: 0 });
   expect(held.last).toMatchObject({ rows: 0, unrecorded: WINDOW });
+  // The journeys it started yield to live leads' on the shared queue (Temporal's lowest task priority).
+  const { rows: started } = await harness.pool.query<{ lead_id: string }>(
+    `SELECT lead_id FROM import_rows WHERE import_id = $1 AND outcome = 'created'`,
+    [id],
+  );
+  for (const { lead_id } of started) {
+    const journey = await harness.client.workflow.getHandle(leadWorkflowId(workspaceId, lead_id)).describe();
+    expect(journey.priority?.priorityKey).toBe(BACKGROUND_PRIORITY.priorityKey);
+  }
 
   // A second import bounded by the journeys' task queue instead: the first one's journeys have waited there longer
   // than it allows, as soon as the server's stats (cached for seconds) say so.
