@@ -39,8 +39,11 @@ export const ANALYTICS_WORK_MEM = '64MB';
 export const ANALYTICS_CONCURRENCY = 4;
 /** The advisory-lock class of analytics slots (the first key of pg_try_advisory_xact_lock(int, int)). */
 export const ANALYTICS_SLOT_LOCK_CLASS = 17_003;
-/** What a refused caller is told to wait (Retry-After): a typical report's time, not the statement timeout. */
-export const ANALYTICS_RETRY_AFTER_SECONDS = 5;
+/**
+ * What a refused caller is told to wait (Retry-After): a typical report's time, not the statement timeout. The
+ * dashboard waits it and asks again, so a page opening several panels at once shows them loading, not failing.
+ */
+export const ANALYTICS_RETRY_AFTER_SECONDS = 2;
 
 /** The lock key of one of a workspace's slots, as Postgres computes it (so tests and other tools can hold one). */
 const ANALYTICS_SLOT_KEY = `hashtext($1::text || ':' || slot)`;

@@ -10,12 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Response as PageResponse } from 'playwright-core';
+import { ANALYTICS_CONCURRENCY, ANALYTICS_SLOT_LOCK_CLASS } from '../../data/analytics';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../infra/sandbox/salesforce';
 import { createApiApp } from '../../services/api/app';
 import { createLogger } from '../../shared/logger';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
-import { within } from '../support/wait';
+import { waitFor, within } from '../support/wait';
 
 const ROOT = join(__dirname, '..', '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -470,9 +471,35 @@ describe('the dashboard in a browser', () => {
     });
     expect(conversion.status).toBe(201);
 
-    await page.getByRole('link', { name: 'Funnel' }).click();
-    await settled(page, 'Funnel');
-    await page.locator('.funnel-stage[data-stage="contacted"]').getByText('1', { exact: true }).waitFor();
+    // Every analytics slot of the workspace taken (as reports of the page before still running would): the funnel's
+    // reads are refused 429 with a short Retry-After, and the panel waits and asks again instead of failing.
+    const slots = await harness.pool.connect();
+    const slot = (lock: 'pg_advisory_lock' | 'pg_advisory_unlock', n: number) =>
+      slots.query(`SELECT ${lock}($2::int, hashtext($1::text || ':' || $3::int))`, [
+        workspace.workspaceId,
+        ANALYTICS_SLOT_LOCK_CLASS,
+        n,
+      ]);
+    const refused: string[] = [];
+    const onResponse = (response: PageResponse) => {
+      if (response.status() === 429 && response.url().includes('/analytics')) refused.push(response.url());
+    };
+    page.on('response', onResponse);
+    try {
+      for (let n = 0; n < ANALYTICS_CONCURRENCY; n++) await slot('pg_advisory_lock', n);
+      await page.getByRole('link', { name: 'Funnel' }).click();
+      await waitFor('the funnel to be refused while every slot is taken', async () => refused.length, {
+        until: (count) => count > 0,
+      });
+      for (let n = 0; n < ANALYTICS_CONCURRENCY; n++) await slot('pg_advisory_unlock', n);
+      await settled(page, 'Funnel');
+      await page.locator('.funnel-stage[data-stage="contacted"]').getByText('1', { exact: true }).waitFor();
+      expect(await page.getByRole('alert').count()).toBe(0);
+    } finally {
+      page.off('response', onResponse);
+      await slots.query('SELECT pg_advisory_unlock_all()');
+      slots.release();
+    }
     await page.getByTestId('performance-grid').waitFor();
     await shot(page, '04-funnel');
 

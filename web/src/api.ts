@@ -38,6 +38,38 @@ export interface RequestOptions {
 }
 
 export const API_BASE = '/api/v1';
+/**
+ * A read refused for a moment (429 with a short Retry-After: the workspace's analytics slots are all taken while a
+ * page asks for several reports at once) is asked again after that delay, up to this many times, while the page
+ * shows it loading. A long Retry-After (the hourly budget spent) is shown at once.
+ */
+const BRIEF_REFUSAL_RETRIES = 4;
+const BRIEF_REFUSAL_MAX_SECONDS = 10;
+
+/** How long a 429 asks to wait, when it is brief enough to wait for (seconds), else undefined. */
+function briefRetryAfter(response: Response): number | undefined {
+  if (response.status !== 429) return undefined;
+  const seconds = Number(response.headers.get('Retry-After'));
+  return Number.isFinite(seconds) && seconds >= 0 && seconds <= BRIEF_REFUSAL_MAX_SECONDS
+    ? seconds
+    : undefined;
+}
+
+/** Resolves after `ms`, or rejects as the fetch would when the page aborts the request first. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+}
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** `?a=1&b=x,y` from an object, leaving out empty values. */
@@ -75,6 +107,19 @@ export function createApi(
   hooks: { onUnauthorized?: () => void; onRateLimit?: (state: RateLimitState) => void } = {},
 ) {
   const send = async (path: string, options: RequestOptions, accept: string): Promise<Response> => {
+    for (let attempt = 1; ; attempt++) {
+      const response = await sendOnce(path, options, accept);
+      const wait = (options.method ?? 'GET') === 'GET' ? briefRetryAfter(response) : undefined;
+      if (wait === undefined || attempt > BRIEF_REFUSAL_RETRIES) {
+        if (!response.ok) throw await errorFrom(response);
+        return response;
+      }
+      await response.body?.cancel();
+      await pause(wait * 1000, options.signal);
+    }
+  };
+
+  const sendOnce = async (path: string, options: RequestOptions, accept: string): Promise<Response> => {
     const response = await fetch(`${API_BASE}${path}${queryString(options.query)}`, {
       method: options.method ?? 'GET',
       headers: {
@@ -93,7 +138,6 @@ export function createApi(
       hooks.onRateLimit?.({ limit, remaining });
     }
     if (response.status === 401) hooks.onUnauthorized?.();
-    if (!response.ok) throw await errorFrom(response);
     return response;
   };
 

@@ -46,7 +46,10 @@ export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.status === 404 && error.code === 'not_found' && /no route/.test(error.message))
       return 'This server does not offer this yet (the API answered 404).';
-    if (error.status === 429) return 'The workspace reached its hourly API limit; try again later.';
+    if (error.status === 429)
+      return error.details.window_seconds !== undefined
+        ? 'The workspace reached its hourly API limit; try again later.'
+        : `The server is busy with this workspace's other requests; try again in a moment (${error.message}).`;
     if (error.status === 403) return error.message;
     return `${error.message} (${error.code})`;
   }
