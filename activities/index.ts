@@ -132,11 +132,14 @@ export function createActivities(deps: ActivityDeps) {
       window: number;
       maxQueueDelayMs: number;
       recordedThrough: number;
+      probe?: { last?: string; next: string };
     }) =>
       imports.importHeadroom(
         { pool: deps.pool, temporal: importClient(deps), journeyTaskQueue: journeyQueue(deps) },
         args,
       ),
+    // The import's probe does nothing: the wait for it on the journeys' queue is what it measures.
+    probeJourneyQueue: async (): Promise<void> => undefined,
   });
 }
 

@@ -605,6 +605,14 @@ async function main(): Promise<void> {
           workflowId,
           runId: e.execution?.runId ?? undefined,
         }));
+        // One of the probes its looks started on the journeys' queue (patch import-probe), finished.
+        const probes = await client.workflowService.listWorkflowExecutions({
+          namespace: 'default',
+          query: `WorkflowType = "importProbe" AND ExecutionStatus = "Completed"`,
+        });
+        const probeId = probes.executions?.[0]?.execution?.workflowId;
+        if (!probeId) throw new Error('the import started no probe that finished');
+        histories['import-probe'] = [{ workflowId: probeId }];
       }
 
       if (wanted('inbound-fetch')) {

@@ -57,6 +57,14 @@ export function importWorkflowId(importId: string): string {
   return `import/${importId}`;
 }
 
+/**
+ * Workflow id of one of an import's probes (workflow type `importProbe`, on the journeys' queue): the import it
+ * measures for, the import run and its turn, so a retried look finds the probe it started.
+ */
+export function importProbeId(importId: string, runId: string, turn: number): string {
+  return `import-probe/${importId}/${runId}/${turn}`;
+}
+
 /** Workflow id of the fetch that completes one ids-only inbox event (Facebook's leadgen) before delivery. */
 export function inboundFetchWorkflowId(inboxId: string): string {
   return `inbox-fetch/${inboxId}`;

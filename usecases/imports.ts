@@ -2,7 +2,7 @@
 // other inquiry (the same create-or-match as the API) and its journey started at the stage it reached. The rows wait in
 // Postgres; the `leadImport` workflow takes them a batch at a time, throttled, and each row settles exactly once.
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type pg from 'pg';
 import { loadJourneyContext, recordJourneyChange } from '../activities/db/journey';
@@ -639,26 +639,81 @@ async function startJourney(
 
 /**
  * How many rows the import's next batch may take: what is left of the window of this import's journeys not yet
- * recorded, or none while the oldest task waiting on the journeys' task queue has waited more than
- * `maxQueueDelayMs` (workflow or activity task: a live lead's first workflow task and its alert both wait there).
- * A delay, not a count: how many tasks a machine dispatches a second varies, how late a live lead starts is the
+ * recorded, or none while a live lead would be more than `maxQueueDelayMs` late. How late, two ways: the import's
+ * probe (`probe`: a tiny workflow on the journeys' queue at a live lead's priority; this look reads what the last
+ * one took, or how long it has run so far, and starts the next once it is done), and the oldest task waiting on the
+ * journeys' task queue (workflow or activity task: a live lead's first workflow task and its alert both wait
+ * there). A delay, not a count: how many tasks a machine dispatches a second varies, how late a live lead is is the
  * promise.
  */
 export async function importHeadroom(
   deps: { pool: pg.Pool; temporal: Client; journeyTaskQueue: string },
-  args: { importId: string; window: number; maxQueueDelayMs: number; recordedThrough: number },
+  args: {
+    importId: string;
+    window: number;
+    maxQueueDelayMs: number;
+    recordedThrough: number;
+    probe?: { last?: string; next: string };
+  },
 ): Promise<ImportHeadroom> {
-  const [journeys, queueDelayMs] = await Promise.all([
+  const [journeys, queueDelayMs, probe] = await Promise.all([
     unrecordedJourneys(deps.pool, args.importId, args.recordedThrough),
     taskQueueDelay(deps.temporal, deps.journeyTaskQueue),
+    args.probe ? probeLateness(deps.temporal, deps.journeyTaskQueue, args.probe) : undefined,
   ]);
-  const crowded = queueDelayMs !== undefined && queueDelayMs > args.maxQueueDelayMs;
+  const crowded =
+    (queueDelayMs !== undefined && queueDelayMs > args.maxQueueDelayMs) ||
+    (probe?.running === true && (probe.lateMs ?? 0) > args.maxQueueDelayMs);
   return {
     rows: crowded ? 0 : Math.max(0, args.window - journeys.unrecorded),
     unrecorded: journeys.unrecorded,
     ...(queueDelayMs !== undefined ? { queueDelayMs } : {}),
+    ...(probe
+      ? {
+          probeId: probe.probeId,
+          probeRunning: probe.running,
+          ...(probe.lateMs !== undefined ? { lateMs: probe.lateMs } : {}),
+        }
+      : {}),
     recordedThrough: journeys.recordedThrough,
   };
+}
+
+/** A probe runs at most this long; one that never ran (no worker on the journeys' queue) is not left behind. */
+const PROBE_TIMEOUT = '1 hour';
+
+/**
+ * How late the last probe says live leads are, and the probe to look at next: the last one while it still runs (its
+ * lateness so far), else a new one started now (its id is the import's turn, so a retried look finds it).
+ */
+export async function probeLateness(
+  client: Client,
+  taskQueue: string,
+  probe: { last?: string; next: string },
+): Promise<{ lateMs?: number; running: boolean; probeId: string }> {
+  let lateMs: number | undefined;
+  if (probe.last) {
+    const last = await client.workflow
+      .getHandle(probe.last)
+      .describe()
+      .catch((error: unknown) => {
+        // Gone (retention) is no measure; anything else is retried like any activity.
+        if (error instanceof WorkflowNotFoundError) return undefined;
+        throw error;
+      });
+    if (last) {
+      const running = last.status.name === 'RUNNING';
+      lateMs = (running ? Date.now() : (last.closeTime ?? new Date()).getTime()) - last.startTime.getTime();
+      if (running) return { lateMs, running, probeId: probe.last };
+    }
+  }
+  await client.workflow.start('importProbe', {
+    taskQueue,
+    workflowId: probe.next,
+    workflowExecutionTimeout: PROBE_TIMEOUT,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  return { ...(lateMs !== undefined ? { lateMs } : {}), running: false, probeId: probe.next };
 }
 
 const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;

@@ -2,5 +2,5 @@
 export { leadJourney } from './leadJourney';
 export { webhookDelivery } from './webhookDelivery';
 export { pollIntegration } from './pollIntegration';
-export { leadImport } from './leadImport';
+export { leadImport, importProbe } from './leadImport';
 export { completeInboundEvent } from './completeInboundEvent';

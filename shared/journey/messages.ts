@@ -62,12 +62,15 @@ export interface LeadImportInput {
    */
   journeyWindow?: number;
   /**
-   * The closed loop (IMPORT_MAX_QUEUE_DELAY_MS): how long the oldest task waiting on the journeys' task queue may
-   * have waited (default 2 s) — how late a live lead arriving now would start.
+   * The closed loop (IMPORT_MAX_QUEUE_DELAY_MS): how late a live lead may be because of imports (default 1 s) —
+   * what the import's probe through the journeys' queue took, and how long the oldest task waiting there has
+   * waited.
    */
   maxQueueDelayMs?: number;
   /** Totals carried through continue-as-new. */
   done?: { batches: number; rows: number };
+  /** The pace the import had reached (rows per second), carried through continue-as-new. */
+  pace?: number;
 }
 
 export interface LeadImportResult {
@@ -81,6 +84,8 @@ export interface LeadImportResult {
 export interface ImportThrottle {
   /** Times the import waited for the system to absorb what it had started, this run. */
   waits: number;
+  /** The pace it has reached: rows per second it takes now (it adapts to how late live leads are). */
+  pace?: number;
   /** The last look: journeys of this import not yet recorded, tasks waiting on the journeys' queue, rows allowed. */
   last?: ImportHeadroom;
 }
@@ -92,6 +97,15 @@ export interface ImportHeadroom {
   unrecorded: number;
   /** Age of the oldest task waiting on the journeys' task queue (ms); undefined when the server reports none. */
   queueDelayMs?: number;
+  /**
+   * How late a live lead is (ms): what the last probe through the journeys' queue took, start to close, or how
+   * long it has run so far while it still runs; undefined before the first probe.
+   */
+  lateMs?: number;
+  /** The probe to look at next time: the one still running, or the one just started. */
+  probeId?: string;
+  /** Whether `lateMs` is of a probe still running (so far, and growing) rather than one that has finished. */
+  probeRunning?: boolean;
   /** Created rows up to here are known recorded: the next look starts after it. */
   recordedThrough: number;
 }

@@ -1,6 +1,7 @@
 // The import's closed loop against the real stack: with the journeys' worker stopped, nothing the import starts is
 // absorbed, so it must hold its next batch back — at the window of unrecorded journeys, or while the journeys' task
-// queue has kept a task waiting too long — and go on once the journeys run and record their imported history.
+// queue has kept a task waiting too long and its probe there runs late — and go on once the journeys run and record
+// their imported history.
 import { randomUUID } from 'node:crypto';
 import { importTaskQueue, importWorkflowId, leadWorkflowId } from '../../shared/ids';
 import { importThrottleQuery, type ImportThrottle } from '../../shared/journey/messages';
@@ -108,6 +109,21 @@ test('the import starts no more journeys than the window ahead of those recorded
   const crowded = await heldBack(second.id, (t) => (t.last?.queueDelayMs ?? 0) > BOUND_MS);
   expect(crowded.last?.unrecorded).toBe(0);
   expect(await recorded(second.id)).toMatchObject({ created: 0, pending: ROWS });
+  // Its probe, started on the journeys' queue at its first look, is not run either: a live lead would be as late,
+  // and the import halves its pace for every look that says so.
+  const probed = await heldBack(
+    second.id,
+    (t) => t.last?.probeRunning === true && (t.last.lateMs ?? 0) > BOUND_MS && (t.pace ?? 4) < 1,
+  );
+  const probeId = probed.last!.probeId!;
+  expect(probeId).toMatch(new RegExp(`^import-probe/${second.id}/`));
+  const probe = await harness.client.workflow.getHandle(probeId).describe();
+  expect({ type: probe.type, taskQueue: probe.taskQueue, status: probe.status.name }).toEqual({
+    type: 'importProbe',
+    taskQueue: harness.taskQueue,
+    status: 'RUNNING',
+  });
+  expect(await recorded(second.id)).toMatchObject({ created: 0, pending: ROWS });
 
   harness.runJourneys();
   for (const importId of [id, second.id]) {
@@ -126,4 +142,8 @@ test('the import starts no more journeys than the window ahead of those recorded
     [[id, second.id]],
   );
   expect(rows[0]!.n).toBe(2 * ROWS);
+  // The probe that held the second import ran once the journeys did; its run time was the lateness it reported.
+  const ran = await harness.client.workflow.getHandle(probeId).describe();
+  expect(ran.status.name).toBe('COMPLETED');
+  expect(ran.closeTime!.getTime() - ran.startTime.getTime()).toBeGreaterThan(BOUND_MS);
 }, 240_000);

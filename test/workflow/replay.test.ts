@@ -29,6 +29,7 @@ test('every recorded history of every workflow replays without nondeterminism', 
   );
   expect([...types].sort()).toEqual([
     'completeInboundEvent',
+    'importProbe',
     'leadImport',
     'leadJourney',
     'pollIntegration',
