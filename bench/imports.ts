@@ -6,6 +6,8 @@
 // needs its load. IMPORT_JOURNEY_WINDOW and IMPORT_MAX_QUEUE_DELAY_MS, when set, tune the stack's closed loop.
 import os from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { importWorkflowId } from '../shared/ids';
+import { importThrottleQuery } from '../shared/journey/messages';
 import { importProgress, type ImportProgress } from '../usecases/imports';
 import type pg from 'pg';
 import { openLoop, round, sleep, summarize, type LatencySummary } from './load';
@@ -154,6 +156,15 @@ async function runImport(
     `  during the import (${midway.rows.read} rows in): ack p99 ${during.latency.p99} ms (${during.errors} errors); journeys applied p50 ${journeysDuring.p50} / p99 ${journeysDuring.p99} ms after the ack`,
   );
   say(`  load during: ${duringLoad}`);
+  // What the import's closed loop saw then (its pace follows its probes of live lateness).
+  const throttle = await stack.client.workflow
+    .getHandle(importWorkflowId(id))
+    .query(importThrottleQuery)
+    .catch(() => undefined);
+  if (throttle)
+    say(
+      `  the import's throttle then: pace ${throttle.pace ?? '–'} rows/s, ${throttle.waits} holds this run, last probe ${throttle.last?.lateMs ?? '–'} ms${throttle.last?.probeRunning ? ' (still running)' : ''}, queue's oldest task ${throttle.last?.queueDelayMs ?? '–'} ms`,
+    );
   if (midway.status === 'completed')
     say('  (the import finished before the measurement did: raise imports.rows)');
 

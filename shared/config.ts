@@ -188,11 +188,11 @@ export const variables = {
     default: '100',
   },
   IMPORT_MAX_QUEUE_DELAY_MS: {
-    schema: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+    schema: z.coerce.number().int().min(0).max(3_600_000).default(500),
     expected: 'a number of milliseconds (0 or more)',
     description:
       "Closed loop of imports: how late a live lead may be because of imports. Each look of an import starts a probe (workflow type importProbe: a workflow task, an activity, a workflow task) on TEMPORAL_TASK_QUEUE at a live lead's priority; the import holds its next batch while a probe has run longer than this or the oldest task waiting there has waited longer (Temporal's DescribeTaskQueue stats), halves its pace when a probe took longer, and takes one more row a second each turn they are on time.",
-    default: '1000',
+    default: '500',
   },
   LOG_LEVEL: {
     schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

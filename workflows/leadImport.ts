@@ -25,7 +25,7 @@ type Activities = ReturnType<typeof createActivities>;
 
 const DEFAULT_BATCH_SIZE = 200;
 const DEFAULT_BATCHES_PER_RUN = 100;
-const DEFAULT_MAX_QUEUE_DELAY_MS = 1000;
+const DEFAULT_MAX_QUEUE_DELAY_MS = 500;
 /** Before the probe (`import-probe`): the bound the queue's stats alone were held to. */
 const STATS_ONLY_MAX_QUEUE_DELAY_MS = 2000;
 /** A held-back import looks again after 1 s, then 2, 4 … up to this: quick to resume, cheap while it waits. */

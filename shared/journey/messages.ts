@@ -62,7 +62,7 @@ export interface LeadImportInput {
    */
   journeyWindow?: number;
   /**
-   * The closed loop (IMPORT_MAX_QUEUE_DELAY_MS): how late a live lead may be because of imports (default 1 s) —
+   * The closed loop (IMPORT_MAX_QUEUE_DELAY_MS): how late a live lead may be because of imports (default 500 ms) —
    * what the import's probe through the journeys' queue took, and how long the oldest task waiting there has
    * waited.
    */
