@@ -78,6 +78,12 @@ export async function leadImport(input: LeadImportInput): Promise<LeadImportResu
   let heldFor = 1000;
   let pace = Math.min(input.pace ?? START_PACE, input.rowsPerSecond);
   let probeId: string | undefined;
+  /** A durable timer before the next look: 1 s, doubling while the import stays held. */
+  const holdBack = async () => {
+    throttle.waits += 1;
+    await sleep(heldFor);
+    heldFor = Math.min(heldFor * 2, MAX_THROTTLE_PAUSE_MS);
+  };
 
   // Waits count as loop turns too: a long hold continues as new like a long file does.
   for (let batchesThisRun = 0; ; batchesThisRun += 1) {
@@ -121,9 +127,7 @@ export async function leadImport(input: LeadImportInput): Promise<LeadImportResu
       else if (room.rows > 0) pace = Math.min(input.rowsPerSecond, pace + PACE_STEP);
       throttle.pace = pace;
       if (room.rows === 0) {
-        throttle.waits += 1;
-        await sleep(heldFor);
-        heldFor = Math.min(heldFor * 2, MAX_THROTTLE_PAUSE_MS);
+        await holdBack();
         continue;
       }
       heldFor = 1000;
@@ -139,9 +143,7 @@ export async function leadImport(input: LeadImportInput): Promise<LeadImportResu
       throttle.last = room;
       recordedThrough = room.recordedThrough;
       if (room.rows === 0) {
-        throttle.waits += 1;
-        await sleep(heldFor);
-        heldFor = Math.min(heldFor * 2, MAX_THROTTLE_PAUSE_MS);
+        await holdBack();
         continue;
       }
       heldFor = 1000;
