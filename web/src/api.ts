@@ -48,8 +48,9 @@ const BRIEF_REFUSAL_MAX_SECONDS = 10;
 
 /** How long a 429 asks to wait, when it is brief enough to wait for (seconds), else undefined. */
 function briefRetryAfter(response: Response): number | undefined {
-  if (response.status !== 429) return undefined;
-  const seconds = Number(response.headers.get('Retry-After'));
+  const header = response.headers.get('Retry-After');
+  if (response.status !== 429 || header === null) return undefined;
+  const seconds = Number(header);
   return Number.isFinite(seconds) && seconds >= 0 && seconds <= BRIEF_REFUSAL_MAX_SECONDS
     ? seconds
     : undefined;
