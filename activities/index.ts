@@ -73,7 +73,7 @@ export function createActivities(deps: ActivityDeps) {
     partnerTimeoutMs: deps.partnerTimeoutMs,
   };
   return withFailureRules({
-    loadJourneyContext: (args: { workspaceId: string; leadId: string }) =>
+    loadJourneyContext: (args: journey.LoadJourneyContextArgs) =>
       journey.loadJourneyContext(deps.pool, args, deps.policies),
     currentPolicy: (args: livePolicy.LivePolicyArgs) => livePolicy.loadLivePolicy(deps.pool, args),
     recordJourneyChange: (input: journey.RecordJourneyChangeInput) =>

@@ -146,7 +146,8 @@ async function main(): Promise<void> {
     let clock = 0;
     const at = () => new Date(Date.UTC(2026, 0, 1, 9, 0, clock++)).toISOString();
 
-    const newLead = async (historyLimit?: number, claimedBy?: 'hubspot') => {
+    /** `asIngest`: started without its context, as ingest starts journeys (the run loads it). */
+    const newLead = async (historyLimit?: number, claimedBy?: 'hubspot', asIngest = false) => {
       const { lead } = await createOrMatchLead(pool, {
         workspaceId,
         propertyId: 'p1',
@@ -161,11 +162,11 @@ async function main(): Promise<void> {
         ...(claimedBy ? { source: `partner:${claimedBy}`, sourceUnproven: true } : { source: 'api' }),
         channel: claimedBy ?? 'website',
       };
-      const context = await loadJourneyContext(pool, { workspaceId, leadId: lead.id });
+      const context = asIngest ? undefined : await loadJourneyContext(pool, { workspaceId, leadId: lead.id });
       await client.workflow.signalWithStart<typeof leadJourney, [LeadEvent]>('leadJourney', {
         workflowId: leadWorkflowId(workspaceId, lead.id),
         taskQueue,
-        args: [{ workspaceId, leadId: lead.id, context, historyLimit }],
+        args: [{ workspaceId, leadId: lead.id, ...(context ? { context } : {}), historyLimit }],
         signal: leadEventSignal,
         signalArgs: [inquiry],
       });
@@ -261,8 +262,8 @@ async function main(): Promise<void> {
       }
 
       if (wanted('new-journey')) {
-        // A journey that continues as new, then ends, then comes back as journey 2.
-        const b = await newLead(30);
+        // A journey started as ingest starts it, that continues as new, then ends, then comes back as journey 2.
+        const b = await newLead(30, undefined, true);
         for (let i = 0; i < 12; i++) {
           await b.handle.signal(leadEventSignal, {
             kind: 'note',

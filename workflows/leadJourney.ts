@@ -50,7 +50,7 @@ import {
 } from '../shared/searchAttributes';
 import { POSTGRES_OUTAGE, RETRY, SURVIVES_FAILURES } from './activityBounds';
 import { JourneyEffects } from './journeyEffects';
-import { policyForDecision } from './livePolicy';
+import { policyForDecision, READS_POLICY } from './livePolicy';
 import { JourneySequences } from './journeySequences';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -182,11 +182,13 @@ function freshState(
 }
 
 export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView> {
-  // Runs recorded before each change replay without it; every new run has them all. Runs from 'compact-history'
-  // on record that one patch and imply the earlier ones: each patch costs the history a marker and an upsert of
-  // TemporalChangeVersion, so a new journey records three (this one, live-policy, sequences), not eight. They
-  // also upsert search attributes only when they change, once per decision (the client's at start are kept).
-  const compact = patched('compact-history');
+  // Runs recorded before each change replay without it; every new run has them all. Each patch costs the history
+  // a marker and an upsert of TemporalChangeVersion, so a newer patch implies the ones before it: runs from
+  // 'first-read' record that one marker, runs from 'compact-history' recorded three (it, live-policy, sequences),
+  // runs before it up to eight.
+  // first-read: a run that loads its context reads the live policy for its first event in the same activity.
+  const firstRead = patched('first-read');
+  const compact = firstRead || patched('compact-history');
   const followUpsEnabled = compact || patched('follow-up-deadlines');
   const deliveriesEnabled = compact || patched('notification-delivery');
   const pushesEnabled = compact || patched('partner-push');
@@ -195,12 +197,13 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   const inArrivalOrder = compact || patched('arrival-order');
   /** Resends of notifications; asked where a run first needs to know, as runs before it did. */
   const resends = () => compact || patched('notification-resend');
+  // They also upsert search attributes only when they change, once per decision (the client's at start are kept).
   const attributes = compact ? new Attributes() : undefined;
-  // Not implied by 'compact-history' (runs recorded with it alone predate them): each records its own marker.
+  // Not implied by 'compact-history' (runs recorded with it alone predate them), implied by 'first-read'.
   // Connected partners, active rules and the time zone are read when an event is decided, not once per run.
-  const livePolicy = patched('live-policy');
+  const livePolicy = firstRead || patched('live-policy');
   // Nurture sequences: enrolments read from Postgres when a trigger happens, steps as durable deadlines.
-  const sequencesEnabled = patched('sequences');
+  const sequencesEnabled = firstRead || patched('sequences');
 
   // ---- set up: handlers first, so signals and queries that arrive during the load are kept or answered ----
   const pending: LeadEvent[] = [...(input.pending ?? [])];
@@ -260,15 +263,35 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       followUps: followUpsEnabled ? planDeadlines(loaded.state, loaded.policy.followUps) : [],
     };
   });
+  /** The live policy read with the context, for the event it was read for (first-read). */
+  let primed: { eventId: string; live: Partial<JourneyPolicy> } | undefined;
   if (!loaded) {
-    const context = await loadJourneyContext({ workspaceId: input.workspaceId, leadId: input.leadId });
+    // The load also reads the live policy for the first event waiting (an inquiry may bring the property): that
+    // event is then decided without an activity of its own, one activity and one workflow task fewer per new lead.
+    const first = firstRead && !input.state ? pending[0] : undefined;
+    const context = await loadJourneyContext({
+      workspaceId: input.workspaceId,
+      leadId: input.leadId,
+      ...(first && READS_POLICY.has(first.kind)
+        ? { livePolicyFor: { propertyId: first.kind === 'inquiry' ? first.propertyId : undefined } }
+        : {}),
+    });
+    if (first && context.live) primed = { eventId: first.eventId, live: context.live };
     loaded = { policy: context.policy, state: input.state ?? stateFromContext(input, context, pending[0]) };
   }
   let policy = loaded.policy;
   let current: JourneyState = loaded.state;
   /** Reads today's partners, rules and zone before `event` is decided (runs from before: the run's policy). */
   const refreshPolicy = async (event: LeadEvent) => {
-    if (livePolicy) policy = await policyForDecision(policy, current, event);
+    if (!livePolicy) return;
+    // Read with the context for this very event: taken once, by the event it was read for.
+    const read = primed;
+    primed = undefined;
+    if (read?.eventId === event.eventId && !current.seenEventIds.includes(event.eventId)) {
+      policy = { ...policy, ...read.live };
+      return;
+    }
+    policy = await policyForDecision(policy, current, event);
   };
   let followUpAt = nextFollowUp(current, policy);
   /** Nothing recording, sending or pushing, and no handler mid-way: the run may end or continue as new. */

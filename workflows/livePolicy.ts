@@ -18,7 +18,7 @@ const { currentPolicy } = proxyActivities<Activities>({
 });
 
 /** Events whose decision may push to partners, run rules or read local time; the rest decide without a read. */
-const READS_POLICY: ReadonlySet<LeadEventKind> = new Set<LeadEventKind>([
+export const READS_POLICY: ReadonlySet<LeadEventKind> = new Set<LeadEventKind>([
   'inquiry',
   'partner_status',
   'status_change',

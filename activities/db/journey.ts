@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { LeadStatus } from '../../shared/lifecycle';
 import type { Effect, JourneyContext } from '../../shared/journey/types';
 import { takesPushes } from '../partners';
+import { loadLivePolicy, type LivePolicy } from './livePolicy';
 import { journeyContext, loadPolicyBasis, type PolicyCache } from '../../data/policies';
 import { withTransaction } from '../../data/pool';
 import { recordReferralFee } from '../../data/referralFees';
@@ -49,11 +50,24 @@ interface LeadRow {
  * The context a journey run starts from: the lead's projection (one read) and its workspace's policy (from the
  * cache when one is given). Loaded by the journey itself, once per run: nothing else loads it.
  */
+export interface LoadJourneyContextArgs {
+  workspaceId: string;
+  leadId: string;
+  /**
+   * Read the live policy too (partners, rules, zone: never from a cache), for the first event the journey decides;
+   * an inquiry may bring the property when the lead has none.
+   */
+  livePolicyFor?: { propertyId?: string };
+}
+
+/** The projection and policy, and the live policy when asked for. */
+export type LoadedJourneyContext = JourneyContext & { live?: LivePolicy };
+
 export async function loadJourneyContext(
   pool: pg.Pool,
-  args: { workspaceId: string; leadId: string },
+  args: LoadJourneyContextArgs,
   policies?: PolicyCache,
-): Promise<JourneyContext> {
+): Promise<LoadedJourneyContext> {
   const { rows } = await pool.query<LeadRow>(
     `SELECT property_id, status, journey, projection_seq, source, sources, email_normalized IS NOT NULL AS has_email,
             phone_e164 IS NOT NULL AS has_phone, created_at, status_changed_at
@@ -71,7 +85,11 @@ export async function loadJourneyContext(
   const basis = policies
     ? await policies.get(args.workspaceId, row.property_id)
     : await loadPolicyBasis(pool, args.workspaceId, row.property_id, takesPushes);
-  return journeyContext(basis, {
+  const propertyId = row.property_id ?? args.livePolicyFor?.propertyId;
+  const live = args.livePolicyFor
+    ? await loadLivePolicy(pool, { workspaceId: args.workspaceId, ...(propertyId ? { propertyId } : {}) })
+    : undefined;
+  const context = journeyContext(basis, {
     propertyId: row.property_id,
     status: row.status,
     journey: row.journey,
@@ -83,6 +101,7 @@ export async function loadJourneyContext(
     createdAt: row.created_at,
     statusChangedAt: row.status_changed_at,
   });
+  return live ? { ...context, live } : context;
 }
 
 export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyChangeInput): Promise<void> {

@@ -3,7 +3,7 @@
 // statuses, new journeys and continue-as-new.
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type Payload } from '@temporalio/common';
 import type { LeadEvent } from '../../shared/journey/types';
 import { loadJourneyContext } from '../../activities/db/journey';
 import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../../shared/journey/messages';
@@ -215,7 +215,7 @@ test('an inquiry arriving while the ending run still works opens the next journe
   ]);
 });
 
-test('a new journey records one patch marker per change since compact-history and upserts a search attribute only when its value changes', async () => {
+test('a new journey records one patch marker and upserts a search attribute only when its value changes', async () => {
   const leadId = await newLead();
   const handle = await start(leadId);
   await handle.executeUpdate(changeStatusUpdate, { args: [change('contacted')] });
@@ -230,7 +230,7 @@ test('a new journey records one patch marker per change since compact-history an
     );
 
   const markers = (events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-  // compact-history implies the six patches before it; live-policy and sequences came after it, on their own.
+  // first-read implies every patch before it (compact-history the six before that, live-policy and sequences).
   const ids = markers.map(
     (m) =>
       (
@@ -243,7 +243,7 @@ test('a new journey records one patch marker per change since compact-history an
         }
       ).id,
   );
-  expect(ids).toEqual(['compact-history', 'live-policy', 'sequences']);
+  expect(ids).toEqual(['first-read']);
 
   // Every upsert names only attributes whose value differs from what the run already has (from its start on).
   const known: Record<string, string> = decode(
@@ -265,4 +265,39 @@ test('a new journey records one patch marker per change since compact-history an
   const ours = upserts.filter((u) => Object.keys(u).some((name) => name !== 'TemporalChangeVersion'));
   expect(upserts.length - ours.length).toBeLessThanOrEqual(markers.length);
   expect(ours.map((u) => u.LeadStatus)).toEqual(['"new"', '"contacted"', '"qualified"']);
+});
+
+test('a journey started without its context, as ingest starts it, reads the live policy for its inquiry with the context: no activity of its own', async () => {
+  const leadId = await newLead();
+  const handle = await start(leadId, inquiry(), { context: undefined });
+  const { events } = await handle.fetchHistory();
+  const scheduled = (events ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes
+      ? [e.activityTaskScheduledEventAttributes.activityType!.name!]
+      : [],
+  );
+  // Load, record, match: no read of the policy of its own before the inquiry is decided.
+  expect(scheduled).toEqual(['loadJourneyContext', 'recordJourneyChange', 'matchSequences']);
+  const completed = (events ?? []).flatMap((e) =>
+    e.activityTaskCompletedEventAttributes ? [e.activityTaskCompletedEventAttributes] : [],
+  );
+  const converter = ts.env.client.options.loadedDataConverter;
+  let loaded = completed[0]!.result!.payloads![0]! as Payload;
+  for (const codec of [...converter.payloadCodecs].reverse()) loaded = (await codec.decode([loaded]))[0]!;
+  // The live parts came with the load, read for the lead's property (Oak's zone, not the workspace's UTC).
+  expect(converter.payloadConverter.fromPayload(loaded)).toMatchObject({
+    propertyId: 'oak',
+    live: { timeZone: 'America/Chicago' },
+  });
+  expect(await handle.query(leadStateQuery)).toMatchObject({ status: 'new' });
+
+  // A later event reads the live policy itself, as every decided event does.
+  await send(handle, inquiry());
+  const after = (await handle.fetchHistory()).events ?? [];
+  const more = after.flatMap((e) =>
+    e.activityTaskScheduledEventAttributes
+      ? [e.activityTaskScheduledEventAttributes.activityType!.name!]
+      : [],
+  );
+  expect(more.slice(scheduled.length)[0]).toBe('currentPolicy');
 });
