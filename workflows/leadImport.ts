@@ -108,10 +108,11 @@ export async function leadImport(input: LeadImportInput): Promise<LeadImportResu
     // Held to rows per second rather than to whether there is room at all: on a machine where the import and the
     // live leads share the CPU, every row costs live leads time whichever queue it waits on.
     if (patched('import-probe')) {
+      const bound = input.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS;
       const room = await bookkeeping.importHeadroom({
         importId,
         window: input.journeyWindow ?? 2 * batchSize,
-        maxQueueDelayMs: input.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS,
+        maxQueueDelayMs: bound,
         recordedThrough,
         probe: {
           ...(probeId ? { last: probeId } : {}),
@@ -121,7 +122,6 @@ export async function leadImport(input: LeadImportInput): Promise<LeadImportResu
       throttle.last = room;
       recordedThrough = room.recordedThrough;
       probeId = room.probeId;
-      const bound = input.maxQueueDelayMs ?? DEFAULT_MAX_QUEUE_DELAY_MS;
       const late = room.lateMs !== undefined && room.lateMs > bound;
       if (late) pace = Math.max(MIN_PACE, pace / 2);
       else if (room.rows > 0) pace = Math.min(input.rowsPerSecond, pace + PACE_STEP);
