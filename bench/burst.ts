@@ -2,6 +2,8 @@
 // loop; every webhook must end acknowledged (a 202 is one: stored, its signal queued), and the drain time is from
 // the first send until every journey has applied its inquiry. The driver behaves as a partner does: a 503 (ingest's
 // bounded gate refusing, nothing stored) is sent again after its Retry-After, and every 503 and retry is counted.
+import os from 'node:os';
+import { cpuBetween, cpuLine, readCpu, type CpuSplit } from './cpu';
 import { drain, leadCount } from './ingest';
 import { median, openLoop, round, type LatencySummary } from './load';
 import { say, type BenchSettings } from './report';
@@ -22,6 +24,8 @@ export interface BurstRound {
   answeredMs: number;
   /** First send → every journey applied. */
   drainMs: number;
+  /** CPU seconds per part of the stack over the same span (first send → every journey applied). */
+  cpu?: CpuSplit;
 }
 
 export interface BurstSize {
@@ -61,6 +65,7 @@ export async function benchBurst(settings: BenchSettings): Promise<BurstResult> 
           webformInquiry(webform, `${tag}b${b}r${r}`, i),
         );
         const before = await leadCount(stack.pool, workspace.workspaceId);
+        const cpuBefore = readCpu(stack.cpuRoots());
         const started = performance.now();
         const tally = { answered503: 0, retried: 0 };
         // Latency: scheduled send → the 2xx, retries and their waits included (what the partner lives through).
@@ -74,6 +79,7 @@ export async function benchBurst(settings: BenchSettings): Promise<BurstResult> 
           Math.max(before + sent.ok, await leadCount(stack.pool, workspace.workspaceId)),
         );
         const drainMs = performance.now() - started;
+        const cpu = cpuBetween(cpuBefore, readCpu(stack.cpuRoots()));
         results.push({
           sent: sent.sent,
           errors: sent.errors,
@@ -83,9 +89,10 @@ export async function benchBurst(settings: BenchSettings): Promise<BurstResult> 
           answers: sent.latency,
           answeredMs: round(answeredMs),
           drainMs: round(drainMs),
+          cpu,
         });
         say(
-          `  round ${r + 1}: ${sent.errors} errors ${JSON.stringify(sent.failures)}, ${tally.answered503} answers 503 (${tally.retried} webhooks retried after Retry-After), answers p99 ${sent.latency.p99} ms, all answered after ${round(answeredMs)} ms, all applied after ${round(drainMs)} ms`,
+          `  round ${r + 1}: ${sent.errors} errors ${JSON.stringify(sent.failures)}, ${tally.answered503} answers 503 (${tally.retried} webhooks retried after Retry-After), answers p99 ${sent.latency.p99} ms, all answered after ${round(answeredMs)} ms, all applied after ${round(drainMs)} ms\n    CPU seconds: ${cpuLine(cpu, cores())}`,
         );
       }
       bursts.push({
@@ -122,6 +129,8 @@ export async function postAsPartner(
   }
 }
 
+const cores = () => os.cpus().length;
+
 export function burstTable(result: BurstResult): string {
   return result.bursts
     .map((burst) =>
@@ -135,6 +144,10 @@ export function burstTable(result: BurstResult): string {
             `| ${i + 1} | ${r.errors}${r.errors ? ` ${JSON.stringify(r.failures)}` : ''} | ${r.answered503 ?? 0} (${r.retried ?? 0}) | ${r.answers.p50} / ${r.answers.p99} / ${r.answers.max} | ${(r.answeredMs / 1000).toFixed(1)} s | ${(r.drainMs / 1000).toFixed(1)} s |`,
         ),
         `| median drain | | | | | ${(burst.medianDrainMs / 1000).toFixed(1)} s: ${burst.pass ? 'pass' : '**FAIL**'} |`,
+        '',
+        'CPU seconds per part, first send → all applied (process trees from /proc; "machine busy" counts everything):',
+        '',
+        ...burst.rounds.map((r, i) => `- round ${i + 1}: ${r.cpu ? cpuLine(r.cpu, cores()) : 'not read'}`),
       ].join('\n'),
     )
     .join('\n\n');

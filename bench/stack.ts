@@ -79,6 +79,8 @@ export interface Stack {
   kill9Postgres(): Promise<void>;
   startPostgres(): Promise<void>;
   workers(): ServiceProcess[];
+  /** The root process of each part running now (the dev server, Postgres, each service by name), for CPU readings. */
+  cpuRoots(): Record<string, number[]>;
   /** Calls `listener` when a service process exits without being told to (a crash). */
   onCrash(listener: (process: ServiceProcess) => void): () => void;
   stop(): Promise<void>;
@@ -217,6 +219,16 @@ async function startParts(options: StackOptions): Promise<Stack> {
     };
 
     const stack: Stack = {
+      cpuRoots() {
+        const roots: Record<string, number[]> = {};
+        const add = (part: string, pid: number | undefined) => {
+          if (pid !== undefined) roots[part] = [...(roots[part] ?? []), pid];
+        };
+        add('temporal', current.temporal?.child.pid);
+        add('postgres', current.postgres?.child.pid);
+        for (const service of processes) add(service.name, service.pid);
+        return roots;
+      },
       dir,
       adminToken,
       encryptionKeys,
