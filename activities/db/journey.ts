@@ -46,10 +46,6 @@ interface LeadRow {
   status_changed_at: Date;
 }
 
-/**
- * The context a journey run starts from: the lead's projection (one read) and its workspace's policy (from the
- * cache when one is given). Loaded by the journey itself, once per run: nothing else loads it.
- */
 export interface LoadJourneyContextArgs {
   workspaceId: string;
   leadId: string;
@@ -63,6 +59,11 @@ export interface LoadJourneyContextArgs {
 /** The projection and policy, and the live policy when asked for. */
 export type LoadedJourneyContext = JourneyContext & { live?: LivePolicy };
 
+/**
+ * The context a journey run starts from: the lead's projection (one read) and its workspace's policy (from the
+ * cache when one is given). Loaded by the journey itself, once per run: nothing else loads it. Asked for,
+ * the live policy too, read fresh after the projection (one more read).
+ */
 export async function loadJourneyContext(
   pool: pg.Pool,
   args: LoadJourneyContextArgs,
