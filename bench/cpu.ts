@@ -48,7 +48,11 @@ export function readCpu(roots: Record<string, number[]>): CpuReading {
     if (stat) stats.set(Number(name), stat);
   }
   const children = new Map<number, number[]>();
-  for (const [pid, { ppid }] of stats) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  for (const [pid, { ppid }] of stats) {
+    const siblings = children.get(ppid);
+    if (siblings) siblings.push(pid);
+    else children.set(ppid, [pid]);
+  }
   const tree = (pid: number): number =>
     (stats.get(pid)?.ticks ?? 0) + (children.get(pid) ?? []).reduce((sum, child) => sum + tree(child), 0);
   const parts: Record<string, number> = {};
