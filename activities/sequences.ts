@@ -17,7 +17,11 @@ export interface MatchArgs {
   triggers: TriggerMoment[];
 }
 
-export async function matchSequences(pool: pg.Pool, args: MatchArgs): Promise<SequenceMatch[]> {
+/** The active sequences whose trigger one of the moments matches (also read by recordJourneyChange). */
+export async function matchSequences(
+  pool: pg.Pool | pg.PoolClient,
+  args: MatchArgs,
+): Promise<SequenceMatch[]> {
   const sequences = await activeSequences(pool, args.workspaceId, args.propertyId);
   return sequences
     .filter((s) => s.steps.length > 0 && args.triggers.some((moment) => triggerMatches(s.trigger, moment)))

@@ -7,7 +7,7 @@ import type { InboundEvent, LeadLookup } from '../shared/inbound';
 import { normalizeEmail, toE164 } from '../shared/contact';
 import { AppError } from '../shared/errors';
 import { preparedLead } from './leads';
-import type { LeadProjection } from './policies';
+import type { LeadProjection, LivePolicyRow } from './policies';
 
 export const INBOX_STATUSES = ['pending', 'delivered', 'unmatched', 'ignored', 'failed'] as const;
 export type InboxStatus = (typeof INBOX_STATUSES)[number];
@@ -25,6 +25,8 @@ export interface LeadTarget {
   projection: LeadProjection;
   /** The event just created this lead: its journey has never run. */
   created?: boolean;
+  /** Read with the row when its signal starts a run: the partners, rules and zone of the lead's property now. */
+  live?: LivePolicyRow;
 }
 
 /** What delivering a stored event needs of its row; `lead` when it was read along (no second read). */
@@ -74,6 +76,7 @@ interface TargetColumns {
     sources: string[];
     created_at: string;
     status_changed_at: string;
+    live?: LivePolicyRow;
   } | null;
 }
 
@@ -100,6 +103,7 @@ function targetOf(workspaceId: string, row: TargetColumns, matched?: boolean | n
       createdAt: new Date(p.created_at),
       statusChangedAt: new Date(p.status_changed_at),
     },
+    ...(p.live ? { live: p.live } : {}),
   };
   return matched === false ? { ...target, created: true } : target;
 }

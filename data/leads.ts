@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { normalizeContact } from '../shared/contact';
 import { AppError } from '../shared/errors';
+import type { LivePolicyRow } from './policies';
 
 export interface LeadInput {
   workspaceId: string;
@@ -75,18 +76,26 @@ export function preparedLead(input: Omit<LeadInput, 'workspaceId'>): Record<stri
 export async function createOrMatchLead(
   pool: pg.Pool,
   input: LeadInput,
-): Promise<{ lead: LeadRecord; matched: boolean }> {
-  const { rows } = await pool.query<LeadRecord & { outcome: 'created' | 'matched' | 'unknown_property' }>(
-    'SELECT * FROM leadrelay_create_or_match_lead($1, $2)',
+  /** Read the live policy too when the inquiry's signal starts a run (a new lead, or one whose journey ended). */
+  options: { live?: boolean } = {},
+): Promise<{ lead: LeadRecord; matched: boolean; live?: LivePolicyRow }> {
+  const { rows } = await pool.query<
+    LeadRecord & { outcome: 'created' | 'matched' | 'unknown_property'; live?: LivePolicyRow | null }
+  >(
+    options.live
+      ? `SELECT c.*, CASE WHEN c.outcome = 'created' OR c.status IN ('leased', 'placed', 'lost')
+                          THEN leadrelay_live_policy($1, c.property_id) END AS live
+           FROM leadrelay_create_or_match_lead($1, $2) c`
+      : 'SELECT * FROM leadrelay_create_or_match_lead($1, $2)',
     [input.workspaceId, JSON.stringify(preparedLead(input))],
   );
-  const { outcome, ...lead } = rows[0]!;
+  const { outcome, live, ...lead } = rows[0]!;
   if (outcome === 'unknown_property') {
     throw new AppError('validation_failed', `property ${input.propertyId} does not exist in this workspace`, {
       fields: [{ field: 'property_id', message: 'unknown property' }],
     });
   }
-  return { lead, matched: outcome === 'matched' };
+  return { lead, matched: outcome === 'matched', ...(live ? { live } : {}) };
 }
 
 export async function getLead(

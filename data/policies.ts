@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type pg from 'pg';
 import { DEFAULT_FOLLOW_UP_POLICY } from '../shared/journey/followUps';
 import type { WorkflowRule } from '../shared/journey/rules';
-import type { FollowUpPolicy, JourneyContext } from '../shared/journey/types';
+import type { FollowUpPolicy, JourneyContext, JourneyPolicy } from '../shared/journey/types';
 import {
   DEFAULT_PIPELINE,
   isStatus,
@@ -43,6 +43,12 @@ export class PolicyCache {
       ttlMs,
       affects: (key, change) => key.startsWith(`${change.workspaceId}|`),
     });
+  }
+
+  /** The basis with the live part read fresh beside the lead (its signal then starts a run that reads nothing). */
+  withLive(basis: PolicyBasis, live: LivePolicyRow): PolicyBasis {
+    const fresh = livePolicyOf(live, this.pushesTo);
+    return { ...basis, connectedPartners: fresh.connectedPartners, rules: fresh.rules, zone: fresh.timeZone };
   }
 
   get(workspaceId: string, propertyId: string | null): Promise<PolicyBasis> {
@@ -109,6 +115,24 @@ export async function loadPolicyBasis(
     })),
     zone: row.zone,
   };
+}
+
+/** The parts of a policy staff change while journeys run: the partners pushed to, active rules, the time zone. */
+export type LivePolicy = Required<Pick<JourneyPolicy, 'connectedPartners' | 'rules' | 'timeZone'>>;
+
+/** The live policy as Postgres reads it (leadrelay_live_policy): every partner with credentials, pushing or not. */
+export interface LivePolicyRow {
+  partners: string[];
+  rules: WorkflowRule[];
+  zone: string | null;
+}
+
+/** The live policy of a row, keeping the partners whose adapters push. */
+export function livePolicyOf(
+  row: LivePolicyRow,
+  pushesTo: (partner: string) => partner is PartnerName,
+): LivePolicy {
+  return { connectedPartners: row.partners.filter(pushesTo), rules: row.rules, timeZone: row.zone ?? 'UTC' };
 }
 
 /** A lead's projection as a run starts from it. */

@@ -113,7 +113,7 @@ export async function deleteSequence(pool: pg.Pool, workspaceId: string, id: str
 
 /** Active sequences that may enrol a lead of this property (the workspace's and the property's own). */
 export async function activeSequences(
-  pool: pg.Pool,
+  pool: pg.Pool | pg.PoolClient,
   workspaceId: string,
   propertyId: string | undefined,
 ): Promise<SequenceRecord[]> {

@@ -146,8 +146,12 @@ async function main(): Promise<void> {
     let clock = 0;
     const at = () => new Date(Date.UTC(2026, 0, 1, 9, 0, clock++)).toISOString();
 
-    /** `asIngest`: started without its context, as ingest starts journeys (the run loads it). */
-    const newLead = async (historyLimit?: number, claimedBy?: 'hubspot', asIngest = false) => {
+    /**
+     * Started as ingest and the api start a new lead's journey: with its context, whose partners, rules and zone
+     * were read for the inquiry (`policyReadFor`). `bare`: without one, as a repush or a resend starts a run (the
+     * run loads its context, and the live policy with it).
+     */
+    const newLead = async (historyLimit?: number, claimedBy?: 'hubspot', bare = false) => {
       const { lead } = await createOrMatchLead(pool, {
         workspaceId,
         propertyId: 'p1',
@@ -162,11 +166,18 @@ async function main(): Promise<void> {
         ...(claimedBy ? { source: `partner:${claimedBy}`, sourceUnproven: true } : { source: 'api' }),
         channel: claimedBy ?? 'website',
       };
-      const context = asIngest ? undefined : await loadJourneyContext(pool, { workspaceId, leadId: lead.id });
+      const context = bare ? undefined : await loadJourneyContext(pool, { workspaceId, leadId: lead.id });
       await client.workflow.signalWithStart<typeof leadJourney, [LeadEvent]>('leadJourney', {
         workflowId: leadWorkflowId(workspaceId, lead.id),
         taskQueue,
-        args: [{ workspaceId, leadId: lead.id, ...(context ? { context } : {}), historyLimit }],
+        args: [
+          {
+            workspaceId,
+            leadId: lead.id,
+            ...(context ? { context, policyReadFor: inquiry.eventId } : {}),
+            historyLimit,
+          },
+        ],
         signal: leadEventSignal,
         signalArgs: [inquiry],
       });

@@ -24,6 +24,7 @@ import { GateFull, type Gate } from '../shared/gate';
 import { isStatus, isTerminal, type PartnerName } from '../shared/lifecycle';
 import { journeyContext, type PolicyCache } from '../data/policies';
 import { inboxJourneyEvents } from '../shared/inbound';
+import type { JourneyContext } from '../shared/journey/types';
 import { startInboundFetch } from './inboundFetch';
 import type { JourneyClient } from './journeys';
 import { settlesWithin, type SignalQueue } from './signalQueue';
@@ -164,14 +165,17 @@ async function signalEvents(deps: DeliveryDeps, row: DeliverableRow, lead: LeadT
   };
   // A running journey ignores a context: only a run this signal is bound to start gets one.
   const starts = lead.created === true || (isStatus(lead.status) && isTerminal(lead.status));
-  const context =
-    starts && deps.policies
-      ? journeyContext(await deps.policies.get(lead.workspaceId, lead.propertyId), lead.projection)
-      : undefined;
+  let context: JourneyContext | undefined;
+  if (starts && deps.policies) {
+    const basis = await deps.policies.get(lead.workspaceId, lead.propertyId);
+    // Partners, rules and zone read with the row: the run decides its first event without reading them again.
+    context = journeyContext(lead.live ? deps.policies.withLive(basis, lead.live) : basis, lead.projection);
+  }
   const timeout = deps.signalTimeoutMs ?? DEFAULT_SIGNAL_TIMEOUT_MS;
   for (const journeyEvent of inboxJourneyEvents(row.id, row.partner as PartnerName, row.normalized, lead)) {
+    const policyReadFor = context && lead.live ? journeyEvent.eventId : undefined;
     await deps.temporal.withDeadline(Date.now() + timeout, () =>
-      deps.journeys.send(target, journeyEvent, context),
+      deps.journeys.send(target, journeyEvent, context, { policyReadFor }),
     );
   }
 }

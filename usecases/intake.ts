@@ -30,7 +30,7 @@ export async function receiveInquiry(
   input: LeadInput,
   event: { eventId: string; occurredAt: string; actor?: string; source?: Source },
 ): Promise<{ lead: LeadRecord; matched: boolean; workflowId: string }> {
-  const { lead, matched } = await createOrMatchLead(deps.pool, input);
+  const { lead, matched, live } = await createOrMatchLead(deps.pool, input, { live: !!deps.policies });
   const source = event.source ?? sourceOf(input.source);
   const inquiry: LeadEvent = {
     kind: 'inquiry',
@@ -45,9 +45,12 @@ export async function receiveInquiry(
     facts: { hasEmail: lead.email !== null, hasPhone: lead.phone_e164 !== null },
   };
   const starts = !matched || (isStatus(lead.status) && isTerminal(lead.status));
+  const basis =
+    starts && deps.policies ? await deps.policies.get(lead.workspace_id, lead.property_id) : undefined;
+  // Partners, rules and zone read with the lead: the run decides this inquiry without reading them again.
   const context =
-    starts && deps.policies
-      ? journeyContext(await deps.policies.get(lead.workspace_id, lead.property_id), {
+    basis && deps.policies
+      ? journeyContext(live ? deps.policies.withLive(basis, live) : basis, {
           propertyId: lead.property_id,
           status: lead.status,
           journey: lead.journey,
@@ -70,6 +73,7 @@ export async function receiveInquiry(
     },
     inquiry,
     context,
+    { policyReadFor: context && live ? inquiry.eventId : undefined },
   );
   return { lead, matched, workflowId };
 }

@@ -60,14 +60,25 @@ export class JourneyClient {
     lead: { workspaceId: string; leadId: string; propertyId?: string; source: string; status?: string },
     event: LeadEvent,
     context?: JourneyContext,
-    options: { background?: boolean } = {},
+    options: {
+      background?: boolean;
+      /** The context's partners, rules and zone were read fresh when this event was stored (LeadJourneyInput). */
+      policyReadFor?: string;
+    } = {},
   ): Promise<string> {
     const workflowId = leadWorkflowId(lead.workspaceId, lead.leadId);
     await this.options.client.workflow.signalWithStart<LeadJourneyWorkflow, [LeadEvent]>('leadJourney', {
       workflowId,
       taskQueue: this.options.taskQueue,
       ...(options.background ? { priority: BACKGROUND_PRIORITY } : {}),
-      args: [{ workspaceId: lead.workspaceId, leadId: lead.leadId, context }],
+      args: [
+        {
+          workspaceId: lead.workspaceId,
+          leadId: lead.leadId,
+          context,
+          ...(context && options.policyReadFor === event.eventId ? { policyReadFor: event.eventId } : {}),
+        },
+      ],
       signal: leadEventSignal,
       signalArgs: [event],
       // Visible in the UI's list before the first workflow task runs; no personal data.

@@ -4,7 +4,7 @@ import { condition, log, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { PartnerName } from '../shared/lifecycle';
 import type { Decision, JourneyState } from '../shared/journey/types';
-import { enrolmentWithdrawn } from '../shared/journey/sequences';
+import { enrolmentWithdrawn, type SequenceMatch } from '../shared/journey/sequences';
 import { failureText, POSTGRES_OUTAGE, RETRY } from './activityBounds';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -101,6 +101,15 @@ export interface JourneyEffectsOptions {
    * the journey goes on; runs from before failed with it, and their replays must too. Asked on a failure.
    */
   survivesFailures: () => boolean;
+  /**
+   * Given (patch 'fewer-tasks'): a decision's trigger moments are matched by its recording activity. `asked` is
+   * told when a recording will answer them, `answered` what it matched (nothing when it failed); runs from before
+   * read them with an activity of their own.
+   */
+  matching?: {
+    asked(decision: Decision): void;
+    answered(decision: Decision, matches: SequenceMatch[] | undefined): void;
+  };
 }
 
 export class JourneyEffects {
@@ -138,12 +147,15 @@ export class JourneyEffects {
         const turn = this.lastRecord.then(async () => {
           // Awaited right here, not through a helper: an extra await would reorder commands that recorded runs
           // issued together, and their replays would fail.
+          let recorded: Awaited<ReturnType<typeof recordJourneyChange>>;
           try {
-            await recordJourneyChange(summaryOf(decision), args);
+            recorded = await recordJourneyChange(summaryOf(decision), args);
           } catch (error) {
+            if (args.match) this.options.matching?.answered(decision, undefined);
             return this.recordFailed(decision, error);
           }
           this.enqueuePushes(decision);
+          if (args.match) this.options.matching?.answered(decision, recorded?.matches);
           return true;
         });
         this.lastRecord = turn.catch(() => undefined);
@@ -238,7 +250,10 @@ export class JourneyEffects {
     nextFollowUpAt: string | null | undefined,
   ): Parameters<Activities['recordJourneyChange']>[0] {
     const { state } = decision;
+    const triggers = this.options.matching && this.options.ordered ? decision.triggers : undefined;
+    if (triggers?.length) this.options.matching!.asked(decision);
     return {
+      ...(triggers?.length ? { match: { triggers } } : {}),
       workspaceId: state.workspaceId,
       leadId: state.leadId,
       journey: state.journey,

@@ -1,9 +1,15 @@
-// The journey's nurture sequences, shell side: after a decision reports trigger moments, an activity reads which of
-// the workspace's sequences match (read when needed, never frozen into the run) and the enrolments go through the
-// reducer; when an enrolment's step comes due, an activity reads the step as the sequence says now.
-import { log, patched, proxyActivities, uuid4 } from '@temporalio/workflow';
+// The journey's nurture sequences, shell side: after a decision reports trigger moments, the activity recording the
+// decision reads which of the workspace's sequences match (runs from before 'fewer-tasks': an activity of their
+// own; read when needed, never frozen into the run) and the enrolments go through the reducer; when an enrolment's
+// step comes due, an activity reads the step as the sequence says now.
+import { condition, log, patched, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { activeEnrolments, enrolmentOfDeadline, type TriggerMoment } from '../shared/journey/sequences';
+import {
+  activeEnrolments,
+  enrolmentOfDeadline,
+  type SequenceMatch,
+  type TriggerMoment,
+} from '../shared/journey/sequences';
 import type { LeadStatus } from '../shared/lifecycle';
 import type { Decision, JourneyState, LeadEvent } from '../shared/journey/types';
 import type { Deadline } from '../shared/journey/followUps';
@@ -23,6 +29,10 @@ interface TriggerJob {
   /** The lead's status when the moments happened: a lead that moved on since is not enrolled. */
   status: LeadStatus;
   triggers: TriggerMoment[];
+  /** The decision the moments came from; its recording matches them ('fewer-tasks'): awaited, then what it found. */
+  decision: Decision;
+  recording?: boolean;
+  matches?: SequenceMatch[];
 }
 
 const now = () => new Date().toISOString();
@@ -30,6 +40,8 @@ const now = () => new Date().toISOString();
 export class JourneySequences {
   /** Trigger moments not yet matched, in decision order; drained by the journey's loop, one at a time. */
   private readonly queue: TriggerJob[] = [];
+  /** Jobs whose decision's recording was asked to match them and has not answered yet (queued or being drained). */
+  private readonly recording = new Map<Decision, TriggerJob>();
 
   constructor(
     private readonly options: {
@@ -42,7 +54,24 @@ export class JourneySequences {
   /** Remembers a decision's trigger moments for the loop to match. */
   note(decision: Decision, eventId: string): void {
     if (!this.options.enabled || !decision.triggers?.length) return;
-    this.queue.push({ eventId, status: decision.state.status, triggers: decision.triggers });
+    this.queue.push({ eventId, status: decision.state.status, triggers: decision.triggers, decision });
+  }
+
+  /** The decision's recording will answer which sequences its moments match: the loop waits for that answer. */
+  asked(decision: Decision): void {
+    const job = this.queue.find((queued) => queued.decision === decision);
+    if (!job) return;
+    job.recording = true;
+    this.recording.set(decision, job);
+  }
+
+  /** What the decision's recording matched (undefined: it failed, and the loop reads them itself). */
+  answered(decision: Decision, matches: SequenceMatch[] | undefined): void {
+    const job = this.recording.get(decision);
+    if (!job) return;
+    this.recording.delete(decision);
+    job.recording = false;
+    job.matches = matches;
   }
 
   hasWork(): boolean {
@@ -54,9 +83,12 @@ export class JourneySequences {
     while (this.queue.length > 0) {
       const job = this.queue.shift()!;
       const { workspaceId, leadId, propertyId } = this.options.current();
-      let matches: Awaited<ReturnType<typeof matchSequences>>;
+      // Matched by the decision's recording (a staff change's may still be under way); read here if it failed.
+      if (job.recording) await condition(() => !job.recording);
+      let matches: SequenceMatch[];
       try {
-        matches = await matchSequences({ workspaceId, leadId, propertyId, triggers: job.triggers });
+        matches =
+          job.matches ?? (await matchSequences({ workspaceId, leadId, propertyId, triggers: job.triggers }));
       } catch (error) {
         // Unreadable for good: these moments enrol the lead in nothing.
         if (!patched(SURVIVES_FAILURES)) throw error;

@@ -186,8 +186,11 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
   // a marker and an upsert of TemporalChangeVersion, so a newer patch implies the ones before it: runs from
   // 'first-read' record that one marker, runs from 'compact-history' recorded three (it, live-policy, sequences),
   // runs before it up to eight.
+  // fewer-tasks: a decision's recording also matches its sequence triggers, and a run whose starter read the live
+  // policy for its first event (`policyReadFor`) decides that event with it: a new lead, one activity.
+  const fewerTasks = patched('fewer-tasks');
   // first-read: a run that loads its context reads the live policy for its first event in the same activity.
-  const firstRead = patched('first-read');
+  const firstRead = fewerTasks || patched('first-read');
   const compact = firstRead || patched('compact-history');
   const followUpsEnabled = compact || patched('follow-up-deadlines');
   const deliveriesEnabled = compact || patched('notification-delivery');
@@ -232,6 +235,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     : undefined;
   const nextFollowUp = (state: JourneyState, policy: JourneyPolicy): string | undefined =>
     followUpsEnabled ? planDeadlines(state, policy.followUps)[0]?.fireAt : undefined;
+  const sequences = new JourneySequences({ enabled: sequencesEnabled, current: () => current });
   // Effects run only after the load; until then the query reports nothing under way.
   const work = new JourneyEffects({
     current: () => current,
@@ -243,8 +247,9 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
     // An effect that finally fails is recorded as failed and the journey goes on: 'bounded-effects' is asked on a
     // failure only, so a journey without one records no fourth marker.
     survivesFailures: () => patched(SURVIVES_FAILURES),
+    // Trigger moments matched by the recording itself: no matchSequences activity per decision.
+    ...(fewerTasks ? { matching: sequences } : {}),
   });
-  const sequences = new JourneySequences({ enabled: sequencesEnabled, current: () => current });
   setHandler(leadStateQuery, () => {
     if (!loaded) {
       throw ApplicationFailure.create({
@@ -263,8 +268,20 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       followUps: followUpsEnabled ? planDeadlines(loaded.state, loaded.policy.followUps) : [],
     };
   });
-  /** The live policy read with the context, for the event it was read for (first-read). */
+  /** The live policy read with the context, for the event it was read for (first-read, fewer-tasks). */
   let primed: { eventId: string; live: Partial<JourneyPolicy> } | undefined;
+  const readFor = input.policyReadFor;
+  if (
+    fewerTasks &&
+    input.context &&
+    !input.state &&
+    readFor !== undefined &&
+    readFor === pending[0]?.eventId
+  ) {
+    // The starter read today's partners, rules and zone when it stored this event: they decide it.
+    const { connectedPartners, rules, timeZone } = input.context.policy;
+    primed = { eventId: readFor, live: { connectedPartners, rules, timeZone } };
+  }
   if (!loaded) {
     // The load also reads the live policy for the first event waiting (an inquiry may bring the property): that
     // event is then decided without an activity of its own, one activity and one workflow task fewer per new lead.
@@ -471,6 +488,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
         await settle();
         return continueAsNew<typeof leadJourney>({
           ...input,
+          policyReadFor: undefined,
           state: undefined,
           context: contextOf(current, policy),
           seenEventIds: current.seenEventIds,
@@ -483,6 +501,7 @@ export async function leadJourney(input: LeadJourneyInput): Promise<JourneyView>
       await settle();
       return continueAsNew<typeof leadJourney>({
         ...input,
+        policyReadFor: undefined,
         state: current,
         context: contextOf(current, policy),
         pending: [...pending],

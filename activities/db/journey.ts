@@ -11,6 +11,8 @@ import { withTransaction } from '../../data/pool';
 import { recordReferralFee } from '../../data/referralFees';
 import { recordEnrolment } from '../../data/sequences';
 import { cancelLeadTour } from '../../data/tours';
+import type { SequenceMatch, TriggerMoment } from '../../shared/journey/sequences';
+import { matchSequences } from '../sequences';
 
 export interface ProjectionUpdate {
   status: LeadStatus;
@@ -31,6 +33,16 @@ export interface RecordJourneyChangeInput {
   journey: number;
   effects: Effect[];
   projection: ProjectionUpdate;
+  /**
+   * The decision's trigger moments: the active sequences they enrol the lead in are read in the same transaction
+   * and answered, so the journey needs no matchSequences activity of its own (patch 'fewer-tasks').
+   */
+  match?: { triggers: TriggerMoment[] };
+}
+
+/** What recording answers: the sequences the decision's trigger moments match, when asked. */
+export interface RecordedJourneyChange {
+  matches?: SequenceMatch[];
 }
 
 interface LeadRow {
@@ -105,9 +117,12 @@ export async function loadJourneyContext(
   return live ? { ...context, live } : context;
 }
 
-export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyChangeInput): Promise<void> {
+export async function recordJourneyChange(
+  pool: pg.Pool,
+  input: RecordJourneyChangeInput,
+): Promise<RecordedJourneyChange> {
   const { workspaceId, leadId, journey } = input;
-  await withTransaction(pool, async (client) => {
+  return withTransaction(pool, async (client): Promise<RecordedJourneyChange> => {
     for (const effect of input.effects) {
       switch (effect.kind) {
         case 'record_history': {
@@ -227,6 +242,14 @@ export async function recordJourneyChange(pool: pg.Pool, input: RecordJourneyCha
         p.nextFollowUpAt ?? null,
       ],
     );
+    if (!input.match) return {};
+    const matches = await matchSequences(client, {
+      workspaceId,
+      leadId,
+      ...(p.propertyId !== undefined ? { propertyId: p.propertyId } : {}),
+      triggers: input.match.triggers,
+    });
+    return { matches };
   });
 }
 

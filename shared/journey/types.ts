@@ -345,6 +345,11 @@ export interface LeadJourneyInput {
   state?: JourneyState;
   /** The lead's projection and policy as the starter read them: the run can answer queries at once. */
   context?: JourneyContext;
+  /**
+   * The event (the run's first) for which the starter read the context's partners, rules and zone fresh, in the
+   * transaction that stored it: the run decides it with them instead of reading them again.
+   */
+  policyReadFor?: string;
   /** Event ids the previous journey saw: a late redelivery into the next journey stays a duplicate. */
   seenEventIds?: string[];
   /** Events received but not yet applied when the run continued as new. */

@@ -11,10 +11,13 @@ import { PolicyCache } from '../../data/policies';
 import { createPool } from '../../data/pool';
 import { createIngestApp } from '../../services/ingest/app';
 import { KeyRing } from '../../shared/crypto';
+import { leadWorkflowId } from '../../shared/ids';
+import type { LeadEvent, LeadJourneyInput } from '../../shared/journey/types';
 import { Gate } from '../../shared/gate';
 import { createLogger } from '../../shared/logger';
 import { SignalQueue } from '../../usecases/signalQueue';
 import { testStack } from '../setup/stack';
+import { scheduledActivities, startOf } from '../support/history';
 import { call, ENCRYPTION_KEYS, registerWorkspace, startHarness, type Harness } from '../support/harness';
 import {
   createIntegration,
@@ -119,6 +122,19 @@ test('a new lead’s web form webhook costs Postgres one statement before its si
   // The journey started from the context ingest gave it: applied, no context load of its own.
   const state = await journeyWhere(harness, workspaceId, answer.body.lead_id, (s) => s.counters.events === 1);
   expect(state.status).toBe('new');
+  // Its partners, rules and zone were read in that one statement, for this inquiry: the journey decided it
+  // without reading them again, and its recording matched the sequences too. One activity for a new lead.
+  const { events } = await harness.client.workflow
+    .getHandle(leadWorkflowId(workspaceId, answer.body.lead_id as string))
+    .fetchHistory();
+  const { input, event } = await startOf<LeadJourneyInput, LeadEvent>(harness.client, events);
+  expect(input.policyReadFor).toBe(event.eventId);
+  expect(input.context!.policy).toMatchObject({
+    timeZone: 'America/Chicago',
+    connectedPartners: [],
+    rules: [],
+  });
+  expect(scheduledActivities(events)).toEqual(['recordJourneyChange']);
 });
 
 test('a redelivered webhook costs one statement', async () => {

@@ -8,6 +8,7 @@ import type { LeadEvent } from '../../shared/journey/types';
 import { loadJourneyContext } from '../../activities/db/journey';
 import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../../shared/journey/messages';
 import { at, inquiry, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
+import { scheduledActivities } from '../support/history';
 
 let ts: TimeSkipping;
 beforeAll(async () => {
@@ -230,7 +231,8 @@ test('a new journey records one patch marker and upserts a search attribute only
     );
 
   const markers = (events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-  // first-read implies every patch before it (compact-history the six before that, live-policy and sequences).
+  // fewer-tasks implies every patch before it (first-read, compact-history the six before that, live-policy and
+  // sequences).
   const ids = markers.map(
     (m) =>
       (
@@ -243,7 +245,7 @@ test('a new journey records one patch marker and upserts a search attribute only
         }
       ).id,
   );
-  expect(ids).toEqual(['first-read']);
+  expect(ids).toEqual(['fewer-tasks']);
 
   // Every upsert names only attributes whose value differs from what the run already has (from its start on).
   const known: Record<string, string> = decode(
@@ -271,13 +273,9 @@ test('a journey started without its context, as ingest starts it, reads the live
   const leadId = await newLead();
   const handle = await start(leadId, inquiry(), { context: undefined });
   const { events } = await handle.fetchHistory();
-  const scheduled = (events ?? []).flatMap((e) =>
-    e.activityTaskScheduledEventAttributes
-      ? [e.activityTaskScheduledEventAttributes.activityType!.name!]
-      : [],
-  );
-  // Load, record, match: no read of the policy of its own before the inquiry is decided.
-  expect(scheduled).toEqual(['loadJourneyContext', 'recordJourneyChange', 'matchSequences']);
+  const scheduled = scheduledActivities(events);
+  // Load, then record (which matches the inquiry's sequence triggers too): no read of the policy of its own.
+  expect(scheduled).toEqual(['loadJourneyContext', 'recordJourneyChange']);
   const completed = (events ?? []).flatMap((e) =>
     e.activityTaskCompletedEventAttributes ? [e.activityTaskCompletedEventAttributes] : [],
   );
@@ -294,10 +292,38 @@ test('a journey started without its context, as ingest starts it, reads the live
   // A later event reads the live policy itself, as every decided event does.
   await send(handle, inquiry());
   const after = (await handle.fetchHistory()).events ?? [];
-  const more = after.flatMap((e) =>
-    e.activityTaskScheduledEventAttributes
-      ? [e.activityTaskScheduledEventAttributes.activityType!.name!]
-      : [],
-  );
+  const more = scheduledActivities(after);
   expect(more.slice(scheduled.length)[0]).toBe('currentPolicy');
+});
+
+test('a journey whose starter read its policy with the inquiry decides it with that read: one activity for a new lead', async () => {
+  const leadId = await newLead();
+  const first = inquiry();
+  const context = await loadJourneyContext(ts.pool, { workspaceId: ts.workspaceId, leadId });
+  // What the starter read when it stored the inquiry: a partner Postgres does not have connected, so its push
+  // shows the read was used as it was.
+  const handle = await start(leadId, first, {
+    context: { ...context, policy: { ...context.policy, connectedPartners: ['hubspot'] } },
+    policyReadFor: first.eventId,
+  });
+  const scheduledOf = async () => scheduledActivities((await handle.fetchHistory()).events);
+  const syncs = await ts.rowsOf(`SELECT partner, status FROM partner_syncs WHERE lead_id = $1`, [leadId]);
+  expect(syncs).toEqual([{ partner: 'hubspot', status: 'new' }]);
+  // No policy read and no sequence match of its own (the record answered the match): the record, then the push.
+  const scheduled = await scheduledOf();
+  expect(scheduled[0]).toBe('recordJourneyChange');
+  expect(scheduled).not.toContain('currentPolicy');
+  expect(scheduled).not.toContain('matchSequences');
+
+  // The read was for that inquiry only: the next one reads today's policy.
+  await send(handle, inquiry());
+  expect((await scheduledOf()).slice(scheduled.length)).toContain('currentPolicy');
+});
+
+test('a read named for another event is not taken: the inquiry reads its own policy', async () => {
+  const leadId = await newLead();
+  const handle = await start(leadId, inquiry(), { policyReadFor: randomUUID() });
+  const { events } = await handle.fetchHistory();
+  const scheduled = scheduledActivities(events);
+  expect(scheduled).toEqual(['currentPolicy', 'recordJourneyChange']);
 });

@@ -22,6 +22,7 @@ import {
   type TimeSkipping,
 } from '../support/timeSkipping';
 import { recorded, remainingMs } from '../support/wait';
+import { scheduledActivities } from '../support/history';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -133,6 +134,10 @@ test('an inquiry enrols the lead: a tracked email after an hour, an SMS a day la
   const { leadId, handle } = await lead(propertyId, { email, phone: '+13035550111' });
   const enrolled = await enrolment(leadId, "state = 'active'");
   expect(enrolled).toMatchObject({ sequence_id: nurture.id, trigger: 'inquiry', step: 0 });
+  // The inquiry's recording answered which sequences it matched: no read of the journey's own.
+  const scheduled = scheduledActivities((await handle.fetchHistory()).events);
+  expect(scheduled.filter((name) => name === 'recordJourneyChange').length).toBeGreaterThanOrEqual(2);
+  expect(scheduled).not.toContain('matchSequences');
 
   await ts.env.sleep(61 * MINUTE);
   const mail = await mailbox.waitFor((m) => m.to.includes(email), remainingMs());
@@ -250,6 +255,8 @@ test('lost with a reason enrols a win-back that goes on after the final status; 
   expect(await enrolment(leadId, "state = 'active'")).toMatchObject({ trigger: 'status:lost' });
   const result = await handle.result(); // time skips on while the client waits for the end
   expect(result.status).toBe('lost');
+  // The staff change's recording answered the match; the loop waited for it instead of reading on its own.
+  expect(scheduledActivities((await handle.fetchHistory()).events)).not.toContain('matchSequences');
   await mailbox.waitFor((m) => m.to.includes(email), remainingMs());
   expect(await enrolment(leadId, "state = 'completed'")).toMatchObject({ step: 1 });
 });

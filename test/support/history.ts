@@ -1,0 +1,37 @@
+// Reading a workflow's history in tests: the activities it scheduled, and payloads as the workflow saw them.
+import type { Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** The activity types a history scheduled, in order. */
+export function scheduledActivities(events: HistoryEvent[] | null | undefined): string[] {
+  return (events ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes
+      ? [e.activityTaskScheduledEventAttributes.activityType!.name!]
+      : [],
+  );
+}
+
+/** Payloads of a history decoded through the client's payload codecs and converter. */
+export async function decodedPayloads<T>(client: Client, payloads: Payload[]): Promise<T[]> {
+  const converter = client.options.loadedDataConverter;
+  let plain = payloads;
+  for (const codec of [...converter.payloadCodecs].reverse()) plain = await codec.decode(plain);
+  return plain.map((payload) => converter.payloadConverter.fromPayload<T>(payload));
+}
+
+/** A journey's start input and first signalled event, decoded. */
+export async function startOf<Input, Event>(
+  client: Client,
+  events: HistoryEvent[] | null | undefined,
+): Promise<{ input: Input; event: Event }> {
+  const started = events?.[0]?.workflowExecutionStartedEventAttributes;
+  const signal = events?.find(
+    (e) => e.workflowExecutionSignaledEventAttributes,
+  )?.workflowExecutionSignaledEventAttributes;
+  const [input] = await decodedPayloads<Input>(client, (started?.input?.payloads ?? []) as Payload[]);
+  const [event] = await decodedPayloads<Event>(client, (signal?.input?.payloads ?? []) as Payload[]);
+  return { input: input!, event: event! };
+}
