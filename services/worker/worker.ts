@@ -11,8 +11,8 @@ export const WORKFLOWS_PATH = require.resolve('../../workflows');
 /** The workflow bundle `npm run build` makes once, at the root of its output (dist/), for the compiled worker. */
 export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
 
-/** Context loads run as local activities; a few slots are enough (each is one short read). */
-const LOCAL_ACTIVITY_SLOTS = 4;
+/** No workflow runs local activities (the SDK wants a slot all the same): one, counted against the pool. */
+const LOCAL_ACTIVITY_SLOTS = 1;
 /** Connections kept back for the outbound webhook dispatcher's passes. */
 const DISPATCHER_CONNECTIONS = 1;
 
@@ -22,7 +22,7 @@ export function activitySlots(pool: pg.Pool): {
   maxConcurrentLocalActivityExecutions: number;
 } {
   const connections = pool.options.max ?? 10;
-  const local = Math.min(LOCAL_ACTIVITY_SLOTS, Math.max(1, Math.floor(connections / 4)));
+  const local = LOCAL_ACTIVITY_SLOTS;
   return {
     maxConcurrentLocalActivityExecutions: local,
     maxConcurrentActivityTaskExecutions: Math.max(1, connections - local - DISPATCHER_CONNECTIONS),
