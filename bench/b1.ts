@@ -68,6 +68,8 @@ async function main(): Promise<void> {
             facts: { hasEmail: true, hasPhone: false },
           },
           context,
+          // As ingest hands it over: the context's partners, rules and zone read for this inquiry.
+          { policyReadFor: `b1/${leadId}/0` },
         ),
       );
       res.json({ accepted: true, duplicate: false, lead_id: leadId, status: 'delivered' });

@@ -195,6 +195,8 @@ export async function createBareSender(stack: Stack, workspace: BenchWorkspace):
         },
         event,
         context,
+        // As ingest hands it over: the context's partners, rules and zone read for this inquiry.
+        { policyReadFor: event.eventId },
       );
       return true;
     },
