@@ -3,9 +3,8 @@ import { randomUUID } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import { recordJourneyChange } from '../../activities/db/journey';
 import { startResManSandbox, type ResManSandbox } from '../../infra/sandbox/resman';
-import type { LeadEvent, LeadJourneyInput } from '../../shared/journey/types';
 import { call, registerWorkspace, startHarness, type Harness } from '../support/harness';
-import { scheduledActivities, startOf } from '../support/history';
+import { journeyStart } from '../support/history';
 import { createIntegration, journeyWhere, postStandard, waitFor } from '../support/ingest';
 
 let harness: Harness;
@@ -96,15 +95,13 @@ describe('POST /api/v1/leads', () => {
   test('a new lead’s journey decides its inquiry with the partners, rules and zone read with the lead: one activity', async () => {
     const lead = await createLead({ property_id: 'maple' });
     await journeyReady(lead.id);
-    const { events } = await harness.client.workflow.getHandle(lead.workflow_id).fetchHistory();
-    const { input, event } = await startOf<LeadJourneyInput, LeadEvent>(harness.client, events);
-    expect(input.policyReadFor).toBe(event.eventId);
-    expect(input.context!.policy).toMatchObject({
-      timeZone: 'America/Denver',
-      connectedPartners: [],
-      rules: [],
+    const start = await journeyStart(harness.client, lead.workflow_id);
+    expect(start).toMatchObject({
+      eventId: expect.any(String),
+      readFor: start.eventId,
+      policy: { timeZone: 'America/Denver', connectedPartners: [], rules: [] },
+      scheduled: ['recordJourneyChange'],
     });
-    expect(scheduledActivities(events)).toEqual(['recordJourneyChange']);
   });
 
   test('20 concurrent creates of one person give one lead', async () => {

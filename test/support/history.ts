@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import type { LeadEvent, LeadJourneyInput } from '../../shared/journey/types';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -22,16 +23,25 @@ export async function decodedPayloads<T>(client: Client, payloads: Payload[]): P
   return plain.map((payload) => converter.payloadConverter.fromPayload<T>(payload));
 }
 
-/** A journey's start input and first signalled event, decoded. */
-export async function startOf<Input, Event>(
-  client: Client,
-  events: HistoryEvent[] | null | undefined,
-): Promise<{ input: Input; event: Event }> {
+/**
+ * How a lead's journey run began: the event it was started with, the event its context's live policy was read
+ * for (`policyReadFor`), that policy, and the activities the run has scheduled so far.
+ */
+export async function journeyStart(client: Client, workflowId: string) {
+  const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
   const started = events?.[0]?.workflowExecutionStartedEventAttributes;
   const signal = events?.find(
     (e) => e.workflowExecutionSignaledEventAttributes,
   )?.workflowExecutionSignaledEventAttributes;
-  const [input] = await decodedPayloads<Input>(client, (started?.input?.payloads ?? []) as Payload[]);
-  const [event] = await decodedPayloads<Event>(client, (signal?.input?.payloads ?? []) as Payload[]);
-  return { input: input!, event: event! };
+  const [input] = await decodedPayloads<LeadJourneyInput>(
+    client,
+    (started?.input?.payloads ?? []) as Payload[],
+  );
+  const [event] = await decodedPayloads<LeadEvent>(client, (signal?.input?.payloads ?? []) as Payload[]);
+  return {
+    eventId: event?.eventId,
+    readFor: input?.policyReadFor,
+    policy: input?.context?.policy,
+    scheduled: scheduledActivities(events),
+  };
 }
