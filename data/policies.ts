@@ -65,28 +65,14 @@ export async function loadPolicyBasis(
   propertyId: string | null,
   pushesTo: (partner: string) => partner is PartnerName,
 ): Promise<PolicyBasis> {
-  // Partners this lead's changes are pushed to: active integrations of the workspace or the lead's property
-  // that hold API credentials (an inbound-only integration has none) and did not turn pushes off.
+  // The live part (partners pushed to, active rules, zone) as the journeys' own reads get it: one function.
   const { rows } = await pool.query<{
     vertical: Vertical | null;
     pipeline: Pipeline | null;
     follow_up_policy: Partial<FollowUpPolicy> | null;
-    zone: string;
-    partners: PartnerName[];
-    rules: WorkflowRule[];
+    live: LivePolicyRow;
   }>(
-    `SELECT p.vertical, w.pipeline, w.follow_up_policy, COALESCE(p.timezone, w.timezone) AS zone,
-            ARRAY(SELECT DISTINCT i.partner FROM integrations i
-                   WHERE i.workspace_id = w.id AND i.status IN ('active', 'error') AND i.deleted_at IS NULL
-                     AND (i.property_id IS NULL OR i.property_id = $2)
-                     AND i.credentials_encrypted IS NOT NULL
-                     AND COALESCE(i.config->>'push_status', 'true') <> 'false'
-                   ORDER BY i.partner) AS partners,
-            COALESCE((SELECT json_agg(r ORDER BY r.created_at)
-                        FROM (SELECT id, trigger_status, target_status, conditions, actions, created_at
-                                FROM status_workflow_rules
-                               WHERE workspace_id = w.id AND is_active AND (property_id IS NULL OR property_id = $2)) r),
-                     '[]'::json) AS rules
+    `SELECT p.vertical, w.pipeline, w.follow_up_policy, leadrelay_live_policy(w.id, $2) AS live
        FROM workspaces w
        LEFT JOIN properties p ON p.workspace_id = w.id AND p.id = $2
       WHERE w.id = $1`,
@@ -100,20 +86,15 @@ export async function loadPolicyBasis(
       nonRetryable: true,
     });
   }
+  const live = livePolicyOf(row.live, pushesTo);
   return {
     // A lead without a property follows the multifamily lifecycle (won = leased) until it gets one.
     vertical: row.vertical ?? 'multifamily',
     pipeline: row.pipeline ?? DEFAULT_PIPELINE,
-    connectedPartners: row.partners.filter(pushesTo),
+    connectedPartners: live.connectedPartners,
     followUps: { ...DEFAULT_FOLLOW_UP_POLICY, ...(row.follow_up_policy ?? {}) },
-    rules: row.rules.map(({ id, trigger_status, target_status, conditions, actions }) => ({
-      id,
-      trigger_status,
-      target_status,
-      conditions,
-      actions,
-    })),
-    zone: row.zone,
+    rules: live.rules,
+    zone: live.timeZone,
   };
 }
 
