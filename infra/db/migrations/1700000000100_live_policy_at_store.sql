@@ -3,8 +3,8 @@
 -- The parts of a lead's policy staff change while journeys run (the partners pushed to, the active rules, the time
 -- zone), read in one place: by the journey before it decides (the currentPolicy activity), by the policy caches,
 -- and by whoever stores the event that starts a run, in the same statement, so that the run decides its first
--- event without a read of its own. Partners are every active integration with API credentials that did not turn pushes off; the worker
--- keeps those whose adapter pushes.
+-- event without a read of its own. Partners are every active integration with API credentials that did not turn
+-- pushes off; the readers keep those whose adapter pushes (livePolicyOf).
 CREATE FUNCTION leadrelay_live_policy(p_workspace text, p_property text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
