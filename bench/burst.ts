@@ -4,7 +4,7 @@
 // bounded gate refusing, nothing stored) is sent again after its Retry-After, and every 503 and retry is counted.
 import os from 'node:os';
 import { cpuBetween, cpuLine, readCpu, type CpuSplit } from './cpu';
-import { drain, leadCount } from './ingest';
+import { appliedCount, drain, leadCount } from './ingest';
 import { median, openLoop, round, type LatencySummary } from './load';
 import { say, type BenchSettings } from './report';
 import { startStack } from './stack';
@@ -22,6 +22,8 @@ export interface BurstRound {
   answers: LatencySummary;
   /** First send → last answer. */
   answeredMs: number;
+  /** Journeys of this round that had applied their inquiry by the last answer (the rest applied after it). */
+  appliedWhenAnswered?: number;
   /** First send → every journey applied. */
   drainMs: number;
   /** CPU seconds per part of the stack over the same span (first send → every journey applied). */
@@ -65,6 +67,7 @@ export async function benchBurst(settings: BenchSettings): Promise<BurstResult> 
           webformInquiry(webform, `${tag}b${b}r${r}`, i),
         );
         const before = await leadCount(stack.pool, workspace.workspaceId);
+        const appliedBefore = await appliedCount(stack.pool, workspace.workspaceId);
         const cpuBefore = readCpu(stack.cpuRoots());
         const started = performance.now();
         const tally = { answered503: 0, retried: 0 };
@@ -73,6 +76,7 @@ export async function benchBurst(settings: BenchSettings): Promise<BurstResult> 
           postAsPartner(webhooks[i]!, tally),
         );
         const answeredMs = performance.now() - started;
+        const appliedWhenAnswered = (await appliedCount(stack.pool, workspace.workspaceId)) - appliedBefore;
         // Whatever was answered 2xx, at once or on a retry, is a lead; a lead whose signal failed is delivered by the
         // relay and counts too. A webhook refused 503 was not stored: only its acknowledged retry counts.
         await drain(stack.pool, workspace.workspaceId, async () =>
@@ -88,11 +92,12 @@ export async function benchBurst(settings: BenchSettings): Promise<BurstResult> 
           failures: sent.failures,
           answers: sent.latency,
           answeredMs: round(answeredMs),
+          appliedWhenAnswered,
           drainMs: round(drainMs),
           cpu,
         });
         say(
-          `  round ${r + 1}: ${sent.errors} errors ${JSON.stringify(sent.failures)}, ${tally.answered503} answers 503 (${tally.retried} webhooks retried after Retry-After), answers p99 ${sent.latency.p99} ms, all answered after ${round(answeredMs)} ms, all applied after ${round(drainMs)} ms\n    CPU seconds: ${cpuLine(cpu, cores())}`,
+          `  round ${r + 1}: ${sent.errors} errors ${JSON.stringify(sent.failures)}, ${tally.answered503} answers 503 (${tally.retried} webhooks retried after Retry-After), answers p99 ${sent.latency.p99} ms, all answered after ${round(answeredMs)} ms (${appliedWhenAnswered} applied by then), all applied after ${round(drainMs)} ms\n    CPU seconds: ${cpuLine(cpu, cores())}`,
         );
       }
       bursts.push({
@@ -137,11 +142,11 @@ export function burstTable(result: BurstResult): string {
       [
         `**Burst** — ${burst.size} web form webhooks sent evenly within ${burst.windowMs} ms (target: ${burst.target}):`,
         '',
-        '| round | errors (never acknowledged) | answers 503 (webhooks retried) | 2xx p50 / p99 / max ms, retries included | all answered | all applied |',
+        '| round | errors (never acknowledged) | answers 503 (webhooks retried) | 2xx p50 / p99 / max ms, retries included | all answered (applied by then) | all applied |',
         '| --- | --- | --- | --- | --- | --- |',
         ...burst.rounds.map(
           (r, i) =>
-            `| ${i + 1} | ${r.errors}${r.errors ? ` ${JSON.stringify(r.failures)}` : ''} | ${r.answered503 ?? 0} (${r.retried ?? 0}) | ${r.answers.p50} / ${r.answers.p99} / ${r.answers.max} | ${(r.answeredMs / 1000).toFixed(1)} s | ${(r.drainMs / 1000).toFixed(1)} s |`,
+            `| ${i + 1} | ${r.errors}${r.errors ? ` ${JSON.stringify(r.failures)}` : ''} | ${r.answered503 ?? 0} (${r.retried ?? 0}) | ${r.answers.p50} / ${r.answers.p99} / ${r.answers.max} | ${(r.answeredMs / 1000).toFixed(1)} s${r.appliedWhenAnswered !== undefined ? ` (${r.appliedWhenAnswered})` : ''} | ${(r.drainMs / 1000).toFixed(1)} s |`,
         ),
         `| median drain | | | | | ${(burst.medianDrainMs / 1000).toFixed(1)} s: ${burst.pass ? 'pass' : '**FAIL**'} |`,
         '',

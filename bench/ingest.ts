@@ -119,16 +119,22 @@ export async function drain(
   const started = performance.now();
   for (;;) {
     const want = await expected();
-    const { rows } = await pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM status_history
-        WHERE workspace_id = $1 AND entry_type = 'applied' AND old_status IS NULL`,
-      [workspaceId],
-    );
-    if (rows[0]!.n >= want) return performance.now() - started;
+    const applied = await appliedCount(pool, workspaceId);
+    if (applied >= want) return performance.now() - started;
     if (performance.now() - started > timeoutMs)
-      throw new Error(`drain: ${rows[0]!.n} of ${want} journeys applied after ${timeoutMs} ms`);
+      throw new Error(`drain: ${applied} of ${want} journeys applied after ${timeoutMs} ms`);
     await new Promise((resolveLater) => setTimeout(resolveLater, 200));
   }
+}
+
+/** Journeys of the workspace that have applied their first inquiry (its history row is written). */
+export async function appliedCount(pool: pg.Pool, workspaceId: string): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM status_history
+      WHERE workspace_id = $1 AND entry_type = 'applied' AND old_status IS NULL`,
+    [workspaceId],
+  );
+  return rows[0]!.n;
 }
 
 export async function leadCount(pool: pg.Pool, workspaceId: string): Promise<number> {
