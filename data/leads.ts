@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { normalizeContact } from '../shared/contact';
 import { AppError } from '../shared/errors';
+import { TERMINAL_STATUSES } from '../shared/lifecycle';
 import type { LivePolicyRow } from './policies';
 
 export interface LeadInput {
@@ -83,11 +84,15 @@ export async function createOrMatchLead(
     LeadRecord & { outcome: 'created' | 'matched' | 'unknown_property'; live?: LivePolicyRow | null }
   >(
     options.live
-      ? `SELECT c.*, CASE WHEN c.outcome = 'created' OR c.status IN ('leased', 'placed', 'lost')
+      ? `SELECT c.*, CASE WHEN c.outcome = 'created' OR c.status = ANY($3)
                           THEN leadrelay_live_policy($1, c.property_id) END AS live
            FROM leadrelay_create_or_match_lead($1, $2) c`
       : 'SELECT * FROM leadrelay_create_or_match_lead($1, $2)',
-    [input.workspaceId, JSON.stringify(preparedLead(input))],
+    [
+      input.workspaceId,
+      JSON.stringify(preparedLead(input)),
+      ...(options.live ? [[...TERMINAL_STATUSES]] : []),
+    ],
   );
   const { outcome, live, ...lead } = rows[0]!;
   if (outcome === 'unknown_property') {
