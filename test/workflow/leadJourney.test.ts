@@ -8,7 +8,7 @@ import type { LeadEvent } from '../../shared/journey/types';
 import { loadJourneyContext } from '../../activities/db/journey';
 import { changeStatusUpdate, leadEventSignal, leadStateQuery } from '../../shared/journey/messages';
 import { at, inquiry, startTimeSkipping, type TimeSkipping } from '../support/timeSkipping';
-import { scheduledActivities } from '../support/history';
+import { decodedPayloads, scheduledActivities } from '../support/history';
 
 let ts: TimeSkipping;
 beforeAll(async () => {
@@ -279,11 +279,9 @@ test('a journey started without its context, as ingest starts it, reads the live
   const completed = (events ?? []).flatMap((e) =>
     e.activityTaskCompletedEventAttributes ? [e.activityTaskCompletedEventAttributes] : [],
   );
-  const converter = ts.env.client.options.loadedDataConverter;
-  let loaded = completed[0]!.result!.payloads![0]! as Payload;
-  for (const codec of [...converter.payloadCodecs].reverse()) loaded = (await codec.decode([loaded]))[0]!;
+  const [loaded] = await decodedPayloads(ts.env.client, completed[0]!.result!.payloads! as Payload[]);
   // The live parts came with the load, read for the lead's property (Oak's zone, not the workspace's UTC).
-  expect(converter.payloadConverter.fromPayload(loaded)).toMatchObject({
+  expect(loaded).toMatchObject({
     propertyId: 'oak',
     live: { timeZone: 'America/Chicago' },
   });
