@@ -78,22 +78,37 @@ export async function startDemo(options: {
   const state = loadState(file);
   const ports = options.ports ?? DEMO_PORTS;
   for (const [name, port] of Object.entries(ports)) await assertPortFree(port, `demo ${name} sandbox`);
-  const resman = await startResManSandbox({ port: ports.resman, ...state.resman });
-  const sandboxes: Record<keyof DemoPorts, PartnerSandbox> = {
-    hubspot: await startHubSpotSandbox({ port: ports.hubspot, accessToken: state.hubspotToken }),
-    salesforce: await startSalesforceSandbox({ port: ports.salesforce, ...state.salesforce }),
-    resman,
-    gohighlevel: await startGoHighLevelSandbox({
-      port: ports.gohighlevel,
-      accessToken: state.gohighlevel.accessToken,
-      locationId: state.gohighlevel.locationId,
-    }),
-    apfm: await startReferralSandbox({ partner: 'apfm', port: ports.apfm, ...state.apfm }),
-    caring: await startReferralSandbox({ partner: 'caring', port: ports.caring, ...state.caring }),
-  };
+  // Started one by one; one that cannot start (its port taken meanwhile) closes those already running.
+  const started: PartnerSandbox[] = [];
   const close = async () => {
-    await Promise.all(Object.values(sandboxes).map((sandbox) => sandbox.close()));
+    await Promise.all(started.map((sandbox) => sandbox.close()));
   };
+  const run = async <T extends PartnerSandbox>(sandbox: Promise<T>): Promise<T> => {
+    started.push(await sandbox);
+    return started.at(-1) as T;
+  };
+  let resman: Awaited<ReturnType<typeof startResManSandbox>>;
+  let sandboxes: Record<keyof DemoPorts, PartnerSandbox>;
+  try {
+    resman = await run(startResManSandbox({ port: ports.resman, ...state.resman }));
+    sandboxes = {
+      hubspot: await run(startHubSpotSandbox({ port: ports.hubspot, accessToken: state.hubspotToken })),
+      salesforce: await run(startSalesforceSandbox({ port: ports.salesforce, ...state.salesforce })),
+      resman,
+      gohighlevel: await run(
+        startGoHighLevelSandbox({
+          port: ports.gohighlevel,
+          accessToken: state.gohighlevel.accessToken,
+          locationId: state.gohighlevel.locationId,
+        }),
+      ),
+      apfm: await run(startReferralSandbox({ partner: 'apfm', port: ports.apfm, ...state.apfm })),
+      caring: await run(startReferralSandbox({ partner: 'caring', port: ports.caring, ...state.caring })),
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
   try {
     if (!state.apiKey) {
       // ResMan refuses a prospect whose source it does not know: the sandbox's first source is the default.

@@ -29,8 +29,11 @@ export function startSandboxServer(
         res.end(String(error));
       });
   });
-  return new Promise((resolveServer) => {
+  return new Promise((resolveServer, reject) => {
+    // A port taken meanwhile (or any bind error) fails the start instead of leaving it waiting.
+    server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
       const actual = (server.address() as AddressInfo).port;
       resolveServer({
         url: `http://127.0.0.1:${actual}`,

@@ -33,9 +33,27 @@ async function ports() {
   };
 }
 
+/**
+ * The demo on ports free a moment ago; chosen again when another process took one of them in between (a port
+ * freed by a closed server may be any other socket's next ephemeral port).
+ */
+async function startOnFreePorts(): Promise<Demo> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startDemo({
+        apiUrl: harness.apiUrl,
+        adminToken: ADMIN_TOKEN,
+        dataDir,
+        ports: await ports(),
+      });
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use|EADDRINUSE/i.test(String(error))) throw error;
+    }
+  }
+}
+
 test('a demo lead is pushed to HubSpot, Salesforce, ResMan and GoHighLevel sandboxes; a restart reuses the workspace', async () => {
-  const firstPorts = await ports();
-  demo = await startDemo({ apiUrl: harness.apiUrl, adminToken: ADMIN_TOKEN, dataDir, ports: firstPorts });
+  demo = await startOnFreePorts();
   const state = JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8'));
   const key: string = state.apiKey;
   expect(demo.lines.join('\n')).toContain(key);
@@ -80,7 +98,7 @@ test('a demo lead is pushed to HubSpot, Salesforce, ResMan and GoHighLevel sandb
   await demo.close();
 
   // Second start: same key, same integrations (the sandboxes moved to new ports here, so only the setup is compared).
-  demo = await startDemo({ apiUrl: harness.apiUrl, adminToken: ADMIN_TOKEN, dataDir, ports: firstPorts });
+  demo = await startOnFreePorts();
   expect(JSON.parse(readFileSync(join(dataDir, 'demo.json'), 'utf8')).apiKey).toBe(key);
   const again = await call(`${harness.apiUrl}/api/v1/integrations`, 'GET', key);
   expect(again.body.integrations).toHaveLength(6);

@@ -1,6 +1,8 @@
 // startOnFreePort: a port taken between its choice and the bind is chosen again; other failures are not retried.
+// A sandbox whose port is taken fails its start.
 import { createServer, type Server } from 'node:net';
 import { startOnFreePort } from '../../infra/local/ports';
+import { startSandboxServer } from '../../infra/sandbox/http';
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolveServer, reject) => {
@@ -47,5 +49,17 @@ describe('startOnFreePort', () => {
       }, 2),
     ).rejects.toThrow('EADDRINUSE');
     expect(calls).toBe(2);
+  });
+});
+
+describe('startSandboxServer', () => {
+  it('fails, rather than waiting for ever, when its port is taken', async () => {
+    const taken = await listen(0);
+    const { port } = taken.address() as { port: number };
+    try {
+      await expect(startSandboxServer(() => undefined, port)).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await new Promise((done) => taken.close(done));
+    }
   });
 });
